@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { ERROR_CATALOG, ERROR_CODES } from '@latih/contracts';
+import { describe, expect, it } from 'vitest';
+import { renderErrorsDoc } from '../../../scripts/errors-doc';
+
+const errorsDoc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+
+describe('docs/errors.md', () => {
+  it('is generated from the current catalog (run npm run docs:errors)', () => {
+    expect(errorsDoc).toBe(renderErrorsDoc());
+  });
+
+  it.each(ERROR_CODES)('documents %s with its HTTP status, when it is thrown and what to do', (code) => {
+    const section = errorsDoc.split(`\n## ${code.toLowerCase()}\n`)[1]?.split('\n## ')[0];
+    expect(section, `no section for ${code}`).toBeDefined();
+    expect(section).toContain(`HTTP ${ERROR_CATALOG[code].status}`);
+    expect(section).toMatch(/\*\*When:\*\* \S/);
+    expect(section).toMatch(/\*\*What to do:\*\* \S/);
+  });
+});

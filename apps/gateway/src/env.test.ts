@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseEnv } from './env';
+
+describe('environment validation', () => {
+  it('has development defaults: port 3000, embedded PGlite in ./.latih/data, demo seed', () => {
+    const c = parseEnv({});
+    expect(c).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+      logLevel: 'info',
+      seedDemo: true,
+      nodeEnv: 'development',
+    });
+    expect(c.dataDir).toMatch(/\.latih\/data$/);
+    expect(c.signingKeysFile).toMatch(/\.latih\/data\/signing-keys\.json$/);
+    expect(c.signingKeysFileGiven).toBe(false);
+  });
+
+  it('names the offending variable and its value in one message', () => {
+    expect(() => parseEnv({ PORT: 'eighty' })).toThrow(/PORT="eighty": /);
+    expect(() => parseEnv({ DATABASE_URL: 'mysql://x' })).toThrow(
+      /DATABASE_URL="mysql:\/\/x": must be a postgres/,
+    );
+    expect(() => parseEnv({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => parseEnv({ SEED_DEMO: 'maybe' })).toThrow(/SEED_DEMO="maybe": must be true or false/);
+  });
+
+  it('production needs a real PostgreSQL and a signing-key file, and never seeds demo secrets', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: is required in production/);
+    expect(() => parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/latih' })).toThrow(
+      /SIGNING_KEYS_FILE/,
+    );
+    expect(() =>
+      parseEnv({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://db/latih',
+        SIGNING_KEYS_FILE: '/run/keys.json',
+      }),
+    ).toThrow(/NIK_HASH_KEY: is required in production/);
+    const c = parseEnv({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/latih',
+      SIGNING_KEYS_FILE: '/run/keys.json',
+      NIK_HASH_KEY: Buffer.alloc(32, 1).toString('base64'),
+    });
+    expect(c.seedDemo).toBe(false);
+    expect(c.nikHashKey?.length).toBe(32);
+    expect(() => parseEnv({ NIK_HASH_KEY: 'c2hvcnQ=' })).toThrow(
+      /NIK_HASH_KEY="c2hvcnQ=": must be at least 32 bytes/,
+    );
+    expect(() =>
+      parseEnv({
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://db/l',
+        SIGNING_KEYS_FILE: '/k',
+        NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
+        SEED_DEMO: 'true',
+      }),
+    ).toThrow(/SEED_DEMO/);
+  });
+});

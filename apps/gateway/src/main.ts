@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DevOtpChannel } from '@latih/core';
+import { openDatabase } from '@latih/db';
+import { bannerText } from './banner';
+import { ConfigError, loadEnv } from './env';
+import { startGateway } from './gateway';
+import { FileKeyStore } from './keystore';
+import { createLogger } from './logger';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadEnv>;
+  try {
+    config = loadEnv();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+
+  let keys: FileKeyStore;
+  try {
+    keys = FileKeyStore.open({
+      file: config.signingKeysFile,
+      createIfMissing: !config.signingKeysFileGiven && config.nodeEnv !== 'production',
+      onCreate: () =>
+        logger.warn(
+          { file: config.signingKeysFile },
+          'SIGNING_KEYS_FILE is not set: generated a development signing key in the data folder. Set SIGNING_KEYS_FILE in production.',
+        ),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`Invalid configuration:\n  ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  keys.watch(30_000, (err) =>
+    logger.error({ err }, 'could not reload the signing keys; keeping the current ones'),
+  );
+
+  const database = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.dbPoolSize,
+  });
+  if (database.engine === 'pglite') {
+    logger.warn(
+      { dataDir: config.dataDir },
+      'running on embedded PGlite: commits are not fsynced; for development and demos only. Set DATABASE_URL for production.',
+    );
+  }
+  const gateway = await startGateway({
+    database,
+    keys: keys.keys,
+    issuer: (port) => config.publicUrl ?? `http://localhost:${port}`,
+    logger,
+    host: config.host,
+    port: config.port,
+    seedDemo: config.seedDemo,
+    nikHashKey: config.nikHashKey ?? developmentNikKey(config.dataDir, logger),
+    // No production channel for one-time codes exists yet: production answers OTP_CHANNEL_UNAVAILABLE.
+    otp: config.nodeEnv === 'production' ? null : new DevOtpChannel(),
+  });
+  const publicUrl = config.publicUrl ?? `http://localhost:${new URL(gateway.url).port}`;
+  logger.info({ url: publicUrl, engine: database.engine }, 'gateway listening');
+  if (config.seedDemo) process.stdout.write(bannerText(publicUrl));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await gateway.close();
+    keys.close();
+    await database.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** Development only: a key generated once and kept in the data folder (production requires NIK_HASH_KEY). */
+function developmentNikKey(dataDir: string, logger: ReturnType<typeof createLogger>): Buffer {
+  const file = join(dataDir, 'nik-hash-key');
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+    logger.warn({ file }, 'NIK_HASH_KEY is not set: generated a development key in the data folder.');
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

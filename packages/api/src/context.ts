@@ -1,0 +1,28 @@
+import type { Actor, OtpChannel, TokenService } from '@latih/core';
+import type { Db } from '@latih/db';
+import type { ApiContext, ServicesHandle } from './context-types';
+
+export type { ApiContext, ServicesHandle } from './context-types';
+
+/** What every procedure needs from the host. Never part of the published types. */
+export type Services = {
+  db: Db;
+  tokens: TokenService;
+  /** The key NIKs are hashed with. Changing it breaks duplicate detection: rotate with a re-hash. */
+  nikHashKey: Buffer;
+  /** Sends checkout one-time codes; null where none is configured (checkout is then unavailable). */
+  otp: OtpChannel | null;
+  now: () => number;
+  log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
+};
+
+export function servicesHandle(services: Services): ServicesHandle {
+  return services as unknown as ServicesHandle;
+}
+
+export function servicesOf(ctx: { services: ServicesHandle }): Services {
+  return ctx.services as unknown as Services;
+}
+
+/** The context after authentication. */
+export type AuthedContext = ApiContext & { actor: Actor; db: Db; now: Date };

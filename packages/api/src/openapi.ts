@@ -1,0 +1,77 @@
+import { generateOpenApiDocument, type OpenApiRouter } from 'trpc-to-openapi';
+
+type SchemaObject = Record<string, unknown> & { type: 'object' };
+
+import { appRouter } from './router';
+
+/** The OpenAPI 3.1 document of every procedure served under /v1, plus the OAuth token endpoint. */
+export function buildOpenApiDocument(opts: { baseUrl: string; version: string }) {
+  const doc = generateOpenApiDocument(appRouter as unknown as OpenApiRouter, {
+    title: 'Latih partner gateway',
+    description:
+      'The partner API of the skills-voucher program: providers publish courses and report training, platforms sell them, the program office curates and pays. Authenticate with OAuth 2.0 client credentials at POST /v1/oauth/token, then send the token as a Bearer header. Every mutation accepts an Idempotency-Key header.',
+    version: opts.version,
+    baseUrl: opts.baseUrl,
+    securitySchemes: {
+      Authorization: {
+        type: 'oauth2',
+        description: 'OAuth 2.0 client credentials; access tokens are ES256 JWTs valid 15 minutes.',
+        flows: { clientCredentials: { tokenUrl: '/v1/oauth/token', scopes: {} } },
+      },
+    },
+  });
+  doc.paths = {
+    '/oauth/token': {
+      post: {
+        operationId: 'oauth-token',
+        summary: 'Get an access token (client credentials)',
+        description:
+          'RFC 6749 §4.4. Send grant_type=client_credentials with client_id and client_secret in a form or JSON body, or the client as HTTP Basic. Errors follow RFC 6749 §5.2.',
+        tags: ['auth'],
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': { schema: tokenRequestSchema },
+            'application/json': { schema: tokenRequestSchema },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'An access token',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['access_token', 'token_type', 'expires_in', 'scope'],
+                  properties: {
+                    access_token: { type: 'string' },
+                    token_type: { type: 'string', const: 'Bearer' },
+                    expires_in: { type: 'integer' },
+                    scope: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          '400': {
+            description: 'invalid_request, unsupported_grant_type, invalid_scope or unauthorized_client',
+          },
+          '401': { description: 'invalid_client' },
+        },
+      },
+    },
+    ...doc.paths,
+  };
+  return doc;
+}
+
+const tokenRequestSchema: SchemaObject = {
+  type: 'object',
+  required: ['grant_type'],
+  properties: {
+    grant_type: { type: 'string', const: 'client_credentials' },
+    client_id: { type: 'string' },
+    client_secret: { type: 'string' },
+    scope: { type: 'string', description: 'Space-separated subset of the scopes granted to the client' },
+  },
+};

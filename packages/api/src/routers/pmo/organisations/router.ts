@@ -1,0 +1,4 @@
+import { router } from '../../../trpc';
+import { listOrganisationsRoute } from './list-organisations';
+
+export const pmoOrganisationsRouter = router({ list: listOrganisationsRoute });

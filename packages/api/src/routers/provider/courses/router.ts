@@ -1,0 +1,18 @@
+import { router } from '../../../trpc';
+import { createCourseRoute } from './create-course';
+import { getCourseRoute } from './get-course';
+import { importCoursesRoute } from './import-courses';
+import { listCoursesRoute } from './list-courses';
+import { submitCourseRoute } from './submit-course';
+import { updateCourseRoute } from './update-course';
+import { withdrawCourseRoute } from './withdraw-course';
+
+export const providerCoursesRouter = router({
+  create: createCourseRoute,
+  update: updateCourseRoute,
+  get: getCourseRoute,
+  list: listCoursesRoute,
+  submit: submitCourseRoute,
+  withdraw: withdrawCourseRoute,
+  import: importCoursesRoute,
+});

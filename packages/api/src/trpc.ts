@@ -1,0 +1,125 @@
+import { AppError, type TRole } from '@latih/contracts';
+import { createSealer, runIdempotent, type Sealer } from '@latih/core';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { type AuthedContext, servicesOf } from './context';
+import type { ApiContext } from './context-types';
+import { type ErrorData, errorData, toAppError, toTRPCError } from './errors';
+import type { ApiMeta } from './meta';
+
+const t = initTRPC
+  .context<ApiContext>()
+  .meta<ApiMeta>()
+  .create({
+    // Plain JSON on the wire (no transformer): tRPC and REST bodies are the same.
+    errorFormatter({ shape, error, ctx, path }) {
+      const app = toAppError(error);
+      const data: ErrorData = errorData(app, ctx?.requestId ?? 'unknown', path);
+      // No stack, no internal message: the shape is built from the AppError alone.
+      return { message: app.message, code: shape.code, data };
+    },
+  });
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/**
+ * Outermost middleware: domain code throws AppError; here it becomes a TRPCError with the
+ * matching HTTP status, and unexpected errors are logged with the request id.
+ */
+const errors = t.middleware(async ({ next, ctx, path }) => {
+  const result = await next();
+  if (result.ok) return result;
+  const app = toAppError(result.error);
+  if (app.code === 'INTERNAL_ERROR') {
+    servicesOf(ctx).log.error(
+      { err: result.error.cause ?? result.error, requestId: ctx.requestId, path },
+      'unhandled error',
+    );
+  }
+  if (app.code === 'IDEMPOTENCY_IN_PROGRESS' || app.code === 'SERVICE_UNAVAILABLE')
+    ctx.setHeader('Retry-After', '1');
+  throw toTRPCError(app);
+});
+
+export const publicProcedure = t.procedure.use(errors);
+
+/** One sealer per data key: stored idempotent responses are encrypted at rest. */
+const sealers = new WeakMap<Buffer, Sealer>();
+function sealerFor(secret: Buffer): Sealer {
+  let s = sealers.get(secret);
+  if (!s) {
+    s = createSealer(secret, 'idempotency-responses');
+    sealers.set(secret, s);
+  }
+  return s;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9\-_.]+)$/;
+
+const authenticated = t.middleware(async ({ ctx, next }) => {
+  if (!ctx.authorization) throw new AppError('TOKEN_MISSING');
+  const match = BEARER.exec(ctx.authorization);
+  if (!match?.[1])
+    throw new AppError('TOKEN_INVALID', { message: 'Send the token as Authorization: Bearer <token>.' });
+  const services = servicesOf(ctx);
+  const actor = services.tokens.verify(match[1]);
+  const authed: Pick<AuthedContext, 'actor' | 'db' | 'now'> = {
+    actor,
+    db: services.db,
+    now: new Date(services.now()),
+  };
+  return next({ ctx: authed });
+});
+
+/**
+ * Stripe-style idempotency for every mutation that carries an Idempotency-Key. The procedure runs
+ * in the transaction that stores its response; a replay answers without running it again.
+ */
+const idempotent = t.middleware(async (opts) => {
+  const { ctx, type, path, next, getRawInput } = opts;
+  const key = ctx.idempotencyKey;
+  if (type !== 'mutation' || key === null) return next();
+  const authed = ctx as unknown as AuthedContext;
+  const services = servicesOf(ctx);
+  const { result, replayed } = await runIdempotent({
+    db: services.db,
+    clientId: authed.actor.clientId,
+    key,
+    procedure: path,
+    input: await getRawInput(),
+    now: services.now,
+    sealer: sealerFor(services.nikHashKey),
+    run: async (tx) => {
+      const r = await next({ ctx: { db: tx } });
+      if (r.ok) return r.data;
+      // Unwrap so the idempotency layer can tell a domain refusal (stored) from a failure (released).
+      throw r.error.cause instanceof AppError ? r.error.cause : r.error;
+    },
+  });
+  if (replayed) ctx.setHeader('Idempotent-Replayed', 'true');
+  // A replay has no downstream result object: build the one tRPC expects from the stored data.
+  return { ok: true, data: result, ctx } as unknown as Awaited<ReturnType<typeof next>>;
+});
+
+/** A token-bearing caller of the given role (any role when omitted), with idempotent mutations. */
+function authedProcedure(role?: TRole) {
+  return publicProcedure
+    .use(authenticated)
+    .use(({ ctx, next, meta }) => {
+      if (role && ctx.actor.role !== role) {
+        throw new AppError('FORBIDDEN_ROLE', { message: `Only ${role} clients may call this procedure.` });
+      }
+      if (meta?.scope && !ctx.actor.scopes.includes(meta.scope)) {
+        throw new AppError('SCOPE_MISSING', { message: `This procedure needs the ${meta.scope} scope.` });
+      }
+      return next();
+    })
+    .use(idempotent);
+}
+
+export const anyRoleProcedure = authedProcedure();
+export const providerProcedure = authedProcedure('provider');
+export const platformProcedure = authedProcedure('platform');
+export const pmoProcedure = authedProcedure('pmo');
+
+export { TRPCError };

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { ZTimestampSchema } from './common';
+import { idSchema } from './ids';
+
+export const ATTENDANCE_STATUSES = ['CONFIRMED', 'UNCONFIRMED', 'REJECTED', 'VOIDED'] as const;
+export const ATTENDANCE_METHODS = ['FACE_MATCH', 'VENUE_QR', 'ONLINE_PRESENCE', 'MANUAL'] as const;
+
+export const ZAttendanceInputSchema = z
+  .object({
+    enrollmentId: idSchema('enrollment'),
+    sequence: z.number().int().min(1).max(200),
+    status: z.enum(ATTENDANCE_STATUSES),
+    method: z.enum(ATTENDANCE_METHODS),
+    deviceId: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: 'The device that confirmed it (fraud signals use it)' }),
+    ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+    voidReason: z.string().trim().min(5).max(1000).optional().meta({ description: 'Required with VOIDED' }),
+  })
+  .refine((a) => a.status !== 'VOIDED' || a.voidReason, {
+    message: 'VOIDED needs a voidReason',
+    path: ['voidReason'],
+  });
+export type TAttendanceInput = z.input<typeof ZAttendanceInputSchema>;
+
+export const ZAttendanceSchema = z
+  .object({
+    enrollmentId: z.string(),
+    sequence: z.number().int(),
+    status: z.enum(ATTENDANCE_STATUSES),
+    method: z.enum(ATTENDANCE_METHODS),
+    recordedAt: ZTimestampSchema,
+  })
+  .meta({ id: 'Attendance' });
+
+export const ZBulkAttendanceInputSchema = z.object({
+  items: z
+    .array(z.unknown())
+    .min(1)
+    .max(1000)
+    .meta({ description: 'Up to 1 000 attendance records, each validated on its own' }),
+});
+
+const ZItemErrorSchema = z
+  .object({ code: z.string(), message: z.string(), field: z.string().optional() })
+  .nullable();
+
+export const ZBulkAttendanceResultSchema = z.object({
+  summary: z.object({ recorded: z.number().int(), refused: z.number().int() }),
+  results: z.array(
+    z.object({ index: z.number().int(), status: z.enum(['RECORDED', 'REFUSED']), error: ZItemErrorSchema }),
+  ),
+});
+
+export const ZSubmitAssignmentInputSchema = z.object({
+  enrollmentId: idSchema('enrollment'),
+  url: z.url({ protocol: /^https$/, message: 'An https URL' }).max(1000),
+  contentHash: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, { message: 'sha256:<64 hex digits> of the submitted content' }),
+  feedback: z
+    .string()
+    .trim()
+    .max(5000)
+    .optional()
+    .meta({ description: "The provider's feedback to the participant" }),
+});
+
+export const ZPostTestInputSchema = z.object({
+  enrollmentId: idSchema('enrollment'),
+  score: z.number().int().min(0).max(100),
+});
+
+export const ZEnrollmentProgressSchema = z
+  .object({
+    enrollmentId: z.string(),
+    status: z.enum(['IN_TRAINING', 'COMPLETED', 'NOT_COMPLETED', 'WITHDRAWN']),
+    sessions: z.number().int(),
+    sessionsConfirmed: z.number().int(),
+    attendancePercent: z.number(),
+    assignmentSubmitted: z.boolean(),
+    postTestScore: z.number().int().nullable(),
+    missing: z.array(z.enum(['ATTENDANCE_INCOMPLETE', 'ASSIGNMENT_MISSING', 'POST_TEST_FAILED'])),
+    completedAt: ZTimestampSchema.nullable(),
+  })
+  .meta({ id: 'EnrollmentProgress' });
+export type TEnrollmentProgress = z.infer<typeof ZEnrollmentProgressSchema>;
+
+export const ZCompletionInputSchema = z.object({
+  enrollmentId: idSchema('enrollment'),
+  outcome: z.enum(['COMPLETED', 'NOT_COMPLETED']),
+});
+
+export const ZBulkCompletionInputSchema = z.object({
+  items: z.array(z.unknown()).min(1).max(1000),
+});
+
+export const ZBulkCompletionResultSchema = z.object({
+  summary: z.object({
+    completed: z.number().int(),
+    notCompleted: z.number().int(),
+    refused: z.number().int(),
+  }),
+  results: z.array(
+    z.object({
+      index: z.number().int(),
+      status: z.enum(['COMPLETED', 'NOT_COMPLETED', 'REFUSED']),
+      error: ZItemErrorSchema,
+    }),
+  ),
+});

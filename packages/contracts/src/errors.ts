@@ -1,0 +1,418 @@
+/**
+ * The one catalog of stable error codes, and the source of docs/errors.md (`npm run docs:errors`):
+ * `when` says when each is thrown, `action` what the caller should do. Each code has its HTTP status, a default human message and
+ * a page in docs/errors.md (anchor = the code in lower case). Codes are part of the public API:
+ * add new ones, never rename or remove.
+ */
+export const ERROR_CATALOG = {
+  VALIDATION_FAILED: {
+    status: 400,
+    message: 'The request is not valid.',
+    when: 'An input field is missing, malformed or out of range. `field` names it (dotted path); `message` says why.',
+    action: 'Fix the field and send again (failed validation does not consume the idempotency key).',
+  },
+  MALFORMED_JSON: {
+    status: 400,
+    message: 'The request body is not valid JSON.',
+    when: 'The body could not be parsed as JSON.',
+    action: 'Send valid JSON with `Content-Type: application/json`.',
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    status: 400,
+    message: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+    when: 'The `Idempotency-Key` header is empty, longer than 255 characters, or not printable ASCII.',
+    action: 'Use a UUID (the SDK does this for you).',
+  },
+  TOKEN_MISSING: {
+    status: 401,
+    message: 'An access token is required: send Authorization: Bearer <token>.',
+    when: 'No `Authorization: Bearer …` header.',
+    action: 'Get a token at `POST /v1/oauth/token` and send it.',
+  },
+  TOKEN_EXPIRED: {
+    status: 401,
+    message: 'The access token has expired: request a new one.',
+    when: 'The access token is past its `exp` (tokens live 15 minutes; 60 s of clock skew is allowed).',
+    action: 'Get a new token (the SDK refreshes before expiry and retries once on 401).',
+  },
+  TOKEN_INVALID: {
+    status: 401,
+    message: 'The access token is not valid.',
+    when: 'The token is malformed, signed by an unknown or withdrawn key, forged, uses another algorithm than ES256 (including `alg: none`), or names another issuer or audience.',
+    action: 'Get a new token; if it persists, check you are talking to the right environment.',
+  },
+  FORBIDDEN_ROLE: {
+    status: 403,
+    message: 'Your organisation role may not call this procedure.',
+    when: "Your organisation's role (provider, platform, PMO) may not call this procedure.",
+    action: 'Use the procedures of your audience (`provider.*`, `platform.*`, `pmo.*`).',
+  },
+  SCOPE_MISSING: {
+    status: 403,
+    message: 'The access token lacks the scope this procedure needs.',
+    when: 'The token was issued with a narrower `scope` than this procedure needs.',
+    action: 'Request the token without `scope`, or with the scope named in the message.',
+  },
+  NOT_FOUND: {
+    status: 404,
+    message: 'The resource does not exist or is not visible to you.',
+    when: 'The resource does not exist, belongs to another organisation, or is not visible in its state (a platform cannot see drafts). The answer is the same in every case, so that existence is not leaked.',
+    action: 'Check the id and that it is yours.',
+  },
+  ROUTE_NOT_FOUND: {
+    status: 404,
+    message: 'No such endpoint.',
+    when: 'No endpoint at this path (or no such tRPC procedure).',
+    action: 'Check the path against `/v1/openapi.json`.',
+  },
+  METHOD_NOT_SUPPORTED: {
+    status: 405,
+    message: 'This endpoint does not accept that HTTP method.',
+    when: 'The tRPC procedure exists but not with this HTTP method (a query sent as POST, a mutation as GET).',
+    action: 'Use the method in the reference.',
+  },
+  IDEMPOTENCY_IN_PROGRESS: {
+    status: 409,
+    message: 'A request with this Idempotency-Key is still being processed: retry shortly.',
+    when: 'A request with the same `Idempotency-Key` is still running. The response carries `Retry-After`.',
+    action: "Wait and retry with the same key: you will get the first request's response.",
+  },
+  INVALID_STATE: {
+    status: 409,
+    message: 'The resource is not in a state that allows this action.',
+    when: "The action is not allowed in the resource's current state (e.g. submitting a course that is not a DRAFT, editing one in review, opening a run of a course not on sale). The message names the state.",
+    action: 'Read the resource, then decide; do not retry blindly.',
+  },
+  EXTERNAL_ID_TAKEN: {
+    status: 409,
+    message: 'You already have a resource with this externalId.',
+    when: 'You already have a course or run with this `externalId`, or a batch names it twice.',
+    action: 'Use the existing record (import upserts on `externalId`), or another id.',
+  },
+  DUPLICATE_COURSE: {
+    status: 409,
+    message: 'You already have a course with the same title, mode and hours.',
+    when: 'Bulk import: you already have a course with the same title (ignoring case), mode and hours under another `externalId`.',
+    action: 'Re-import it under its existing `externalId`, or make the course distinct.',
+  },
+  CAPACITY_BELOW_SEATS_TAKEN: {
+    status: 409,
+    message: 'Capacity cannot go below the seats already sold.',
+    when: "A run's new capacity is below the seats already sold.",
+    action: 'Keep the capacity at or above `seatsTaken`.',
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    message: 'The request body is larger than 1 MB.',
+    when: 'The body is over 1 MB (10 MB for bulk import).',
+    action: 'Split the batch.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    message: 'Send the request body as application/json.',
+    when: 'The body is not `application/json` (or uses an unsupported charset).',
+    action: 'Send JSON.',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    message: 'This Idempotency-Key was already used with a different request.',
+    when: 'The key was already used with a different procedure or body (keys are per client and kept 24 hours).',
+    action: 'Use a new key for a new request; reuse a key only to retry the same request.',
+  },
+  SCHEME_UNKNOWN: {
+    status: 422,
+    message: 'No such program scheme.',
+    when: '`schemeId` names no program scheme.',
+    action: 'Use an id from `GET /v1/public/schemes`, or omit it for the current scheme.',
+  },
+  SCHEME_MIN_HOURS: {
+    status: 422,
+    message: "The course is shorter than the scheme's minimum hours.",
+    when: "The course is shorter than its scheme's minimum (15 hours in the 2023+ scheme).",
+    action: 'Lengthen the course, or choose a scheme without a minimum.',
+  },
+  SCHEME_PRICE_ABOVE_BALANCE: {
+    status: 422,
+    message: "The price is above the scheme's training balance.",
+    when: "The price is above the scheme's training balance (Rp3.500.000 in 2023+, Rp1.000.000 in 2020–2022): no participant could buy it.",
+    action: 'Lower the price.',
+  },
+  SCHEME_MODE_NOT_ALLOWED: {
+    status: 422,
+    message: 'The scheme does not allow this course mode.',
+    when: "The scheme does not allow the course's mode (2023+ allows webinar, luring and hybrid; 2020–2022 self-paced and webinar).",
+    action: 'Choose an allowed mode or the matching scheme.',
+  },
+  COURSE_INCOMPLETE: {
+    status: 422,
+    message: 'The course lacks what review needs.',
+    when: 'Submitting for review without what review needs: at least one learning outcome, and (unless self-paced) a scheduled run. `field` says which.',
+    action: 'Add it, then submit again.',
+  },
+  RUNS_NOT_ALLOWED: {
+    status: 422,
+    message: 'Self-paced courses have no runs.',
+    when: 'A run was scheduled for a self-paced course.',
+    action: 'Self-paced courses are sold without runs.',
+  },
+  REGENCY_UNKNOWN: {
+    status: 422,
+    message: 'Not an official regency/city code.',
+    when: "A venue's `regencyCode` is not an official regency/city code.",
+    action: 'Use a code from `GET /v1/public/regions?provinceCode=…` (e.g. 32.73 for Kota Bandung).',
+  },
+  SESSION_SEQUENCE_INVALID: {
+    status: 422,
+    message: 'Session sequences must be 1, 2, 3 … in time order.',
+    when: 'Session sequences are not 1, 2, 3 … without gaps or repeats.',
+    action: 'Number the sessions from 1 in time order.',
+  },
+  SESSION_TIMES_INVALID: {
+    status: 422,
+    message: 'A session must end after it starts.',
+    when: 'A session ends at or before its start.',
+    action: 'Fix `endsAt`.',
+  },
+  SESSION_IN_PAST: {
+    status: 422,
+    message: 'Sessions must start in the future.',
+    when: 'A session starts in the past.',
+    action: 'Schedule it in the future.',
+  },
+  SESSIONS_OVERLAP: {
+    status: 422,
+    message: 'Sessions of a run may not overlap.',
+    when: 'A session starts before the previous one (by sequence) ends.',
+    action: 'Move it, or renumber the sessions in time order.',
+  },
+  SESSION_HOURS_MISMATCH: {
+    status: 422,
+    message: "The sessions' total hours differ from the course hours.",
+    when: "The run's sessions do not add up to the course's hours.",
+    action: "Make the sessions' total equal the course `hours`.",
+  },
+  SESSION_MODE_INVALID: {
+    status: 422,
+    message: "The session mode does not fit the course's mode.",
+    when: "A session's mode does not fit the course: webinar runs are online, luring runs are luring, hybrid runs say each session's mode and have both; online sessions have no venue.",
+    action: "Fix the session's `mode` or `venue`.",
+  },
+  VENUE_REQUIRED: {
+    status: 422,
+    message: 'Luring sessions need a venue.',
+    when: 'A luring session has no venue.',
+    action: 'Give the venue: name, address, regency code, coordinates.',
+  },
+  TIME_ZONE_MISMATCH: {
+    status: 422,
+    message: "The session's time zone is not the venue's.",
+    when: "A luring session's time zone is not its venue's (WIB, WITA or WIT by province).",
+    action: "Use the venue's time zone (it is in `GET /v1/public/regions`).",
+  },
+  NIK_INVALID: {
+    status: 422,
+    message: 'Not a plausible NIK.',
+    when: 'A NIK is not 16 digits, names no known province, has an impossible birth date or serial, or disagrees with the birth date or gender given.',
+    action: "Check the NIK against the participant's identity card.",
+  },
+  PARTICIPANT_NOT_ACTIVE: {
+    status: 422,
+    message: 'The participant cannot buy training.',
+    when: 'The card belongs to a participant who is not active (withdrawn or blocked by the program).',
+    action: 'Tell the participant to contact the program.',
+  },
+  PURCHASE_WINDOW_CLOSED: {
+    status: 422,
+    message: "The participant's purchase window has closed.",
+    when: "The participant's purchase deadline (15 days after the card is granted in 2023+, 30 days in 2020–2022) has passed.",
+    action: 'Nothing to buy any more; the unused balance returns to the program.',
+  },
+  COURSE_NOT_ON_SALE: {
+    status: 422,
+    message: 'The course (or run) is not on sale.',
+    when: "The course is not PUBLISHED, its provider is not active, it is not in the participant's scheme, or the run is not open.",
+    action: 'Refresh the catalog; offer another course or run.',
+  },
+  RUN_FULL: {
+    status: 409,
+    message: 'The run has no seat left.',
+    when: 'The last seat of the run was taken (possibly by a concurrent purchase).',
+    action: 'Offer another run of the course.',
+  },
+  INSUFFICIENT_BALANCE: {
+    status: 422,
+    message: "The participant's balance does not cover the price.",
+    when: "The participant's training balance is below the price (checked again, atomically, when the purchase is confirmed).",
+    action: 'Offer a cheaper course.',
+  },
+  COURSE_ALREADY_PURCHASED: {
+    status: 409,
+    message: 'The participant already holds a voucher for this course.',
+    when: 'The participant has an issued, redeemed or completed voucher for the same course.',
+    action: 'Cancel the existing voucher first if it is a mistake.',
+  },
+  OTP_INVALID: {
+    status: 422,
+    message: 'The one-time code is wrong.',
+    when: 'The code does not match. Each wrong code counts; the fifth locks the checkout.',
+    action: 'Ask the participant for the code again and confirm with a new idempotency key.',
+  },
+  OTP_EXPIRED: {
+    status: 422,
+    message: 'The one-time code has expired.',
+    when: 'More than 10 minutes passed since the checkout was created.',
+    action: 'Create a new checkout.',
+  },
+  OTP_LOCKED: {
+    status: 429,
+    message: 'Too many wrong codes: the checkout is locked.',
+    when: 'Five wrong codes were given for this checkout.',
+    action: 'Create a new checkout.',
+  },
+  OTP_CHANNEL_UNAVAILABLE: {
+    status: 503,
+    message: 'No channel is configured to send one-time codes.',
+    when: 'The gateway runs in production without a delivery channel for one-time codes.',
+    action: 'Retry later; operators must configure the channel.',
+  },
+  VOUCHER_NOT_CANCELLABLE: {
+    status: 409,
+    message: 'Only an unredeemed voucher can be cancelled.',
+    when: 'The voucher was already redeemed, completed, cancelled or expired.',
+    action: 'Nothing to refund.',
+  },
+  CODE_MALFORMED: {
+    status: 422,
+    message: 'This is not a voucher code: check for a typo.',
+    when: 'The code has the wrong length or characters, or its check character does not match (a typo caught before any lookup).',
+    action: 'Ask the participant to read the code again.',
+  },
+  VOUCHER_NOT_FOUND: {
+    status: 404,
+    message: 'No voucher has this code.',
+    when: 'The code is well formed but was never issued.',
+    action: 'Ask the participant to check the code in their platform account.',
+  },
+  VOUCHER_OTHER_PROVIDER: {
+    status: 403,
+    message: 'This voucher is for another provider’s course.',
+    when: 'The voucher was bought for a course of another provider.',
+    action: 'Send the participant to the right provider.',
+  },
+  VOUCHER_WRONG_COURSE: {
+    status: 422,
+    message: 'This voucher is for another of your courses.',
+    when: 'The voucher is yours but for a different course (or run) than the one being redeemed.',
+    action: 'Redeem it for the course it names (see check).',
+  },
+  VOUCHER_CANCELLED: {
+    status: 409,
+    message: 'This voucher was cancelled and refunded.',
+    when: 'The platform cancelled it (or its run was cancelled).',
+    action: 'The participant must buy again.',
+  },
+  VOUCHER_EXPIRED: {
+    status: 409,
+    message: 'This voucher has expired.',
+    when: 'Its redemption deadline passed before it was redeemed; the price went back to the participant.',
+    action: 'Nothing to redeem.',
+  },
+  VOUCHER_ALREADY_REDEEMED: {
+    status: 409,
+    message: 'This voucher was already redeemed.',
+    when: 'It was redeemed before (possibly by a concurrent request): redemption happens exactly once.',
+    action: 'Look up the enrollment; do not redeem again.',
+  },
+  REDEMPTION_WINDOW_NOT_OPEN: {
+    status: 409,
+    message: 'Too early to redeem this voucher.',
+    when: 'For a scheduled run, redemption opens 1 hour (per scheme) before its first session starts.',
+    action: 'Redeem when the class is about to start.',
+  },
+  REDEMPTION_WINDOW_CLOSED: {
+    status: 409,
+    message: 'Too late to redeem this voucher.',
+    when: 'For a scheduled run, redemption closes 1 hour (per scheme) after its first session starts; for self-paced courses at the voucher’s deadline.',
+    action: 'The voucher will expire and refund.',
+  },
+  ATTENDANCE_INCOMPLETE: {
+    status: 422,
+    message: 'Not enough sessions attended for completion.',
+    when: "Completion was reported but the confirmed sessions fall short of the course's minimum attendance.",
+    action: 'Record the missing attendance, or report NOT_COMPLETED.',
+  },
+  ASSIGNMENT_MISSING: {
+    status: 422,
+    message: 'The skills-demonstration task was not submitted.',
+    when: 'Completion was reported for a course that requires the assignment, and none was submitted.',
+    action: 'Submit the assignment first, or report NOT_COMPLETED.',
+  },
+  POST_TEST_FAILED: {
+    status: 422,
+    message: 'The post-test was not passed.',
+    when: "Completion was reported but the post-test score is missing or below the course's pass score.",
+    action: 'Record a passing score, or report NOT_COMPLETED.',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    message: 'Something went wrong on our side. Quote the request id.',
+    when: 'An unexpected failure. Nothing was written (the transaction rolled back), and the idempotency key was released.',
+    action: 'Retry with the same key; if it persists, report the `requestId`.',
+  },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    message: 'The service is not ready: retry shortly.',
+    when: 'The gateway is not ready (database unreachable, migrations not current, no signing key active).',
+    action: 'Retry after `Retry-After`.',
+  },
+} as const satisfies Record<string, { status: number; message: string; when: string; action: string }>;
+
+export type TErrorCode = keyof typeof ERROR_CATALOG;
+export const ERROR_CODES = Object.keys(ERROR_CATALOG) as TErrorCode[];
+
+/** Codes a client may safely retry with the same idempotency key. */
+export const RETRYABLE_ERROR_CODES: ReadonlySet<TErrorCode> = new Set<TErrorCode>([
+  'IDEMPOTENCY_IN_PROGRESS',
+  'INTERNAL_ERROR',
+  'SERVICE_UNAVAILABLE',
+]);
+
+export function isErrorCode(value: unknown): value is TErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOG, value);
+}
+
+/** The JSON body of every error the gateway returns, over REST and (as `data`) over tRPC. */
+export type TErrorBody = {
+  code: TErrorCode;
+  message: string;
+  field?: string;
+  requestId: string;
+  retryable?: boolean;
+};
+
+/**
+ * Thrown by domain code; mapped to a transport status once, in the API's error formatter.
+ * `field` is the dotted path of the offending input field, when there is one.
+ */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: TErrorCode;
+  readonly status: number;
+  readonly field: string | undefined;
+  /**
+   * The refusal has effects that must persist (a wrong one-time code still counts as an attempt):
+   * transactions commit before it is thrown on. See core's `withCommittedRefusals`.
+   */
+  readonly commit: boolean;
+
+  constructor(
+    code: TErrorCode,
+    opts: { message?: string; field?: string; cause?: unknown; commit?: boolean } = {},
+  ) {
+    super(opts.message ?? ERROR_CATALOG[code].message, { cause: opts.cause });
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.field = opts.field;
+    this.commit = opts.commit ?? false;
+  }
+}

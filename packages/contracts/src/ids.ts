@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * Public identifiers are a type prefix plus a ULID in lower-case Crockford base32: sortable by
+ * creation time, unguessable enough to not be enumerable, and self-describing in logs.
+ */
+export const ID_PREFIXES = {
+  organisation: 'org',
+  client: 'cli',
+  course: 'crs',
+  revision: 'crv',
+  run: 'run',
+  participant: 'par',
+  ledgerTransaction: 'ltx',
+  checkout: 'chk',
+  voucher: 'vch',
+  enrollment: 'enr',
+  certificate: 'cert',
+  event: 'evt',
+  audit: 'aud',
+  request: 'req',
+} as const;
+
+export type TIdKind = keyof typeof ID_PREFIXES;
+
+export const ULID_PATTERN = '[0-9a-hjkmnp-tv-z]{26}';
+
+export function idSchema(kind: TIdKind) {
+  const prefix = ID_PREFIXES[kind];
+  return z
+    .string()
+    .regex(new RegExp(`^${prefix}_${ULID_PATTERN}$`), { message: `Must be a ${kind} id (${prefix}_…)` })
+    .meta({ description: `${kind} id`, example: `${prefix}_01jz8k6d3v7m2r5w9x4q1t0abc` });
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { pageOf, ZTimestampSchema } from './common';
+import { idSchema } from './ids';
+
+export const ZCreateCheckoutInputSchema = z.object({
+  cardNumber: z.string().regex(/^\d{16}$/, { message: "The participant's 16-digit card number" }),
+  courseId: idSchema('course'),
+  runId: idSchema('run')
+    .optional()
+    .meta({ description: 'Required for courses with runs; absent for self-paced' }),
+});
+export type TCreateCheckoutInput = z.input<typeof ZCreateCheckoutInputSchema>;
+
+export const ZCheckoutSchema = z
+  .object({
+    id: idSchema('checkout'),
+    status: z.enum(['PENDING', 'CONFIRMED', 'EXPIRED', 'LOCKED']),
+    courseId: z.string(),
+    runId: z.string().nullable(),
+    price: z.number().int(),
+    participant: z.object({ name: z.string(), nikLast4: z.string() }),
+    otpExpiresAt: ZTimestampSchema,
+    attemptsLeft: z.number().int(),
+    voucherId: z.string().nullable(),
+  })
+  .meta({ id: 'Checkout' });
+export type TCheckout = z.infer<typeof ZCheckoutSchema>;
+
+export const ZConfirmCheckoutInputSchema = z.object({
+  id: idSchema('checkout'),
+  code: z.string().regex(/^\d{6}$/, { message: 'The 6-digit code the participant received' }),
+});
+
+export const VOUCHER_STATUSES = [
+  'ISSUED',
+  'REDEEMED',
+  'COMPLETED',
+  'NOT_COMPLETED',
+  'CANCELLED',
+  'EXPIRED',
+] as const;
+
+export const ZVoucherSchema = z
+  .object({
+    id: idSchema('voucher'),
+    codeLast4: z.string(),
+    status: z.enum(VOUCHER_STATUSES),
+    participantId: z.string(),
+    courseId: z.string(),
+    runId: z.string().nullable(),
+    providerId: z.string(),
+    price: z.number().int(),
+    expiresAt: ZTimestampSchema,
+    issuedAt: ZTimestampSchema,
+    closedAt: ZTimestampSchema.nullable(),
+  })
+  .meta({ id: 'Voucher' });
+export type TVoucher = z.infer<typeof ZVoucherSchema>;
+
+export const ZConfirmCheckoutResultSchema = z.object({
+  voucher: ZVoucherSchema,
+  code: z.string().meta({ description: 'The voucher code, shown once: give it to the participant now' }),
+  balanceLeft: z.number().int(),
+});
+
+export const ZVoucherIdInputSchema = z.object({ id: idSchema('voucher') });
+export const ZListVouchersInputSchema = z.object({
+  status: z.enum(VOUCHER_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(200).optional(),
+});
+export const ZVoucherPageSchema = pageOf(ZVoucherSchema);

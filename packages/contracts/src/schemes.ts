@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { ZCourseModeSchema } from './course-mode';
+
+/** Program rules live in data (the `schemes` table), versioned; courses and participants point to one. */
+export const ZSchemeRulesSchema = z.object({
+  trainingBalance: z.number().int().positive(),
+  purchaseWindowDays: z.number().int().positive(),
+  /** null: no minimum. */
+  minCourseHours: z.number().nullable(),
+  allowedModes: z.array(ZCourseModeSchema).min(1),
+  incentive: z.object({ amount: z.number().int(), times: z.number().int() }),
+  surveyIncentive: z.object({ amount: z.number().int(), times: z.number().int() }),
+  /** A scheduled run is redeemable from this long before to this long after its first session starts. */
+  redemptionWindow: z.object({ beforeMinutes: z.number().int(), afterMinutes: z.number().int() }),
+});
+export type TSchemeRules = z.infer<typeof ZSchemeRulesSchema>;
+
+export const ZSchemeSchema = z
+  .object({ id: z.string(), name: z.string(), validFrom: z.string(), rules: ZSchemeRulesSchema })
+  .meta({ id: 'Scheme' });
+export type TScheme = z.infer<typeof ZSchemeSchema>;
+
+export const CURRENT_SCHEME_ID = 'PRAKERJA_2023';

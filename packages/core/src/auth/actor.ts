@@ -1,0 +1,16 @@
+import type { TRole, TScope } from '@latih/contracts';
+
+/** Who is calling: taken from a verified access token, never from the request body. */
+export type Actor = {
+  organisationId: string;
+  role: TRole;
+  clientId: string;
+  scopes: TScope[];
+};
+
+/** The audit trail's view of who did something, and in which request. */
+export type ActorRef = { organisationId: string | null; clientId: string | null; requestId: string | null };
+
+export function actorRef(actor: Actor | null, requestId: string | null): ActorRef {
+  return { organisationId: actor?.organisationId ?? null, clientId: actor?.clientId ?? null, requestId };
+}

@@ -1,0 +1,178 @@
+import {
+  AppError,
+  type TCatalogChange,
+  type TCatalogChanges,
+  type TCatalogChangesInput,
+  type TCatalogCourse,
+  type TListCatalogInput,
+  type ZCatalogCourseSchema,
+} from '@latih/contracts';
+import {
+  type CourseRow,
+  catalogChangesAfter,
+  contentOf,
+  coursesWithProvider,
+  type Db,
+  findPublishedCourse,
+  listPublishedCourses,
+  type RunRow,
+  runsOfCourses,
+  type SessionRow,
+  sessionsOf,
+  toSession,
+} from '@latih/db';
+import type { z } from 'zod';
+import { notFound } from '../courses';
+
+type CatalogRun = z.infer<typeof ZCatalogCourseSchema>['runs'][number];
+
+/** LIMITED when 5 seats or fewer are left, or under 20 % of the run. */
+export function seatAvailability(capacity: number, seatsTaken: number): CatalogRun['availability'] {
+  const left = Math.max(0, capacity - seatsTaken);
+  if (left === 0) return 'FULL';
+  if (left <= 5 || left < capacity * 0.2) return 'LIMITED';
+  return 'AVAILABLE';
+}
+
+function isoHours(hours: number): string {
+  const h = Math.floor(hours);
+  const m = Math.round((hours - h) * 60);
+  return `PT${h > 0 ? `${h}H` : ''}${m > 0 ? `${m}M` : ''}` || 'PT0H';
+}
+
+function catalogRun(run: RunRow, sessions: SessionRow[]): CatalogRun {
+  const shown = sessions.map((s) => {
+    const { meetingUrl: _kept, ...rest } = toSession(s, { withMeetingUrl: false });
+    return rest;
+  });
+  return {
+    id: run.id,
+    status: run.status === 'FULL' ? 'FULL' : 'OPEN',
+    capacity: run.capacity,
+    seatsAvailable: Math.max(0, run.capacity - run.seatsTaken),
+    availability: seatAvailability(run.capacity, run.seatsTaken),
+    startsAt: run.startsAt.toISOString(),
+    endsAt: run.endsAt.toISOString(),
+    regencyCodes: [...new Set(sessions.map((s) => s.regencyCode).filter((c): c is string => c !== null))],
+    sessions: shown,
+  };
+}
+
+/** The platform's view of a course on sale (see ZCatalogCourseSchema for the schema.org mapping). */
+export function toCatalogCourse(
+  course: CourseRow,
+  providerName: string,
+  runs: RunRow[],
+  sessions: Map<string, SessionRow[]>,
+): TCatalogCourse {
+  // The certificate template is the provider's business, not the storefront's.
+  const { certificateTemplate: _template, ...c } = contentOf(course);
+  return {
+    id: course.id,
+    version: course.version,
+    provider: { id: course.providerId, name: providerName },
+    schemeId: course.schemeId,
+    ...c,
+    timeRequired: isoHours(c.hours),
+    currency: 'IDR',
+    rating: { average: null, count: 0 },
+    runs: runs.map((r) => catalogRun(r, sessions.get(r.id) ?? [])),
+    publishedAt: (course.publishedAt ?? course.updatedAt).toISOString(),
+    updatedAt: course.updatedAt.toISOString(),
+  };
+}
+
+async function withRuns(
+  db: Db,
+  rows: { course: CourseRow; providerName: string }[],
+): Promise<TCatalogCourse[]> {
+  const runs = await runsOfCourses(
+    db,
+    rows.map((r) => r.course.id),
+    ['OPEN', 'FULL'],
+  );
+  const sessions = await sessionsOf(
+    db,
+    runs.map((r) => r.id),
+  );
+  return rows.map((r) =>
+    toCatalogCourse(
+      r.course,
+      r.providerName,
+      runs.filter((run) => run.courseId === r.course.id),
+      sessions,
+    ),
+  );
+}
+
+export async function listCatalog(opts: { db: Db; input: TListCatalogInput }) {
+  const { rows, nextCursor } = await listPublishedCourses(opts.db, opts.input);
+  return { items: await withRuns(opts.db, rows), nextCursor };
+}
+
+export async function getCatalogCourse(opts: { db: Db; id: string }): Promise<TCatalogCourse> {
+  const row = await findPublishedCourse(opts.db, opts.id);
+  if (!row) throw notFound(opts.id);
+  const [course] = await withRuns(opts.db, [row]);
+  if (!course) throw notFound(opts.id);
+  return course;
+}
+
+const FEED_START = { xid: '0', seq: 0 };
+
+function encodeFeedCursor(p: { xid: string; seq: number }): string {
+  return Buffer.from(`${p.xid}:${p.seq}`).toString('base64url');
+}
+
+function decodeFeedCursor(cursor: string | undefined): { xid: string; seq: number } {
+  if (!cursor) return FEED_START;
+  const [xid, seq] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
+  if (!xid || !/^\d+$/.test(xid) || !seq || !/^\d+$/.test(seq)) {
+    throw new AppError('VALIDATION_FAILED', {
+      message: 'since is not a cursor this feed returned.',
+      field: 'since',
+    });
+  }
+  return { xid, seq: Number(seq) };
+}
+
+/**
+ * The catalog change feed: what changed after `since`, as UPSERTs (the course as it is now, with its
+ * runs on sale and seat availability) and TOMBSTONEs (no longer on sale), in a total order. A
+ * consumer that stores `nextCursor` and calls again never misses a change (see migration 0006).
+ */
+export async function catalogChanges(opts: {
+  db: Db;
+  input: TCatalogChangesInput;
+}): Promise<TCatalogChanges> {
+  const since = decodeFeedCursor(opts.input.since);
+  const rows = await catalogChangesAfter(opts.db, since, opts.input.limit);
+  const last = rows.at(-1);
+  // One entry per course, at its last position in this page: its current state says it all.
+  const lastIndex = new Map(rows.map((r, i) => [r.courseId, i]));
+  const ids = [...lastIndex.keys()];
+  const found = await coursesWithProvider(opts.db, ids);
+  const onSale = found.filter((f) => f.course.status === 'PUBLISHED' && f.providerStatus === 'ACTIVE');
+  const views = new Map(
+    (
+      await withRuns(
+        opts.db,
+        onSale.map((f) => ({ course: f.course, providerName: f.providerName })),
+      )
+    ).map((c) => [c.id, c]),
+  );
+  const byId = new Map(found.map((f) => [f.course.id, f]));
+  const changes: TCatalogChange[] = [];
+  for (const id of [...lastIndex.entries()].sort((a, b) => a[1] - b[1]).map(([courseId]) => courseId)) {
+    const view = views.get(id);
+    if (view) changes.push({ type: 'UPSERT', courseId: id, course: view });
+    // Only courses that were once public get a tombstone: drafts never show in the feed.
+    else if (byId.get(id)?.course.publishedAt)
+      changes.push({ type: 'TOMBSTONE', courseId: id, course: null });
+  }
+  return {
+    changes,
+    nextCursor: encodeFeedCursor(last ? { xid: last.xid, seq: last.seq } : since),
+    hasMore: rows.length === opts.input.limit,
+  };
+}

@@ -1,0 +1,271 @@
+import {
+  AppError,
+  type TEnrollmentProgress,
+  type TErrorCode,
+  ZAttendanceInputSchema,
+  ZBulkAttendanceInputSchema,
+  ZBulkCompletionInputSchema,
+  ZCompletionInputSchema,
+  ZPostTestInputSchema,
+  ZSubmitAssignmentInputSchema,
+} from '@latih/contracts';
+import {
+  closeRedeemedVoucher,
+  confirmedSessions,
+  type Db,
+  type EnrollmentRow,
+  findCourseRow,
+  findEnrollment,
+  sessionCount,
+  updateEnrollment,
+  upsertAttendance,
+} from '@latih/db';
+import type { z } from 'zod';
+import { type Actor, actorRef } from '../auth/actor';
+import { recordChange } from '../changes';
+import { notFound } from '../courses';
+
+type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
+
+function requireProvider(actor: Actor): void {
+  if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
+}
+
+async function enrollmentInTraining(tx: Db, actor: Actor, id: string): Promise<EnrollmentRow> {
+  // Another provider's enrollment answers like a missing one.
+  const e = await findEnrollment(tx, id, actor.organisationId, { forUpdate: true });
+  if (!e) throw notFound(id, 'enrollmentId');
+  if (e.status !== 'IN_TRAINING')
+    throw new AppError('INVALID_STATE', { message: `The enrollment is ${e.status}.`, field: 'enrollmentId' });
+  return e;
+}
+
+function itemError(err: unknown) {
+  if (err instanceof AppError)
+    return { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) };
+  const issue = (err as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
+  if (issue) {
+    const field = issue.path.map(String).join('.');
+    return { code: 'VALIDATION_FAILED', message: `${field}: ${issue.message}`, field };
+  }
+  throw err;
+}
+
+async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
+  const input = ZAttendanceInputSchema.parse(raw);
+  const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
+  const sessions = e.runId ? await sessionCount(tx, e.runId) : 0;
+  if (input.sequence > sessions) {
+    throw new AppError('VALIDATION_FAILED', {
+      message: `The run has ${sessions} sessions.`,
+      field: 'sequence',
+    });
+  }
+  const row = await upsertAttendance(tx, {
+    enrollmentId: e.id,
+    sequence: input.sequence,
+    status: input.status,
+    method: input.method,
+    deviceId: input.deviceId ?? null,
+    ip: input.ip ?? null,
+    voidReason: input.voidReason ?? null,
+    recordedAt: now,
+  });
+  await recordChange(tx, {
+    actor: actorRef(opts.actor, opts.requestId),
+    action: 'attendance.recorded',
+    entityType: 'enrollment',
+    entityId: e.id,
+    fromState: null,
+    toState: input.status,
+    auditData: {
+      sequence: input.sequence,
+      method: input.method,
+      deviceId: input.deviceId ?? null,
+      ip: input.ip ?? null,
+    },
+    event: {
+      type: 'attendance.recorded',
+      organisationId: opts.actor.organisationId,
+      data: { enrollmentId: e.id, sequence: input.sequence, status: input.status, method: input.method },
+    },
+  });
+  return {
+    enrollmentId: row.enrollmentId,
+    sequence: row.sequence,
+    status: row.status,
+    method: row.method,
+    recordedAt: row.recordedAt.toISOString(),
+  };
+}
+
+export async function recordAttendance(opts: Call<z.input<typeof ZAttendanceInputSchema>>) {
+  requireProvider(opts.actor);
+  const now = opts.now ?? new Date();
+  return opts.db.transaction((tx) => recordOne(tx, opts, opts.input, now));
+}
+
+export async function recordAttendanceBulk(opts: Call<z.input<typeof ZBulkAttendanceInputSchema>>) {
+  requireProvider(opts.actor);
+  const input = ZBulkAttendanceInputSchema.parse(opts.input);
+  const now = opts.now ?? new Date();
+  return opts.db.transaction(async (tx) => {
+    const results = [];
+    for (const [index, raw] of input.items.entries()) {
+      try {
+        await tx.transaction((sp) => recordOne(sp, opts, raw, now));
+        results.push({ index, status: 'RECORDED' as const, error: null });
+      } catch (err) {
+        results.push({ index, status: 'REFUSED' as const, error: itemError(err) });
+      }
+    }
+    const recorded = results.filter((r) => r.status === 'RECORDED').length;
+    return { summary: { recorded, refused: results.length - recorded }, results };
+  });
+}
+
+export async function submitAssignment(opts: Call<z.input<typeof ZSubmitAssignmentInputSchema>>) {
+  requireProvider(opts.actor);
+  const input = ZSubmitAssignmentInputSchema.parse(opts.input);
+  const now = opts.now ?? new Date();
+  return opts.db.transaction(async (tx) => {
+    const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
+    await updateEnrollment(tx, e.id, {
+      assignmentUrl: input.url,
+      assignmentHash: input.contentHash,
+      assignmentSubmittedAt: now,
+      assignmentFeedback: input.feedback ?? e.assignmentFeedback,
+    });
+    await recordChange(tx, {
+      actor: actorRef(opts.actor, opts.requestId),
+      action: 'assignment.submitted',
+      entityType: 'enrollment',
+      entityId: e.id,
+      fromState: null,
+      toState: null,
+      auditData: { contentHash: input.contentHash },
+    });
+    return progressOf(tx, await enrollmentInTraining(tx, opts.actor, e.id));
+  });
+}
+
+export async function recordPostTest(opts: Call<z.input<typeof ZPostTestInputSchema>>) {
+  requireProvider(opts.actor);
+  const input = ZPostTestInputSchema.parse(opts.input);
+  return opts.db.transaction(async (tx) => {
+    const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
+    const updated = await updateEnrollment(tx, e.id, { postTestScore: input.score });
+    await recordChange(tx, {
+      actor: actorRef(opts.actor, opts.requestId),
+      action: 'post_test.recorded',
+      entityType: 'enrollment',
+      entityId: e.id,
+      fromState: null,
+      toState: null,
+      auditData: { score: input.score },
+    });
+    return progressOf(tx, updated);
+  });
+}
+
+/** Where an enrollment stands against its course's completion rule, and what is still missing. */
+export async function progressOf(db: Db, e: EnrollmentRow): Promise<TEnrollmentProgress> {
+  const course = await findCourseRow(db, e.courseId, { kind: 'all' });
+  if (!course) throw notFound(e.courseId);
+  const rule = course.completionRule;
+  const sessions = e.runId ? await sessionCount(db, e.runId) : 0;
+  const confirmed = await confirmedSessions(db, e.id);
+  const percent = sessions === 0 ? 100 : Math.round((confirmed / sessions) * 1000) / 10;
+  const missing: TEnrollmentProgress['missing'] = [];
+  if (sessions > 0 && percent < rule.minAttendancePercent) missing.push('ATTENDANCE_INCOMPLETE');
+  if (rule.assignmentRequired && !e.assignmentSubmittedAt) missing.push('ASSIGNMENT_MISSING');
+  if (
+    rule.postTestPassScore !== null &&
+    (e.postTestScore === null || e.postTestScore < rule.postTestPassScore)
+  ) {
+    missing.push('POST_TEST_FAILED');
+  }
+  return {
+    enrollmentId: e.id,
+    status: e.status,
+    sessions,
+    sessionsConfirmed: confirmed,
+    attendancePercent: percent,
+    assignmentSubmitted: e.assignmentSubmittedAt !== null,
+    postTestScore: e.postTestScore,
+    missing,
+    completedAt: e.completedAt?.toISOString() ?? null,
+  };
+}
+
+async function reportOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
+  const input = ZCompletionInputSchema.parse(raw);
+  const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
+  const progress = await progressOf(tx, e);
+  const [missing] = progress.missing;
+  if (input.outcome === 'COMPLETED' && missing) {
+    // The first unmet part of the rule; the message lists them all.
+    throw new AppError(missing as TErrorCode, {
+      message: `Still missing: ${progress.missing.join(', ')}.`,
+      field: 'outcome',
+    });
+  }
+  const updated = await updateEnrollment(tx, e.id, { status: input.outcome, completedAt: now });
+  await closeRedeemedVoucher(tx, e.voucherId, input.outcome, now);
+  const type = input.outcome === 'COMPLETED' ? 'enrollment.completed' : 'enrollment.not_completed';
+  await recordChange(tx, {
+    actor: actorRef(opts.actor, opts.requestId),
+    action: type,
+    entityType: 'enrollment',
+    entityId: e.id,
+    fromState: 'IN_TRAINING',
+    toState: input.outcome,
+    event: {
+      type,
+      organisationId: opts.actor.organisationId,
+      data: { enrollmentId: e.id, voucherId: e.voucherId, courseId: e.courseId },
+    },
+  });
+  return progressOf(tx, updated);
+}
+
+/** The provider reports the outcome; COMPLETED only when the course's completion rule is met. */
+export async function reportCompletion(opts: Call<z.input<typeof ZCompletionInputSchema>>) {
+  requireProvider(opts.actor);
+  const now = opts.now ?? new Date();
+  return opts.db.transaction((tx) => reportOne(tx, opts, opts.input, now));
+}
+
+export async function reportCompletionBulk(opts: Call<z.input<typeof ZBulkCompletionInputSchema>>) {
+  requireProvider(opts.actor);
+  const input = ZBulkCompletionInputSchema.parse(opts.input);
+  const now = opts.now ?? new Date();
+  return opts.db.transaction(async (tx) => {
+    const results: {
+      index: number;
+      status: 'COMPLETED' | 'NOT_COMPLETED' | 'REFUSED';
+      error: ReturnType<typeof itemError> | null;
+    }[] = [];
+    for (const [index, raw] of input.items.entries()) {
+      try {
+        const p = await tx.transaction((sp) => reportOne(sp, opts, raw, now));
+        results.push({
+          index,
+          status: p.status === 'COMPLETED' ? ('COMPLETED' as const) : ('NOT_COMPLETED' as const),
+          error: null,
+        });
+      } catch (err) {
+        results.push({ index, status: 'REFUSED' as const, error: itemError(err) });
+      }
+    }
+    const count = (s: string) => results.filter((r) => r.status === s).length;
+    return {
+      summary: {
+        completed: count('COMPLETED'),
+        notCompleted: count('NOT_COMPLETED'),
+        refused: count('REFUSED'),
+      },
+      results,
+    };
+  });
+}

@@ -1,0 +1,184 @@
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { type SQL, sql } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** A database handle or an open transaction: repositories accept either. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../drizzle');
+
+/** PostgreSQL type OIDs whose text form we parse ourselves, identically on both drivers. */
+const OID_INT8 = 20;
+const OID_NUMERIC = 1700;
+
+/**
+ * int8 becomes a JS number; a value past 2^53 would silently lose digits, so it throws instead
+ * (counters and rupiah amounts stay far below that).
+ */
+export function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${value} does not fit a JS number`);
+  return n;
+}
+/** numeric stays a string: no float ever touches money. */
+const parseNumeric = (value: string): string => value;
+
+export type Engine = 'pglite' | 'postgres';
+
+export interface Database {
+  engine: Engine;
+  db: Db;
+  /** Apply pending migrations (idempotent; serialised across processes on PostgreSQL). */
+  migrate(): Promise<void>;
+  /** True when every migration shipped with this build is applied. */
+  migrationsCurrent(): Promise<boolean>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** The PGlite instance, for test cloning; undefined on PostgreSQL. */
+  pglite?: PGlite;
+}
+
+/**
+ * PGlite is single-process: two gateways on one data folder would corrupt it. A pid file claims the
+ * folder; a stale one (its process gone) is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = join(dataDir, 'latih.pid');
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' });
+  } catch {
+    const holder = Number(readFileSync(file, 'utf8'));
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new Error(
+        `DATA_DIR ${dataDir} is in use by another process (pid ${holder}): stop it or set DATA_DIR`,
+      );
+    }
+    writeFileSync(file, String(process.pid));
+  }
+  return () => {
+    try {
+      if (Number(readFileSync(file, 'utf8')) === process.pid) unlinkSync(file);
+    } catch {
+      // already gone
+    }
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function openPglite(
+  opts: { dataDir?: string; loadDataDir?: Blob | File } = {},
+): Promise<Database> {
+  let unlock = () => {};
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    unlock = lockDataDir(opts.dataDir);
+  }
+  // Note: PGlite ignores the options object when the first argument is undefined.
+  const client = new PGlite(opts.dataDir ?? 'memory://', {
+    parsers: { [OID_INT8]: parseInt8, [OID_NUMERIC]: parseNumeric },
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+  });
+  await client.waitReady;
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    engine: 'pglite',
+    db,
+    pglite: client,
+    migrate: () => migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER }),
+    migrationsCurrent: () => migrationsCurrent(db),
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: async () => {
+      await client.close();
+      unlock();
+    },
+  };
+}
+
+export async function openPostgres(
+  url: string,
+  opts: { max?: number; onIdleError?: (err: Error) => void } = {},
+): Promise<Database> {
+  // Drizzle's node-postgres session passes its own per-query `types`, which fall back to pg's
+  // global parsers, not the pool's: so the int8/numeric parsers must be set globally (a test
+  // checks raw results are numbers on both drivers).
+  pg.types.setTypeParser(OID_INT8, parseInt8);
+  pg.types.setTypeParser(OID_NUMERIC, parseNumeric);
+  // On a 2-core box sharing the CPU with PostgreSQL, a small pool beats a big one (STACK.md).
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 8 });
+  // An idle connection the server drops (restart, failover, terminate) emits 'error' on the pool;
+  // without a listener that would crash the process. The pool discards the client and reconnects.
+  pool.on(
+    'error',
+    opts.onIdleError ?? ((err) => console.warn(`PostgreSQL idle connection lost: ${err.message}`)),
+  );
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  return {
+    engine: 'postgres',
+    db,
+    migrate: async () => {
+      // Several gateways may start at once: one migrates, the others wait for it.
+      const conn = await pool.connect();
+      try {
+        await conn.query('select pg_advisory_lock(7253901)');
+        await migratePg(drizzlePg(conn, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await conn.query('select pg_advisory_unlock(7253901)').catch(() => undefined);
+        conn.release();
+      }
+    },
+    migrationsCurrent: () => migrationsCurrent(db),
+    ping: async () => {
+      await db.execute(sql`select 1`);
+    },
+    close: () => pool.end(),
+  };
+}
+
+export function openDatabase(opts: { url?: string | undefined; dataDir: string; poolSize?: number }) {
+  return opts.url
+    ? openPostgres(opts.url, { max: opts.poolSize ?? 8 })
+    : openPglite({ dataDir: opts.dataDir });
+}
+
+async function migrationsCurrent(db: Db): Promise<boolean> {
+  const expected = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+  const last = expected.at(-1);
+  if (!last) return true;
+  try {
+    const rows = await execRows<{ created_at: number | string }>(
+      db,
+      sql`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`,
+    );
+    const row = rows[0];
+    return row !== undefined && Number(row.created_at) >= last.folderMillis;
+  } catch {
+    return false;
+  }
+}
+
+/** Raw SQL rows. Both drivers answer `{ rows }`; the HKT-generic handle types it as unknown. */
+export async function execRows<T>(db: Db, query: SQL): Promise<T[]> {
+  const res = (await db.execute(query)) as unknown as { rows: T[] };
+  return res.rows;
+}

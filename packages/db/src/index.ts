@@ -1,0 +1,17 @@
+export * from './client';
+export * from './repositories/api-clients';
+export * from './repositories/audit';
+export * from './repositories/catalog';
+export * from './repositories/courses';
+export * from './repositories/cursor';
+export * from './repositories/delivery';
+export * from './repositories/events';
+export * from './repositories/idempotency';
+export * from './repositories/ledger';
+export * from './repositories/marketplace';
+export * from './repositories/organisations';
+export * from './repositories/participants';
+export * from './repositories/runs';
+export * from './repositories/schemes';
+export type { TVenueRecord } from './schema';
+export * as schema from './schema';

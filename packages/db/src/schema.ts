@@ -1,0 +1,447 @@
+import type {
+  TCertificateTemplate,
+  TCompletionRule,
+  TCourseContent,
+  TRejection,
+  TSchemeRules,
+} from '@latih/contracts';
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+export type TVenueRecord = {
+  name: string;
+  address: string;
+  regencyCode: string;
+  latitude: number;
+  longitude: number;
+  accessibility: string;
+};
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const organisations = pgTable(
+  'organisations',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['PMO', 'PROVIDER', 'PLATFORM'] }).notNull(),
+    name: text('name').notNull(),
+    status: text('status', { enum: ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] }).notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('organisations_kind_id_idx').on(t.kind, t.id)],
+);
+
+/** OAuth clients. The secret is stored as a SHA-256 digest only: it is 256 random bits, so a slow
+ * hash adds nothing but latency on every token request. */
+export const apiClients = pgTable(
+  'api_clients',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    secretHash: text('secret_hash').notNull(),
+    secretLast4: text('secret_last4').notNull(),
+    scopes: text('scopes').array().notNull(),
+    status: text('status', { enum: ['ACTIVE', 'REVOKED'] }).notNull(),
+    label: text('label').notNull().default(''),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('api_clients_org_idx').on(t.organisationId)],
+);
+
+/** Append-only: a trigger in the migrations refuses UPDATE and DELETE. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: text('id').primaryKey(),
+    occurredAt: ts('occurred_at').notNull().defaultNow(),
+    actorOrganisationId: text('actor_organisation_id'),
+    actorClientId: text('actor_client_id'),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    fromState: text('from_state'),
+    toState: text('to_state'),
+    requestId: text('request_id'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    index('audit_log_entity_idx').on(t.entityType, t.entityId),
+    index('audit_log_actor_idx').on(t.actorOrganisationId, t.occurredAt),
+  ],
+);
+
+/** Stripe-style idempotency records, one per (client, key), kept at least 24 h. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    clientId: text('client_id').notNull(),
+    key: text('key').notNull(),
+    procedure: text('procedure').notNull(),
+    requestHash: text('request_hash').notNull(),
+    status: text('status', { enum: ['IN_PROGRESS', 'COMPLETED'] }).notNull(),
+    /** A crashed first attempt holds the key only until then; the next retry may take it over. */
+    lockedUntil: ts('locked_until').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: jsonb('response_body'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.clientId, t.key] }),
+    index('idempotency_keys_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/** The outbox: events written in the same transaction as the change they describe. */
+export const events = pgTable(
+  'events',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    id: text('id').notNull(),
+    type: text('type').notNull(),
+    organisationId: text('organisation_id'),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    requestId: text('request_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    publishedAt: ts('published_at'),
+  },
+  (t) => [
+    uniqueIndex('events_id_idx').on(t.id),
+    index('events_unpublished_idx').on(t.seq).where(sql`${t.publishedAt} is null`),
+    index('events_org_idx').on(t.organisationId, t.seq),
+  ],
+);
+
+/** Program rules as data, versioned: courses (and later participants) point to one. */
+export const schemes = pgTable('schemes', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  validFrom: timestamp('valid_from', { withTimezone: true, mode: 'date' }).notNull(),
+  rules: jsonb('rules').$type<TSchemeRules>().notNull(),
+});
+
+export const courses = pgTable(
+  'courses',
+  {
+    id: text('id').primaryKey(),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    externalId: text('external_id'),
+    schemeId: text('scheme_id')
+      .notNull()
+      .default('PRAKERJA_2023')
+      .references(() => schemes.id),
+    status: text('status', {
+      enum: ['DRAFT', 'IN_REVIEW', 'PUBLISHED', 'REJECTED', 'SUSPENDED', 'WITHDRAWN'],
+    }).notNull(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull(),
+    description: text('description').notNull(),
+    category: text('category').notNull(),
+    mode: text('mode', { enum: ['SELF_PACED', 'WEBINAR', 'LURING', 'HYBRID'] }).notNull(),
+    /** Minutes, so that quarter hours stay integers. */
+    durationMinutes: integer('duration_minutes').notNull(),
+    /** Whole rupiah. */
+    price: bigint('price', { mode: 'number' }).notNull(),
+    language: text('language').notNull(),
+    competencyCodes: text('competency_codes').array().notNull().default(sql`'{}'`),
+    occupationCodes: text('occupation_codes').array().notNull().default(sql`'{}'`),
+    learningOutcomes: text('learning_outcomes').array().notNull().default(sql`'{}'`),
+    completionRule: jsonb('completion_rule')
+      .$type<TCompletionRule>()
+      .notNull()
+      .default(sql`'{"minAttendancePercent":100,"postTestPassScore":70,"assignmentRequired":true}'::jsonb`),
+    certificateTemplate: jsonb('certificate_template').$type<TCertificateTemplate | null>(),
+    version: integer('version').notNull().default(1),
+    rejection: jsonb('rejection').$type<TRejection | null>(),
+    suspension: jsonb('suspension').$type<{ reason: string; at: string } | null>(),
+    submittedAt: ts('submitted_at'),
+    publishedAt: ts('published_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('courses_provider_id_idx').on(t.providerId, t.id),
+    uniqueIndex('courses_provider_external_idx').on(t.providerId, t.externalId),
+    index('courses_status_idx').on(t.status, t.id),
+  ],
+);
+
+/**
+ * Edits of a published course, reviewed while the published version stays on sale; approval copies
+ * the content into `courses` in one transaction. At most one open revision per course.
+ */
+export const courseRevisions = pgTable(
+  'course_revisions',
+  {
+    id: text('id').primaryKey(),
+    courseId: text('course_id')
+      .notNull()
+      .references(() => courses.id),
+    status: text('status', { enum: ['DRAFT', 'IN_REVIEW', 'REJECTED', 'APPROVED'] }).notNull(),
+    content: jsonb('content').$type<TCourseContent>().notNull(),
+    rejection: jsonb('rejection').$type<TRejection | null>(),
+    submittedAt: ts('submitted_at'),
+    decidedAt: ts('decided_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('course_revisions_one_open_idx')
+      .on(t.courseId)
+      .where(sql`${t.status} in ('DRAFT', 'IN_REVIEW', 'REJECTED')`),
+  ],
+);
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    courseId: text('course_id')
+      .notNull()
+      .references(() => courses.id),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    externalId: text('external_id'),
+    status: text('status', {
+      enum: ['SCHEDULED', 'OPEN', 'FULL', 'RUNNING', 'FINISHED', 'CANCELLED'],
+    }).notNull(),
+    capacity: integer('capacity').notNull(),
+    seatsTaken: integer('seats_taken').notNull().default(0),
+    startsAt: ts('starts_at').notNull(),
+    endsAt: ts('ends_at').notNull(),
+    cancellation: jsonb('cancellation').$type<{ reason: string; at: string } | null>(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('runs_course_idx').on(t.courseId, t.startsAt),
+    index('runs_provider_idx').on(t.providerId, t.id),
+    uniqueIndex('runs_provider_external_idx').on(t.providerId, t.externalId),
+    index('runs_status_starts_idx').on(t.status, t.startsAt),
+    check('runs_seats_within_capacity', sql`${t.seatsTaken} >= 0 and ${t.seatsTaken} <= ${t.capacity}`),
+  ],
+);
+
+export const runSessions = pgTable(
+  'run_sessions',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    sequence: integer('sequence').notNull(),
+    mode: text('mode', { enum: ['ONLINE', 'LURING'] }).notNull(),
+    startsAt: ts('starts_at').notNull(),
+    endsAt: ts('ends_at').notNull(),
+    timeZone: text('time_zone').notNull(),
+    venue: jsonb('venue').$type<TVenueRecord | null>(),
+    /** Kept back from the public catalog. */
+    meetingUrl: text('meeting_url'),
+    regencyCode: text('regency_code'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.sequence] }),
+    index('run_sessions_regency_idx').on(t.regencyCode),
+  ],
+);
+
+/** Participants: the NIK only as a keyed hash and its last four digits. */
+export const participants = pgTable(
+  'participants',
+  {
+    id: text('id').primaryKey(),
+    nikHash: text('nik_hash').notNull(),
+    nikLast4: text('nik_last4').notNull(),
+    cardNumber: text('card_number').notNull(),
+    name: text('name').notNull(),
+    gender: text('gender', { enum: ['M', 'F'] }).notNull(),
+    birthDate: date('birth_date', { mode: 'string' }).notNull(),
+    regencyCode: text('regency_code').notNull(),
+    cohort: integer('cohort').notNull(),
+    schemeId: text('scheme_id')
+      .notNull()
+      .references(() => schemes.id),
+    status: text('status', { enum: ['ACTIVE', 'INACTIVE'] }).notNull(),
+    /** Kept equal to the participant's ledger account by every movement (checked by checkLedger). */
+    balance: bigint('balance', { mode: 'number' }).notNull(),
+    purchaseDeadline: ts('purchase_deadline').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('participants_nik_hash_idx').on(t.nikHash),
+    uniqueIndex('participants_card_number_idx').on(t.cardNumber),
+    index('participants_cohort_idx').on(t.cohort, t.id),
+    check('participants_balance_non_negative', sql`${t.balance} >= 0`),
+  ],
+);
+
+/** Double-entry ledger: every transaction's entries sum to zero; an account's balance is its sum. */
+export const ledgerTransactions = pgTable('ledger_transactions', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  reference: text('reference'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const ledgerEntries = pgTable(
+  'ledger_entries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    transactionId: text('transaction_id')
+      .notNull()
+      .references(() => ledgerTransactions.id),
+    account: text('account').notNull(),
+    /** Whole rupiah; positive adds to the account. */
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    index('ledger_entries_account_idx').on(t.account),
+    index('ledger_entries_tx_idx').on(t.transactionId),
+  ],
+);
+
+/** A platform's request to charge a participant's balance, pending the participant's one-time code. */
+export const checkouts = pgTable(
+  'checkouts',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id')
+      .notNull()
+      .references(() => organisations.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    courseId: text('course_id')
+      .notNull()
+      .references(() => courses.id),
+    runId: text('run_id').references(() => runs.id),
+    price: bigint('price', { mode: 'number' }).notNull(),
+    status: text('status', { enum: ['PENDING', 'CONFIRMED', 'EXPIRED', 'LOCKED'] }).notNull(),
+    /** HMAC of the one-time code keyed by the checkout id: the code itself is never stored. */
+    otpHash: text('otp_hash').notNull(),
+    otpExpiresAt: ts('otp_expires_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    voucherId: text('voucher_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    confirmedAt: ts('confirmed_at'),
+  },
+  (t) => [index('checkouts_platform_idx').on(t.platformId, t.id)],
+);
+
+/** Vouchers: the code is a bearer secret, kept as a hash and its last 4 characters. */
+export const vouchers = pgTable(
+  'vouchers',
+  {
+    id: text('id').primaryKey(),
+    codeHash: text('code_hash').notNull(),
+    codeLast4: text('code_last4').notNull(),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    platformId: text('platform_id')
+      .notNull()
+      .references(() => organisations.id),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    courseId: text('course_id')
+      .notNull()
+      .references(() => courses.id),
+    runId: text('run_id').references(() => runs.id),
+    checkoutId: text('checkout_id').notNull(),
+    price: bigint('price', { mode: 'number' }).notNull(),
+    status: text('status', {
+      enum: ['ISSUED', 'REDEEMED', 'COMPLETED', 'NOT_COMPLETED', 'CANCELLED', 'EXPIRED'],
+    }).notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    issuedAt: ts('issued_at').notNull().defaultNow(),
+    redeemedAt: ts('redeemed_at'),
+    closedAt: ts('closed_at'),
+  },
+  (t) => [
+    uniqueIndex('vouchers_code_hash_idx').on(t.codeHash),
+    uniqueIndex('vouchers_checkout_idx').on(t.checkoutId),
+    uniqueIndex('vouchers_one_per_course_idx')
+      .on(t.participantId, t.courseId)
+      .where(sql`${t.status} in ('ISSUED', 'REDEEMED', 'COMPLETED')`),
+    index('vouchers_platform_idx').on(t.platformId, t.id),
+    index('vouchers_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'ISSUED'`),
+  ],
+);
+
+/** A redeemed voucher becomes an enrollment: the participant in training with the provider. */
+export const enrollments = pgTable(
+  'enrollments',
+  {
+    id: text('id').primaryKey(),
+    voucherId: text('voucher_id')
+      .notNull()
+      .references(() => vouchers.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    courseId: text('course_id')
+      .notNull()
+      .references(() => courses.id),
+    runId: text('run_id').references(() => runs.id),
+    status: text('status', { enum: ['IN_TRAINING', 'COMPLETED', 'NOT_COMPLETED', 'WITHDRAWN'] }).notNull(),
+    redeemedAt: ts('redeemed_at').notNull(),
+    redeemedIp: text('redeemed_ip'),
+    assignmentUrl: text('assignment_url'),
+    assignmentHash: text('assignment_hash'),
+    assignmentSubmittedAt: ts('assignment_submitted_at'),
+    assignmentFeedback: text('assignment_feedback'),
+    postTestScore: integer('post_test_score'),
+    completedAt: ts('completed_at'),
+  },
+  (t) => [
+    uniqueIndex('enrollments_voucher_idx').on(t.voucherId),
+    index('enrollments_provider_idx').on(t.providerId, t.id),
+    index('enrollments_run_idx').on(t.runId),
+  ],
+);
+
+/** Attendance per session of an enrollment; recording again replaces the record. */
+export const attendance = pgTable(
+  'attendance',
+  {
+    enrollmentId: text('enrollment_id')
+      .notNull()
+      .references(() => enrollments.id),
+    sequence: integer('sequence').notNull(),
+    status: text('status', { enum: ['CONFIRMED', 'UNCONFIRMED', 'REJECTED', 'VOIDED'] }).notNull(),
+    method: text('method', { enum: ['FACE_MATCH', 'VENUE_QR', 'ONLINE_PRESENCE', 'MANUAL'] }).notNull(),
+    deviceId: text('device_id'),
+    ip: text('ip'),
+    voidReason: text('void_reason'),
+    recordedAt: ts('recorded_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.enrollmentId, t.sequence] }),
+    index('attendance_device_idx').on(t.deviceId),
+  ],
+);

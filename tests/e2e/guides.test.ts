@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestGateway } from '../support/gateway';
+
+const execFileAsync = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+
+/** The fenced block that follows `<!-- example: NAME -->` in a guide. */
+function example(guide: string, name: string): string {
+  const text = readFileSync(join(root, 'docs/guides', guide), 'utf8');
+  const start = text.indexOf(`<!-- example: ${name} -->`);
+  const match = /```[a-z]*\n([\s\S]*?)```/.exec(text.slice(start));
+  if (start < 0 || !match?.[1]) throw new Error(`no example ${name} in ${guide}`);
+  return match[1];
+}
+
+/** Runs a TypeScript example from the repository root (so '@latih/sdk' resolves); its output lines. */
+async function runTs(code: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const dir = mkdtempSync(join(root, '.guide-'));
+  try {
+    const file = join(dir, 'example.ts');
+    writeFileSync(file, code);
+    const out = await execFileAsync(process.execPath, ['--import', 'tsx', file], {
+      env,
+      cwd: root,
+      timeout: 60_000,
+    });
+    return out.stdout.trim().split('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a shell example in a scratch folder (it may write files); its output lines. */
+async function runSh(script: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'latih-guide-'));
+  try {
+    const out = await execFileAsync('bash', ['-c', script], { env, cwd: dir, timeout: 60_000 });
+    return out.stdout.trim().split('\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('guides: the examples run as written', () => {
+  let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    env = {
+      ...process.env,
+      LATIH_URL: gw.url,
+      PROVIDER_ID: gw.demo['provider-a'].clientId,
+      PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
+      PMO_ID: gw.demo.pmo.clientId,
+      PMO_SECRET: gw.demo.pmo.clientSecret,
+      PLATFORM_ID: gw.demo['platform-a'].clientId,
+      PLATFORM_SECRET: gw.demo['platform-a'].clientSecret,
+    };
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('provider-publish.md with curl: draft → run → review → approved → on sale', async () => {
+    expect(await runSh(example('provider-publish.md', 'curl'), env)).toEqual([
+      'IN_REVIEW',
+      'all indicators ok',
+      'PUBLISHED',
+      'OPEN',
+    ]);
+  });
+
+  it('provider-publish.md with the SDK', async () => {
+    expect(await runTs(example('provider-publish.md', 'sdk'), env)).toEqual([
+      'SESSION_HOURS_MISMATCH sessions',
+      'PUBLISHED OPEN',
+    ]);
+  });
+
+  it('marketplace-sync.md: initial load and resume with the SDK, cheap polling with curl', async () => {
+    expect(await runTs(example('marketplace-sync.md', 'sync-sdk'), env)).toEqual([
+      'storefront matches the catalog',
+      '0 changes since the stored cursor',
+    ]);
+    expect(await runSh(example('marketplace-sync.md', 'sync-curl'), env)).toEqual(['first page read', '304']);
+  });
+
+  it('checkout.md with curl and with the SDK', async () => {
+    expect(
+      await runSh(example('checkout.md', 'checkout-curl'), { ...env, CARD_NUMBER: '5101000000000001' }),
+    ).toEqual(['ISSUED', '2000000', '19']);
+    expect(
+      await runTs(example('checkout.md', 'checkout-sdk'), { ...env, CARD_NUMBER: '5101000000000002' }),
+    ).toEqual(['OTP_INVALID', 'ISSUED', 'CANCELLED']);
+  });
+});

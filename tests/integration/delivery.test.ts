@@ -1,0 +1,177 @@
+import { schema } from '@latih/db';
+import { eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { engines } from '../support/db';
+import { codeOf, type Harness, useHarness } from '../support/harness';
+import { buy, onSale, participants } from '../support/marketplace-fixtures';
+
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: unknown) => codeOf(e),
+  );
+
+/** `n` participants redeemed into one run (4 sessions of 4 h; 100 % attendance, assignment, post-test ≥ 70). */
+async function enrolled(h: Harness, n: number) {
+  const people = await participants(h, n);
+  const { course, run } = await onSale(h);
+  const codes = [];
+  for (const p of people) codes.push((await buy(h, p.cardNumber, course.id, run.id)).code);
+  const startsAt = new Date(
+    (await h.caller('providerA').provider.runs.get({ id: run.id })).sessions[0]?.startsAt ?? 0,
+  );
+  h.clock.set(new Date(startsAt.getTime() - 10 * 60_000));
+  const ids = [];
+  for (const code of codes)
+    ids.push(
+      (await h.caller('providerA').provider.vouchers.redeem({ code, courseId: course.id, runId: run.id })).id,
+    );
+  return { ids, course, run };
+}
+
+const present = (enrollmentId: string, sequence: number) => ({
+  enrollmentId,
+  sequence,
+  status: 'CONFIRMED' as const,
+  method: 'VENUE_QR' as const,
+  deviceId: `gate-${sequence}`,
+  ip: '10.1.2.3',
+});
+
+describe.each(engines())('training delivery on %s', (engine) => {
+  const h = useHarness(engine);
+
+  it('completion follows the course’s rule, naming what is missing, and closes the voucher', async () => {
+    try {
+      const { ids } = await enrolled(h, 1);
+      const id = ids[0] ?? '';
+      const p = () => h.caller('providerA').provider;
+      const report = () => p().completions.report({ enrollmentId: id, outcome: 'COMPLETED' });
+
+      const err = await report().catch((e: unknown) => e);
+      expect(codeOf(err)).toBe('ATTENDANCE_INCOMPLETE');
+      expect((err as Error).message).toContain('ATTENDANCE_INCOMPLETE, ASSIGNMENT_MISSING, POST_TEST_FAILED');
+
+      const bulk = await p().attendance.recordBulk({
+        items: [
+          present(id, 1),
+          present(id, 2),
+          { ...present(id, 3), status: 'REJECTED' },
+          present(id, 9),
+          { enrollmentId: id },
+        ],
+      });
+      expect(bulk.results.map((r) => [r.status, r.error?.field ?? null])).toEqual([
+        ['RECORDED', null],
+        ['RECORDED', null],
+        ['RECORDED', null],
+        ['REFUSED', 'sequence'],
+        ['REFUSED', 'sequence'],
+      ]);
+      await p().attendance.record(present(id, 4));
+      expect(await refusal(report())).toBe('ATTENDANCE_INCOMPLETE'); // session 3 rejected: 75 %
+      await p().attendance.record(present(id, 3)); // recording again replaces it
+      expect(await refusal(report())).toBe('ASSIGNMENT_MISSING');
+
+      const afterTask = await p().assignments.submit({
+        enrollmentId: id,
+        url: 'https://drive.example.id/tugas/keripik.mp4',
+        contentHash: `sha256:${'a'.repeat(64)}`,
+        feedback: 'Kemasan rapi, takaran bumbu konsisten',
+      });
+      expect(afterTask).toMatchObject({
+        sessions: 4,
+        sessionsConfirmed: 4,
+        attendancePercent: 100,
+        assignmentSubmitted: true,
+        missing: ['POST_TEST_FAILED'],
+      });
+      await p().postTests.record({ enrollmentId: id, score: 60 });
+      expect(await refusal(report())).toBe('POST_TEST_FAILED');
+      await p().postTests.record({ enrollmentId: id, score: 85 });
+
+      const done = await report();
+      expect(done).toMatchObject({
+        status: 'COMPLETED',
+        missing: [],
+        postTestScore: 85,
+        completedAt: expect.any(String),
+      });
+      const [e] = await h.db.select().from(schema.enrollments).where(eq(schema.enrollments.id, id));
+      const [v] = await h.db
+        .select()
+        .from(schema.vouchers)
+        .where(eq(schema.vouchers.id, e?.voucherId ?? ''));
+      expect(v?.status).toBe('COMPLETED');
+      const types = (await h.db.select().from(schema.events).where(eq(schema.events.entityId, id))).map(
+        (x) => x.type,
+      );
+      expect(types).toEqual(expect.arrayContaining(['attendance.recorded', 'enrollment.completed']));
+      expect(await refusal(report())).toBe('INVALID_STATE');
+      expect(await refusal(p().attendance.record(present(id, 1)))).toBe('INVALID_STATE');
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  it('NOT_COMPLETED needs nothing; bulk reports answer per item', async () => {
+    try {
+      const { ids } = await enrolled(h, 3);
+      const [a, b, c] = ids;
+      const r = await h.caller('providerA').provider.completions.reportBulk({
+        items: [
+          { enrollmentId: a, outcome: 'NOT_COMPLETED' },
+          { enrollmentId: b, outcome: 'COMPLETED' },
+          { enrollmentId: c, outcome: 'FINISHED' },
+        ],
+      });
+      expect(r.summary).toEqual({ completed: 0, notCompleted: 1, refused: 2 });
+      expect(r.results.map((x) => x.error?.code ?? x.status)).toEqual([
+        'NOT_COMPLETED',
+        'ATTENDANCE_INCOMPLETE',
+        'VALIDATION_FAILED',
+      ]);
+      const [e] = await h.db
+        .select()
+        .from(schema.enrollments)
+        .where(eq(schema.enrollments.id, a ?? ''));
+      const [v] = await h.db
+        .select()
+        .from(schema.vouchers)
+        .where(eq(schema.vouchers.id, e?.voucherId ?? ''));
+      expect(v?.status).toBe('NOT_COMPLETED');
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  it('VOIDED needs a reason; another provider sees no enrollment of yours', async () => {
+    try {
+      const { ids } = await enrolled(h, 1);
+      const id = ids[0] ?? '';
+      const err = await h
+        .caller('providerA')
+        .provider.attendance.record({ ...present(id, 1), status: 'VOIDED' })
+        .catch((e: unknown) => e);
+      expect(codeOf(err)).toBe('VALIDATION_FAILED');
+      expect((err as { cause: { field: string } }).cause.field).toBe('voidReason');
+      await expect(
+        h.caller('providerA').provider.attendance.record({
+          ...present(id, 1),
+          status: 'VOIDED',
+          voidReason: 'Wajah tidak cocok saat verifikasi',
+        }),
+      ).resolves.toMatchObject({ status: 'VOIDED' });
+      for (const attempt of [
+        () => h.caller('providerB').provider.attendance.record(present(id, 2)),
+        () => h.caller('providerB').provider.postTests.record({ enrollmentId: id, score: 100 }),
+        () =>
+          h.caller('providerB').provider.completions.report({ enrollmentId: id, outcome: 'NOT_COMPLETED' }),
+      ]) {
+        expect(await refusal(attempt())).toBe('NOT_FOUND');
+      }
+    } finally {
+      h.clock.reset();
+    }
+  });
+});

@@ -1,0 +1,234 @@
+import { checkLedger, schema } from '@latih/db';
+import { eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { fullCourse } from '../support/catalog-fixtures';
+import { engines, postgresAvailable } from '../support/db';
+import { codeOf, type Harness, useHarness } from '../support/harness';
+import { buy, onSale, participants } from '../support/marketplace-fixtures';
+
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: unknown) => codeOf(e),
+  );
+
+/** A sold voucher of provider A's course with a run whose first session starts 30 days from now. */
+async function sold(h: Harness) {
+  const [p] = await participants(h, 1);
+  const { course, run } = await onSale(h);
+  const bought = await buy(h, p?.cardNumber ?? '', course.id, run.id);
+  const runView = await h.caller('providerA').provider.runs.get({ id: run.id });
+  return {
+    course,
+    run,
+    code: bought.code,
+    voucher: bought.voucher,
+    startsAt: new Date(runView.sessions[0]?.startsAt ?? 0),
+  };
+}
+
+const minutes = (d: Date, m: number) => new Date(d.getTime() + m * 60_000);
+
+describe.each(engines())('check and redeem on %s', (engine) => {
+  const h = useHarness(engine);
+
+  it('check tells state, course and window without any side effect; redeem works once inside the window', async () => {
+    const { course, run, code, voucher, startsAt } = await sold(h);
+    // Callers are made per call: their tokens follow the test clock.
+    const p = () => h.caller('providerA').provider.vouchers;
+    const before = (await h.db.select().from(schema.vouchers).where(eq(schema.vouchers.id, voucher.id)))[0];
+    const checked = await p().check({ code: code.toLowerCase().replaceAll('-', ' ') });
+    expect(checked).toMatchObject({
+      voucher: { id: voucher.id, status: 'ISSUED', courseId: course.id, runId: run.id },
+      redeemable: false,
+      refusal: 'REDEMPTION_WINDOW_NOT_OPEN',
+      window: {
+        opensAt: minutes(startsAt, -60).toISOString(),
+        closesAt: minutes(startsAt, 60).toISOString(),
+      },
+    });
+    expect((await h.db.select().from(schema.vouchers).where(eq(schema.vouchers.id, voucher.id)))[0]).toEqual(
+      before,
+    );
+
+    expect(await refusal(p().redeem({ code, courseId: course.id, runId: run.id }))).toBe(
+      'REDEMPTION_WINDOW_NOT_OPEN',
+    );
+    h.clock.set(minutes(startsAt, -61));
+    expect(await refusal(p().redeem({ code, courseId: course.id, runId: run.id }))).toBe(
+      'REDEMPTION_WINDOW_NOT_OPEN',
+    );
+    h.clock.set(minutes(startsAt, -59));
+    try {
+      expect((await p().check({ code })).redeemable).toBe(true);
+      const enrollment = await p().redeem({ code, courseId: course.id, runId: run.id });
+      expect(enrollment).toMatchObject({
+        voucherId: voucher.id,
+        status: 'IN_TRAINING',
+        courseId: course.id,
+        runId: run.id,
+      });
+      expect(enrollment.id).toMatch(/^enr_/);
+      expect(await refusal(p().redeem({ code, courseId: course.id, runId: run.id }))).toBe(
+        'VOUCHER_ALREADY_REDEEMED',
+      );
+      expect((await p().check({ code })).refusal).toBe('VOUCHER_ALREADY_REDEEMED');
+      const [event] = await h.db
+        .select()
+        .from(schema.events)
+        .where(eq(schema.events.type, 'voucher.redeemed'));
+      expect(event?.data).toMatchObject({ enrollmentId: enrollment.id });
+      // A redeemed voucher is not the platform's to cancel any more.
+      expect(await refusal(h.caller('platformA').platform.vouchers.cancel({ id: voucher.id }))).toBe(
+        'VOUCHER_NOT_CANCELLABLE',
+      );
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  it('closes one hour after the first session starts', async () => {
+    const { course, run, code, startsAt } = await sold(h);
+    // Callers are made per call: their tokens follow the test clock.
+    const p = () => h.caller('providerA').provider.vouchers;
+    h.clock.set(minutes(startsAt, 61));
+    try {
+      expect(await refusal(p().redeem({ code, courseId: course.id, runId: run.id }))).toBe(
+        'REDEMPTION_WINDOW_CLOSED',
+      );
+      h.clock.set(minutes(startsAt, 59));
+      await expect(p().redeem({ code, courseId: course.id, runId: run.id })).resolves.toMatchObject({
+        status: 'IN_TRAINING',
+      });
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  it('refuses with a typed code: malformed, unknown, another provider’s, wrong course, cancelled, expired', async () => {
+    const { course, run, code, voucher, startsAt } = await sold(h);
+    const a = () => h.caller('providerA').provider.vouchers;
+    const typo = `${code.slice(0, 3)}${code[3] === 'A' ? 'B' : 'A'}${code.slice(4)}`;
+    expect(await refusal(a().check({ code: typo }))).toBe('CODE_MALFORMED');
+    expect(await refusal(a().redeem({ code: 'NOT-A-CODE', courseId: course.id }))).toBe('CODE_MALFORMED');
+    const { generateVoucherCode } = await import('@latih/core');
+    expect(await refusal(a().check({ code: generateVoucherCode() }))).toBe('VOUCHER_NOT_FOUND');
+    expect(await refusal(h.caller('providerB').provider.vouchers.check({ code }))).toBe(
+      'VOUCHER_OTHER_PROVIDER',
+    );
+    expect(await refusal(h.caller('providerB').provider.vouchers.redeem({ code, courseId: course.id }))).toBe(
+      'VOUCHER_OTHER_PROVIDER',
+    );
+    const other = await h
+      .caller('providerA')
+      .provider.courses.create({ ...fullCourse, title: 'Kursus lain' });
+    h.clock.set(minutes(startsAt, 0));
+    try {
+      expect(await refusal(a().redeem({ code, courseId: other.id }))).toBe('VOUCHER_WRONG_COURSE');
+      await h.caller('platformA').platform.vouchers.cancel({ id: voucher.id });
+      expect(await refusal(a().redeem({ code, courseId: course.id, runId: run.id }))).toBe(
+        'VOUCHER_CANCELLED',
+      );
+    } finally {
+      h.clock.reset();
+    }
+    const second = await sold(h);
+    await h.db
+      .update(schema.vouchers)
+      .set({ status: 'EXPIRED' })
+      .where(eq(schema.vouchers.id, second.voucher.id));
+    expect(await refusal(a().check({ code: second.code }))).toBe('OK');
+    expect((await a().check({ code: second.code })).refusal).toBe('VOUCHER_EXPIRED');
+    expect(await refusal(h.caller('platformA').provider.vouchers.check({ code }))).toBe('FORBIDDEN_ROLE');
+  });
+
+  it('bulk redeem at the door answers per code', async () => {
+    const [p, q, r] = await participants(h, 3);
+    const { course, run } = await onSale(h);
+    const codes = [];
+    for (const x of [p, q, r]) codes.push((await buy(h, x?.cardNumber ?? '', course.id, run.id)).code);
+    const startsAt = new Date(
+      (await h.caller('providerA').provider.runs.get({ id: run.id })).sessions[0]?.startsAt ?? 0,
+    );
+    h.clock.set(minutes(startsAt, -30));
+    try {
+      await h
+        .caller('providerA')
+        .provider.vouchers.redeem({ code: codes[2] ?? '', courseId: course.id, runId: run.id });
+      const result = await h.caller('providerA').provider.vouchers.redeemBulk({
+        courseId: course.id,
+        runId: run.id,
+        codes: [codes[0] ?? '', 'XXXX', codes[1] ?? '', codes[2] ?? ''],
+      });
+      expect(result.summary).toEqual({ redeemed: 2, refused: 2 });
+      expect(result.results.map((x) => [x.status, x.error?.code ?? null])).toEqual([
+        ['REDEEMED', null],
+        ['REFUSED', 'CODE_MALFORMED'],
+        ['REDEEMED', null],
+        ['REFUSED', 'VOUCHER_ALREADY_REDEEMED'],
+      ]);
+      const [n] = await h.db
+        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+        .from(schema.enrollments)
+        .where(eq(schema.enrollments.runId, run.id));
+      expect(n?.n).toBe(3);
+    } finally {
+      h.clock.reset();
+    }
+  });
+});
+
+describe.runIf(postgresAvailable())('redemption races on real PostgreSQL', () => {
+  const h = useHarness('postgres', { poolSize: 16 });
+
+  it('200 concurrent redeems of one code, each with its own idempotency key: exactly one enrollment', async () => {
+    const { course, run, code, voucher, startsAt } = await sold(h);
+    h.clock.set(minutes(startsAt, -10));
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) =>
+          h
+            .caller('providerA', { idempotencyKey: `redeem-${i}` })
+            .provider.vouchers.redeem({ code, courseId: course.id, runId: run.id }),
+        ),
+      );
+      const ok = results.filter((r) => r.status === 'fulfilled');
+      expect(ok).toHaveLength(1);
+      const refused = results.filter((r) => r.status === 'rejected').map((r) => codeOf(r.reason));
+      expect(new Set(refused)).toEqual(new Set(['VOUCHER_ALREADY_REDEEMED']));
+      const [n] = await h.db
+        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+        .from(schema.enrollments)
+        .where(eq(schema.enrollments.voucherId, voucher.id));
+      expect(n?.n).toBe(1);
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  it('a redeem racing the platform’s cancel: exactly one wins, and the books balance', async () => {
+    for (let round = 0; round < 10; round++) {
+      const { course, run, code, voucher, startsAt } = await sold(h);
+      h.clock.set(minutes(startsAt, -10));
+      try {
+        const [redeem, cancel] = await Promise.allSettled([
+          h.caller('providerA').provider.vouchers.redeem({ code, courseId: course.id, runId: run.id }),
+          h.caller('platformA').platform.vouchers.cancel({ id: voucher.id }),
+        ]);
+        expect(
+          [redeem.status, cancel.status].filter((s) => s === 'fulfilled'),
+          `round ${round}`,
+        ).toHaveLength(1);
+        const [v] = await h.db.select().from(schema.vouchers).where(eq(schema.vouchers.id, voucher.id));
+        const [n] = await h.db
+          .select({ n: sql<number>`count(*)`.mapWith(Number) })
+          .from(schema.enrollments)
+          .where(eq(schema.enrollments.voucherId, voucher.id));
+        expect(v?.status === 'REDEEMED' ? 1 : 0).toBe(n?.n);
+        expect(await checkLedger(h.db)).toMatchObject({ balanced: true, balanceMismatches: [] });
+      } finally {
+        h.clock.reset();
+      }
+    }
+  });
+});

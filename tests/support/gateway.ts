@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { DEMO_ORGANISATIONS, DevOtpChannel } from '@latih/core';
+import { startGateway } from '../../apps/gateway/src/gateway';
+import { FileKeyStore } from '../../apps/gateway/src/keystore';
+import { createLogger } from '../../apps/gateway/src/logger';
+import { freshDatabase, type TestDatabase } from './db';
+
+/** A real gateway on a random port over a fresh database, with its key file and log lines. */
+export async function startTestGateway() {
+  const dir = mkdtempSync(join(tmpdir(), 'latih-e2e-'));
+  const keyFile = join(dir, 'signing-keys.json');
+  const keys = FileKeyStore.open({ file: keyFile, createIfMissing: true });
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  const database: TestDatabase = await freshDatabase('pglite');
+  const gateway = await startGateway({
+    database,
+    keys: keys.keys,
+    issuer: (port) => `http://127.0.0.1:${port}`,
+    logger: createLogger('info', sink),
+    host: '127.0.0.1',
+    port: 0,
+    seedDemo: true,
+    nikHashKey: Buffer.alloc(32, 7),
+    otp: new DevOtpChannel(),
+  });
+  const demo = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o])) as Record<
+    (typeof DEMO_ORGANISATIONS)[number]['key'],
+    (typeof DEMO_ORGANISATIONS)[number]
+  >;
+  return {
+    url: gateway.url,
+    keyFile,
+    keys,
+    lines,
+    demo,
+    database,
+    async token(key: keyof typeof demo): Promise<string> {
+      const o = demo[key];
+      const res = await fetch(`${gateway.url}/v1/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: o.clientId,
+          client_secret: o.clientSecret,
+        }),
+      });
+      const body = (await res.json()) as { access_token: string };
+      return body.access_token;
+    },
+    async close() {
+      await gateway.close();
+      keys.close();
+      await database.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
