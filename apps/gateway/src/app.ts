@@ -1,0 +1,263 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { type ApiContext, appRouter, buildOpenApiDocument, type Services, servicesHandle } from '@latih/api';
+import {
+  AppError,
+  ERROR_CATALOG,
+  RETRYABLE_ERROR_CODES,
+  type TErrorBody,
+  type TErrorCode,
+  ZTokenRequestSchema,
+} from '@latih/contracts';
+import { type DevOtpChannel, issueClientCredentialsToken, OAuthError } from '@latih/core';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-openapi';
+import { renderErrorCatalog, renderReference } from './docs-page';
+import type { Logger } from './logger';
+
+export type AppOptions = {
+  services: Services;
+  /** Mounted only when given (never in production): the development OTP channel's inbox. */
+  devOtp?: DevOtpChannel | null;
+  logger: Logger;
+  version: string;
+  ready: () => Promise<{ ok: boolean; reason?: string }>;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const BODY_LIMIT = '1mb';
+const IMPORT_BODY_LIMIT = '10mb';
+
+function errorBody(code: TErrorCode, requestId: string, message?: string, field?: string): TErrorBody {
+  return {
+    code,
+    message: message ?? ERROR_CATALOG[code].message,
+    ...(field ? { field } : {}),
+    requestId,
+    retryable: RETRYABLE_ERROR_CODES.has(code),
+  };
+}
+
+function sendError(res: Response, code: TErrorCode, message?: string, field?: string): void {
+  res
+    .status(ERROR_CATALOG[code].status)
+    .json(errorBody(code, res.locals.requestId as string, message, field));
+}
+
+export function createApp(opts: AppOptions): express.Express {
+  const { services, logger } = opts;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // Request id: accepted from the caller when sane, generated otherwise; echoed and logged.
+  app.use((req, res, next) => {
+    const given = req.header('x-request-id');
+    const requestId = given && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info(
+        {
+          requestId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          durationMs: Math.round(ms * 10) / 10,
+        },
+        'request',
+      );
+    });
+    next();
+  });
+
+  // Bulk import takes up to 1 000 courses with runs: its own, larger limit (parsed first, so the
+  // general parser skips it).
+  app.use(
+    ['/v1/provider/courses/import', '/trpc/provider.courses.import'],
+    express.json({ limit: IMPORT_BODY_LIMIT }),
+  );
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use('/v1/oauth/token', express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const r = await opts.ready();
+    if (r.ok) res.json({ status: 'ready' });
+    else sendError(res, 'SERVICE_UNAVAILABLE', r.reason);
+  });
+
+  app.get('/.well-known/jwks.json', (_req, res) => {
+    // Caches may keep it 5 minutes: new keys are published 10 minutes before they sign.
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(services.tokens.jwks());
+  });
+
+  app.post('/v1/oauth/token', async (req, res, next) => {
+    res.setHeader('Pragma', 'no-cache');
+    try {
+      const parsed = ZTokenRequestSchema.safeParse(req.body ?? {});
+      if (!parsed.success) throw new OAuthError('invalid_request', 'The token request body is malformed.');
+      const basic = parseBasicAuth(req.header('authorization'));
+      if (basic && parsed.data.client_secret) {
+        throw new OAuthError('invalid_request', 'Authenticate the client with one method only.');
+      }
+      const body = await issueClientCredentialsToken({
+        db: services.db,
+        tokens: services.tokens,
+        grantType: parsed.data.grant_type,
+        clientId: basic?.id ?? parsed.data.client_id,
+        clientSecret: basic?.secret ?? parsed.data.client_secret,
+        scope: parsed.data.scope,
+      });
+      res.json(body);
+    } catch (err) {
+      if (err instanceof OAuthError) {
+        if (err.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="latih"');
+        res.status(err.status).json({
+          error: err.error,
+          error_description: err.description,
+          requestId: res.locals.requestId,
+        });
+        return;
+      }
+      next(err);
+    }
+  });
+
+  if (opts.devOtp) {
+    const inbox = opts.devOtp;
+    // Development only: stands in for the participant's phone. Not mounted in production.
+    app.get('/dev/otp/:checkoutId', (req, res) => {
+      const code = inbox.read(req.params.checkoutId);
+      if (!code) return sendError(res, 'NOT_FOUND', 'No code was sent for this checkout.');
+      return res.json({ checkoutId: req.params.checkoutId, code });
+    });
+  }
+
+  let openApiDoc: object | undefined;
+  const doc = () => {
+    openApiDoc ??= buildOpenApiDocument({ baseUrl: '/v1', version: opts.version });
+    return openApiDoc as Record<string, unknown>;
+  };
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=60');
+    res.json(doc());
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(renderReference(doc()));
+  });
+  app.get('/docs/errors', (_req, res) => {
+    res.type('html').send(renderErrorCatalog());
+  });
+
+  const createContext = ({ req, res }: { req: Request; res: Response }): ApiContext => ({
+    requestId: res.locals.requestId as string,
+    authorization: req.header('authorization') ?? null,
+    idempotencyKey: req.header('idempotency-key') ?? null,
+    setHeader: (name, value) => {
+      if (!res.headersSent) res.setHeader(name, value);
+    },
+    services: servicesHandle(services),
+  });
+
+  app.use('/trpc', createExpressMiddleware({ router: appRouter, createContext }));
+
+  // REST: trpc-to-openapi answers errors in its own shape; rewrite them into ours (see TErrorBody).
+  app.use('/v1', restErrorShape, conditionalGet);
+  app.use(
+    '/v1',
+    createOpenApiExpressMiddleware({ router: appRouter as unknown as OpenApiRouter, createContext }),
+  );
+
+  app.use((_req, res) => {
+    sendError(res, 'ROUTE_NOT_FOUND');
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE');
+    if (type === 'entity.parse.failed') return sendError(res, 'MALFORMED_JSON');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+      return sendError(res, 'UNSUPPORTED_MEDIA_TYPE');
+    if (err instanceof AppError) return sendError(res, err.code, err.message, err.field);
+    logger.error({ err, requestId: res.locals.requestId }, 'unhandled error');
+    return sendError(res, 'INTERNAL_ERROR');
+  });
+
+  return app;
+}
+
+function parseBasicAuth(header: string | undefined): { id: string; secret: string } | undefined {
+  if (!header?.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return undefined;
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+}
+
+/**
+ * ETag on every successful REST GET, and 304 when the client already has it (If-None-Match): a
+ * storefront polling the catalog or its change feed pays nothing when nothing changed.
+ */
+function conditionalGet(req: Request, res: Response, next: NextFunction): void {
+  if (req.method !== 'GET') {
+    next();
+    return;
+  }
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (res.statusCode === 200 && typeof chunk === 'string' && !res.headersSent) {
+      const etag = `"${createHash('sha256').update(chunk).digest('base64url').slice(0, 32)}"`;
+      res.setHeader('ETag', etag);
+      const given = req.header('if-none-match');
+      if (given?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
+        res.statusCode = 304;
+        res.removeHeader('Content-Type');
+        return end(undefined, ...rest.filter((r) => typeof r === 'function'));
+      }
+    }
+    return end(chunk, ...rest);
+  }) as Response['end'];
+  next();
+}
+
+function restErrorShape(_req: Request, res: Response, next: NextFunction): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (res.statusCode >= 400 && typeof chunk === 'string' && chunk.startsWith('{')) {
+      try {
+        const body = JSON.parse(chunk) as { message?: string; data?: Partial<TErrorBody> };
+        if (body.data?.code) {
+          const d = body.data;
+          const out: TErrorBody = {
+            code: d.code as TErrorCode,
+            message: body.message ?? ERROR_CATALOG[d.code as TErrorCode].message,
+            ...(d.field ? { field: d.field } : {}),
+            requestId: res.locals.requestId as string,
+            retryable: d.retryable ?? false,
+          };
+          return end(JSON.stringify(out), ...rest);
+        }
+      } catch {
+        // not JSON after all: send as is
+      }
+    }
+    return end(chunk, ...rest);
+  }) as Response['end'];
+  next();
+}
