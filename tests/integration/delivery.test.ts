@@ -2,41 +2,14 @@ import { schema } from '@latih/db';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
+import { enrolled, present } from '../support/delivery-fixtures';
 import { codeOf, type Harness, useHarness } from '../support/harness';
-import { buy, onSale, participants } from '../support/marketplace-fixtures';
 
 const refusal = (p: Promise<unknown>) =>
   p.then(
     () => 'OK',
     (e: unknown) => codeOf(e),
   );
-
-/** `n` participants redeemed into one run (4 sessions of 4 h; 100 % attendance, assignment, post-test ≥ 70). */
-async function enrolled(h: Harness, n: number) {
-  const people = await participants(h, n);
-  const { course, run } = await onSale(h);
-  const codes = [];
-  for (const p of people) codes.push((await buy(h, p.cardNumber, course.id, run.id)).code);
-  const startsAt = new Date(
-    (await h.caller('providerA').provider.runs.get({ id: run.id })).sessions[0]?.startsAt ?? 0,
-  );
-  h.clock.set(new Date(startsAt.getTime() - 10 * 60_000));
-  const ids = [];
-  for (const code of codes)
-    ids.push(
-      (await h.caller('providerA').provider.vouchers.redeem({ code, courseId: course.id, runId: run.id })).id,
-    );
-  return { ids, course, run };
-}
-
-const present = (enrollmentId: string, sequence: number) => ({
-  enrollmentId,
-  sequence,
-  status: 'CONFIRMED' as const,
-  method: 'VENUE_QR' as const,
-  deviceId: `gate-${sequence}`,
-  ip: '10.1.2.3',
-});
 
 describe.each(engines())('training delivery on %s', (engine) => {
   const h = useHarness(engine);

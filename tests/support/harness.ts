@@ -15,7 +15,7 @@ export const ISSUER = 'https://gateway.latih.test';
 export const TEST_NIK_KEY = Buffer.alloc(32, 7);
 const createCaller = createCallerFactory(appRouter);
 
-export type Who = 'pmo' | 'providerA' | 'providerB' | 'platformA';
+export type Who = 'pmo' | 'providerA' | 'providerB' | 'platformA' | 'platformB';
 
 export const silentLog = { error: () => undefined, warn: () => undefined };
 
@@ -54,8 +54,15 @@ export async function makeHarness(database: Database, opts: { now?: () => number
     providerA: await make('PROVIDER', 'Provider A'),
     providerB: await make('PROVIDER', 'Provider B'),
     platformA: await make('PLATFORM', 'Platform A'),
+    platformB: await make('PLATFORM', 'Platform B'),
   };
-  const role = { pmo: 'pmo', providerA: 'provider', providerB: 'provider', platformA: 'platform' } as const;
+  const role = {
+    pmo: 'pmo',
+    providerA: 'provider',
+    providerB: 'provider',
+    platformA: 'platform',
+    platformB: 'platform',
+  } as const;
   const defaultScopes = {
     pmo: ['pmo:read', 'pmo:write', 'catalog:read'],
     provider: ['catalog:read', 'catalog:write', 'vouchers:redeem', 'reports:write'],

@@ -14,6 +14,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-openapi';
 import { renderErrorCatalog, renderReference } from './docs-page';
 import type { Logger } from './logger';
+import { mountPages } from './pages';
 
 export type AppOptions = {
   services: Services;
@@ -100,11 +101,7 @@ export function createApp(opts: AppOptions): express.Express {
     else sendError(res, 'SERVICE_UNAVAILABLE', r.reason);
   });
 
-  app.get('/.well-known/jwks.json', (_req, res) => {
-    // Caches may keep it 5 minutes: new keys are published 10 minutes before they sign.
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.json(services.tokens.jwks());
-  });
+  mountPages(app, services);
 
   app.post('/v1/oauth/token', async (req, res, next) => {
     res.setHeader('Pragma', 'no-cache');

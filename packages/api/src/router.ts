@@ -2,13 +2,17 @@ import { whoamiRoute } from './routers/auth/whoami';
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
+import { submitReviewRoute } from './routers/platform/reviews/submit-review';
 import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
 import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
+import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-certificate';
 import { pmoCurationRouter } from './routers/pmo/curation/router';
 import { pmoOrganisationsRouter } from './routers/pmo/organisations/router';
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
+import { getCertificateRoute } from './routers/provider/certificates/get-certificate';
+import { revokeCertificateRoute } from './routers/provider/certificates/revoke-certificate';
 import { providerCoursesRouter } from './routers/provider/courses/router';
 import { recordAttendanceRoute } from './routers/provider/delivery/record-attendance';
 import { recordAttendanceBulkRoute } from './routers/provider/delivery/record-attendance-bulk';
@@ -16,12 +20,15 @@ import { recordPostTestRoute } from './routers/provider/delivery/record-post-tes
 import { reportCompletionRoute } from './routers/provider/delivery/report-completion';
 import { reportCompletionBulkRoute } from './routers/provider/delivery/report-completion-bulk';
 import { submitAssignmentRoute } from './routers/provider/delivery/submit-assignment';
+import { verificationLinkRoute } from './routers/provider/delivery/verification-link';
+import { providerRedirectUrisRouter } from './routers/provider/redirect-uris/routes';
 import { providerRunsRouter } from './routers/provider/runs/router';
 import { bulkRedeemRoute } from './routers/provider/vouchers/bulk-redeem';
 import { checkVoucherRoute } from './routers/provider/vouchers/check-voucher';
 import { redeemVoucherRoute } from './routers/provider/vouchers/redeem-voucher';
 import { errorCodesRoute } from './routers/public/error-codes';
 import { categoriesRoute, regionsRoute, schemesRoute } from './routers/public/reference';
+import { verifyCertificateRoute } from './routers/public/verify-certificate';
 import { router } from './trpc';
 
 /** The one router: three audiences, a public corner, and auth. It only composes. */
@@ -31,27 +38,36 @@ export const appRouter = router({
     courses: providerCoursesRouter,
     runs: providerRunsRouter,
     vouchers: router({ check: checkVoucherRoute, redeem: redeemVoucherRoute, redeemBulk: bulkRedeemRoute }),
-    attendance: router({ record: recordAttendanceRoute, recordBulk: recordAttendanceBulkRoute }),
+    attendance: router({
+      record: recordAttendanceRoute,
+      recordBulk: recordAttendanceBulkRoute,
+      verificationLink: verificationLinkRoute,
+    }),
+    redirectUris: providerRedirectUrisRouter,
     assignments: router({ submit: submitAssignmentRoute }),
     postTests: router({ record: recordPostTestRoute }),
     completions: router({ report: reportCompletionRoute, reportBulk: reportCompletionBulkRoute }),
+    certificates: router({ get: getCertificateRoute, revoke: revokeCertificateRoute }),
   }),
   platform: router({
     catalog: platformCatalogRouter,
     checkout: router({ create: createCheckoutRoute, confirm: confirmCheckoutRoute }),
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
+    reviews: router({ submit: submitReviewRoute }),
   }),
   pmo: router({
     organisations: pmoOrganisationsRouter,
     curation: pmoCurationRouter,
     runs: router({ cancel: pmoCancelRunRoute }),
     participants: router({ import: importParticipantsRoute }),
+    certificates: router({ revoke: pmoRevokeCertificateRoute }),
   }),
   public: router({
     errorCodes: errorCodesRoute,
     categories: categoriesRoute,
     regions: regionsRoute,
     schemes: schemesRoute,
+    certificates: router({ verify: verifyCertificateRoute }),
   }),
 });
 

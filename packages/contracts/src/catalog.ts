@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ZRatingSchema } from './certificates';
 import { pageOf, ZTimestampSchema } from './common';
 import { ZCourseModeSchema } from './course-mode';
 import { ZCompletionRuleSchema } from './courses';
@@ -40,7 +41,11 @@ export const ZCatalogCourseSchema = z
   .object({
     id: idSchema('course'),
     version: z.number().int(),
-    provider: z.object({ id: idSchema('organisation'), name: z.string() }),
+    provider: z.object({
+      id: idSchema('organisation'),
+      name: z.string(),
+      rating: ZRatingSchema.meta({ description: 'Over all the provider’s reviewed courses' }),
+    }),
     schemeId: z.string(),
     title: z.string(),
     summary: z.string(),
@@ -56,9 +61,9 @@ export const ZCatalogCourseSchema = z
     currency: z.literal('IDR'),
     language: z.string(),
     completionRule: ZCompletionRuleSchema,
-    rating: z
-      .object({ average: z.number().nullable(), count: z.number().int() })
-      .meta({ description: 'Filled once reviews exist' }),
+    rating: ZRatingSchema.meta({
+      description: 'From platform.reviews.submit, one review per completed enrollment',
+    }),
     runs: z
       .array(ZCatalogRunSchema)
       .meta({ description: 'Runs on sale (OPEN or FULL); none for SELF_PACED' }),

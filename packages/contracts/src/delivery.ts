@@ -85,6 +85,10 @@ export const ZEnrollmentProgressSchema = z
     postTestScore: z.number().int().nullable(),
     missing: z.array(z.enum(['ATTENDANCE_INCOMPLETE', 'ASSIGNMENT_MISSING', 'POST_TEST_FAILED'])),
     completedAt: ZTimestampSchema.nullable(),
+    certificateNumber: z
+      .string()
+      .nullable()
+      .meta({ description: 'The certificate issued on completion; see provider.certificates.get' }),
   })
   .meta({ id: 'EnrollmentProgress' });
 export type TEnrollmentProgress = z.infer<typeof ZEnrollmentProgressSchema>;

@@ -353,6 +353,43 @@ export const ERROR_CATALOG = {
     when: "Completion was reported but the post-test score is missing or below the course's pass score.",
     action: 'Record a passing score, or report NOT_COMPLETED.',
   },
+  REDIRECT_URI_INVALID: {
+    status: 400,
+    message: 'The redirect URI is not acceptable.',
+    when: 'It is not an absolute https URL (http only for localhost), or it has a fragment or credentials.',
+    action: 'Register an https URL of your own service, without a #fragment.',
+  },
+  REDIRECT_URI_NOT_REGISTERED: {
+    status: 400,
+    message: 'The redirect URI is not one you registered.',
+    when: 'verificationLink was asked to send the participant to a URI that does not exactly match a registered one.',
+    action:
+      'Register it with provider.redirectUris.register, or send one you registered, character for character.',
+  },
+  CERTIFICATE_NOT_FOUND: {
+    status: 404,
+    message: 'No certificate has this number.',
+    when: 'The number was never issued (or, for a provider, was issued by another provider).',
+    action: 'Check the number as printed on the certificate.',
+  },
+  CERTIFICATE_ALREADY_REVOKED: {
+    status: 409,
+    message: 'The certificate is already revoked.',
+    when: 'A revocation was asked for a certificate revoked before.',
+    action: 'Nothing to do; public.certificates.verify shows the first revocation and its reason.',
+  },
+  ENROLLMENT_NOT_COMPLETED: {
+    status: 409,
+    message: 'The training is not completed.',
+    when: 'A review was submitted for a voucher whose enrollment has not been reported COMPLETED.',
+    action: 'Ask for the review once the voucher is COMPLETED.',
+  },
+  REVIEW_ALREADY_SUBMITTED: {
+    status: 409,
+    message: 'This enrollment already has its review.',
+    when: 'A second review was submitted for the same completed enrollment.',
+    action: 'One review per completed enrollment; it cannot be replaced.',
+  },
   INTERNAL_ERROR: {
     status: 500,
     message: 'Something went wrong on our side. Quote the request id.',

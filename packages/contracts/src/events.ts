@@ -26,5 +26,8 @@ export const EVENT_TYPES = [
   'attendance.recorded',
   'enrollment.completed',
   'enrollment.not_completed',
+  'certificate.issued',
+  'certificate.revoked',
+  'review.submitted',
 ] as const;
 export type TEventType = (typeof EVENT_TYPES)[number];

@@ -16,6 +16,8 @@ export const ID_PREFIXES = {
   voucher: 'vch',
   enrollment: 'enr',
   certificate: 'cert',
+  identityCheck: 'idc',
+  review: 'rev',
   event: 'evt',
   audit: 'aud',
   request: 'req',

@@ -2,6 +2,7 @@ export * from './auth';
 export * from './catalog';
 export * from './catalog-import';
 export * from './categories';
+export * from './certificates';
 export * from './common';
 export * from './courses';
 export * from './curation';

@@ -3,6 +3,7 @@ export * from './repositories/api-clients';
 export * from './repositories/audit';
 export * from './repositories/catalog';
 export * from './repositories/courses';
+export * from './repositories/credentials';
 export * from './repositories/cursor';
 export * from './repositories/delivery';
 export * from './repositories/events';

@@ -39,6 +39,9 @@ export const organisations = pgTable(
     kind: text('kind', { enum: ['PMO', 'PROVIDER', 'PLATFORM'] }).notNull(),
     name: text('name').notNull(),
     status: text('status', { enum: ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] }).notNull(),
+    /** Review aggregates, kept by the review that changes them (same transaction). */
+    ratingSum: integer('rating_sum').notNull().default(0),
+    ratingCount: integer('rating_count').notNull().default(0),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -173,6 +176,8 @@ export const courses = pgTable(
       .default(sql`'{"minAttendancePercent":100,"postTestPassScore":70,"assignmentRequired":true}'::jsonb`),
     certificateTemplate: jsonb('certificate_template').$type<TCertificateTemplate | null>(),
     version: integer('version').notNull().default(1),
+    ratingSum: integer('rating_sum').notNull().default(0),
+    ratingCount: integer('rating_count').notNull().default(0),
     rejection: jsonb('rejection').$type<TRejection | null>(),
     suspension: jsonb('suspension').$type<{ reason: string; at: string } | null>(),
     submittedAt: ts('submitted_at'),
@@ -443,5 +448,118 @@ export const attendance = pgTable(
   (t) => [
     primaryKey({ columns: [t.enrollmentId, t.sequence] }),
     index('attendance_device_idx').on(t.deviceId),
+  ],
+);
+
+/** Where a provider may send participants back after the identity check: exact matches only. */
+export const redirectUris = pgTable(
+  'redirect_uris',
+  {
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    uri: text('uri').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.organisationId, t.uri] })],
+);
+
+/**
+ * A single-use identity-check link for one session of an enrollment. Only the token's SHA-256 is
+ * stored; the participant's answer is kept with it.
+ */
+export const identityChecks = pgTable(
+  'identity_checks',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    enrollmentId: text('enrollment_id')
+      .notNull()
+      .references(() => enrollments.id),
+    sequence: integer('sequence').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    state: text('state').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+    result: text('result', { enum: ['CONFIRMED', 'FAILED'] }),
+    reason: text('reason'),
+    ip: text('ip'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('identity_checks_token_idx').on(t.tokenHash),
+    index('identity_checks_enrollment_idx').on(t.enrollmentId),
+  ],
+);
+
+/** Public keys that ever signed a certificate: published in the JWKS for as long as we exist. */
+export const certificateKeys = pgTable('certificate_keys', {
+  kid: text('kid').primaryKey(),
+  publicJwk: jsonb('public_jwk').$type<Record<string, string>>().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** A completion certificate: the signed credential as issued, and whether it still stands. */
+export const certificates = pgTable(
+  'certificates',
+  {
+    id: text('id').primaryKey(),
+    number: text('number').notNull(),
+    enrollmentId: text('enrollment_id')
+      .notNull()
+      .references(() => enrollments.id),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    courseId: text('course_id')
+      .notNull()
+      .references(() => courses.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    /** The Open Badges 3.0 credential with its proof, exactly as signed. */
+    credential: jsonb('credential').$type<Record<string, unknown>>().notNull(),
+    kid: text('kid').notNull(),
+    status: text('status', { enum: ['VALID', 'REVOKED'] }).notNull(),
+    issuedAt: ts('issued_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    revokedReason: text('revoked_reason'),
+    revokedBy: text('revoked_by'),
+  },
+  (t) => [
+    uniqueIndex('certificates_number_idx').on(t.number),
+    uniqueIndex('certificates_enrollment_idx').on(t.enrollmentId),
+    index('certificates_provider_idx').on(t.providerId, t.id),
+  ],
+);
+
+/** One review per completed enrollment, submitted by the platform that sold it. */
+export const reviews = pgTable(
+  'reviews',
+  {
+    id: text('id').primaryKey(),
+    enrollmentId: text('enrollment_id')
+      .notNull()
+      .references(() => enrollments.id),
+    voucherId: text('voucher_id')
+      .notNull()
+      .references(() => vouchers.id),
+    platformId: text('platform_id')
+      .notNull()
+      .references(() => organisations.id),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    courseId: text('course_id')
+      .notNull()
+      .references(() => courses.id),
+    rating: integer('rating').notNull(),
+    text: text('text').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('reviews_enrollment_idx').on(t.enrollmentId),
+    index('reviews_course_idx').on(t.courseId),
+    check('reviews_rating_range', sql`${t.rating} between 1 and 5`),
   ],
 );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, ROLES, SCOPES, type TRole, type TScope } from '@latih/contracts';
 import jwt from 'jsonwebtoken';
+import type { CredentialSigner } from '../credentials/proof';
 import type { Actor } from './actor';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
@@ -28,6 +29,18 @@ export class TokenService {
 
   /** The issuer may be known only once the server listens (port 0 in tests). */
   private readonly issuerOf: () => string;
+
+  /** The gateway's public base URL: the tokens' issuer, and the base of links it hands out. */
+  issuer(): string {
+    return this.issuerOf();
+  }
+
+  /** The key that signs now, for credentials (certificates) as well as tokens. */
+  credentialSigner(): CredentialSigner {
+    const key = signingKey(this.keys(), this.now());
+    if (!key) throw new AppError('SERVICE_UNAVAILABLE', { message: 'No signing key is active.' });
+    return { kid: key.kid, privateKey: key.privateKey, publicJwk: key.publicJwk, baseUrl: this.issuerOf() };
+  }
 
   jwks(): { keys: object[] } {
     return { keys: publishedKeys(this.keys(), this.now()).map((k) => k.publicJwk) };

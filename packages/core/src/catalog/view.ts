@@ -8,7 +8,7 @@ import {
   type ZCatalogCourseSchema,
 } from '@latih/contracts';
 import {
-  type CourseRow,
+  type CatalogRow,
   catalogChangesAfter,
   contentOf,
   coursesWithProvider,
@@ -59,33 +59,39 @@ function catalogRun(run: RunRow, sessions: SessionRow[]): CatalogRun {
 }
 
 /** The platform's view of a course on sale (see ZCatalogCourseSchema for the schema.org mapping). */
+/** Mean stars to one decimal, null before the first review. */
+export function ratingOf(sum: number, count: number): { average: number | null; count: number } {
+  return { average: count === 0 ? null : Math.round((sum / count) * 10) / 10, count };
+}
+
 export function toCatalogCourse(
-  course: CourseRow,
-  providerName: string,
+  row: CatalogRow,
   runs: RunRow[],
   sessions: Map<string, SessionRow[]>,
 ): TCatalogCourse {
   // The certificate template is the provider's business, not the storefront's.
+  const { course } = row;
   const { certificateTemplate: _template, ...c } = contentOf(course);
   return {
     id: course.id,
     version: course.version,
-    provider: { id: course.providerId, name: providerName },
+    provider: {
+      id: course.providerId,
+      name: row.providerName,
+      rating: ratingOf(row.providerRatingSum, row.providerRatingCount),
+    },
     schemeId: course.schemeId,
     ...c,
     timeRequired: isoHours(c.hours),
     currency: 'IDR',
-    rating: { average: null, count: 0 },
+    rating: ratingOf(course.ratingSum, course.ratingCount),
     runs: runs.map((r) => catalogRun(r, sessions.get(r.id) ?? [])),
     publishedAt: (course.publishedAt ?? course.updatedAt).toISOString(),
     updatedAt: course.updatedAt.toISOString(),
   };
 }
 
-async function withRuns(
-  db: Db,
-  rows: { course: CourseRow; providerName: string }[],
-): Promise<TCatalogCourse[]> {
+async function withRuns(db: Db, rows: CatalogRow[]): Promise<TCatalogCourse[]> {
   const runs = await runsOfCourses(
     db,
     rows.map((r) => r.course.id),
@@ -97,8 +103,7 @@ async function withRuns(
   );
   return rows.map((r) =>
     toCatalogCourse(
-      r.course,
-      r.providerName,
+      r,
       runs.filter((run) => run.courseId === r.course.id),
       sessions,
     ),
@@ -153,14 +158,7 @@ export async function catalogChanges(opts: {
   const ids = [...lastIndex.keys()];
   const found = await coursesWithProvider(opts.db, ids);
   const onSale = found.filter((f) => f.course.status === 'PUBLISHED' && f.providerStatus === 'ACTIVE');
-  const views = new Map(
-    (
-      await withRuns(
-        opts.db,
-        onSale.map((f) => ({ course: f.course, providerName: f.providerName })),
-      )
-    ).map((c) => [c.id, c]),
-  );
+  const views = new Map((await withRuns(opts.db, onSale)).map((c) => [c.id, c]));
   const byId = new Map(found.map((f) => [f.course.id, f]));
   const changes: TCatalogChange[] = [];
   for (const id of [...lastIndex.entries()].sort((a, b) => a[1] - b[1]).map(([courseId]) => courseId)) {

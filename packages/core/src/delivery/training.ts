@@ -10,6 +10,7 @@ import {
   ZSubmitAssignmentInputSchema,
 } from '@latih/contracts';
 import {
+  certificateNumberOf,
   closeRedeemedVoucher,
   confirmedSessions,
   type Db,
@@ -24,8 +25,12 @@ import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
 import { notFound } from '../courses';
+import { issueCertificate } from '../credentials/certificates';
+import type { CredentialSigner } from '../credentials/proof';
 
 type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
+/** Completion issues the certificate, so it needs the key that signs it. */
+type CompletionCall<I> = Call<I> & { signer: CredentialSigner };
 
 function requireProvider(actor: Actor): void {
   if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
@@ -195,10 +200,11 @@ export async function progressOf(db: Db, e: EnrollmentRow): Promise<TEnrollmentP
     postTestScore: e.postTestScore,
     missing,
     completedAt: e.completedAt?.toISOString() ?? null,
+    certificateNumber: e.status === 'COMPLETED' ? await certificateNumberOf(db, e.id) : null,
   };
 }
 
-async function reportOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
+async function reportOne(tx: Db, opts: CompletionCall<unknown>, raw: unknown, now: Date) {
   const input = ZCompletionInputSchema.parse(raw);
   const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
   const progress = await progressOf(tx, e);
@@ -226,17 +232,26 @@ async function reportOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
       data: { enrollmentId: e.id, voucherId: e.voucherId, courseId: e.courseId },
     },
   });
+  if (input.outcome === 'COMPLETED') {
+    await issueCertificate(tx, {
+      enrollment: updated,
+      signer: opts.signer,
+      actor: opts.actor,
+      requestId: opts.requestId,
+      now,
+    });
+  }
   return progressOf(tx, updated);
 }
 
 /** The provider reports the outcome; COMPLETED only when the course's completion rule is met. */
-export async function reportCompletion(opts: Call<z.input<typeof ZCompletionInputSchema>>) {
+export async function reportCompletion(opts: CompletionCall<z.input<typeof ZCompletionInputSchema>>) {
   requireProvider(opts.actor);
   const now = opts.now ?? new Date();
   return opts.db.transaction((tx) => reportOne(tx, opts, opts.input, now));
 }
 
-export async function reportCompletionBulk(opts: Call<z.input<typeof ZBulkCompletionInputSchema>>) {
+export async function reportCompletionBulk(opts: CompletionCall<z.input<typeof ZBulkCompletionInputSchema>>) {
   requireProvider(opts.actor);
   const input = ZBulkCompletionInputSchema.parse(opts.input);
   const now = opts.now ?? new Date();

@@ -7,10 +7,24 @@ import type { CourseRow } from './courses';
 import { decodeCursor, encodeCursor } from './cursor';
 
 /** Published courses for the platform catalog, newest first, with their provider's name. */
+/** A course with what the catalog shows of its provider: name and review aggregates. */
+const catalogColumns = {
+  course: courses,
+  providerName: organisations.name,
+  providerRatingSum: organisations.ratingSum,
+  providerRatingCount: organisations.ratingCount,
+};
+export type CatalogRow = {
+  course: CourseRow;
+  providerName: string;
+  providerRatingSum: number;
+  providerRatingCount: number;
+};
+
 export async function listPublishedCourses(
   db: Db,
   input: TListCatalogInput,
-): Promise<{ rows: { course: CourseRow; providerName: string }[]; nextCursor: string | null }> {
+): Promise<{ rows: CatalogRow[]; nextCursor: string | null }> {
   const where: (SQL | undefined)[] = [eq(courses.status, 'PUBLISHED'), eq(organisations.status, 'ACTIVE')];
   if (input.mode) where.push(eq(courses.mode, input.mode));
   if (input.category) where.push(eq(courses.category, input.category));
@@ -23,7 +37,7 @@ export async function listPublishedCourses(
     );
   }
   const rows = await db
-    .select({ course: courses, providerName: organisations.name })
+    .select(catalogColumns)
     .from(courses)
     .innerJoin(organisations, eq(organisations.id, courses.providerId))
     .where(and(...where))
@@ -37,7 +51,7 @@ export async function listPublishedCourses(
 
 export async function findPublishedCourse(db: Db, id: string) {
   const [row] = await db
-    .select({ course: courses, providerName: organisations.name })
+    .select(catalogColumns)
     .from(courses)
     .innerJoin(organisations, eq(organisations.id, courses.providerId))
     .where(and(eq(courses.id, id), eq(courses.status, 'PUBLISHED'), eq(organisations.status, 'ACTIVE')))
@@ -131,7 +145,7 @@ export async function catalogChangesAfter(db: Db, since: { xid: string; seq: num
 export async function coursesWithProvider(db: Db, ids: string[]) {
   if (ids.length === 0) return [];
   return db
-    .select({ course: courses, providerName: organisations.name, providerStatus: organisations.status })
+    .select({ ...catalogColumns, providerStatus: organisations.status })
     .from(courses)
     .innerJoin(organisations, eq(organisations.id, courses.providerId))
     .where(inArray(courses.id, ids));

@@ -74,3 +74,14 @@ export async function closeRedeemedVoucher(
     .returning();
   return row;
 }
+
+/** By id alone: for callers already holding proof of ownership (an identity-check token). */
+export async function findEnrollmentById(db: Db, id: string) {
+  const [row] = await db.select().from(enrollments).where(eq(enrollments.id, id)).limit(1);
+  return row;
+}
+
+export async function findEnrollmentByVoucher(db: Db, voucherId: string) {
+  const [row] = await db.select().from(enrollments).where(eq(enrollments.voucherId, voucherId)).limit(1);
+  return row;
+}

@@ -1,0 +1,179 @@
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import {
+  certificateKeys,
+  certificates,
+  courses,
+  identityChecks,
+  organisations,
+  redirectUris,
+  reviews,
+} from '../schema';
+
+export type CertificateRow = typeof certificates.$inferSelect;
+export type IdentityCheckRow = typeof identityChecks.$inferSelect;
+
+// ── Redirect URIs ──
+
+export async function addRedirectUri(db: Db, organisationId: string, uri: string) {
+  const [row] = await db
+    .insert(redirectUris)
+    .values({ organisationId, uri })
+    .onConflictDoUpdate({ target: [redirectUris.organisationId, redirectUris.uri], set: { uri } })
+    .returning();
+  if (!row) throw new Error('redirect uri insert returned no row');
+  return row;
+}
+
+export async function removeRedirectUri(db: Db, organisationId: string, uri: string): Promise<boolean> {
+  const rows = await db
+    .delete(redirectUris)
+    .where(and(eq(redirectUris.organisationId, organisationId), eq(redirectUris.uri, uri)))
+    .returning();
+  return rows.length > 0;
+}
+
+export async function listRedirectUris(db: Db, organisationId: string) {
+  return db
+    .select()
+    .from(redirectUris)
+    .where(eq(redirectUris.organisationId, organisationId))
+    .orderBy(redirectUris.uri);
+}
+
+export async function isRedirectUriRegistered(db: Db, organisationId: string, uri: string) {
+  const [row] = await db
+    .select({ uri: redirectUris.uri })
+    .from(redirectUris)
+    .where(and(eq(redirectUris.organisationId, organisationId), eq(redirectUris.uri, uri)))
+    .limit(1);
+  return row !== undefined;
+}
+
+// ── Identity checks ──
+
+export async function insertIdentityCheck(db: Db, values: typeof identityChecks.$inferInsert) {
+  await db.insert(identityChecks).values(values);
+}
+
+/** The check behind a token, locked; whether used or expired is the caller's to judge. */
+export async function findIdentityCheck(db: Db, tokenHash: string, opts: { forUpdate?: boolean } = {}) {
+  const q = db.select().from(identityChecks).where(eq(identityChecks.tokenHash, tokenHash)).limit(1);
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+/** Marks the check used; false when another request used it first (single use under races). */
+export async function useIdentityCheck(
+  db: Db,
+  id: string,
+  values: { result: 'CONFIRMED' | 'FAILED'; reason: string | null; ip: string | null; at: Date },
+): Promise<boolean> {
+  const rows = await db
+    .update(identityChecks)
+    .set({ usedAt: values.at, result: values.result, reason: values.reason, ip: values.ip })
+    .where(
+      and(eq(identityChecks.id, id), isNull(identityChecks.usedAt), gt(identityChecks.expiresAt, values.at)),
+    )
+    .returning({ id: identityChecks.id });
+  return rows.length > 0;
+}
+
+// ── Certificates ──
+
+export async function rememberCertificateKey(db: Db, kid: string, publicJwk: Record<string, string>) {
+  await db.insert(certificateKeys).values({ kid, publicJwk }).onConflictDoNothing();
+}
+
+export async function certificatePublicKeys(db: Db) {
+  return db.select().from(certificateKeys).orderBy(certificateKeys.createdAt);
+}
+
+export async function insertCertificate(db: Db, values: typeof certificates.$inferInsert) {
+  const [row] = await db.insert(certificates).values(values).returning();
+  if (!row) throw new Error('certificate insert returned no row');
+  return row;
+}
+
+export async function findCertificate(
+  db: Db,
+  by: { number: string } | { enrollmentId: string },
+  opts: { providerId?: string; forUpdate?: boolean } = {},
+) {
+  const where = [
+    'number' in by ? eq(certificates.number, by.number) : eq(certificates.enrollmentId, by.enrollmentId),
+  ];
+  if (opts.providerId) where.push(eq(certificates.providerId, opts.providerId));
+  const q = db
+    .select()
+    .from(certificates)
+    .where(and(...where))
+    .limit(1);
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function certificateNumberOf(db: Db, enrollmentId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ number: certificates.number })
+    .from(certificates)
+    .where(eq(certificates.enrollmentId, enrollmentId))
+    .limit(1);
+  return row?.number ?? null;
+}
+
+export async function revokeCertificateRow(
+  db: Db,
+  id: string,
+  values: { reason: string; by: string; at: Date },
+) {
+  const [row] = await db
+    .update(certificates)
+    .set({ status: 'REVOKED', revokedAt: values.at, revokedReason: values.reason, revokedBy: values.by })
+    .where(and(eq(certificates.id, id), eq(certificates.status, 'VALID')))
+    .returning();
+  return row;
+}
+
+/** What the public verification shows: the certificate with its course and provider. */
+export async function certificateForVerification(db: Db, number: string) {
+  const [row] = await db
+    .select({
+      certificate: certificates,
+      courseTitle: courses.title,
+      durationMinutes: courses.durationMinutes,
+      providerName: organisations.name,
+    })
+    .from(certificates)
+    .innerJoin(courses, eq(courses.id, certificates.courseId))
+    .innerJoin(organisations, eq(organisations.id, certificates.providerId))
+    .where(eq(certificates.number, number))
+    .limit(1);
+  return row;
+}
+
+// ── Reviews ──
+
+/** Inserts the review; undefined when the enrollment already has one (the unique index decides). */
+export async function insertReview(db: Db, values: typeof reviews.$inferInsert) {
+  const [row] = await db.insert(reviews).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+/** Adds one rating to the course's and the provider's aggregates, in the review's transaction. */
+export async function addRating(db: Db, courseId: string, providerId: string, rating: number) {
+  await db
+    .update(courses)
+    .set({
+      ratingSum: sql`${courses.ratingSum} + ${rating}`,
+      ratingCount: sql`${courses.ratingCount} + 1`,
+    })
+    .where(eq(courses.id, courseId));
+  await db
+    .update(organisations)
+    .set({
+      ratingSum: sql`${organisations.ratingSum} + ${rating}`,
+      ratingCount: sql`${organisations.ratingCount} + 1`,
+    })
+    .where(eq(organisations.id, providerId));
+}
