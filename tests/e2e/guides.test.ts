@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createLatihClient } from '@latih/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../support/gateway';
 
@@ -97,5 +98,65 @@ describe('guides: the examples run as written', () => {
     expect(
       await runTs(example('checkout.md', 'checkout-sdk'), { ...env, CARD_NUMBER: '5101000000000002' }),
     ).toEqual(['OTP_INVALID', 'ISSUED', 'CANCELLED']);
+  });
+});
+
+describe('guides: provider-delivery.md runs as written, 10 minutes before the class starts', () => {
+  let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  let env: NodeJS.ProcessEnv;
+  const shift = { ms: 0 };
+  beforeAll(async () => {
+    gw = await startTestGateway({ now: () => Date.now() + shift.ms });
+    const platform = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo['platform-a'].clientId,
+      clientSecret: gw.demo['platform-a'].clientSecret,
+    });
+    const offer = (await platform.platform.catalog.list.query({ mode: 'WEBINAR' })).items[0];
+    const run = offer?.runs[0];
+    if (!offer || !run) throw new Error('the demo webinar is not on sale');
+    const codes: string[] = [];
+    for (const cardNumber of ['5101000000000003', '5101000000000004']) {
+      const checkout = await platform.platform.checkout.create.mutate({
+        cardNumber,
+        courseId: offer.id,
+        runId: run.id,
+      });
+      const { code } = (await (await fetch(`${gw.url}/dev/otp/${checkout.id}`)).json()) as { code: string };
+      codes.push((await platform.platform.checkout.confirm.mutate({ id: checkout.id, code })).code);
+    }
+    // Ten minutes before the first session: the redemption window is open.
+    shift.ms = Date.parse(run.startsAt) - 10 * 60_000 - Date.now();
+    env = {
+      ...process.env,
+      LATIH_URL: gw.url,
+      PROVIDER_ID: gw.demo['provider-a'].clientId,
+      PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
+      VOUCHER_CODE: codes[0],
+      VOUCHER_CODE_2: codes[1],
+    };
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('with curl: check, redeem, and the identity-check hand-off back to a registered URI', async () => {
+    expect(await runSh(example('provider-delivery.md', 'delivery-curl'), env)).toEqual([
+      'CODE_MALFORMED',
+      'true',
+      '1',
+      '303 https://lms.example.id/latih/return?state=sess-8c1f2a9d&result=CONFIRMED&enrollment_id=…&sequence=1',
+      '410',
+    ]);
+  });
+
+  it('with the SDK: completion refused, then met; the certificate verifies offline and publicly', async () => {
+    expect(await runTs(example('provider-delivery.md', 'delivery-sdk'), env)).toEqual([
+      'ATTENDANCE_INCOMPLETE',
+      'COMPLETED',
+      'true',
+      'false',
+      'VALID true',
+    ]);
   });
 });

@@ -358,13 +358,11 @@ describe.runIf(postgresAvailable())('credential races on real PostgreSQL', () =>
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           refusal(
-            h
-              .caller('platformA')
-              .platform.reviews.submit({
-                voucherId: e?.voucherId ?? '',
-                rating: (i % 5) + 1,
-                text: `ulasan ${i}`,
-              }),
+            h.caller('platformA').platform.reviews.submit({
+              voucherId: e?.voucherId ?? '',
+              rating: (i % 5) + 1,
+              text: `ulasan ${i}`,
+            }),
           ),
         ),
       );

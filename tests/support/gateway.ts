@@ -9,7 +9,7 @@ import { createLogger } from '../../apps/gateway/src/logger';
 import { freshDatabase, type TestDatabase } from './db';
 
 /** A real gateway on a random port over a fresh database, with its key file and log lines. */
-export async function startTestGateway() {
+export async function startTestGateway(opts: { now?: () => number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'latih-e2e-'));
   const keyFile = join(dir, 'signing-keys.json');
   const keys = FileKeyStore.open({ file: keyFile, createIfMissing: true });
@@ -31,6 +31,7 @@ export async function startTestGateway() {
     seedDemo: true,
     nikHashKey: Buffer.alloc(32, 7),
     otp: new DevOtpChannel(),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const demo = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o])) as Record<
     (typeof DEMO_ORGANISATIONS)[number]['key'],

@@ -10,6 +10,7 @@ import {
 } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import { LatihError } from './errors';
+export { canonicalize, type Jwks, verifyCertificate } from './certificates';
 import { type CatalogSyncBatch, type CatalogSyncOptions, syncCatalog } from './iterate';
 import { TokenManager } from './token';
 
@@ -18,6 +19,8 @@ export type {
   TCatalogChange,
   TCatalogChanges,
   TCatalogCourse,
+  TCertificate,
+  TCertificateVerification,
   TCertificateTemplate,
   TCheckout,
   TCompletionRule,
