@@ -1,0 +1,358 @@
+/**
+ * `npm run bench`: voucher redemption over HTTP against PostgreSQL's own ceiling for the same SQL.
+ *
+ * 1. Fresh database on the local PostgreSQL, migrations, demo seed (through the gateway's start).
+ * 2. ≥ 1 M participants and 1 M ISSUED vouchers for a self-paced course (codes generated and hashed
+ *    here exactly as checkout does, loaded with COPY).
+ * 3. autocannon against the gateway (a separate process): single redeem at 32 connections, and bulk
+ *    redeem (100 codes per request) at 8 connections, each after a warm-up, bounded in time.
+ * 4. pgbench with scripts that send the same statements as the gateway's transaction (the ceiling).
+ * 5. Writes the table to docs/benchmarks.md.
+ *
+ * Targets 127.0.0.1 only. Knobs: BENCH_VOUCHERS (default 1 000 000), BENCH_SECONDS (default 15).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_ORGANISATIONS, generateVoucherCode, hashVoucherCode, normalizeVoucherCode } from '@latih/core';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SERVER = 'postgres://postgres@127.0.0.1:5432';
+const DB = 'latih_bench';
+const URL_DB = `${SERVER}/${DB}`;
+const N = Number(process.env.BENCH_VOUCHERS ?? 1_000_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const PORT = 3457;
+/** Codes per bulk transaction in the pgbench ceiling (see the note in docs/benchmarks.md). */
+const BULK_ITEMS = 100;
+const BASE = `http://127.0.0.1:${PORT}`;
+const work = mkdtempSync(join(tmpdir(), 'latih-bench-'));
+
+const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const psql = (db: string, sql: string) =>
+  execFileSync(
+    'psql',
+    ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+
+async function waitReady(): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`${BASE}/readyz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the gateway did not become ready');
+}
+
+function startGateway() {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      DATABASE_URL: URL_DB,
+      DB_POOL_SIZE: '32',
+      DATA_DIR: work,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'true',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+async function load(): Promise<{ courseId: string; seconds: number }> {
+  const started = Date.now();
+  const client = new pg.Client({ connectionString: URL_DB });
+  await client.connect();
+  const course = await client.query<{ id: string; provider_id: string; price: string }>(
+    `select id, provider_id, price from courses where mode = 'SELF_PACED' and status = 'PUBLISHED' limit 1`,
+  );
+  const c = course.rows[0];
+  if (!c) throw new Error('no self-paced demo course on sale');
+  const platform = DEMO_ORGANISATIONS.find((o) => o.key === 'platform-a')?.id ?? '';
+
+  log(`generating ${N.toLocaleString()} voucher codes`);
+  const csv = join(work, 'codes.csv');
+  const out = createWriteStream(csv);
+  for (let n = 1; n <= N; n++) {
+    const code = generateVoucherCode();
+    const canonical = normalizeVoucherCode(code) ?? '';
+    if (!out.write(`${n},${code},${hashVoucherCode(canonical)},${canonical.slice(-4)}\n`))
+      await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => out.end(() => r()));
+  psql(
+    DB,
+    'create table bench_codes (n int primary key, code text not null, hash text not null, last4 text not null)',
+  );
+  execFileSync('psql', [
+    '-h',
+    '127.0.0.1',
+    '-U',
+    'postgres',
+    '-d',
+    DB,
+    '-qc',
+    `\\copy bench_codes from '${csv}' csv`,
+  ]);
+  log('inserting participants and vouchers');
+  const id = (prefix: string) => `'${prefix}_01jw' || lpad(n::text, 22, '0')`;
+  await client.query(`insert into participants (id, nik_hash, nik_last4, card_number, name, gender, birth_date,
+      regency_code, cohort, scheme_id, status, balance, purchase_deadline)
+    select ${id('par')}, md5('nik' || n), lpad((n % 10000)::text, 4, '0'), '9' || lpad(n::text, 15, '0'),
+      'Peserta Bench ' || n, case when n % 2 = 0 then 'F' else 'M' end, date '1995-01-01' + (n % 7000),
+      '32.73', 1, 'PRAKERJA_2023', 'ACTIVE', 0, now() + interval '1 year'
+    from generate_series(1, ${N}) n`);
+  await client.query(
+    `insert into vouchers (id, code_hash, code_last4, participant_id, platform_id, provider_id,
+      course_id, run_id, checkout_id, price, status, expires_at, issued_at)
+    select ${id('vch')}, hash, last4, ${id('par')}, $1, $2, $3, null, ${id('chk')}, $4, 'ISSUED',
+      now() + interval '30 days', now()
+    from bench_codes`,
+    [platform, c.provider_id, c.id, Number(c.price)],
+  );
+  await client.query('vacuum analyze');
+  await client.end();
+  return { courseId: c.id, seconds: (Date.now() - started) / 1000 };
+}
+
+type Run = { rate: number; p50: number; p99: number; non2xx: number; requests: number };
+
+async function codesFrom(first: number, count: number): Promise<string[]> {
+  const client = new pg.Client({ connectionString: URL_DB });
+  await client.connect();
+  const r = await client.query<{ code: string }>(
+    'select code from bench_codes where n between $1 and $2 order by n',
+    [first, first + count - 1],
+  );
+  await client.end();
+  return r.rows.map((x) => x.code);
+}
+
+async function cannon(opts: {
+  path: string;
+  connections: number;
+  seconds: number;
+  token: string;
+  body: () => string;
+}): Promise<Run> {
+  const result = await autocannon({
+    url: BASE,
+    connections: opts.connections,
+    duration: opts.seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: opts.path,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${opts.token}` },
+        setupRequest: (req) => ({ ...req, body: opts.body() }),
+      },
+    ],
+  });
+  return {
+    rate: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    requests: result.requests.total,
+  };
+}
+
+/** The gateway's SQL for one redemption, as pgbench statements (values from bench_codes). */
+function singleScript(courseId: string, seq: string): string {
+  return `BEGIN;
+${redeemStatements(courseId, seq)}
+COMMIT;
+`;
+}
+
+function redeemStatements(courseId: string, seq: string, savepoint = false): string {
+  const body = `SELECT id, participant_id, platform_id, provider_id, course_id, run_id, status, expires_at FROM vouchers WHERE code_hash = (SELECT hash FROM bench_codes WHERE n = (SELECT nextval('${seq}'))) LIMIT 1 \\gset v_
+UPDATE vouchers SET status = 'REDEEMED', redeemed_at = now() WHERE id = :v_id AND status = 'ISSUED' RETURNING *;
+SELECT * FROM participants WHERE id = :v_participant_id LIMIT 1;
+INSERT INTO enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at) VALUES ('enr_' || md5(:v_id), :v_id, :v_participant_id, :v_provider_id, '${courseId}', NULL, 'IN_TRAINING', now()) RETURNING *;
+INSERT INTO audit_log (id, actor_organisation_id, actor_client_id, action, entity_type, entity_id, from_state, to_state, request_id, data) VALUES ('aud_' || md5(:v_id), :v_provider_id, 'cli_bench', 'voucher.redeemed', 'voucher', :v_id, 'ISSUED', 'REDEEMED', 'req_bench', '{"enrollmentId":"x"}');
+INSERT INTO events (id, type, organisation_id, entity_type, entity_id, data, request_id) VALUES ('evt_' || md5(:v_id), 'voucher.redeemed', :v_platform_id, 'voucher', :v_id, '{"voucher":{"status":"REDEEMED"}}', 'req_bench');`;
+  return savepoint ? `SAVEPOINT s;\n${body}\nRELEASE SAVEPOINT s;` : body;
+}
+
+function bulkScript(courseId: string, seq: string, items: number): string {
+  const body = Array.from({ length: items }, () => redeemStatements(courseId, seq, true));
+  return `BEGIN;\n${body.join('\n')}\nCOMMIT;\n`;
+}
+
+function pgbench(script: string, clients: number): number {
+  const file = join(work, `script-${Math.random().toString(36).slice(2)}.sql`);
+  writeFileSync(file, script);
+  const out = execFileSync(
+    'pgbench',
+    [
+      '-h',
+      '127.0.0.1',
+      '-U',
+      'postgres',
+      '-n',
+      '-M',
+      'extended',
+      '-c',
+      String(clients),
+      '-j',
+      '2',
+      '-T',
+      String(SECONDS),
+      '-f',
+      file,
+      DB,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(out);
+  const failed = /number of failed transactions: (\d+)/.exec(out);
+  if (!m?.[1]) throw new Error(`pgbench printed no tps:\n${out}`);
+  if (failed?.[1] && Number(failed[1]) > 0) throw new Error(`pgbench had failed transactions:\n${out}`);
+  return Number(m[1]);
+}
+
+async function main() {
+  log(
+    `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; ${N.toLocaleString()} vouchers, ${SECONDS} s per run`,
+  );
+  psql('postgres', `drop database if exists ${DB} with (force)`);
+  psql('postgres', `create database ${DB}`);
+  let gateway = startGateway();
+  try {
+    await waitReady(); // migrates and seeds the demo organisations and catalog
+    const { courseId, seconds: loadSeconds } = await load();
+    log(`loaded in ${loadSeconds.toFixed(0)} s`);
+    // Restart so the gateway starts on the loaded, analysed tables (plans, pool).
+    gateway.kill('SIGTERM');
+    await new Promise((r) => gateway.once('exit', r));
+    gateway = startGateway();
+    await waitReady();
+
+    const provider = DEMO_ORGANISATIONS.find((o) => o.key === 'provider-a');
+    const owner = psql(DB, `select provider_id from courses where id = '${courseId}'`);
+    const creds = DEMO_ORGANISATIONS.find((o) => o.id === owner) ?? provider;
+    const tokenRes = await fetch(`${BASE}/v1/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: creds?.clientId,
+        client_secret: creds?.clientSecret,
+      }),
+    });
+    const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+
+    // HTTP uses codes from the bottom half, pgbench from the top: no code is redeemed twice.
+    const codes = await codesFrom(1, Math.floor(N / 2));
+    let next = 0;
+    const take = () => {
+      const c = codes[next++];
+      if (!c) throw new Error('ran out of codes: raise BENCH_VOUCHERS');
+      return c;
+    };
+    const single = (seconds: number) =>
+      cannon({
+        path: '/v1/provider/vouchers/redeem',
+        connections: 32,
+        seconds,
+        token,
+        body: () => JSON.stringify({ code: take(), courseId }),
+      });
+    const bulk = (seconds: number) =>
+      cannon({
+        path: '/v1/provider/vouchers/redeem-bulk',
+        connections: 8,
+        seconds,
+        token,
+        body: () => JSON.stringify({ courseId, codes: Array.from({ length: 100 }, take) }),
+      });
+    log('HTTP single redeem: warm-up, then measure');
+    await single(3);
+    const httpSingle = await single(SECONDS);
+    log(
+      `  ${httpSingle.rate.toFixed(0)} req/s, p50 ${httpSingle.p50} ms, p99 ${httpSingle.p99} ms, non-2xx ${httpSingle.non2xx}`,
+    );
+    log('HTTP bulk redeem (100 codes per request)');
+    await bulk(3);
+    const httpBulk = await bulk(SECONDS);
+    log(
+      `  ${(httpBulk.rate * 100).toFixed(0)} codes/s, p50 ${httpBulk.p50} ms, p99 ${httpBulk.p99} ms, non-2xx ${httpBulk.non2xx}`,
+    );
+    const redeemed = Number(psql(DB, `select count(*) from enrollments`));
+    log(`  enrollments written: ${redeemed.toLocaleString()}; codes handed out: ${next.toLocaleString()}`);
+    gateway.kill('SIGTERM');
+    await new Promise((r) => gateway.once('exit', r));
+
+    log('pgbench: the same statements, 32 clients (single) and 8 clients (bulk of 100)');
+    psql(
+      DB,
+      `create sequence bench_single start ${Math.floor(N / 2) + 1}; create sequence bench_bulk start ${Math.floor((N * 3) / 4) + 1}`,
+    );
+    const ceilingSingle = pgbench(singleScript(courseId, 'bench_single'), 32);
+    log(`  single: ${ceilingSingle.toFixed(0)} tps`);
+    const ceilingBulk = pgbench(bulkScript(courseId, 'bench_bulk', BULK_ITEMS), 8) * BULK_ITEMS;
+    log(`  bulk: ${ceilingBulk.toFixed(0)} codes/s`);
+
+    const rows = [
+      {
+        name: 'Single redeem, 32 concurrent',
+        http: httpSingle.rate,
+        ceiling: ceilingSingle,
+        target: 0.5,
+        run: httpSingle,
+        unit: 'redemptions/s',
+      },
+      {
+        name: 'Bulk redeem, 100 codes × 8 concurrent',
+        http: httpBulk.rate * 100,
+        ceiling: ceilingBulk,
+        target: 0.8,
+        run: httpBulk,
+        unit: 'codes/s',
+      },
+    ];
+    const table = rows
+      .map(
+        (r) =>
+          `| ${r.name} | ${r.http.toFixed(0)} ${r.unit} | ${r.run.p50} ms | ${r.run.p99} ms | ${r.ceiling.toFixed(0)} ${r.unit} | **${((r.http / r.ceiling) * 100).toFixed(0)} %** | ≥ ${r.target * 100} % ${r.http / r.ceiling >= r.target ? '✔' : '✘'} |`,
+      )
+      .join('\n');
+    const section = `<!-- bench:redeem:start -->
+Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql(DB, 'show server_version')} on the same machine; ${N.toLocaleString()} ISSUED vouchers (+ as many participants) loaded in ${loadSeconds.toFixed(0)} s; ${SECONDS} s per measurement after a 3 s warm-up; load generator autocannon 8 over HTTP/1.1 keep-alive; ceiling: pgbench (extended protocol) running the gateway's statements for the same transaction.
+
+| Scenario | Gateway over HTTP | p50 | p99 | PostgreSQL ceiling (pgbench) | Share of ceiling | Target |
+| --- | --- | --- | --- | --- | --- | --- |
+${table}
+
+Non-2xx answers during the measured runs: single ${httpSingle.non2xx}, bulk ${httpBulk.non2xx}. Enrollments written by HTTP runs: ${redeemed.toLocaleString()}.
+<!-- bench:redeem:end -->`;
+    const docs = join(ROOT, 'docs/benchmarks.md');
+    let text: string;
+    try {
+      text = readFileSync(docs, 'utf8');
+    } catch {
+      text =
+        '# Benchmarks\n\n## Voucher redemption\n\n<!-- bench:redeem:start -->\n<!-- bench:redeem:end -->\n';
+    }
+    text = text.replace(/<!-- bench:redeem:start -->[\s\S]*<!-- bench:redeem:end -->/, section);
+    writeFileSync(docs, text);
+    log(`wrote ${docs}`);
+    console.log(`\n${table}`);
+  } finally {
+    if (gateway.exitCode === null) gateway.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
