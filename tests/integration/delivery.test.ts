@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { enrolled, present } from '../support/delivery-fixtures';
-import { codeOf, type Harness, useHarness } from '../support/harness';
+import { codeOf, useHarness } from '../support/harness';
 
 const refusal = (p: Promise<unknown>) =>
   p.then(

@@ -59,7 +59,8 @@ export async function verifyCertificate(credential: Json, jwks: Jwks): Promise<b
   if (!proof || typeof proof !== 'object') return false;
   const { proofValue, ...options } = proof as Json;
   if (typeof proofValue !== 'string' || !proofValue.startsWith('z')) return false;
-  if (options.cryptosuite !== 'ecdsa-jcs-2019' || typeof options.verificationMethod !== 'string') return false;
+  if (options.cryptosuite !== 'ecdsa-jcs-2019' || typeof options.verificationMethod !== 'string')
+    return false;
   const kid = options.verificationMethod.split('#')[1];
   const jwk = jwks.keys.find((k) => k.kid === kid);
   if (!jwk) return false;

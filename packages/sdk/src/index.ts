@@ -10,9 +10,10 @@ import {
 } from '@trpc/client';
 import { observable } from '@trpc/server/observable';
 import { LatihError } from './errors';
-export { canonicalize, type Jwks, verifyCertificate } from './certificates';
 import { type CatalogSyncBatch, type CatalogSyncOptions, syncCatalog } from './iterate';
 import { TokenManager } from './token';
+
+export { canonicalize, type Jwks, verifyCertificate } from './certificates';
 
 export type { AppRouter } from '@latih/api/router';
 export type {
@@ -20,8 +21,8 @@ export type {
   TCatalogChanges,
   TCatalogCourse,
   TCertificate,
-  TCertificateVerification,
   TCertificateTemplate,
+  TCertificateVerification,
   TCheckout,
   TCompletionRule,
   TCourse,

@@ -23,7 +23,7 @@ export async function submitReview(opts: {
     const voucher = await findVoucher(tx, input.voucherId, { platformId: opts.actor.organisationId });
     if (!voucher) throw new AppError('VOUCHER_NOT_FOUND', { field: 'voucherId' });
     const enrollment = await findEnrollmentByVoucher(tx, voucher.id);
-    if (!enrollment || enrollment.status !== 'COMPLETED')
+    if (enrollment?.status !== 'COMPLETED')
       throw new AppError('ENROLLMENT_NOT_COMPLETED', {
         message: `The voucher is ${voucher.status}; a review needs a COMPLETED training.`,
         field: 'voucherId',
