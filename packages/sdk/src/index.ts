@@ -13,8 +13,6 @@ import { LatihError } from './errors';
 import { type CatalogSyncBatch, type CatalogSyncOptions, syncCatalog } from './iterate';
 import { TokenManager } from './token';
 
-export { canonicalize, type Jwks, verifyCertificate } from './certificates';
-
 export type { AppRouter } from '@latih/api/router';
 export type {
   TCatalogChange,
@@ -50,6 +48,7 @@ export type {
   TVoucher,
   TWhoAmI,
 } from '@latih/contracts';
+export { canonicalize, type Jwks, verifyCertificate } from './certificates';
 export { isLatihError, LatihAuthError, LatihError, type LatihErrorCode } from './errors';
 export { type CatalogSyncBatch, type CatalogSyncOptions, paginate, syncCatalog } from './iterate';
 
