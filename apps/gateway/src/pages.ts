@@ -90,6 +90,9 @@ ${valid ? '' : `<dt>Dicabut</dt><dd><time datetime="${v.revokedAt ?? ''}">${v.re
     }
   });
 
+  const unknown = (res: Response) =>
+    page(res, 404, 'Tautan tidak dikenal', '<h1 class="bad">Tautan tidak dikenal</h1><p>Unknown link.</p>');
+
   const gone = (res: Response, returnUrl: string | null, used: boolean) =>
     page(
       res,
@@ -102,12 +105,7 @@ ${valid ? '' : `<dt>Dicabut</dt><dd><time datetime="${v.revokedAt ?? ''}">${v.re
     try {
       const p = await identityCheckPage(services.db, req.params.token, new Date(services.now()));
       if (p.kind === 'UNKNOWN') {
-        page(
-          res,
-          404,
-          'Tautan tidak dikenal',
-          '<h1 class="bad">Tautan tidak dikenal</h1><p>Unknown link.</p>',
-        );
+        unknown(res);
         return;
       }
       if (p.kind !== 'PENDING') {
@@ -156,12 +154,7 @@ ${valid ? '' : `<dt>Dicabut</dt><dd><time datetime="${v.revokedAt ?? ''}">${v.re
           new Date(services.now()),
         );
         if (r.kind === 'UNKNOWN') {
-          page(
-            res,
-            404,
-            'Tautan tidak dikenal',
-            '<h1 class="bad">Tautan tidak dikenal</h1><p>Unknown link.</p>',
-          );
+          unknown(res);
           return;
         }
         if (r.kind === 'USED') {

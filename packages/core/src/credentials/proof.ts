@@ -1,6 +1,6 @@
-import { createHash, createPublicKey, type JsonWebKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createHash, type JsonWebKey, type KeyObject, sign } from 'node:crypto';
 import { canonicalJson } from '../canonical-json';
-import { base58Decode, base58Encode } from './base58';
+import { base58Encode } from './base58';
 
 /** What signs certificates: the gateway's current ES256 key, and where verifiers find it. */
 export type CredentialSigner = {
@@ -41,30 +41,4 @@ export function signCredential(document: Json, signer: CredentialSigner, created
   });
   const { '@context': _context, ...proof } = proofOptions;
   return { ...document, proof: { ...proof, proofValue: `z${base58Encode(signature)}` } };
-}
-
-/**
- * Checks a signed credential against a JWKS, offline. True only when the proof verifies with the
- * key its verificationMethod names; any change to the document or proof makes it false.
- */
-export function verifyCredential(credential: Json, jwks: { keys: JsonWebKey[] }): boolean {
-  const { proof, ...document } = credential;
-  if (!proof || typeof proof !== 'object') return false;
-  const { proofValue, ...rest } = proof as Json;
-  if (typeof proofValue !== 'string' || !proofValue.startsWith('z')) return false;
-  if (rest.cryptosuite !== 'ecdsa-jcs-2019' || typeof rest.verificationMethod !== 'string') return false;
-  const kid = rest.verificationMethod.split('#')[1];
-  const jwk = jwks.keys.find((k) => (k as { kid?: string }).kid === kid);
-  if (!jwk) return false;
-  try {
-    const key = createPublicKey({ key: jwk, format: 'jwk' });
-    return verify(
-      'sha256',
-      hashData(document, { '@context': document['@context'], ...rest }),
-      { key, dsaEncoding: 'ieee-p1363' },
-      base58Decode(proofValue.slice(1)),
-    );
-  } catch {
-    return false;
-  }
 }
