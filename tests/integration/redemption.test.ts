@@ -1,5 +1,5 @@
-import { checkLedger, schema } from '@latih/db';
-import { eq, sql } from 'drizzle-orm';
+import { checkLedger, schema, toVoucher } from '@latih/db';
+import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { fullCourse } from '../support/catalog-fixtures';
 import { engines, postgresAvailable } from '../support/db';
@@ -29,8 +29,85 @@ async function sold(h: Harness) {
 
 const minutes = (d: Date, m: number) => new Date(d.getTime() + m * 60_000);
 
+/** A sold voucher of provider A's self-paced course (2020 scheme): redeemable until its deadline. */
+async function soldSelfPaced(h: Harness) {
+  const [p] = await participants(h, 1, { schemeId: 'PRAKERJA_2020' });
+  const provider = h.caller('providerA').provider;
+  const draft = await provider.courses.create({
+    ...fullCourse,
+    title: `Belajar mandiri ${Math.random()}`,
+    mode: 'SELF_PACED',
+    schemeId: 'PRAKERJA_2020',
+    hours: 2,
+    price: 900_000,
+  });
+  await provider.courses.submit({ id: draft.id });
+  const course = await h.caller('pmo').pmo.curation.approve({ id: draft.id });
+  const bought = await buy(h, p?.cardNumber ?? '', course.id);
+  return { course, code: bought.code, voucher: bought.voucher, participant: p };
+}
+
 describe.each(engines())('check and redeem on %s', (engine) => {
   const h = useHarness(engine);
+
+  it('a self-paced voucher redeems in one statement with its enrollment, audit row and event; refusals still name the reason', async () => {
+    const { course, code, voucher, participant } = await soldSelfPaced(h);
+    const p = () => h.caller('providerA').provider.vouchers;
+    expect(await refusal(h.caller('providerB').provider.vouchers.redeem({ code, courseId: course.id }))).toBe(
+      'VOUCHER_OTHER_PROVIDER',
+    );
+    const other = await onSale(h);
+    expect(await refusal(p().redeem({ code, courseId: other.course.id }))).toBe('VOUCHER_WRONG_COURSE');
+    expect(await refusal(p().redeem({ code, courseId: course.id, runId: other.run.id }))).toBe(
+      'VOUCHER_WRONG_COURSE',
+    );
+    h.clock.set(new Date(Date.parse(voucher.expiresAt) + 1000));
+    try {
+      expect(await refusal(p().redeem({ code, courseId: course.id }))).toBe('REDEMPTION_WINDOW_CLOSED');
+    } finally {
+      h.clock.reset();
+    }
+    // None of the refusals wrote anything.
+    const enrollmentsOf = () =>
+      h.db.select().from(schema.enrollments).where(eq(schema.enrollments.voucherId, voucher.id));
+    expect(await enrollmentsOf()).toHaveLength(0);
+
+    const enrollment = await p().redeem({ code, courseId: course.id });
+    expect(enrollment).toMatchObject({
+      voucherId: voucher.id,
+      participant: { id: participant?.id, name: expect.stringMatching(/^Peserta/) },
+      courseId: course.id,
+      runId: null,
+      status: 'IN_TRAINING',
+    });
+    const [row] = await h.db.select().from(schema.vouchers).where(eq(schema.vouchers.id, voucher.id));
+    expect(row?.status).toBe('REDEEMED');
+    expect(row?.redeemedAt?.toISOString()).toBe(enrollment.redeemedAt);
+    expect((await enrollmentsOf()).map((e) => [e.id, e.status])).toEqual([[enrollment.id, 'IN_TRAINING']]);
+    const audit = await h.db
+      .select()
+      .from(schema.auditLog)
+      .where(and(eq(schema.auditLog.entityId, voucher.id), eq(schema.auditLog.action, 'voucher.redeemed')));
+    expect(audit).toMatchObject([
+      {
+        fromState: 'ISSUED',
+        toState: 'REDEEMED',
+        actorOrganisationId: row?.providerId,
+        data: { enrollmentId: enrollment.id },
+      },
+    ]);
+    const events = await h.db
+      .select()
+      .from(schema.events)
+      .where(and(eq(schema.events.entityId, voucher.id), eq(schema.events.type, 'voucher.redeemed')));
+    expect(events).toHaveLength(1);
+    // The event built in SQL carries the voucher exactly as the API shows it.
+    expect(events[0]?.data).toEqual({ voucher: row ? toVoucher(row) : null, enrollmentId: enrollment.id });
+    expect(events[0]?.organisationId).toBe(row?.platformId);
+
+    expect(await refusal(p().redeem({ code, courseId: course.id }))).toBe('VOUCHER_ALREADY_REDEEMED');
+    expect(await enrollmentsOf()).toHaveLength(1);
+  });
 
   it('check tells state, course and window without any side effect; redeem works once inside the window', async () => {
     const { course, run, code, voucher, startsAt } = await sold(h);
@@ -76,7 +153,7 @@ describe.each(engines())('check and redeem on %s', (engine) => {
       const [event] = await h.db
         .select()
         .from(schema.events)
-        .where(eq(schema.events.type, 'voucher.redeemed'));
+        .where(and(eq(schema.events.type, 'voucher.redeemed'), eq(schema.events.entityId, voucher.id)));
       expect(event?.data).toMatchObject({ enrollmentId: enrollment.id });
       // A redeemed voucher is not the platform's to cancel any more.
       expect(await refusal(h.caller('platformA').platform.vouchers.cancel({ id: voucher.id }))).toBe(
@@ -229,6 +306,42 @@ describe.runIf(postgresAvailable())('redemption races on real PostgreSQL', () =>
       } finally {
         h.clock.reset();
       }
+    }
+  });
+
+  it('the one-statement self-paced path: 200 concurrent redeems give one enrollment, and a racing cancel leaves the books balanced', async () => {
+    const { course, code, voucher } = await soldSelfPaced(h);
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, () =>
+        h.caller('providerA').provider.vouchers.redeem({ code, courseId: course.id }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => codeOf(r.reason));
+    expect(new Set(refused)).toEqual(new Set(['VOUCHER_ALREADY_REDEEMED']));
+    const enrollmentsOf = async (id: string) => {
+      const [n] = await h.db
+        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+        .from(schema.enrollments)
+        .where(eq(schema.enrollments.voucherId, id));
+      return n?.n;
+    };
+    expect(await enrollmentsOf(voucher.id)).toBe(1);
+
+    for (let round = 0; round < 10; round++) {
+      const sold = await soldSelfPaced(h);
+      const [redeem, cancel] = await Promise.allSettled([
+        h.caller('providerA').provider.vouchers.redeem({ code: sold.code, courseId: sold.course.id }),
+        h.caller('platformA').platform.vouchers.cancel({ id: sold.voucher.id }),
+      ]);
+      expect(
+        [redeem.status, cancel.status].filter((s) => s === 'fulfilled'),
+        `round ${round}`,
+      ).toHaveLength(1);
+      if (redeem.status === 'rejected') expect(codeOf(redeem.reason)).toBe('VOUCHER_CANCELLED');
+      const [v] = await h.db.select().from(schema.vouchers).where(eq(schema.vouchers.id, sold.voucher.id));
+      expect(v?.status === 'REDEEMED' ? 1 : 0).toBe(await enrollmentsOf(sold.voucher.id));
+      expect(await checkLedger(h.db)).toMatchObject({ balanced: true, balanceMismatches: [] });
     }
   });
 });

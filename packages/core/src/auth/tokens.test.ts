@@ -136,6 +136,23 @@ describe('TokenService', () => {
 });
 
 describe('key rotation', () => {
+  it('a token verified before stops working once its key is no longer published (no stale cache)', () => {
+    const { keys, now } = setup();
+    let current = keys;
+    const svc = new TokenService(
+      () => current,
+      ISS,
+      () => now.t,
+    );
+    const { token } = svc.issue(actor);
+    expect(svc.verify(token)).toEqual(actor);
+    expect(svc.verify(token)).toEqual(actor);
+    current = loadKeySet({ keys: [generateStoredKey(new Date(T0 - 1000), new Date(T0 - 1000))] });
+    expect(codeOf(() => svc.verify(token))).toBe('TOKEN_INVALID');
+    current = keys;
+    expect(svc.verify(token)).toEqual(actor);
+  });
+
   it('publishes the next key before it signs, and keeps the old one until its last token expires', () => {
     const { stored } = setup();
     const rotatedAt = T0 + 3_600_000;

@@ -64,13 +64,35 @@ export class TokenService {
     return { token, expiresIn: ACCESS_TOKEN_TTL_SECONDS };
   }
 
+  /**
+   * Tokens already verified, until they expire: a client sends the same token with every request for
+   * its lifetime, and an ES256 verify is a tenth of a redemption's CPU. A hit still checks expiry and
+   * that the signing key is still published, so a key withdrawn by rotation stops its tokens at once.
+   * Bounded; the oldest entries go first.
+   */
+  private readonly verified = new Map<string, { actor: Actor; kid: string; expiresAtMs: number }>();
+
   /** Verifies signature, algorithm, issuer, audience and expiry; maps every failure to a 401 code. */
   verify(token: string): Actor {
+    const now = this.now();
+    const hit = this.verified.get(token);
+    if (hit) {
+      if (now < hit.expiresAtMs + CLOCK_SKEW_SECONDS * 1000 && this.isPublished(hit.kid, now))
+        return hit.actor;
+      this.verified.delete(token);
+    }
+    return this.verifyFully(token, now);
+  }
+
+  private isPublished(kid: string, now: number): boolean {
+    return publishedKeys(this.keys(), now).some((k) => k.kid === kid);
+  }
+
+  private verifyFully(token: string, now: number): Actor {
     const decoded = jwt.decode(token, { complete: true });
     const kid = decoded && typeof decoded === 'object' ? decoded.header.kid : undefined;
     if (!kid)
       throw new AppError('TOKEN_INVALID', { message: 'The access token is malformed or has no key id.' });
-    const now = this.now();
     const key = publishedKeys(this.keys(), now).find((k) => k.kid === kid);
     if (!key)
       throw new AppError('TOKEN_INVALID', { message: 'The access token was signed by an unknown key.' });
@@ -92,9 +114,20 @@ export class TokenService {
       const reason = err instanceof Error ? err.message : 'unknown';
       throw new AppError('TOKEN_INVALID', { message: `The access token is not valid (${reason}).` });
     }
-    return toActor(claims);
+    const actor = Object.freeze(toActor(claims));
+    // Only tokens with an expiry are remembered (ours always have one), and never past it.
+    if (typeof claims.exp === 'number' && (claims.nbf === undefined || claims.nbf * 1000 <= now)) {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+        const oldest = this.verified.keys().next().value;
+        if (oldest !== undefined) this.verified.delete(oldest);
+      }
+      this.verified.set(token, { actor, kid, expiresAtMs: claims.exp * 1000 });
+    }
+    return actor;
   }
 }
+
+const VERIFIED_CACHE_SIZE = 10_000;
 
 function toActor(claims: jwt.JwtPayload): Actor {
   const c = claims as Partial<Claims>;

@@ -7,18 +7,17 @@ import {
 } from '@latih/contracts';
 import {
   type Db,
-  findParticipant,
-  findRunRow,
-  findVoucherByCodeHash,
-  insertEnrollment,
-  markRedeemed,
+  findRedeemCandidates,
+  type RedeemCandidate,
+  redeemVoucherSet,
   toVoucher,
+  tryRedeemSelfPaced,
   type VoucherRow,
+  voucherStatuses,
 } from '@latih/db';
 import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { resolveScheme } from '../catalog/rules';
-import { recordChange } from '../changes';
 import { newId } from '../ids';
 import { hashVoucherCode, normalizeVoucherCode } from '../vouchers/code';
 
@@ -29,15 +28,13 @@ type Window = { opensAt: Date | null; closesAt: Date };
  * its first session starts (the participant's scheme says how long); self-paced, until the voucher's
  * deadline.
  */
-async function windowOf(db: Db, v: VoucherRow): Promise<Window> {
+async function windowOfCandidate(db: Db, v: RedeemCandidate): Promise<Window> {
   if (!v.runId) return { opensAt: null, closesAt: v.expiresAt };
-  const run = await findRunRow(db, v.runId, {});
-  const participant = await findParticipant(db, v.participantId);
-  if (!run || !participant) throw new AppError('INTERNAL_ERROR');
-  const rules = (await resolveScheme(db, participant.schemeId, run.startsAt)).rules.redemptionWindow;
+  if (!v.runStartsAt) throw new AppError('INTERNAL_ERROR');
+  const rules = (await resolveScheme(db, v.participantSchemeId, v.runStartsAt)).rules.redemptionWindow;
   return {
-    opensAt: new Date(run.startsAt.getTime() - rules.beforeMinutes * 60_000),
-    closesAt: new Date(run.startsAt.getTime() + rules.afterMinutes * 60_000),
+    opensAt: new Date(v.runStartsAt.getTime() - rules.beforeMinutes * 60_000),
+    closesAt: new Date(v.runStartsAt.getTime() + rules.afterMinutes * 60_000),
   };
 }
 
@@ -60,10 +57,10 @@ function refusalFor(
   return null;
 }
 
-async function voucherByCode(db: Db, code: string, opts: { forUpdate?: boolean } = {}): Promise<VoucherRow> {
+async function voucherByCode(db: Db, code: string): Promise<RedeemCandidate> {
   const canonical = normalizeVoucherCode(code);
   if (!canonical) throw new AppError('CODE_MALFORMED', { field: 'code' });
-  const v = await findVoucherByCodeHash(db, hashVoucherCode(canonical), opts);
+  const [v] = await findRedeemCandidates(db, [hashVoucherCode(canonical)]);
   if (!v) throw new AppError('VOUCHER_NOT_FOUND', { field: 'code' });
   return v;
 }
@@ -80,7 +77,7 @@ export async function checkVoucher(opts: { db: Db; actor: Actor; input: { code: 
   // Another provider learns only that the voucher is not theirs, nothing of it.
   if (v.providerId !== opts.actor.organisationId)
     throw new AppError('VOUCHER_OTHER_PROVIDER', { field: 'code' });
-  const w = await windowOf(opts.db, v);
+  const w = await windowOfCandidate(opts.db, v);
   const refusal = refusalFor(v, opts.actor, {}, w, now);
   return {
     voucher: toVoucher(v),
@@ -90,58 +87,115 @@ export async function checkVoucher(opts: { db: Db; actor: Actor; input: { code: 
   };
 }
 
-async function redeemOne(
-  tx: Db,
+type Target = { courseId: string; runId?: string | undefined };
+
+/**
+ * Redeems a set of codes: one lookup, the refusals decided here, then one statement that redeems
+ * every acceptable voucher still ISSUED (see redeemVoucherSet). Each code gets its own answer; a
+ * voucher a concurrent redeem or cancel took first is refused with what happened to it.
+ */
+async function redeemCodes(
+  db: Db,
   actor: Actor,
   requestId: string | null,
-  input: { code: string; courseId: string; runId?: string | undefined },
+  codes: string[],
+  target: Target,
   now: Date,
-): Promise<TEnrollment> {
-  const v = await voucherByCode(tx, input.code);
-  const refusal = refusalFor(v, actor, input, await windowOf(tx, v), now);
-  if (refusal) throw new AppError(refusal, { field: 'code' });
-  // The conditional update is what makes it exactly once under any concurrency.
-  const redeemed = await markRedeemed(tx, v.id, now);
-  if (!redeemed) {
-    const current = await voucherByCode(tx, input.code);
-    throw new AppError(current.status === 'CANCELLED' ? 'VOUCHER_CANCELLED' : 'VOUCHER_ALREADY_REDEEMED', {
-      field: 'code',
+): Promise<Array<TEnrollment | AppError>> {
+  const canonical = codes.map((c) => normalizeVoucherCode(c));
+  let found: Map<string, RedeemCandidate>;
+  const only = canonical.length === 1 ? canonical[0] : undefined;
+  if (only && !target.runId) {
+    // One self-paced code, the common case: one round trip when it can be redeemed.
+    const enrollmentId = newId('enrollment', now.getTime());
+    const { candidate, redeemed } = await tryRedeemSelfPaced(db, {
+      codeHash: hashVoucherCode(only),
+      providerId: actor.organisationId,
+      courseId: target.courseId,
+      at: now,
+      enrollmentId,
+      auditId: newId('audit'),
+      eventId: newId('event'),
+      actorClientId: actor.clientId,
+      requestId,
     });
+    if (candidate && redeemed) return [toEnrollment(candidate, enrollmentId, now)];
+    found = new Map(candidate ? [[candidate.codeHash, candidate]] : []);
+  } else {
+    const hashes = [...new Set(canonical.filter((c): c is string => c !== undefined).map(hashVoucherCode))];
+    found = new Map((await findRedeemCandidates(db, hashes)).map((v) => [v.codeHash, v]));
   }
-  const participant = await findParticipant(tx, v.participantId);
-  const row = await insertEnrollment(tx, {
-    id: newId('enrollment', now.getTime()),
+  const windows = new Map<string, Window>();
+  const seen = new Set<string>();
+  const answers: Array<TEnrollment | AppError | RedeemCandidate> = [];
+  for (const c of canonical) {
+    if (!c) {
+      answers.push(new AppError('CODE_MALFORMED', { field: 'code' }));
+      continue;
+    }
+    const v = found.get(hashVoucherCode(c));
+    if (!v) {
+      answers.push(new AppError('VOUCHER_NOT_FOUND', { field: 'code' }));
+      continue;
+    }
+    let w = windows.get(v.id);
+    if (!w) {
+      w = await windowOfCandidate(db, v);
+      windows.set(v.id, w);
+    }
+    // The same code twice in one request: the first takes it.
+    const refusal = seen.has(v.id) ? 'VOUCHER_ALREADY_REDEEMED' : refusalFor(v, actor, target, w, now);
+    seen.add(v.id);
+    answers.push(refusal ? new AppError(refusal, { field: 'code' }) : v);
+  }
+  const accepted = answers.filter((a): a is RedeemCandidate => !(a instanceof AppError) && 'codeHash' in a);
+  const items = accepted.map((v) => {
+    const enrollmentId = newId('enrollment', now.getTime());
+    return {
+      voucherId: v.id,
+      enrollmentId,
+      auditId: newId('audit'),
+      eventId: newId('event'),
+      auditData: { enrollmentId },
+      eventData: {
+        voucher: toVoucher({ ...v, status: 'REDEEMED', redeemedAt: now }),
+        enrollmentId,
+      },
+    };
+  });
+  const ref = actorRef(actor, requestId);
+  const redeemed = await redeemVoucherSet(db, items, {
+    at: now,
+    actorOrganisationId: actor.organisationId,
+    actorClientId: actor.clientId,
+    requestId: ref.requestId,
+  });
+  const lost = accepted.filter((v) => !redeemed.has(v.id)).map((v) => v.id);
+  const statuses = await voucherStatuses(db, lost);
+  const enrollmentOf = new Map(items.map((i) => [i.voucherId, i.enrollmentId]));
+  return answers.map((a) => {
+    if (a instanceof AppError || !('codeHash' in a)) return a;
+    if (!redeemed.has(a.id)) {
+      return new AppError(
+        statuses.get(a.id) === 'CANCELLED' ? 'VOUCHER_CANCELLED' : 'VOUCHER_ALREADY_REDEEMED',
+        {
+          field: 'code',
+        },
+      );
+    }
+    return toEnrollment(a, enrollmentOf.get(a.id) ?? '', now);
+  });
+}
+
+function toEnrollment(v: RedeemCandidate, enrollmentId: string, now: Date): TEnrollment {
+  return {
+    id: enrollmentId,
     voucherId: v.id,
-    participantId: v.participantId,
-    providerId: v.providerId,
+    participant: { id: v.participantId, name: v.participantName },
     courseId: v.courseId,
     runId: v.runId,
     status: 'IN_TRAINING',
-    redeemedAt: now,
-  });
-  const ref = actorRef(actor, requestId);
-  await recordChange(tx, {
-    actor: ref,
-    action: 'voucher.redeemed',
-    entityType: 'voucher',
-    entityId: v.id,
-    fromState: 'ISSUED',
-    toState: 'REDEEMED',
-    auditData: { enrollmentId: row.id },
-    event: {
-      type: 'voucher.redeemed',
-      organisationId: v.platformId,
-      data: { voucher: toVoucher(redeemed), enrollmentId: row.id },
-    },
-  });
-  return {
-    id: row.id,
-    voucherId: row.voucherId,
-    participant: { id: row.participantId, name: participant?.name ?? '' },
-    courseId: row.courseId,
-    runId: row.runId,
-    status: row.status,
-    redeemedAt: row.redeemedAt.toISOString(),
+    redeemedAt: now.toISOString(),
   };
 }
 
@@ -156,7 +210,10 @@ export async function redeemVoucher(opts: {
   requireProvider(opts.actor);
   const input = ZRedeemVoucherInputSchema.parse(opts.input);
   const now = opts.now ?? new Date();
-  return opts.db.transaction((tx) => redeemOne(tx, opts.actor, opts.requestId, input, now));
+  const [answer] = await redeemCodes(opts.db, opts.actor, opts.requestId, [input.code], input, now);
+  if (!answer) throw new AppError('INTERNAL_ERROR');
+  if (answer instanceof AppError) throw answer;
+  return answer;
 }
 
 /** A luring class at the door: up to 100 codes, each redeemed (or refused) on its own. */
@@ -170,33 +227,19 @@ export async function bulkRedeem(opts: {
   requireProvider(opts.actor);
   const input = ZBulkRedeemInputSchema.parse(opts.input);
   const now = opts.now ?? new Date();
-  return opts.db.transaction(async (tx) => {
-    const results = [];
-    for (const [index, code] of input.codes.entries()) {
-      const codeLast4 = normalizeVoucherCode(code)?.slice(-4) ?? null;
-      try {
-        const enrollment = await tx.transaction((sp) =>
-          redeemOne(
-            sp,
-            opts.actor,
-            opts.requestId,
-            { code, courseId: input.courseId, runId: input.runId },
-            now,
-          ),
-        );
-        results.push({ index, codeLast4, status: 'REDEEMED' as const, enrollment, error: null });
-      } catch (err) {
-        if (!(err instanceof AppError) || err.status >= 500) throw err;
-        results.push({
+  const answers = await redeemCodes(opts.db, opts.actor, opts.requestId, input.codes, input, now);
+  const results = answers.map((a, index) => {
+    const codeLast4 = normalizeVoucherCode(input.codes[index] ?? '')?.slice(-4) ?? null;
+    return a instanceof AppError
+      ? {
           index,
           codeLast4,
           status: 'REFUSED' as const,
           enrollment: null,
-          error: { code: err.code, message: err.message },
-        });
-      }
-    }
-    const redeemed = results.filter((r) => r.status === 'REDEEMED').length;
-    return { summary: { redeemed, refused: results.length - redeemed }, results };
+          error: { code: a.code, message: a.message },
+        }
+      : { index, codeLast4, status: 'REDEEMED' as const, enrollment: a, error: null };
   });
+  const redeemed = results.filter((r) => r.status === 'REDEEMED').length;
+  return { summary: { redeemed, refused: results.length - redeemed }, results };
 }
