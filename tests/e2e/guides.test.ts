@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -158,5 +160,83 @@ describe('guides: provider-delivery.md runs as written, 10 minutes before the cl
       'false',
       'VALID true',
     ]);
+  });
+});
+
+describe('guides: webhooks.md', () => {
+  let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    env = {
+      ...process.env,
+      LATIH_URL: gw.url,
+      PROVIDER_ID: gw.demo['provider-a'].clientId,
+      PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
+    };
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('with the SDK: a local endpoint receives a signed event, verified and typed', async () => {
+    expect(await runTs(example('webhooks.md', 'webhooks-sdk'), env)).toEqual(['course.created', 'true']);
+  });
+
+  it('with plain HMAC (openssl): a real delivery verifies; a tampered body or an old one is refused', async () => {
+    const latih = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo['provider-a'].clientId,
+      clientSecret: gw.demo['provider-a'].clientSecret,
+    });
+    const got = new Promise<{ header: string; body: Buffer }>((resolve) => {
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          res.writeHead(204).end();
+          server.close();
+          resolve({ header: String(req.headers['latih-signature']), body: Buffer.concat(chunks) });
+        });
+      });
+      server.listen(0, '127.0.0.1', async () => {
+        const { port } = server.address() as AddressInfo;
+        const { secret } = await latih.provider.webhooks.create.mutate({
+          url: `http://127.0.0.1:${port}/hook`,
+          eventTypes: ['course.created'],
+        });
+        secretOf = secret;
+        await latih.provider.courses.create.mutate({
+          title: 'Membuat Konten Video Pendek',
+          summary: 'Video pendek untuk promosi usaha',
+          category: 'digital-marketing',
+          mode: 'WEBINAR',
+          hours: 16,
+          price: 1_200_000,
+        });
+      });
+    });
+    let secretOf = '';
+    const { header, body } = await got;
+    const dir = mkdtempSync(join(tmpdir(), 'latih-hmac-'));
+    try {
+      writeFileSync(join(dir, 'body.json'), body);
+      writeFileSync(join(dir, 'tampered.json'), Buffer.concat([body, Buffer.from(' ')]));
+      const script = example('webhooks.md', 'webhooks-hmac');
+      const run = (file: string, h = header) =>
+        runSh(script, { ...env, HEADER: h, BODY_FILE: join(dir, file), SECRET: secretOf });
+      expect(await run('body.json')).toEqual(['signature ok']);
+      expect(await run('tampered.json')).toEqual(['refuse']);
+      const old = header.replace(/^t=(\d+)/, (_m, t: string) => `t=${Number(t) - 600}`);
+      expect(await run('body.json', old)).toEqual(['refuse']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('polling events.list with curl keeps a cursor and resumes from it', async () => {
+    const [first, second] = await runSh(example('webhooks.md', 'events-curl'), env);
+    expect(first).toMatch(/^course\.created( course\.created)?$/);
+    expect(second).toBe('true');
   });
 });

@@ -31,6 +31,8 @@ export async function startTestGateway(opts: { now?: () => number } = {}) {
     seedDemo: true,
     nikHashKey: Buffer.alloc(32, 7),
     otp: new DevOtpChannel(),
+    allowLocalWebhooks: true,
+    webhookIntervalMs: 100,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const demo = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o])) as Record<

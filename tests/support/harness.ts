@@ -45,6 +45,7 @@ export async function makeHarness(database: Database, opts: { now?: () => number
     nikHashKey: TEST_NIK_KEY,
     otp,
     now,
+    allowLocalWebhooks: true,
     log: { error: (o) => logged.push(o), warn: () => undefined },
   };
   const make = (kind: 'PMO' | 'PROVIDER' | 'PLATFORM', name: string) =>

@@ -20,6 +20,7 @@ const ZEnvSchema = z
     SIGNING_KEYS_FILE: z.string().min(1).optional(),
     PUBLIC_URL: z.url({ message: 'must be an absolute URL such as https://api.example.id' }).optional(),
     SEED_DEMO: z.stringbool({ error: 'must be true or false' }).optional(),
+    WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
     NIK_HASH_KEY: z
       .string()
       .refine((v) => Buffer.from(v, 'base64').length >= 32, {
@@ -63,6 +64,8 @@ export type Config = {
   signingKeysFileGiven: boolean;
   publicUrl: string | undefined;
   seedDemo: boolean;
+  /** The in-process webhook worker's pause between passes; 0 runs none (another process does). */
+  webhookIntervalMs: number;
   nikHashKey: Buffer | undefined;
 };
 
@@ -94,6 +97,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     signingKeysFileGiven: env.SIGNING_KEYS_FILE !== undefined,
     publicUrl: env.PUBLIC_URL?.replace(/\/$/, ''),
     seedDemo: env.SEED_DEMO ?? env.NODE_ENV !== 'production',
+    webhookIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS,
     nikHashKey: env.NIK_HASH_KEY ? Buffer.from(env.NIK_HASH_KEY, 'base64') : undefined,
   };
 }

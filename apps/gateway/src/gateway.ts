@@ -2,8 +2,10 @@ import type { AddressInfo } from 'node:net';
 import type { Services } from '@latih/api';
 import {
   advanceRuns,
+  createSealer,
   type DevOtpChannel,
   type KeySource,
+  runWebhookWorkerOnce,
   seedDemo,
   seedDemoCatalog,
   seedDemoParticipants,
@@ -38,6 +40,12 @@ export async function startGateway(opts: {
   /** Development: codes readable at GET /dev/otp/:checkoutId. Null: checkout answers OTP_CHANNEL_UNAVAILABLE. */
   otp: DevOtpChannel | null;
   now?: () => number;
+  /** Development and tests: webhook endpoints may be http://localhost. Never in production. */
+  allowLocalWebhooks?: boolean;
+  /** How often the in-process webhook worker looks for work; 0 turns it off. Default 1 000 ms. */
+  webhookIntervalMs?: number;
+  /** The fetch the webhook worker POSTs with (tests). */
+  webhookFetch?: typeof fetch;
 }): Promise<Gateway> {
   const { database, logger } = opts;
   await database.migrate();
@@ -59,6 +67,7 @@ export async function startGateway(opts: {
     nikHashKey: opts.nikHashKey,
     otp: opts.otp,
     now,
+    allowLocalWebhooks: opts.allowLocalWebhooks === true,
     log: logger,
   };
   const app = createApp({
@@ -112,6 +121,14 @@ export async function startGateway(opts: {
     );
   }, 60_000);
   clock.unref();
+  const webhooks = startWebhookWorker({
+    db: database.db,
+    sealer: createSealer(opts.nikHashKey, 'webhook-secrets'),
+    now,
+    intervalMs: opts.webhookIntervalMs ?? 1000,
+    logger,
+    ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
+  });
 
   return {
     url,
@@ -119,10 +136,60 @@ export async function startGateway(opts: {
     close: async () => {
       clearInterval(sweep);
       clearInterval(clock);
+      await webhooks.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+    },
+  };
+}
+
+/**
+ * The outbox worker, in-process by default: fans new events out to webhook endpoints and sends
+ * what is due. Passes never overlap; a pass that found a full batch runs again at once. Any number
+ * of gateways may run it (work is claimed with SKIP LOCKED).
+ */
+function startWebhookWorker(opts: {
+  db: Database['db'];
+  sealer: ReturnType<typeof createSealer>;
+  now: () => number;
+  intervalMs: number;
+  logger: Logger;
+  fetch?: typeof fetch;
+}): { stop: () => Promise<void> } {
+  if (opts.intervalMs <= 0) return { stop: async () => {} };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const pass = async () => {
+    try {
+      const r = await runWebhookWorkerOnce({
+        db: opts.db,
+        now: new Date(opts.now()),
+        sealer: opts.sealer,
+        log: opts.logger,
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      });
+      return r.events >= 500 || r.deliveries >= 50;
+    } catch (err) {
+      opts.logger.warn({ err }, 'webhook worker pass failed');
+      return false;
+    }
+  };
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = pass().then((busy) => schedule(busy ? 0 : opts.intervalMs));
+    }, delay);
+    timer.unref();
+  };
+  schedule(opts.intervalMs);
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
     },
   };
 }

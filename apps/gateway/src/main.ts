@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     nikHashKey: config.nikHashKey ?? developmentNikKey(config.dataDir, logger),
     // No production channel for one-time codes exists yet: production answers OTP_CHANNEL_UNAVAILABLE.
     otp: config.nodeEnv === 'production' ? null : new DevOtpChannel(),
+    allowLocalWebhooks: config.nodeEnv !== 'production',
+    webhookIntervalMs: config.webhookIntervalMs,
   });
   const publicUrl = config.publicUrl ?? `http://localhost:${new URL(gateway.url).port}`;
   logger.info({ url: publicUrl, engine: database.engine }, 'gateway listening');

@@ -13,6 +13,8 @@ export type Services = {
   /** Sends checkout one-time codes; null where none is configured (checkout is then unavailable). */
   otp: OtpChannel | null;
   now: () => number;
+  /** Development and tests only: webhook endpoints may be http://localhost. Never in production. */
+  allowLocalWebhooks?: boolean;
   log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
 };
 

@@ -1,4 +1,5 @@
 import { whoamiRoute } from './routers/auth/whoami';
+import { listEventsRoute } from './routers/events/list-events';
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
@@ -29,11 +30,13 @@ import { redeemVoucherRoute } from './routers/provider/vouchers/redeem-voucher';
 import { errorCodesRoute } from './routers/public/error-codes';
 import { categoriesRoute, regionsRoute, schemesRoute } from './routers/public/reference';
 import { verifyCertificateRoute } from './routers/public/verify-certificate';
+import { platformWebhooksRouter, providerWebhooksRouter } from './routers/webhooks/routes';
 import { router } from './trpc';
 
 /** The one router: three audiences, a public corner, and auth. It only composes. */
 export const appRouter = router({
   auth: router({ whoami: whoamiRoute }),
+  events: router({ list: listEventsRoute }),
   provider: router({
     courses: providerCoursesRouter,
     runs: providerRunsRouter,
@@ -48,12 +51,14 @@ export const appRouter = router({
     postTests: router({ record: recordPostTestRoute }),
     completions: router({ report: reportCompletionRoute, reportBulk: reportCompletionBulkRoute }),
     certificates: router({ get: getCertificateRoute, revoke: revokeCertificateRoute }),
+    webhooks: providerWebhooksRouter,
   }),
   platform: router({
     catalog: platformCatalogRouter,
     checkout: router({ create: createCheckoutRoute, confirm: confirmCheckoutRoute }),
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
     reviews: router({ submit: submitReviewRoute }),
+    webhooks: platformWebhooksRouter,
   }),
   pmo: router({
     organisations: pmoOrganisationsRouter,

@@ -43,13 +43,18 @@ const errors = t.middleware(async ({ next, ctx, path }) => {
 
 export const publicProcedure = t.procedure.use(errors);
 
-/** One sealer per data key: stored idempotent responses are encrypted at rest. */
-const sealers = new WeakMap<Buffer, Sealer>();
-function sealerFor(secret: Buffer): Sealer {
-  let s = sealers.get(secret);
+/** One sealer per data key and purpose: stored idempotent responses, webhook secrets. */
+const sealers = new WeakMap<Buffer, Map<string, Sealer>>();
+export function sealerFor(secret: Buffer, purpose = 'idempotency-responses'): Sealer {
+  let byPurpose = sealers.get(secret);
+  if (!byPurpose) {
+    byPurpose = new Map();
+    sealers.set(secret, byPurpose);
+  }
+  let s = byPurpose.get(purpose);
   if (!s) {
-    s = createSealer(secret, 'idempotency-responses');
-    sealers.set(secret, s);
+    s = createSealer(secret, purpose);
+    byPurpose.set(purpose, s);
   }
   return s;
 }

@@ -4,6 +4,8 @@ import { idSchema } from './ids';
 
 export const ATTENDANCE_STATUSES = ['CONFIRMED', 'UNCONFIRMED', 'REJECTED', 'VOIDED'] as const;
 export const ATTENDANCE_METHODS = ['FACE_MATCH', 'VENUE_QR', 'ONLINE_PRESENCE', 'MANUAL'] as const;
+export type TAttendanceStatus = (typeof ATTENDANCE_STATUSES)[number];
+export type TAttendanceMethod = (typeof ATTENDANCE_METHODS)[number];
 
 export const ZAttendanceInputSchema = z
   .object({

@@ -359,6 +359,30 @@ export const ERROR_CATALOG = {
     when: 'It is not an absolute https URL (http only for localhost), or it has a fragment or credentials.',
     action: 'Register an https URL of your own service, without a #fragment.',
   },
+  WEBHOOK_URL_INVALID: {
+    status: 400,
+    message: 'The webhook URL is not acceptable.',
+    when: 'It is not an absolute https URL (http only for localhost outside production), or it has a fragment or credentials, or it points at a private or loopback address in production.',
+    action: 'Give a public https URL of your own service.',
+  },
+  WEBHOOK_ENDPOINT_NOT_FOUND: {
+    status: 404,
+    message: 'No such webhook endpoint.',
+    when: 'The id is unknown, or the endpoint belongs to another organisation.',
+    action: 'List your endpoints with webhooks.list.',
+  },
+  WEBHOOK_ENDPOINT_LIMIT: {
+    status: 409,
+    message: 'Your organisation has as many webhook endpoints as it may.',
+    when: 'Creating a 17th endpoint: one organisation may have 16.',
+    action: 'Remove an endpoint you no longer use, or subscribe an existing one to more event types.',
+  },
+  WEBHOOK_DELIVERY_NOT_FOUND: {
+    status: 404,
+    message: 'No such webhook delivery.',
+    when: 'The id is unknown, or the delivery belongs to another organisation.',
+    action: 'List deliveries with webhooks.deliveries.',
+  },
   REDIRECT_URI_NOT_REGISTERED: {
     status: 400,
     message: 'The redirect URI is not one you registered.',

@@ -1,3 +1,8 @@
+import type { TCourse } from './courses';
+import type { TAttendanceMethod, TAttendanceStatus } from './delivery';
+import type { TVoucher } from './marketplace';
+import type { TRun } from './runs';
+
 /** Event types written to the outbox. Partners subscribe to these names; never rename one. */
 export const EVENT_TYPES = [
   'course.created',
@@ -29,5 +34,56 @@ export const EVENT_TYPES = [
   'certificate.issued',
   'certificate.revoked',
   'review.submitted',
+  'webhook_endpoint.disabled',
 ] as const;
 export type TEventType = (typeof EVENT_TYPES)[number];
+
+type CourseData = { course: TCourse };
+type RunRef = { runId: string; courseId: string };
+type VoucherData = { voucher: TVoucher };
+
+/** What each event type carries in `data`. Additive changes only: fields are never removed. */
+export type TEventDataMap = {
+  'course.created': CourseData;
+  'course.updated': CourseData;
+  'course.submitted': CourseData;
+  'course.approved': CourseData;
+  'course.rejected': CourseData;
+  'course.published': CourseData;
+  'course.suspended': CourseData;
+  'course.reinstated': CourseData;
+  'course.withdrawn': CourseData;
+  'course.revision_submitted': CourseData;
+  'course.revision_rejected': CourseData;
+  'run.created': { run: TRun };
+  'run.updated': { run: TRun };
+  'run.opened': { run: TRun };
+  'run.full': RunRef;
+  'run.reopened': RunRef;
+  'run.started': RunRef;
+  'run.finished': RunRef;
+  'run.cancelled': RunRef & { reason: string; seatsTaken: number };
+  'voucher.issued': VoucherData;
+  'voucher.cancelled': VoucherData;
+  'voucher.expired': VoucherData;
+  'voucher.redeemed': VoucherData & { enrollmentId: string };
+  'attendance.recorded': {
+    enrollmentId: string;
+    sequence: number;
+    status: TAttendanceStatus;
+    method: TAttendanceMethod;
+    identityCheckId?: string;
+    reason?: string;
+  };
+  'enrollment.completed': { enrollmentId: string; voucherId: string; courseId: string };
+  'enrollment.not_completed': { enrollmentId: string; voucherId: string; courseId: string };
+  'certificate.issued': { certificateId: string; number: string; enrollmentId: string; courseId: string };
+  'certificate.revoked': { certificateId: string; number: string; enrollmentId: string; reason: string };
+  'review.submitted': { reviewId: string; courseId: string; rating: number; enrollmentId: string };
+  'webhook_endpoint.disabled': { endpointId: string; url: string; reason: string };
+};
+
+// Every event type has its data shape, and nothing else does.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _everyTypeHasData: Exact<keyof TEventDataMap, TEventType> = true;
+void _everyTypeHasData;

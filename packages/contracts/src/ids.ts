@@ -21,6 +21,8 @@ export const ID_PREFIXES = {
   event: 'evt',
   audit: 'aud',
   request: 'req',
+  webhookEndpoint: 'whe',
+  webhookDelivery: 'whd',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

@@ -18,3 +18,4 @@ export * from './redemption';
 export * from './regions';
 export * from './runs';
 export * from './schemes';
+export * from './webhooks';

@@ -30,3 +30,6 @@ export * from './runs';
 export * from './sealing';
 export * from './seed';
 export * from './vouchers/code';
+export * from './webhooks/endpoints';
+export * from './webhooks/signature';
+export * from './webhooks/worker';

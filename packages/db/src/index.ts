@@ -15,5 +15,6 @@ export * from './repositories/participants';
 export * from './repositories/redemption';
 export * from './repositories/runs';
 export * from './repositories/schemes';
+export * from './repositories/webhooks';
 export type { TVenueRecord } from './schema';
 export * as schema from './schema';

@@ -10,6 +10,7 @@ import {
   bigint,
   bigserial,
   check,
+  customType,
   date,
   index,
   integer,
@@ -113,10 +114,18 @@ export const idempotencyKeys = pgTable(
 );
 
 /** The outbox: events written in the same transaction as the change they describe. */
+/** PostgreSQL's 64-bit transaction id, read as text (compared in SQL only). */
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+
 export const events = pgTable(
   'events',
   {
     seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    /**
+     * The writing transaction: readers page by (xid, seq) below their snapshot's xmin, so an event
+     * whose transaction commits late can never land behind a poller's cursor (as catalog_changes).
+     */
+    xid: xid8('xid').notNull().default(sql`pg_current_xact_id()`),
     id: text('id').notNull(),
     type: text('type').notNull(),
     organisationId: text('organisation_id'),
@@ -131,7 +140,87 @@ export const events = pgTable(
     uniqueIndex('events_id_idx').on(t.id),
     index('events_unpublished_idx').on(t.seq).where(sql`${t.publishedAt} is null`),
     index('events_org_idx').on(t.organisationId, t.seq),
+    index('events_org_xid_idx').on(t.organisationId, t.xid, t.seq),
   ],
+);
+
+/** Where an organisation wants its events POSTed. */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    url: text('url').notNull(),
+    description: text('description'),
+    eventTypes: jsonb('event_types').$type<string[]>().notNull(),
+    status: text('status', { enum: ['ENABLED', 'DISABLED'] }).notNull(),
+    disabledReason: text('disabled_reason'),
+    failingSince: ts('failing_since'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [index('webhook_endpoints_org_idx').on(t.organisationId, t.status)],
+);
+
+/** Signing secrets, sealed at rest (they must be readable to sign). expiresAt null: the current one. */
+export const webhookSecrets = pgTable(
+  'webhook_secrets',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    sealed: text('sealed').notNull(),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at'),
+  },
+  (t) => [index('webhook_secrets_endpoint_idx').on(t.endpointId)],
+);
+
+/** One event for one endpoint, retried until it succeeds or is given up. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    status: text('status', { enum: ['PENDING', 'SUCCEEDED', 'FAILED'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at'),
+    /** A worker holds the delivery while it sends; after this another may take it over. */
+    lockedUntil: ts('locked_until'),
+    lastAttemptAt: ts('last_attempt_at'),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    deliveredAt: ts('delivered_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_endpoint_event_idx').on(t.endpointId, t.eventId),
+    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
+    index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id),
+  ],
+);
+
+/** The delivery log: every attempt, its answer and how long it took. */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attemptedAt: ts('attempted_at').notNull(),
+    statusCode: integer('status_code'),
+    error: text('error'),
+    durationMs: integer('duration_ms').notNull(),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.id)],
 );
 
 /** Program rules as data, versioned: courses (and later participants) point to one. */

@@ -33,6 +33,9 @@ export type {
   TCreateRunInput,
   TCurationReview,
   TErrorCode,
+  TEvent,
+  TEventDataMap,
+  TEventType,
   TImportResult,
   TIndicator,
   TOrganisation,
@@ -46,11 +49,14 @@ export type {
   TUpdateRunInput,
   TVenue,
   TVoucher,
+  TWebhookDelivery,
+  TWebhookEndpoint,
   TWhoAmI,
 } from '@latih/contracts';
 export { canonicalize, type Jwks, verifyCertificate } from './certificates';
 export { isLatihError, LatihAuthError, LatihError, type LatihErrorCode } from './errors';
 export { type CatalogSyncBatch, type CatalogSyncOptions, paginate, syncCatalog } from './iterate';
+export { type LatihEvent, LatihWebhookError, type VerifyWebhookOptions, verifyWebhook } from './webhooks';
 
 export type LatihClientOptions = {
   /** The gateway's origin, e.g. https://api.latih.example or http://localhost:3000 */

@@ -1,0 +1,256 @@
+import { WEBHOOK_RETRY_DAYS } from '@latih/contracts';
+import {
+  activeWebhookSecrets,
+  claimDueDeliveries,
+  claimUnpublishedEvents,
+  type Db,
+  deliveriesWithEvents,
+  enabledEndpointsOf,
+  insertWebhookAttempt,
+  insertWebhookDeliveries,
+  markEventsPublished,
+  updateWebhookDelivery,
+  updateWebhookEndpoint,
+} from '@latih/db';
+import { recordChange } from '../changes';
+import { newId } from '../ids';
+import type { Sealer } from '../sealing';
+import { toEvent } from './endpoints';
+import { signWebhook } from './signature';
+
+const DAY_MS = 86_400_000;
+const FIRST_RETRY_MS = 30_000;
+const MAX_RETRY_MS = 6 * 3_600_000;
+
+/**
+ * When to try again after `attempts` failures: exponential from 30 s, capped at 6 h, with full
+ * jitter over the upper half so that endpoints coming back are not hit by every retry at once.
+ */
+export function retryDelayMs(attempts: number, random: () => number = Math.random): number {
+  const base = Math.min(FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1), MAX_RETRY_MS);
+  return Math.round(base / 2 + random() * (base / 2));
+}
+
+/**
+ * Turns unpublished outbox events into deliveries: one per enabled endpoint of the event's
+ * organisation that subscribes to its type. Claims events with
+ * SKIP LOCKED, so several workers can run. Returns how many events it handled.
+ */
+export async function fanOutEvents(opts: { db: Db; now: Date; limit?: number }): Promise<number> {
+  return opts.db.transaction(async (tx) => {
+    const claimed = await claimUnpublishedEvents(tx, opts.limit ?? 500);
+    if (claimed.length === 0) return 0;
+    const orgs = [...new Set(claimed.map((e) => e.organisationId).filter((o): o is string => o !== null))];
+    const endpoints = await enabledEndpointsOf(tx, orgs);
+    const rows = claimed.flatMap((e) =>
+      endpoints
+        .filter(
+          (ep) =>
+            ep.organisationId === e.organisationId &&
+            (ep.eventTypes.includes('*') || ep.eventTypes.includes(e.type)),
+        )
+        .map((ep) => ({
+          id: newId('webhookDelivery', opts.now.getTime()),
+          endpointId: ep.id,
+          eventId: e.id,
+          eventType: e.type,
+          status: 'PENDING' as const,
+          attempts: 0,
+          nextAttemptAt: opts.now,
+          createdAt: opts.now,
+        })),
+    );
+    await insertWebhookDeliveries(tx, rows);
+    await markEventsPublished(
+      tx,
+      claimed.map((e) => e.seq),
+      opts.now,
+    );
+    return claimed.length;
+  });
+}
+
+export type DeliverOptions = {
+  db: Db;
+  now: Date;
+  sealer: Sealer;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+  limit?: number;
+  timeoutMs?: number;
+  /** How long a claimed delivery is held while it is being sent. */
+  leaseMs?: number;
+  random?: () => number;
+  log?: { warn: (obj: object, msg: string) => void };
+};
+
+type Outcome = { ok: boolean; statusCode: number | null; error: string | null; durationMs: number };
+
+async function post(
+  f: typeof fetch,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<Outcome> {
+  const started = performance.now();
+  try {
+    const res = await f(url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    // Read (and bound) the body so the connection is released; its content is not kept.
+    await res.arrayBuffer().catch(() => undefined);
+    const ok = res.status >= 200 && res.status < 300;
+    return {
+      ok,
+      statusCode: res.status,
+      error: ok ? null : `HTTP ${res.status}`,
+      durationMs: Math.round(performance.now() - started),
+    };
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    const error =
+      name === 'TimeoutError' || name === 'AbortError'
+        ? `No answer within ${timeoutMs} ms`
+        : `Could not connect: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+    return { ok: false, statusCode: null, error, durationMs: Math.round(performance.now() - started) };
+  }
+}
+
+/**
+ * Sends due deliveries (claimed with SKIP LOCKED and a lease, so several workers share them and a
+ * crashed one's work is taken over), each signed with every active secret of its endpoint. A 2xx
+ * is success; anything else is retried with backoff until the delivery is 3 days old, when it is
+ * given up. An endpoint whose deliveries have all failed for 3 days is disabled and its owner told
+ * with a `webhook_endpoint.disabled` event. Returns how many deliveries it attempted.
+ */
+export async function deliverDue(opts: DeliverOptions): Promise<number> {
+  const f = opts.fetch ?? fetch;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const ids = await claimDueDeliveries(
+    opts.db,
+    opts.now,
+    opts.limit ?? 50,
+    opts.leaseMs ?? timeoutMs + 30_000,
+  );
+  if (ids.length === 0) return 0;
+  const claimed = await deliveriesWithEvents(opts.db, ids);
+  const secrets = await activeWebhookSecrets(
+    opts.db,
+    [...new Set(claimed.map((c) => c.endpoint.id))],
+    opts.now,
+  );
+  await Promise.all(
+    claimed.map(async ({ delivery, event, endpoint }) => {
+      const mine = secrets
+        .filter((s) => s.endpointId === endpoint.id)
+        .map((s) => String(opts.sealer.open(s.sealed)));
+      const body = JSON.stringify(toEvent(event));
+      const outcome =
+        endpoint.status === 'ENABLED'
+          ? await post(
+              f,
+              endpoint.url,
+              body,
+              {
+                'content-type': 'application/json',
+                'user-agent': 'Latih-Webhooks/1',
+                'latih-signature': signWebhook(body, mine, opts.now.getTime() / 1000),
+                'latih-event-id': event.id,
+                'latih-event-type': event.type,
+                'latih-delivery-id': delivery.id,
+              },
+              timeoutMs,
+            )
+          : { ok: false, statusCode: null, error: 'The endpoint is disabled.', durationMs: 0 };
+      await record(opts, delivery, endpoint, outcome);
+    }),
+  );
+  return claimed.length;
+}
+
+type Claimed = Awaited<ReturnType<typeof deliveriesWithEvents>>[number];
+
+async function record(
+  opts: DeliverOptions,
+  delivery: Claimed['delivery'],
+  endpoint: Claimed['endpoint'],
+  o: Outcome,
+) {
+  const now = opts.now;
+  await opts.db.transaction(async (tx) => {
+    await insertWebhookAttempt(tx, {
+      deliveryId: delivery.id,
+      attemptedAt: now,
+      statusCode: o.statusCode,
+      error: o.error,
+      durationMs: o.durationMs,
+    });
+    const attempts = delivery.attempts + 1;
+    if (o.ok) {
+      await updateWebhookDelivery(tx, delivery.id, {
+        status: 'SUCCEEDED',
+        attempts,
+        lastAttemptAt: now,
+        lastStatusCode: o.statusCode,
+        lastError: null,
+        deliveredAt: now,
+        nextAttemptAt: null,
+        lockedUntil: null,
+      });
+      if (endpoint.failingSince) await updateWebhookEndpoint(tx, endpoint.id, { failingSince: null });
+      return;
+    }
+    const giveUp = now.getTime() - delivery.createdAt.getTime() >= WEBHOOK_RETRY_DAYS * DAY_MS;
+    await updateWebhookDelivery(tx, delivery.id, {
+      status: giveUp || endpoint.status !== 'ENABLED' ? 'FAILED' : 'PENDING',
+      attempts,
+      lastAttemptAt: now,
+      lastStatusCode: o.statusCode,
+      lastError: o.error,
+      nextAttemptAt: new Date(now.getTime() + retryDelayMs(attempts, opts.random)),
+      lockedUntil: null,
+    });
+    if (endpoint.status !== 'ENABLED') return;
+    const failingSince = endpoint.failingSince ?? now;
+    if (now.getTime() - failingSince.getTime() >= WEBHOOK_RETRY_DAYS * DAY_MS) {
+      const reason = `Every delivery has failed since ${failingSince.toISOString()} (last: ${o.error}).`;
+      await updateWebhookEndpoint(tx, endpoint.id, {
+        status: 'DISABLED',
+        disabledReason: reason,
+        failingSince,
+        updatedAt: now,
+      });
+      await recordChange(tx, {
+        actor: { organisationId: null, clientId: null, requestId: null },
+        action: 'webhook_endpoint.disabled',
+        entityType: 'webhook_endpoint',
+        entityId: endpoint.id,
+        fromState: 'ENABLED',
+        toState: 'DISABLED',
+        auditData: { reason },
+        event: {
+          type: 'webhook_endpoint.disabled',
+          organisationId: endpoint.organisationId,
+          data: { endpointId: endpoint.id, url: endpoint.url, reason },
+        },
+      });
+      opts.log?.warn({ endpointId: endpoint.id, url: endpoint.url }, 'webhook endpoint disabled');
+    } else if (!endpoint.failingSince) {
+      await updateWebhookEndpoint(tx, endpoint.id, { failingSince: now });
+    }
+  });
+}
+
+/** One pass of the worker: fan out what is new, then send what is due. */
+export async function runWebhookWorkerOnce(
+  opts: DeliverOptions,
+): Promise<{ events: number; deliveries: number }> {
+  const eventsHandled = await fanOutEvents({ db: opts.db, now: opts.now });
+  const deliveries = await deliverDue(opts);
+  return { events: eventsHandled, deliveries };
+}
