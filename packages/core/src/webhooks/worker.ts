@@ -12,11 +12,11 @@ import {
   updateWebhookDelivery,
   updateWebhookEndpoint,
 } from '@latih/db';
+import { signatureHeader } from '@latih/payments';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
 import type { Sealer } from '../sealing';
 import { toEvent } from './endpoints';
-import { signWebhook } from './signature';
 
 const DAY_MS = 86_400_000;
 const FIRST_RETRY_MS = 30_000;
@@ -159,7 +159,7 @@ export async function deliverDue(opts: DeliverOptions): Promise<number> {
               {
                 'content-type': 'application/json',
                 'user-agent': 'Latih-Webhooks/1',
-                'latih-signature': signWebhook(body, mine, opts.now.getTime() / 1000),
+                'latih-signature': signatureHeader(body, mine, Math.floor(opts.now.getTime() / 1000)),
                 'latih-event-id': event.id,
                 'latih-event-type': event.type,
                 'latih-delivery-id': delivery.id,
