@@ -1,1 +1,3 @@
+export * from './client';
+export * from './mock';
 export * from './signature';
