@@ -12,7 +12,8 @@ import {
   updateWebhookDelivery,
   updateWebhookEndpoint,
 } from '@latih/db';
-import { signatureHeader } from '@latih/payments';
+// The signer alone: the package's index also holds the msw mock, which the SDK's types must not reach.
+import { signatureHeader } from '@latih/payments/signature';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
 import type { Sealer } from '../sealing';
