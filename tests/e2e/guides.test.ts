@@ -49,21 +49,26 @@ async function runSh(script: string, env: NodeJS.ProcessEnv): Promise<string[]> 
   }
 }
 
+/** What the guides' examples read: the gateway's URL and the demo organisations' credentials. */
+function demoEnv(gw: Awaited<ReturnType<typeof startTestGateway>>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LATIH_URL: gw.url,
+    PROVIDER_ID: gw.demo['provider-a'].clientId,
+    PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
+    PMO_ID: gw.demo.pmo.clientId,
+    PMO_SECRET: gw.demo.pmo.clientSecret,
+    PLATFORM_ID: gw.demo['platform-a'].clientId,
+    PLATFORM_SECRET: gw.demo['platform-a'].clientSecret,
+  };
+}
+
 describe('guides: the examples run as written', () => {
   let gw: Awaited<ReturnType<typeof startTestGateway>>;
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     gw = await startTestGateway();
-    env = {
-      ...process.env,
-      LATIH_URL: gw.url,
-      PROVIDER_ID: gw.demo['provider-a'].clientId,
-      PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
-      PMO_ID: gw.demo.pmo.clientId,
-      PMO_SECRET: gw.demo.pmo.clientSecret,
-      PLATFORM_ID: gw.demo['platform-a'].clientId,
-      PLATFORM_SECRET: gw.demo['platform-a'].clientSecret,
-    };
+    env = demoEnv(gw);
   });
   afterAll(async () => {
     await gw?.close();
@@ -129,14 +134,7 @@ describe('guides: provider-delivery.md runs as written, 10 minutes before the cl
     }
     // Ten minutes before the first session: the redemption window is open.
     shift.ms = Date.parse(run.startsAt) - 10 * 60_000 - Date.now();
-    env = {
-      ...process.env,
-      LATIH_URL: gw.url,
-      PROVIDER_ID: gw.demo['provider-a'].clientId,
-      PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
-      VOUCHER_CODE: codes[0],
-      VOUCHER_CODE_2: codes[1],
-    };
+    env = { ...demoEnv(gw), VOUCHER_CODE: codes[0], VOUCHER_CODE_2: codes[1] };
   });
   afterAll(async () => {
     await gw?.close();
@@ -168,12 +166,7 @@ describe('guides: webhooks.md', () => {
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     gw = await startTestGateway();
-    env = {
-      ...process.env,
-      LATIH_URL: gw.url,
-      PROVIDER_ID: gw.demo['provider-a'].clientId,
-      PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
-    };
+    env = demoEnv(gw);
   });
   afterAll(async () => {
     await gw?.close();

@@ -23,6 +23,7 @@ import {
 } from '@latih/db';
 import type { z } from 'zod';
 import { notFound } from '../courses';
+import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 
 type CatalogRun = z.infer<typeof ZCatalogCourseSchema>['runs'][number];
 
@@ -123,24 +124,6 @@ export async function getCatalogCourse(opts: { db: Db; id: string }): Promise<TC
   return course;
 }
 
-const FEED_START = { xid: '0', seq: 0 };
-
-function encodeFeedCursor(p: { xid: string; seq: number }): string {
-  return Buffer.from(`${p.xid}:${p.seq}`).toString('base64url');
-}
-
-function decodeFeedCursor(cursor: string | undefined): { xid: string; seq: number } {
-  if (!cursor) return FEED_START;
-  const [xid, seq] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
-  if (!xid || !/^\d+$/.test(xid) || !seq || !/^\d+$/.test(seq)) {
-    throw new AppError('VALIDATION_FAILED', {
-      message: 'since is not a cursor this feed returned.',
-      field: 'since',
-    });
-  }
-  return { xid, seq: Number(seq) };
-}
-
 /**
  * The catalog change feed: what changed after `since`, as UPSERTs (the course as it is now, with its
  * runs on sale and seat availability) and TOMBSTONEs (no longer on sale), in a total order. A
@@ -150,7 +133,7 @@ export async function catalogChanges(opts: {
   db: Db;
   input: TCatalogChangesInput;
 }): Promise<TCatalogChanges> {
-  const since = decodeFeedCursor(opts.input.since);
+  const since = decodeFeedCursor(opts.input.since, 'since');
   const rows = await catalogChangesAfter(opts.db, since, opts.input.limit);
   const last = rows.at(-1);
   // One entry per course, at its last position in this page: its current state says it all.

@@ -102,14 +102,18 @@ async function redeemCodes(
   target: Target,
   now: Date,
 ): Promise<Array<TEnrollment | AppError>> {
-  const canonical = codes.map((c) => normalizeVoucherCode(c));
+  // Each code's hash, once (undefined: malformed, caught by the check character without a lookup).
+  const hashed = codes.map((c) => {
+    const canonical = normalizeVoucherCode(c);
+    return canonical === undefined ? undefined : hashVoucherCode(canonical);
+  });
   let found: Map<string, RedeemCandidate>;
-  const only = canonical.length === 1 ? canonical[0] : undefined;
+  const only = hashed.length === 1 ? hashed[0] : undefined;
   if (only && !target.runId) {
     // One self-paced code, the common case: one round trip when it can be redeemed.
     const enrollmentId = newId('enrollment', now.getTime());
     const { candidate, redeemed } = await tryRedeemSelfPaced(db, {
-      codeHash: hashVoucherCode(only),
+      codeHash: only,
       providerId: actor.organisationId,
       courseId: target.courseId,
       at: now,
@@ -122,18 +126,18 @@ async function redeemCodes(
     if (candidate && redeemed) return [toEnrollment(candidate, enrollmentId, now)];
     found = new Map(candidate ? [[candidate.codeHash, candidate]] : []);
   } else {
-    const hashes = [...new Set(canonical.filter((c): c is string => c !== undefined).map(hashVoucherCode))];
+    const hashes = [...new Set(hashed.filter((h): h is string => h !== undefined))];
     found = new Map((await findRedeemCandidates(db, hashes)).map((v) => [v.codeHash, v]));
   }
   const windows = new Map<string, Window>();
   const seen = new Set<string>();
   const answers: Array<TEnrollment | AppError | RedeemCandidate> = [];
-  for (const c of canonical) {
-    if (!c) {
+  for (const hash of hashed) {
+    if (!hash) {
       answers.push(new AppError('CODE_MALFORMED', { field: 'code' }));
       continue;
     }
-    const v = found.get(hashVoucherCode(c));
+    const v = found.get(hash);
     if (!v) {
       answers.push(new AppError('VOUCHER_NOT_FOUND', { field: 'code' }));
       continue;

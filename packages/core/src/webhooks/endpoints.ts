@@ -40,9 +40,19 @@ import {
 import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
+import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 import { newId, ulid } from '../ids';
 import type { Sealer } from '../sealing';
 import { newWebhookSecret } from './signature';
+
+async function storeSecret(tx: Db, endpointId: string, secret: string, sealer: Sealer, now: Date) {
+  await insertWebhookSecret(tx, {
+    id: `whs_${ulid(now.getTime())}`,
+    endpointId,
+    sealed: sealer.seal(secret),
+    createdAt: now,
+  });
+}
 
 /** Who may have webhook endpoints: the partners (the PMO reads everything in the console). */
 function requirePartner(actor: Actor): void {
@@ -161,12 +171,7 @@ export async function createWebhookEndpoint(
       createdAt: opts.now,
       updatedAt: opts.now,
     });
-    await insertWebhookSecret(tx, {
-      id: `whs_${ulid(opts.now.getTime())}`,
-      endpointId: row.id,
-      sealed: opts.sealer.seal(secret),
-      createdAt: opts.now,
-    });
+    await storeSecret(tx, row.id, secret, opts.sealer, opts.now);
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),
       action: 'webhook_endpoint.created',
@@ -274,12 +279,7 @@ export async function rotateWebhookSecret(
     const row = await endpointOf(tx, opts.actor, id, true);
     const overlapEnds = new Date(opts.now.getTime() + WEBHOOK_SECRET_OVERLAP_HOURS * 3_600_000);
     await expireCurrentWebhookSecret(tx, row.id, overlapEnds, opts.now);
-    await insertWebhookSecret(tx, {
-      id: `whs_${ulid(opts.now.getTime())}`,
-      endpointId: row.id,
-      sealed: opts.sealer.seal(secret),
-      createdAt: opts.now,
-    });
+    await storeSecret(tx, row.id, secret, opts.sealer, opts.now);
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),
       action: 'webhook_endpoint.secret_rotated',

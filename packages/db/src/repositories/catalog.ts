@@ -4,7 +4,7 @@ import type { Db } from '../client';
 import { execRows } from '../client';
 import { courseRevisions, courses, organisations, runSessions, runs } from '../schema';
 import type { CourseRow } from './courses';
-import { decodeCursor, encodeCursor } from './cursor';
+import { afterFeedPosition, decodeCursor, encodeCursor } from './cursor';
 
 /** Published courses for the platform catalog, newest first, with their provider's name. */
 /** A course with what the catalog shows of its provider: name and review aggregates. */
@@ -134,8 +134,7 @@ export async function catalogChangesAfter(db: Db, since: { xid: string; seq: num
   return execRows<{ seq: number | string; xid: string; course_id: string }>(
     db,
     sql`select seq, xid::text as xid, course_id from catalog_changes
-        where (xid, seq) > (${since.xid}::xid8, ${since.seq}::bigint)
-          and xid < pg_snapshot_xmin(pg_current_snapshot())
+        where ${afterFeedPosition(since)}
         order by xid, seq
         limit ${limit}`,
   ).then((rows) => rows.map((r) => ({ seq: Number(r.seq), xid: String(r.xid), courseId: r.course_id })));

@@ -1,4 +1,5 @@
 import { AppError } from '@latih/contracts';
+import { type SQL, sql } from 'drizzle-orm';
 
 /** Cursors are opaque to clients: base64url of the last item's sort key. */
 export function encodeCursor(key: string): string {
@@ -28,4 +29,14 @@ export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => string, 
     items: pageRows.map(map),
     nextCursor: more && last !== undefined ? encodeCursor(key(last)) : null,
   };
+}
+
+/**
+ * Rows after a feed position `(xid, seq)` that only finished transactions wrote: every transaction
+ * that could still commit has an xid at or above the snapshot's xmin, so nothing can appear behind
+ * a reader's position later (see migration 0006). For tables with `xid` and `seq` columns.
+ */
+export function afterFeedPosition(since: { xid: string; seq: number }): SQL {
+  return sql`(xid, seq) > (${since.xid}::xid8, ${since.seq}::bigint)
+    and xid < pg_snapshot_xmin(pg_current_snapshot())`;
 }

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints, webhookSecrets } from '../schema';
+import { afterFeedPosition } from './cursor';
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
 export type WebhookSecretRow = typeof webhookSecrets.$inferSelect;
@@ -222,9 +223,8 @@ export async function webhookAttemptsOf(db: Db, deliveryId: string) {
 }
 
 /**
- * The organisation's events after an `xid:seq` position, in (xid, seq) order, only from
- * transactions that finished before every transaction still running (as the catalog feed), so a
- * poller following nextCursor never misses an event that commits late.
+ * The organisation's events after a feed position, in (xid, seq) order (see afterFeedPosition), so
+ * a poller following nextCursor never misses an event that commits late.
  */
 export async function eventsAfter(
   db: Db,
@@ -247,8 +247,7 @@ export async function eventsAfter(
     db,
     sql`select seq, xid::text as xid, id, type, entity_type, entity_id, data, created_at from events
         where organisation_id = ${input.organisationId}
-          and (xid, seq) > (${input.since.xid}::xid8, ${input.since.seq}::bigint)
-          and xid < pg_snapshot_xmin(pg_current_snapshot())
+          and ${afterFeedPosition(input.since)}
           ${typeFilter}
         order by xid, seq
         limit ${input.limit + 1}`,
