@@ -8,7 +8,12 @@ import {
   type TErrorCode,
   ZTokenRequestSchema,
 } from '@latih/contracts';
-import { type DevOtpChannel, issueClientCredentialsToken, OAuthError } from '@latih/core';
+import {
+  type DevOtpChannel,
+  issueClientCredentialsToken,
+  OAuthError,
+  receivePaymentWebhook,
+} from '@latih/core';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-openapi';
@@ -23,6 +28,8 @@ export type AppOptions = {
   logger: Logger;
   version: string;
   ready: () => Promise<{ ok: boolean; reason?: string }>;
+  /** The payment provider's webhook secret; null: no payments webhook route. */
+  paymentsWebhookSecret?: string | null;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -82,6 +89,31 @@ export function createApp(opts: AppOptions): express.Express {
     });
     next();
   });
+
+  // The payment provider's webhooks: the signature covers the raw body, so this route reads it
+  // raw, before any JSON parser. Answers 2xx once the event is recorded (or was already).
+  app.post(
+    '/payments/webhook',
+    express.raw({ type: () => true, limit: BODY_LIMIT }),
+    async (req, res, next) => {
+      const secret = opts.paymentsWebhookSecret;
+      if (!secret) return sendError(res, 'ROUTE_NOT_FOUND');
+      try {
+        const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+        const r = await receivePaymentWebhook({
+          db: services.db,
+          rawBody,
+          signature: req.header('payments-signature'),
+          secret,
+          now: new Date(services.now()),
+        });
+        if (!r.ok) return sendError(res, 'PAYMENTS_WEBHOOK_INVALID', r.reason);
+        res.json({ received: true, duplicate: r.duplicate });
+      } catch (err) {
+        next(err);
+      }
+    },
+  );
 
   // Bulk import takes up to 1 000 courses with runs: its own, larger limit (parsed first, so the
   // general parser skips it).

@@ -37,12 +37,28 @@ describe('environment validation', () => {
         SIGNING_KEYS_FILE: '/run/keys.json',
       }),
     ).toThrow(/NIK_HASH_KEY: is required in production/);
-    const c = parseEnv({
+    const production = {
       NODE_ENV: 'production',
       DATABASE_URL: 'postgres://db/latih',
       SIGNING_KEYS_FILE: '/run/keys.json',
       NIK_HASH_KEY: Buffer.alloc(32, 1).toString('base64'),
+    };
+    expect(() => parseEnv(production)).toThrow(/PAYMENTS_BASE_URL: is required in production/);
+    expect(() => parseEnv({ ...production, PAYMENTS_BASE_URL: 'https://api.pay.example' })).toThrow(
+      /PAYMENTS_API_KEY: is required with PAYMENTS_BASE_URL[\s\S]*PAYMENTS_WEBHOOK_SECRET/,
+    );
+    const c = parseEnv({
+      ...production,
+      PAYMENTS_BASE_URL: 'https://api.pay.example',
+      PAYMENTS_API_KEY: 'sk_live_0123456789',
+      PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
     });
+    expect(c.payments).toEqual({
+      baseUrl: 'https://api.pay.example',
+      apiKey: 'sk_live_0123456789',
+      webhookSecret: 'whsec_0123456789abcdef',
+    });
+    expect(parseEnv({}).payments).toBeUndefined();
     expect(c.seedDemo).toBe(false);
     expect(c.nikHashKey?.length).toBe(32);
     expect(() => parseEnv({ NIK_HASH_KEY: 'c2hvcnQ=' })).toThrow(
@@ -54,6 +70,9 @@ describe('environment validation', () => {
         DATABASE_URL: 'postgres://db/l',
         SIGNING_KEYS_FILE: '/k',
         NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
+        PAYMENTS_BASE_URL: 'https://api.pay.example',
+        PAYMENTS_API_KEY: 'sk_live_0123456789',
+        PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
         SEED_DEMO: 'true',
       }),
     ).toThrow(/SEED_DEMO/);

@@ -21,6 +21,10 @@ const ZEnvSchema = z
     PUBLIC_URL: z.url({ message: 'must be an absolute URL such as https://api.example.id' }).optional(),
     SEED_DEMO: z.stringbool({ error: 'must be true or false' }).optional(),
     WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+    PAYOUT_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+    PAYMENTS_BASE_URL: z.url({ message: 'must be the payment provider API base URL, https://…' }).optional(),
+    PAYMENTS_API_KEY: z.string().min(8).optional(),
+    PAYMENTS_WEBHOOK_SECRET: z.string().min(16).optional(),
     NIK_HASH_KEY: z
       .string()
       .refine((v) => Buffer.from(v, 'base64').length >= 32, {
@@ -29,7 +33,19 @@ const ZEnvSchema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.PAYMENTS_BASE_URL) {
+      for (const name of ['PAYMENTS_API_KEY', 'PAYMENTS_WEBHOOK_SECRET'] as const)
+        if (!env[name])
+          ctx.addIssue({ code: 'custom', path: [name], message: 'is required with PAYMENTS_BASE_URL' });
+    }
     if (env.NODE_ENV !== 'production') return;
+    if (!env.PAYMENTS_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PAYMENTS_BASE_URL'],
+        message: 'is required in production (the in-process payment mock is for development)',
+      });
+    }
     if (!env.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -66,6 +82,10 @@ export type Config = {
   seedDemo: boolean;
   /** The in-process webhook worker's pause between passes; 0 runs none (another process does). */
   webhookIntervalMs: number;
+  /** The in-process payout worker's pause between passes; 0 runs none. */
+  payoutIntervalMs: number;
+  /** A real payment provider; undefined: the in-process mock (development only). */
+  payments: { baseUrl: string; apiKey: string; webhookSecret: string } | undefined;
   nikHashKey: Buffer | undefined;
 };
 
@@ -98,6 +118,15 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     publicUrl: env.PUBLIC_URL?.replace(/\/$/, ''),
     seedDemo: env.SEED_DEMO ?? env.NODE_ENV !== 'production',
     webhookIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS,
+    payoutIntervalMs: env.PAYOUT_WORKER_INTERVAL_MS,
+    payments:
+      env.PAYMENTS_BASE_URL && env.PAYMENTS_API_KEY && env.PAYMENTS_WEBHOOK_SECRET
+        ? {
+            baseUrl: env.PAYMENTS_BASE_URL,
+            apiKey: env.PAYMENTS_API_KEY,
+            webhookSecret: env.PAYMENTS_WEBHOOK_SECRET,
+          }
+        : undefined,
     nikHashKey: env.NIK_HASH_KEY ? Buffer.from(env.NIK_HASH_KEY, 'base64') : undefined,
   };
 }

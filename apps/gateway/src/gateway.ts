@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Services } from '@latih/api';
 import {
   advanceRuns,
+  createPayoutWorker,
   createSealer,
   type DevOtpChannel,
   type KeySource,
@@ -15,6 +16,7 @@ import type { Database } from '@latih/db';
 import { deleteExpiredIdempotencyKeys } from '@latih/db';
 import { createApp } from './app';
 import type { Logger } from './logger';
+import type { PaymentsSetup } from './payments';
 
 export const VERSION = '0.1.0';
 
@@ -46,6 +48,10 @@ export async function startGateway(opts: {
   webhookIntervalMs?: number;
   /** The fetch the webhook worker POSTs with (tests). */
   webhookFetch?: typeof fetch;
+  /** The payment provider (or its in-process mock); null: payout procedures answer PAYMENTS_UNAVAILABLE. */
+  payments?: PaymentsSetup | null;
+  /** How often the in-process payout worker runs (batches, incentives, payouts); 0 turns it off. Default 5 000 ms. */
+  payoutIntervalMs?: number;
 }): Promise<Gateway> {
   const { database, logger } = opts;
   await database.migrate();
@@ -68,11 +74,13 @@ export async function startGateway(opts: {
     otp: opts.otp,
     now,
     allowLocalWebhooks: opts.allowLocalWebhooks === true,
+    payments: opts.payments?.client ?? null,
     log: logger,
   };
   const app = createApp({
     services,
     devOtp: opts.otp,
+    paymentsWebhookSecret: opts.payments?.webhookSecret ?? null,
     logger,
     version: VERSION,
     ready: async () => {
@@ -103,6 +111,7 @@ export async function startGateway(opts: {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   if (typeof opts.issuer !== 'string') issuer = opts.issuer(port);
+  opts.payments?.setWebhookUrl?.(`${url}/payments/webhook`);
 
   // Idempotency keys are kept 24 h; sweep expired ones hourly (any gateway may do it).
   const sweep = setInterval(
@@ -129,6 +138,25 @@ export async function startGateway(opts: {
     logger,
     ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
   });
+  const payments = opts.payments;
+  const payoutWorker = payments
+    ? createPayoutWorker({
+        db: database.db,
+        payments: payments.client,
+        sealer: createSealer(opts.nikHashKey, 'payout-destinations'),
+        now: () => new Date(now()),
+        log: logger,
+      })
+    : null;
+  const payouts = startLoop({
+    name: 'payout worker',
+    intervalMs: payoutWorker ? (opts.payoutIntervalMs ?? 5000) : 0,
+    logger,
+    pass: async () => {
+      const r = await payoutWorker?.();
+      return (r?.settlements ?? 0) >= 20 || (r?.incentives ?? 0) >= 20;
+    },
+  });
 
   return {
     url,
@@ -137,6 +165,8 @@ export async function startGateway(opts: {
       clearInterval(sweep);
       clearInterval(clock);
       await webhooks.stop();
+      await payouts.stop();
+      opts.payments?.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -147,8 +177,7 @@ export async function startGateway(opts: {
 
 /**
  * The outbox worker, in-process by default: fans new events out to webhook endpoints and sends
- * what is due. Passes never overlap; a pass that found a full batch runs again at once. Any number
- * of gateways may run it (work is claimed with SKIP LOCKED).
+ * what is due. Any number of gateways may run it (work is claimed with SKIP LOCKED).
  */
 function startWebhookWorker(opts: {
   db: Database['db'];
@@ -158,12 +187,11 @@ function startWebhookWorker(opts: {
   logger: Logger;
   fetch?: typeof fetch;
 }): { stop: () => Promise<void> } {
-  if (opts.intervalMs <= 0) return { stop: async () => {} };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const pass = async () => {
-    try {
+  return startLoop({
+    name: 'webhook worker',
+    intervalMs: opts.intervalMs,
+    logger: opts.logger,
+    pass: async () => {
       const r = await runWebhookWorkerOnce({
         db: opts.db,
         now: new Date(opts.now()),
@@ -172,8 +200,29 @@ function startWebhookWorker(opts: {
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
       });
       return r.events >= 500 || r.deliveries >= 50;
+    },
+  });
+}
+
+/**
+ * A background loop: passes never overlap; a pass that says it found a full batch runs again at
+ * once, otherwise after the interval. 0 runs nothing (another process does the work).
+ */
+function startLoop(opts: {
+  name: string;
+  intervalMs: number;
+  logger: Logger;
+  pass: () => Promise<boolean>;
+}): { stop: () => Promise<void> } {
+  if (opts.intervalMs <= 0) return { stop: async () => {} };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const pass = async () => {
+    try {
+      return await opts.pass();
     } catch (err) {
-      opts.logger.warn({ err }, 'webhook worker pass failed');
+      opts.logger.warn({ err }, `${opts.name} pass failed`);
       return false;
     }
   };

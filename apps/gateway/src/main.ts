@@ -8,6 +8,7 @@ import { ConfigError, loadEnv } from './env';
 import { startGateway } from './gateway';
 import { FileKeyStore } from './keystore';
 import { createLogger } from './logger';
+import { mockPayments, realPayments } from './payments';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadEnv>;
@@ -68,7 +69,13 @@ async function main(): Promise<void> {
     otp: config.nodeEnv === 'production' ? null : new DevOtpChannel(),
     allowLocalWebhooks: config.nodeEnv !== 'production',
     webhookIntervalMs: config.webhookIntervalMs,
+    payments: config.payments ? realPayments(config.payments) : mockPayments(),
+    payoutIntervalMs: config.payoutIntervalMs,
   });
+  if (!config.payments)
+    logger.warn(
+      'PAYMENTS_BASE_URL is not set: payouts go to the in-process payment mock (development only).',
+    );
   const publicUrl = config.publicUrl ?? `http://localhost:${new URL(gateway.url).port}`;
   logger.info({ url: publicUrl, engine: database.engine }, 'gateway listening');
   if (config.seedDemo) process.stdout.write(bannerText(publicUrl));

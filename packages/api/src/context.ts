@@ -1,5 +1,6 @@
 import type { Actor, OtpChannel, TokenService } from '@latih/core';
 import type { Db } from '@latih/db';
+import type { PaymentsClient } from '@latih/payments/client';
 import type { ApiContext, ServicesHandle } from './context-types';
 
 export type { ApiContext, ServicesHandle } from './context-types';
@@ -15,6 +16,8 @@ export type Services = {
   now: () => number;
   /** Development and tests only: webhook endpoints may be http://localhost. Never in production. */
   allowLocalWebhooks?: boolean;
+  /** The payment provider (the in-process mock in development); null where none is configured. */
+  payments?: PaymentsClient | null;
   log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
 };
 

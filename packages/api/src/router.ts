@@ -1,5 +1,12 @@
 import { whoamiRoute } from './routers/auth/whoami';
 import { listEventsRoute } from './routers/events/list-events';
+import {
+  platformMoneyRoutes,
+  pmoIncentivesRouter,
+  pmoSettlementsRouter,
+  providerMoneyRoutes,
+  setParticipantPayoutAccountRoute,
+} from './routers/payouts/routes';
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
@@ -52,6 +59,7 @@ export const appRouter = router({
     completions: router({ report: reportCompletionRoute, reportBulk: reportCompletionBulkRoute }),
     certificates: router({ get: getCertificateRoute, revoke: revokeCertificateRoute }),
     webhooks: providerWebhooksRouter,
+    ...providerMoneyRoutes,
   }),
   platform: router({
     catalog: platformCatalogRouter,
@@ -59,12 +67,18 @@ export const appRouter = router({
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
     reviews: router({ submit: submitReviewRoute }),
     webhooks: platformWebhooksRouter,
+    ...platformMoneyRoutes,
   }),
   pmo: router({
     organisations: pmoOrganisationsRouter,
     curation: pmoCurationRouter,
     runs: router({ cancel: pmoCancelRunRoute }),
-    participants: router({ import: importParticipantsRoute }),
+    participants: router({
+      import: importParticipantsRoute,
+      setPayoutAccount: setParticipantPayoutAccountRoute,
+    }),
+    settlements: pmoSettlementsRouter,
+    incentives: pmoIncentivesRouter,
     certificates: router({ revoke: pmoRevokeCertificateRoute }),
   }),
   public: router({

@@ -377,6 +377,54 @@ export const ERROR_CATALOG = {
     when: 'Creating a 17th endpoint: one organisation may have 16.',
     action: 'Remove an endpoint you no longer use, or subscribe an existing one to more event types.',
   },
+  PAYOUT_ACCOUNT_REFUSED: {
+    status: 422,
+    message: 'The payment provider refused this payout destination.',
+    when: 'The payment provider answered the account update with an error (the message says which).',
+    action: 'Check the bank code, account number or e-wallet number and send it again.',
+  },
+  PAYMENTS_UNAVAILABLE: {
+    status: 503,
+    message: 'The payment provider did not answer: retry shortly.',
+    when: 'The payment provider failed or timed out on every retry while the request waited for it. Nothing was changed on our side.',
+    action: 'Retry later with the same idempotency key.',
+  },
+  PAYMENTS_WEBHOOK_INVALID: {
+    status: 400,
+    message: 'The payment webhook was refused.',
+    when: 'POST /payments/webhook without a valid `payments-signature` over the raw body (or with a timestamp more than 5 minutes off), or with a body that is not a payout event.',
+    action: 'For the payment provider only: sign with the webhook secret shared with the gateway.',
+  },
+  SETTLEMENT_NOT_FOUND: {
+    status: 404,
+    message: 'No such settlement.',
+    when: "The id is unknown, or the settlement is another organisation's.",
+    action: 'List your settlements with settlements.list.',
+  },
+  SETTLEMENT_DATE_NOT_ENDED: {
+    status: 409,
+    message: 'That business day has not ended yet (WIB).',
+    when: 'pmo.settlements.run was asked for today or a later day; a batch settles a whole day.',
+    action: 'Run the batch for a day that has ended (the default is yesterday).',
+  },
+  SETTLEMENT_NOT_RETRYABLE: {
+    status: 409,
+    message: 'Only a FAILED settlement can be retried.',
+    when: 'The settlement is PENDING, IN_TRANSIT or PAID.',
+    action: 'Wait for it to finish; retry only a FAILED one (after its cause is fixed).',
+  },
+  INCENTIVE_NOT_FOUND: {
+    status: 404,
+    message: 'No such incentive.',
+    when: 'The id is unknown.',
+    action: 'List incentives with pmo.incentives.list.',
+  },
+  INCENTIVE_NOT_RETRYABLE: {
+    status: 409,
+    message: 'Only a FAILED incentive can be retried.',
+    when: 'The incentive is WAITING, ELIGIBLE, DISBURSING or PAID.',
+    action: 'Retry only a FAILED one (after its cause, such as a closed e-wallet, is fixed).',
+  },
   WEBHOOK_DELIVERY_NOT_FOUND: {
     status: 404,
     message: 'No such webhook delivery.',
@@ -436,6 +484,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<TErrorCode> = new Set<TErrorCode
   'IDEMPOTENCY_IN_PROGRESS',
   'INTERNAL_ERROR',
   'SERVICE_UNAVAILABLE',
+  'PAYMENTS_UNAVAILABLE',
 ]);
 
 export function isErrorCode(value: unknown): value is TErrorCode {

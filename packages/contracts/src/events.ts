@@ -1,6 +1,7 @@
 import type { TCourse } from './courses';
 import type { TAttendanceMethod, TAttendanceStatus } from './delivery';
 import type { TVoucher } from './marketplace';
+import type { TPayoutAccount, TSettlement } from './payouts';
 import type { TRun } from './runs';
 
 /** Event types written to the outbox. Partners subscribe to these names; never rename one. */
@@ -35,6 +36,11 @@ export const EVENT_TYPES = [
   'certificate.revoked',
   'review.submitted',
   'webhook_endpoint.disabled',
+  'payout_account.updated',
+  'settlement.created',
+  'settlement.in_transit',
+  'settlement.paid',
+  'settlement.failed',
 ] as const;
 export type TEventType = (typeof EVENT_TYPES)[number];
 
@@ -81,6 +87,11 @@ export type TEventDataMap = {
   'certificate.revoked': { certificateId: string; number: string; enrollmentId: string; reason: string };
   'review.submitted': { reviewId: string; courseId: string; rating: number; enrollmentId: string };
   'webhook_endpoint.disabled': { endpointId: string; url: string; reason: string };
+  'payout_account.updated': { payoutAccount: TPayoutAccount };
+  'settlement.created': { settlement: TSettlement };
+  'settlement.in_transit': { settlement: TSettlement };
+  'settlement.paid': { settlement: TSettlement };
+  'settlement.failed': { settlement: TSettlement };
 };
 
 // Every event type has its data shape, and nothing else does.

@@ -23,6 +23,8 @@ export const ID_PREFIXES = {
   request: 'req',
   webhookEndpoint: 'whe',
   webhookDelivery: 'whd',
+  settlement: 'stl',
+  incentive: 'inc',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

@@ -14,6 +14,7 @@ export * from './ids';
 export * from './marketplace';
 export * from './organisations';
 export * from './participants';
+export * from './payouts';
 export * from './redemption';
 export * from './regions';
 export * from './runs';

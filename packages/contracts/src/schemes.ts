@@ -12,6 +12,15 @@ export const ZSchemeRulesSchema = z.object({
   surveyIncentive: z.object({ amount: z.number().int(), times: z.number().int() }),
   /** A scheduled run is redeemable from this long before to this long after its first session starts. */
   redemptionWindow: z.object({ beforeMinutes: z.number().int(), afterMinutes: z.number().int() }),
+  /**
+   * When a voucher becomes payable to its provider (on redemption, or only once completed: a
+   * voucher that ends NOT_COMPLETED then returns its price to the fund), and the platform's
+   * commission in basis points of the price (1000 = 10 %).
+   */
+  settlement: z.object({
+    payableOn: z.enum(['REDEEMED', 'COMPLETED']),
+    platformCommissionBps: z.number().int().min(0).max(10_000),
+  }),
 });
 export type TSchemeRules = z.infer<typeof ZSchemeRulesSchema>;
 

@@ -12,6 +12,7 @@ export * from './repositories/ledger';
 export * from './repositories/marketplace';
 export * from './repositories/organisations';
 export * from './repositories/participants';
+export * from './repositories/payouts';
 export * from './repositories/redemption';
 export * from './repositories/runs';
 export * from './repositories/schemes';

@@ -652,3 +652,155 @@ export const reviews = pgTable(
     check('reviews_rating_range', sql`${t.rating} between 1 and 5`),
   ],
 );
+
+/**
+ * An organisation's connected account at the payment provider, where its settlements go. The bank
+ * or e-wallet details live at the provider; the gateway keeps the account id and a masked label.
+ */
+export const payoutAccounts = pgTable('payout_accounts', {
+  organisationId: text('organisation_id')
+    .primaryKey()
+    .references(() => organisations.id),
+  providerAccountId: text('provider_account_id').notNull(),
+  destinationKind: text('destination_kind', { enum: ['BANK', 'EWALLET'] }),
+  destinationLabel: text('destination_label'),
+  status: text('status', { enum: ['PENDING', 'ENABLED', 'RESTRICTED'] }).notNull(),
+  requirements: jsonb('requirements').$type<string[]>().notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** Where a participant's incentive is paid: the destination sealed (personal data), a masked label. */
+export const participantPayoutAccounts = pgTable('participant_payout_accounts', {
+  participantId: text('participant_id')
+    .primaryKey()
+    .references(() => participants.id),
+  kind: text('kind', { enum: ['BANK', 'EWALLET'] }).notNull(),
+  label: text('label').notNull(),
+  sealedDestination: text('sealed_destination').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
+
+/** One settlement batch per business day (WIB): running the same day again finds this row. */
+export const settlementBatches = pgTable('settlement_batches', {
+  date: date('date', { mode: 'string' }).primaryKey(),
+  cutoff: ts('cutoff').notNull(),
+  settlementCount: integer('settlement_count').notNull(),
+  itemCount: integer('item_count').notNull(),
+  amount: bigint('amount', { mode: 'number' }).notNull(),
+  createdAt: ts('created_at').notNull(),
+});
+
+/**
+ * What each payable voucher's price became: the provider's share, the platform's commission, or
+ * (a voucher the scheme does not pay for) the program's, returned to the fund. One row per
+ * voucher and role, so accrual happens once. Settled rows point to their settlement.
+ */
+export const settlementItems = pgTable(
+  'settlement_items',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    voucherId: text('voucher_id')
+      .notNull()
+      .references(() => vouchers.id),
+    role: text('role', { enum: ['PROVIDER', 'PLATFORM', 'PROGRAM'] }).notNull(),
+    /** null for the program's share. */
+    organisationId: text('organisation_id').references(() => organisations.id),
+    courseId: text('course_id').notNull(),
+    basis: text('basis', { enum: ['REDEEMED', 'COMPLETED', 'NOT_COMPLETED'] }).notNull(),
+    price: bigint('price', { mode: 'number' }).notNull(),
+    commission: bigint('commission', { mode: 'number' }).notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    payableAt: ts('payable_at').notNull(),
+    settlementId: text('settlement_id'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('settlement_items_voucher_role_idx').on(t.voucherId, t.role),
+    index('settlement_items_settlement_idx').on(t.settlementId, t.id),
+    index('settlement_items_unsettled_idx')
+      .on(t.organisationId, t.payableAt)
+      .where(sql`${t.settlementId} is null and ${t.role} <> 'PROGRAM'`),
+  ],
+);
+
+const payoutColumns = () => ({
+  /** Raised by the PMO's retry of a FAILED payout: each attempt has its own idempotency keys. */
+  attempt: integer('attempt').notNull().default(1),
+  /** Passing errors within this attempt (for the backoff). */
+  retries: integer('retries').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at'),
+  /** A worker holds the row while it talks to the payment provider; after this another may. */
+  leaseUntil: ts('lease_until'),
+  providerTransferId: text('provider_transfer_id'),
+  providerPayoutId: text('provider_payout_id'),
+  failureCode: text('failure_code'),
+  failureMessage: text('failure_message'),
+  /** The last retryable error (the row stays due and is tried again). */
+  lastError: text('last_error'),
+  createdAt: ts('created_at').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+  paidAt: ts('paid_at'),
+});
+
+/** What the program pays one organisation for one batch. */
+export const settlements = pgTable(
+  'settlements',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    role: text('role', { enum: ['PROVIDER', 'PLATFORM'] }).notNull(),
+    batchDate: date('batch_date', { mode: 'string' }).notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    itemCount: integer('item_count').notNull(),
+    status: text('status', { enum: ['PENDING', 'IN_TRANSIT', 'PAID', 'FAILED'] }).notNull(),
+    ...payoutColumns(),
+  },
+  (t) => [
+    uniqueIndex('settlements_org_batch_idx').on(t.organisationId, t.batchDate),
+    index('settlements_org_idx').on(t.organisationId, t.id),
+    index('settlements_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
+    index('settlements_payout_idx').on(t.providerPayoutId),
+  ],
+);
+
+/** A participant's incentive, one row per instalment once eligible (one WAITING row before). */
+export const incentives = pgTable(
+  'incentives',
+  {
+    id: text('id').primaryKey(),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    schemeId: text('scheme_id').notNull(),
+    instalment: integer('instalment').notNull(),
+    instalments: integer('instalments').notNull(),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    status: text('status', { enum: ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED'] }).notNull(),
+    /** WAITING: what is still missing. */
+    missing: jsonb('missing').$type<string[]>().notNull(),
+    /** The completed enrollment (with its review) that made the participant eligible. */
+    enrollmentId: text('enrollment_id'),
+    dueAt: ts('due_at'),
+    ...payoutColumns(),
+  },
+  (t) => [
+    uniqueIndex('incentives_participant_instalment_idx').on(t.participantId, t.instalment),
+    index('incentives_status_idx').on(t.status, t.id),
+    index('incentives_due_idx').on(t.dueAt).where(sql`${t.status} = 'ELIGIBLE'`),
+    index('incentives_payout_idx').on(t.providerPayoutId),
+  ],
+);
+
+/** Webhooks received from the payment provider, once each (the provider may send one twice). */
+export const paymentEvents = pgTable('payment_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  payoutId: text('payout_id'),
+  payoutStatus: text('payout_status'),
+  amount: bigint('amount', { mode: 'number' }),
+  /** What the event changed: `settlement stl_… IN_TRANSIT → PAID`, `unknown payout`, `no change`. */
+  outcome: text('outcome').notNull(),
+  receivedAt: ts('received_at').notNull(),
+});

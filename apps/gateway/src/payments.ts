@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { createPaymentsClient, createPaymentsMock, type PaymentsClient } from '@latih/payments';
+import { setupServer } from 'msw/node';
+
+/** What the gateway needs of a payment provider: a client, and the secret its webhooks are signed with. */
+export type PaymentsSetup = {
+  client: PaymentsClient;
+  webhookSecret: string;
+  /** Where the provider should POST its webhooks, once the gateway knows its own address. */
+  setWebhookUrl?: (url: string) => void;
+  close?: () => void;
+  mode: 'provider' | 'mock';
+};
+
+export const MOCK_PAYMENTS_BASE_URL = 'https://payments.mock.latih.invalid';
+
+/** A real provider, from PAYMENTS_BASE_URL, PAYMENTS_API_KEY and PAYMENTS_WEBHOOK_SECRET. */
+export function realPayments(opts: {
+  baseUrl: string;
+  apiKey: string;
+  webhookSecret: string;
+}): PaymentsSetup {
+  return {
+    client: createPaymentsClient({ baseUrl: opts.baseUrl, apiKey: opts.apiKey }),
+    webhookSecret: opts.webhookSecret,
+    mode: 'provider',
+  };
+}
+
+/**
+ * The development default: the msw mock plays the provider in this process. Requests to its base
+ * URL are answered by the mock's handlers; every other request (partners' webhooks, the mock's
+ * own webhooks to this gateway) goes out untouched. Payouts settle on a timer, as a real
+ * provider's would, and come back as signed webhooks.
+ */
+export function mockPayments(
+  opts: { tickMs?: number; settleMs?: { pending: number; inTransit: number } } = {},
+) {
+  const apiKey = `sk_test_${randomBytes(16).toString('hex')}`;
+  const webhook = { url: '', secret: `whsec_${randomBytes(24).toString('hex')}` };
+  const mock = createPaymentsMock({
+    baseUrl: MOCK_PAYMENTS_BASE_URL,
+    apiKey,
+    webhook,
+    ...(opts.settleMs ? { settleMs: opts.settleMs } : {}),
+  });
+  const server = setupServer(...mock.handlers);
+  server.listen({ onUnhandledRequest: 'bypass' });
+  const stopTicking = mock.start(opts.tickMs ?? 500);
+  const setup: PaymentsSetup & { mock: typeof mock } = {
+    client: createPaymentsClient({ baseUrl: MOCK_PAYMENTS_BASE_URL, apiKey }),
+    webhookSecret: webhook.secret,
+    setWebhookUrl: (url) => {
+      webhook.url = url;
+    },
+    close: () => {
+      stopTicking();
+      server.close();
+    },
+    mode: 'mock',
+    mock,
+  };
+  return setup;
+}

@@ -1,0 +1,340 @@
+import { AppError, type TSettlement, type TSettlementBatch, type TSettlementItem } from '@latih/contracts';
+import {
+  assignSettlementItems,
+  type Db,
+  decodeCursor,
+  findPayableVouchers,
+  getSettlement,
+  getSettlementBatch,
+  insertSettlement,
+  insertSettlementBatch,
+  insertSettlementItems,
+  type LedgerMovement,
+  listSettlementItemsPage,
+  listSettlementsPage,
+  lockSettlementBatches,
+  PAYOUTS_PENDING,
+  PROGRAM_FUND,
+  payableAccount,
+  postLedgerTransactions,
+  type SettlementRow,
+  toPage,
+  unsettledTotals,
+} from '@latih/db';
+import { type Actor, type ActorRef, actorRef } from '../auth/actor';
+import { recordChange } from '../changes';
+import { newId } from '../ids';
+import { VOUCHER_ESCROW } from '../marketplace/checkout';
+import { type PayoutTarget, toSettlement, transition } from './state';
+
+const DAY_MS = 86_400_000;
+/** Business days are Jakarta's (WIB, UTC+7, no daylight saving). */
+const WIB_OFFSET_MS = 7 * 3_600_000;
+
+/** The WIB calendar day `now` falls on, as YYYY-MM-DD. */
+export function businessDayOf(now: Date): string {
+  return new Date(now.getTime() + WIB_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The end of a business day: the next day's 00:00 WIB. */
+export function cutoffOf(date: string): Date {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - WIB_OFFSET_MS + DAY_MS);
+}
+
+export function previousBusinessDay(now: Date): string {
+  return businessDayOf(new Date(now.getTime() - DAY_MS));
+}
+
+/** The commission a platform earns on a price: rounded down, so the provider never gets less. */
+export function commissionOf(price: number, bps: number): number {
+  return Math.floor((price * bps) / 10_000);
+}
+
+/**
+ * Divides the price of every voucher the scheme makes payable before `cutoff` (on redemption, or
+ * on completion) between its provider and its platform, with one balanced ledger transaction per
+ * voucher taking it out of escrow. Under a completion rule, a voucher that ended NOT_COMPLETED
+ * returns its price to the program's fund instead. Each voucher is divided once (one row per
+ * voucher and role). Returns how many vouchers it handled.
+ */
+export async function accruePayable(tx: Db, cutoff: Date, now: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const vouchers = await findPayableVouchers(tx, cutoff, 1_000);
+    if (vouchers.length === 0) return total;
+    const items: Parameters<typeof insertSettlementItems>[1] = [];
+    const ledger: { id: string; kind: string; reference: string; entries: LedgerMovement[] }[] = [];
+    for (const v of vouchers) {
+      const base = {
+        voucherId: v.voucherId,
+        courseId: v.courseId,
+        price: v.price,
+        payableAt: v.at,
+        createdAt: now,
+      };
+      if (v.payableOn === 'COMPLETED' && v.status === 'NOT_COMPLETED') {
+        items.push({
+          ...base,
+          role: 'PROGRAM',
+          organisationId: null,
+          basis: 'NOT_COMPLETED',
+          commission: 0,
+          amount: v.price,
+        });
+        ledger.push({
+          id: newId('ledgerTransaction', now.getTime()),
+          kind: 'VOUCHER_FORFEIT',
+          reference: v.voucherId,
+          entries: [
+            { account: VOUCHER_ESCROW, amount: -v.price },
+            { account: PROGRAM_FUND, amount: v.price },
+          ],
+        });
+        continue;
+      }
+      const commission = commissionOf(v.price, v.commissionBps);
+      const basis = v.payableOn;
+      items.push({
+        ...base,
+        role: 'PROVIDER',
+        organisationId: v.providerId,
+        basis,
+        commission,
+        amount: v.price - commission,
+      });
+      if (commission > 0)
+        items.push({
+          ...base,
+          role: 'PLATFORM',
+          organisationId: v.platformId,
+          basis,
+          commission,
+          amount: commission,
+        });
+      ledger.push({
+        id: newId('ledgerTransaction', now.getTime()),
+        kind: 'VOUCHER_PAYABLE',
+        reference: v.voucherId,
+        entries: [
+          { account: VOUCHER_ESCROW, amount: -v.price },
+          { account: payableAccount(v.providerId), amount: v.price - commission },
+          ...(commission > 0 ? [{ account: payableAccount(v.platformId), amount: commission }] : []),
+        ],
+      });
+    }
+    const inserted = await insertSettlementItems(tx, items);
+    // Batch runs hold a lock, so nothing else divides vouchers: every row must have gone in.
+    if (inserted.length !== items.length) throw new Error('settlement items were accrued twice');
+    await postLedgerTransactions(tx, ledger);
+    total += vouchers.length;
+  }
+}
+
+/**
+ * The day's settlement batch: accrues what became payable before the day's end (WIB), then makes
+ * one PENDING settlement per organisation for everything payable and not yet settled, moving the
+ * money from its payable account to `payouts:pending`. All in one transaction under a lock, and
+ * once per day: running the same day again returns the batch made the first time. The payout
+ * worker then pays the PENDING settlements.
+ */
+export async function runSettlementBatch(opts: {
+  db: Db;
+  actor: ActorRef;
+  now: Date;
+  date?: string | undefined;
+}): Promise<TSettlementBatch> {
+  const date = opts.date ?? previousBusinessDay(opts.now);
+  const cutoff = cutoffOf(date);
+  if (cutoff.getTime() > opts.now.getTime())
+    throw new AppError('SETTLEMENT_DATE_NOT_ENDED', { field: 'date' });
+  return opts.db.transaction(async (tx) => {
+    await lockSettlementBatches(tx);
+    const existing = await getSettlementBatch(tx, date);
+    if (existing)
+      return {
+        date,
+        cutoff: existing.cutoff.toISOString(),
+        created: false,
+        settlementCount: existing.settlementCount,
+        itemCount: existing.itemCount,
+        amount: existing.amount,
+        accrued: 0,
+      };
+    const accrued = await accruePayable(tx, cutoff, opts.now);
+    const totals = await unsettledTotals(tx, cutoff);
+    const ledger: { id: string; kind: string; reference: string; entries: LedgerMovement[] }[] = [];
+    let itemCount = 0;
+    let amount = 0;
+    for (const t of totals) {
+      const row = await insertSettlement(tx, {
+        id: newId('settlement', opts.now.getTime()),
+        organisationId: t.organisationId,
+        role: t.role,
+        batchDate: date,
+        amount: t.amount,
+        itemCount: t.itemCount,
+        status: 'PENDING',
+        nextAttemptAt: opts.now,
+        createdAt: opts.now,
+        updatedAt: opts.now,
+      });
+      const assigned = await assignSettlementItems(tx, {
+        settlementId: row.id,
+        organisationId: t.organisationId,
+        cutoff,
+      });
+      if (assigned !== t.itemCount) throw new Error('settlement items changed during the batch');
+      ledger.push({
+        id: newId('ledgerTransaction', opts.now.getTime()),
+        kind: 'SETTLEMENT_PENDING',
+        reference: row.id,
+        entries: [
+          { account: payableAccount(t.organisationId), amount: -t.amount },
+          { account: PAYOUTS_PENDING, amount: t.amount },
+        ],
+      });
+      await recordChange(tx, {
+        actor: opts.actor,
+        action: 'settlement.created',
+        entityType: 'settlement',
+        entityId: row.id,
+        fromState: null,
+        toState: 'PENDING',
+        event: {
+          type: 'settlement.created',
+          organisationId: t.organisationId,
+          data: { settlement: toSettlement(row) },
+        },
+      });
+      itemCount += t.itemCount;
+      amount += t.amount;
+    }
+    await postLedgerTransactions(tx, ledger);
+    await insertSettlementBatch(tx, {
+      date,
+      cutoff,
+      settlementCount: totals.length,
+      itemCount,
+      amount,
+      createdAt: opts.now,
+    });
+    return {
+      date,
+      cutoff: cutoff.toISOString(),
+      created: true,
+      settlementCount: totals.length,
+      itemCount,
+      amount,
+      accrued,
+    };
+  });
+}
+
+function pageOfSettlements(rows: SettlementRow[], limit: number) {
+  return toPage(rows, limit, (r) => r.id, toSettlement);
+}
+
+/** Statements: an organisation's own settlements (or, for the PMO, anyone's), newest first. */
+export async function listSettlements(opts: {
+  db: Db;
+  actor: Actor;
+  input: {
+    limit: number;
+    cursor?: string | undefined;
+    status?: SettlementRow['status'] | undefined;
+    organisationId?: string | undefined;
+    batchDate?: string | undefined;
+  };
+}): Promise<{ items: TSettlement[]; nextCursor: string | null }> {
+  const own = opts.actor.role !== 'pmo';
+  const rows = await listSettlementsPage(opts.db, {
+    organisationId: own ? opts.actor.organisationId : opts.input.organisationId,
+    status: opts.input.status,
+    batchDate: opts.input.batchDate,
+    before: opts.input.cursor ? decodeCursor(opts.input.cursor) : undefined,
+    limit: opts.input.limit,
+  });
+  return pageOfSettlements(rows, opts.input.limit);
+}
+
+async function visibleSettlement(db: Db, actor: Actor, id: string): Promise<SettlementRow> {
+  const row = await getSettlement(db, id);
+  if (!row || (actor.role !== 'pmo' && row.organisationId !== actor.organisationId))
+    throw new AppError('SETTLEMENT_NOT_FOUND', { field: 'id' });
+  return row;
+}
+
+export async function getSettlementOf(opts: { db: Db; actor: Actor; id: string }): Promise<TSettlement> {
+  return toSettlement(await visibleSettlement(opts.db, opts.actor, opts.id));
+}
+
+/** A statement's line items: one per voucher, what it was sold for and what this party gets. */
+export async function listSettlementItems(opts: {
+  db: Db;
+  actor: Actor;
+  input: { id: string; limit: number; cursor?: string | undefined };
+}): Promise<{ items: TSettlementItem[]; nextCursor: string | null }> {
+  await visibleSettlement(opts.db, opts.actor, opts.input.id);
+  const after = opts.input.cursor ? Number(decodeCursor(opts.input.cursor)) : undefined;
+  if (after !== undefined && !Number.isSafeInteger(after))
+    throw new AppError('VALIDATION_FAILED', {
+      message: 'The cursor is not one this API returned.',
+      field: 'cursor',
+    });
+  const rows = await listSettlementItemsPage(opts.db, {
+    settlementId: opts.input.id,
+    after,
+    limit: opts.input.limit,
+  });
+  return toPage(
+    rows,
+    opts.input.limit,
+    (r) => String(r.id),
+    (r) => ({
+      voucherId: r.voucherId,
+      courseId: r.courseId,
+      basis: r.basis === 'NOT_COMPLETED' ? 'COMPLETED' : r.basis,
+      price: r.price,
+      commission: r.commission,
+      amount: r.amount,
+      payableAt: r.payableAt.toISOString(),
+    }),
+  );
+}
+
+/**
+ * The PMO sends a FAILED settlement again (after its cause, say a closed account, is fixed): a new
+ * attempt with new idempotency keys, its money back from `payouts:failed` to `payouts:pending`.
+ */
+export async function retrySettlement(opts: {
+  db: Db;
+  actor: Actor;
+  requestId: string | null;
+  now: Date;
+  id: string;
+}): Promise<TSettlement> {
+  return opts.db.transaction(async (tx) => {
+    const row = await visibleSettlement(tx, opts.actor, opts.id);
+    if (row.status !== 'FAILED') throw new AppError('SETTLEMENT_NOT_RETRYABLE', { field: 'id' });
+    const target: PayoutTarget = { kind: 'settlement', row };
+    const moved = await transition(
+      tx,
+      target,
+      {
+        to: 'PENDING',
+        set: {
+          attempt: row.attempt + 1,
+          providerPayoutId: null,
+          failureCode: null,
+          failureMessage: null,
+          paidAt: null,
+          nextAttemptAt: opts.now,
+        },
+        reason: `retry after ${row.failureCode ?? 'failure'}`,
+      },
+      { actor: actorRef(opts.actor, opts.requestId), now: opts.now },
+    );
+    if (moved?.kind !== 'settlement') throw new AppError('SETTLEMENT_NOT_RETRYABLE', { field: 'id' });
+    return toSettlement(moved.row);
+  });
+}

@@ -1,0 +1,554 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { execRows } from '../client';
+import {
+  incentives,
+  participantPayoutAccounts,
+  paymentEvents,
+  payoutAccounts,
+  settlementBatches,
+  settlementItems,
+  settlements,
+} from '../schema';
+
+/** Ledger accounts of money on its way out (DESIGN §3): a payout sits in the one of its state. */
+export const PAYOUTS_PENDING = 'payouts:pending';
+export const PAYOUTS_IN_TRANSIT = 'payouts:in_transit';
+export const PAYOUTS_PAID = 'payouts:paid';
+export const PAYOUTS_FAILED = 'payouts:failed';
+export const payableAccount = (organisationId: string) => `payable:${organisationId}`;
+
+export type PayoutAccountRow = typeof payoutAccounts.$inferSelect;
+export type SettlementRow = typeof settlements.$inferSelect;
+export type SettlementItemRow = typeof settlementItems.$inferSelect;
+export type IncentiveRow = typeof incentives.$inferSelect;
+
+export async function getPayoutAccount(db: Db, organisationId: string) {
+  const [row] = await db
+    .select()
+    .from(payoutAccounts)
+    .where(eq(payoutAccounts.organisationId, organisationId));
+  return row ?? null;
+}
+
+export async function upsertPayoutAccount(db: Db, row: typeof payoutAccounts.$inferInsert) {
+  const [saved] = await db
+    .insert(payoutAccounts)
+    .values(row)
+    .onConflictDoUpdate({
+      target: payoutAccounts.organisationId,
+      set: {
+        providerAccountId: row.providerAccountId,
+        destinationKind: row.destinationKind ?? null,
+        destinationLabel: row.destinationLabel ?? null,
+        status: row.status,
+        requirements: row.requirements,
+        updatedAt: row.updatedAt,
+      },
+    })
+    .returning();
+  if (!saved) throw new Error('payout account upsert returned nothing');
+  return saved;
+}
+
+export async function getParticipantPayoutAccount(db: Db, participantId: string) {
+  const [row] = await db
+    .select()
+    .from(participantPayoutAccounts)
+    .where(eq(participantPayoutAccounts.participantId, participantId));
+  return row ?? null;
+}
+
+export async function upsertParticipantPayoutAccount(
+  db: Db,
+  row: typeof participantPayoutAccounts.$inferInsert,
+) {
+  const [saved] = await db
+    .insert(participantPayoutAccounts)
+    .values(row)
+    .onConflictDoUpdate({
+      target: participantPayoutAccounts.participantId,
+      set: {
+        kind: row.kind,
+        label: row.label,
+        sealedDestination: row.sealedDestination,
+        updatedAt: row.updatedAt,
+      },
+    })
+    .returning();
+  if (!saved) throw new Error('participant payout account upsert returned nothing');
+  return saved;
+}
+
+/** Serialises batch creation (one runner at a time, on any number of gateways). */
+export async function lockSettlementBatches(db: Db): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtext('latih:settlement-batch'))`);
+}
+
+export async function getSettlementBatch(db: Db, date: string) {
+  const [row] = await db.select().from(settlementBatches).where(eq(settlementBatches.date, date));
+  return row ?? null;
+}
+
+export async function insertSettlementBatch(db: Db, row: typeof settlementBatches.$inferInsert) {
+  await db.insert(settlementBatches).values(row);
+}
+
+export type PayableVoucher = {
+  voucherId: string;
+  providerId: string;
+  platformId: string;
+  courseId: string;
+  price: number;
+  status: 'REDEEMED' | 'COMPLETED' | 'NOT_COMPLETED';
+  payableOn: 'REDEEMED' | 'COMPLETED';
+  commissionBps: number;
+  /** When the scheme's event happened: redemption, or the voucher's close. */
+  at: Date;
+};
+
+/**
+ * Vouchers whose price has not been divided yet and that the scheme makes payable (or forfeit)
+ * before `cutoff`: on redemption, or once completed (NOT_COMPLETED ones return to the fund).
+ */
+export async function findPayableVouchers(db: Db, cutoff: Date, limit: number): Promise<PayableVoucher[]> {
+  const at = cutoff.toISOString();
+  const rows = await execRows<{
+    id: string;
+    provider_id: string;
+    platform_id: string;
+    course_id: string;
+    price: number | string;
+    status: PayableVoucher['status'];
+    payable_on: PayableVoucher['payableOn'];
+    bps: number | string;
+    at: Date | string;
+  }>(
+    db,
+    sql`select v.id, v.provider_id, v.platform_id, v.course_id, v.price, v.status,
+          s.rules->'settlement'->>'payableOn' as payable_on,
+          (s.rules->'settlement'->>'platformCommissionBps')::int as bps,
+          case when s.rules->'settlement'->>'payableOn' = 'REDEEMED' then v.redeemed_at else v.closed_at end as at
+        from vouchers v
+        join courses c on c.id = v.course_id
+        join schemes s on s.id = c.scheme_id
+        where v.status in ('REDEEMED', 'COMPLETED', 'NOT_COMPLETED')
+          and not exists (select 1 from settlement_items i where i.voucher_id = v.id)
+          and (
+            (s.rules->'settlement'->>'payableOn' = 'REDEEMED' and v.redeemed_at < ${at}::timestamptz)
+            or (s.rules->'settlement'->>'payableOn' = 'COMPLETED'
+                and v.status in ('COMPLETED', 'NOT_COMPLETED') and v.closed_at < ${at}::timestamptz))
+        order by v.id
+        limit ${limit}`,
+  );
+  return rows.map((r) => ({
+    voucherId: r.id,
+    providerId: r.provider_id,
+    platformId: r.platform_id,
+    courseId: r.course_id,
+    price: Number(r.price),
+    status: r.status,
+    payableOn: r.payable_on,
+    commissionBps: Number(r.bps),
+    at: new Date(r.at),
+  }));
+}
+
+/** Inserts line items; a voucher's row that already exists is skipped (accrual happens once). */
+export async function insertSettlementItems(db: Db, rows: (typeof settlementItems.$inferInsert)[]) {
+  if (rows.length === 0) return [];
+  return db
+    .insert(settlementItems)
+    .values(rows)
+    .onConflictDoNothing()
+    .returning({ voucherId: settlementItems.voucherId, role: settlementItems.role });
+}
+
+/** Per organisation, what is payable before the cutoff and in no settlement yet. */
+export async function unsettledTotals(db: Db, cutoff: Date) {
+  const rows = await execRows<{
+    organisation_id: string;
+    role: 'PROVIDER' | 'PLATFORM';
+    amount: string | number;
+    n: string | number;
+  }>(
+    db,
+    sql`select organisation_id, role, sum(amount) as amount, count(*) as n
+        from settlement_items
+        where settlement_id is null and role <> 'PROGRAM' and payable_at < ${cutoff.toISOString()}::timestamptz
+        group by organisation_id, role
+        having sum(amount) > 0
+        order by organisation_id`,
+  );
+  return rows.map((r) => ({
+    organisationId: r.organisation_id,
+    role: r.role,
+    amount: Number(r.amount),
+    itemCount: Number(r.n),
+  }));
+}
+
+export async function insertSettlement(db: Db, row: typeof settlements.$inferInsert) {
+  const [saved] = await db.insert(settlements).values(row).returning();
+  if (!saved) throw new Error('settlement insert returned nothing');
+  return saved;
+}
+
+export async function assignSettlementItems(
+  db: Db,
+  opts: { settlementId: string; organisationId: string; cutoff: Date },
+): Promise<number> {
+  const rows = await db
+    .update(settlementItems)
+    .set({ settlementId: opts.settlementId })
+    .where(
+      and(
+        eq(settlementItems.organisationId, opts.organisationId),
+        isNull(settlementItems.settlementId),
+        sql`${settlementItems.role} <> 'PROGRAM'`,
+        lt(settlementItems.payableAt, opts.cutoff),
+      ),
+    )
+    .returning({ id: settlementItems.id });
+  return rows.length;
+}
+
+export async function getSettlement(db: Db, id: string) {
+  const [row] = await db.select().from(settlements).where(eq(settlements.id, id));
+  return row ?? null;
+}
+
+export async function listSettlementsPage(
+  db: Db,
+  opts: {
+    organisationId?: string | undefined;
+    status?: SettlementRow['status'] | undefined;
+    batchDate?: string | undefined;
+    /** Newest first: rows with an id below this. */
+    before?: string | undefined;
+    limit: number;
+  },
+) {
+  const where = [
+    opts.organisationId ? eq(settlements.organisationId, opts.organisationId) : undefined,
+    opts.status ? eq(settlements.status, opts.status) : undefined,
+    opts.batchDate ? eq(settlements.batchDate, opts.batchDate) : undefined,
+    opts.before ? lt(settlements.id, opts.before) : undefined,
+  ].filter((w) => w !== undefined);
+  return db
+    .select()
+    .from(settlements)
+    .where(and(...where))
+    .orderBy(desc(settlements.id))
+    .limit(opts.limit + 1);
+}
+
+export async function listSettlementItemsPage(
+  db: Db,
+  opts: { settlementId: string; after?: number | undefined; limit: number },
+) {
+  return db
+    .select()
+    .from(settlementItems)
+    .where(
+      and(
+        eq(settlementItems.settlementId, opts.settlementId),
+        opts.after !== undefined ? gt(settlementItems.id, opts.after) : undefined,
+      ),
+    )
+    .orderBy(asc(settlementItems.id))
+    .limit(opts.limit + 1);
+}
+
+/**
+ * Claims due payouts of one table for a worker: the rows' lease is set so that no other worker
+ * takes them while this one talks to the payment provider; a crashed worker's lease lapses.
+ */
+export async function claimDueSettlements(db: Db, now: Date, limit: number, leaseMs: number) {
+  const until = new Date(now.getTime() + leaseMs).toISOString();
+  const at = now.toISOString();
+  const rows = await execRows<{ id: string }>(
+    db,
+    sql`update settlements set lease_until = ${until}::timestamptz
+        where id in (
+          select id from settlements
+          where status = 'PENDING' and next_attempt_at <= ${at}::timestamptz
+            and (lease_until is null or lease_until <= ${at}::timestamptz)
+          order by next_attempt_at
+          limit ${limit}
+          for update skip locked)
+        returning id`,
+  );
+  if (rows.length === 0) return [];
+  return db
+    .select()
+    .from(settlements)
+    .where(
+      inArray(
+        settlements.id,
+        rows.map((r) => r.id),
+      ),
+    );
+}
+
+export async function claimDueIncentives(db: Db, now: Date, limit: number, leaseMs: number) {
+  const until = new Date(now.getTime() + leaseMs).toISOString();
+  const at = now.toISOString();
+  const rows = await execRows<{ id: string }>(
+    db,
+    sql`update incentives set lease_until = ${until}::timestamptz
+        where id in (
+          select id from incentives
+          where status = 'ELIGIBLE' and due_at <= ${at}::timestamptz
+            and next_attempt_at <= ${at}::timestamptz
+            and (lease_until is null or lease_until <= ${at}::timestamptz)
+          order by due_at
+          limit ${limit}
+          for update skip locked)
+        returning id`,
+  );
+  if (rows.length === 0) return [];
+  return db
+    .select()
+    .from(incentives)
+    .where(
+      inArray(
+        incentives.id,
+        rows.map((r) => r.id),
+      ),
+    );
+}
+
+/** Changes a settlement only if it is still in the state the caller saw (and, if given, attempt). */
+export async function updateSettlementIf(
+  db: Db,
+  id: string,
+  expect: { status: SettlementRow['status'] | SettlementRow['status'][]; attempt?: number },
+  set: Partial<typeof settlements.$inferInsert>,
+) {
+  const statuses = Array.isArray(expect.status) ? expect.status : [expect.status];
+  const [row] = await db
+    .update(settlements)
+    .set(set)
+    .where(
+      and(
+        eq(settlements.id, id),
+        inArray(settlements.status, statuses),
+        expect.attempt !== undefined ? eq(settlements.attempt, expect.attempt) : undefined,
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+export async function updateIncentiveIf(
+  db: Db,
+  id: string,
+  expect: { status: IncentiveRow['status'] | IncentiveRow['status'][]; attempt?: number },
+  set: Partial<typeof incentives.$inferInsert>,
+) {
+  const statuses = Array.isArray(expect.status) ? expect.status : [expect.status];
+  const [row] = await db
+    .update(incentives)
+    .set(set)
+    .where(
+      and(
+        eq(incentives.id, id),
+        inArray(incentives.status, statuses),
+        expect.attempt !== undefined ? eq(incentives.attempt, expect.attempt) : undefined,
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+export async function findByPayoutId(db: Db, payoutId: string) {
+  const [s] = await db.select().from(settlements).where(eq(settlements.providerPayoutId, payoutId));
+  if (s) return { kind: 'settlement' as const, row: s };
+  const [i] = await db.select().from(incentives).where(eq(incentives.providerPayoutId, payoutId));
+  if (i) return { kind: 'incentive' as const, row: i };
+  return null;
+}
+
+/** Records a provider webhook once; false when its id was seen before. */
+export async function insertPaymentEvent(db: Db, row: typeof paymentEvents.$inferInsert): Promise<boolean> {
+  const saved = await db
+    .insert(paymentEvents)
+    .values(row)
+    .onConflictDoNothing()
+    .returning({ id: paymentEvents.id });
+  return saved.length > 0;
+}
+
+export async function paymentEventsSince(db: Db, since: Date) {
+  return db.select().from(paymentEvents).where(gt(paymentEvents.receivedAt, since));
+}
+
+export async function payoutsSince(db: Db, since: Date) {
+  const s = await db
+    .select()
+    .from(settlements)
+    .where(and(gt(settlements.updatedAt, since), sql`${settlements.providerPayoutId} is not null`));
+  const i = await db
+    .select()
+    .from(incentives)
+    .where(and(gt(incentives.updatedAt, since), sql`${incentives.providerPayoutId} is not null`));
+  return { settlements: s, incentives: i };
+}
+
+/* ---------- incentives ---------- */
+
+export type IncentiveCandidate = {
+  participantId: string;
+  schemeId: string;
+  active: boolean;
+  amount: number;
+  times: number;
+  /** The first completed enrollment (by completion time), if any. */
+  completedEnrollmentId: string | null;
+  /** A completed enrollment that has a review (the first such). */
+  reviewedEnrollmentId: string | null;
+  hasPayoutAccount: boolean;
+  /** The participant's current first instalment row, if any. */
+  incentiveId: string | null;
+  incentiveStatus: IncentiveRow['status'] | null;
+};
+
+const candidateSelect = sql`
+  select p.id as participant_id, p.scheme_id, p.status = 'ACTIVE' as active,
+    (s.rules->'incentive'->>'amount')::bigint as amount, (s.rules->'incentive'->>'times')::int as times,
+    (select e.id from enrollments e where e.participant_id = p.id and e.status = 'COMPLETED'
+      order by e.completed_at, e.id limit 1) as completed_enrollment_id,
+    (select e.id from enrollments e join reviews r on r.enrollment_id = e.id
+      where e.participant_id = p.id and e.status = 'COMPLETED' order by e.completed_at, e.id limit 1)
+      as reviewed_enrollment_id,
+    exists (select 1 from participant_payout_accounts a where a.participant_id = p.id) as has_payout_account,
+    i.id as incentive_id, i.status as incentive_status
+  from participants p
+  join schemes s on s.id = p.scheme_id
+  left join incentives i on i.participant_id = p.id and i.instalment = 1`;
+
+type CandidateRow = {
+  participant_id: string;
+  scheme_id: string;
+  active: boolean;
+  amount: number | string;
+  times: number | string;
+  completed_enrollment_id: string | null;
+  reviewed_enrollment_id: string | null;
+  has_payout_account: boolean;
+  incentive_id: string | null;
+  incentive_status: IncentiveRow['status'] | null;
+};
+
+function toCandidate(r: CandidateRow): IncentiveCandidate {
+  return {
+    participantId: r.participant_id,
+    schemeId: r.scheme_id,
+    active: r.active,
+    amount: Number(r.amount),
+    times: Number(r.times),
+    completedEnrollmentId: r.completed_enrollment_id,
+    reviewedEnrollmentId: r.reviewed_enrollment_id,
+    hasPayoutAccount: r.has_payout_account,
+    incentiveId: r.incentive_id,
+    incentiveStatus: r.incentive_status,
+  };
+}
+
+/**
+ * Participants worth evaluating: those with a completed training and no incentive decided yet
+ * (no row, or a WAITING one), after `afterId`, in id order. Or exactly the ones named.
+ */
+export async function incentiveCandidates(
+  db: Db,
+  opts: { participantIds?: string[]; afterId?: string; limit: number },
+): Promise<IncentiveCandidate[]> {
+  if (opts.participantIds) {
+    if (opts.participantIds.length === 0) return [];
+    const rows = await execRows<CandidateRow>(
+      db,
+      sql`${candidateSelect} where p.id in (${sql.join(
+        opts.participantIds.map((id) => sql`${id}`),
+        sql`, `,
+      )})`,
+    );
+    return rows.map(toCandidate);
+  }
+  const rows = await execRows<CandidateRow>(
+    db,
+    sql`${candidateSelect}
+        where (i.id is null or i.status = 'WAITING')
+          and p.id > ${opts.afterId ?? ''}
+          and exists (select 1 from enrollments e where e.participant_id = p.id and e.status = 'COMPLETED')
+        order by p.id
+        limit ${opts.limit}`,
+  );
+  return rows.map(toCandidate);
+}
+
+export async function insertIncentives(db: Db, rows: (typeof incentives.$inferInsert)[]) {
+  if (rows.length === 0) return [];
+  return db.insert(incentives).values(rows).onConflictDoNothing().returning();
+}
+
+export async function getIncentive(db: Db, id: string) {
+  const [row] = await db.select().from(incentives).where(eq(incentives.id, id));
+  return row ?? null;
+}
+
+export async function incentivesOfParticipant(db: Db, participantId: string) {
+  return db
+    .select()
+    .from(incentives)
+    .where(eq(incentives.participantId, participantId))
+    .orderBy(asc(incentives.instalment));
+}
+
+export async function listIncentivesPage(
+  db: Db,
+  opts: {
+    status?: IncentiveRow['status'] | undefined;
+    participantId?: string | undefined;
+    before?: string | undefined;
+    limit: number;
+  },
+) {
+  const where = [
+    opts.status ? eq(incentives.status, opts.status) : undefined,
+    opts.participantId ? eq(incentives.participantId, opts.participantId) : undefined,
+    opts.before ? lt(incentives.id, opts.before) : undefined,
+  ].filter((w) => w !== undefined);
+  return db
+    .select()
+    .from(incentives)
+    .where(and(...where))
+    .orderBy(desc(incentives.id))
+    .limit(opts.limit + 1);
+}
+
+/**
+ * Settlements and incentives whose money is not where their state says: each must have exactly
+ * its amount in `payouts:{state}` (ELIGIBLE counts as pending, DISBURSING as in transit) and
+ * nothing left in any other payouts account. Empty when the books agree with the states.
+ */
+export async function payoutLedgerMismatches(db: Db): Promise<{ id: string; status: string }[]> {
+  return execRows<{ id: string; status: string }>(
+    db,
+    sql`with s as (
+          select id, amount, lower(status) as state from settlements
+          union all
+          select id, amount,
+            case status when 'ELIGIBLE' then 'pending' when 'DISBURSING' then 'in_transit' else lower(status) end
+          from incentives where status <> 'WAITING'),
+        l as (
+          select t.reference, e.account, sum(e.amount) as sum
+          from ledger_entries e join ledger_transactions t on t.id = e.transaction_id
+          where e.account like 'payouts:%'
+          group by t.reference, e.account
+          having sum(e.amount) <> 0)
+        select s.id, s.state as status from s left join l on l.reference = s.id
+        group by s.id, s.amount, s.state
+        having count(l.account) <> 1 or max(l.account) <> 'payouts:' || s.state or max(l.sum) <> s.amount`,
+  );
+}
