@@ -5,8 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { signatureHeader } from '@latih/payments/signature';
 import { createLatihClient } from '@latih/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mockPayments } from '../../apps/gateway/src/payments';
 import { startTestGateway } from '../support/gateway';
 
 const execFileAsync = promisify(execFile);
@@ -231,5 +233,104 @@ describe('guides: webhooks.md', () => {
     const [first, second] = await runSh(example('webhooks.md', 'events-curl'), env);
     expect(first).toMatch(/^course\.created( course\.created)?$/);
     expect(second).toBe('true');
+  });
+});
+
+describe('guides: payouts.md, against the in-process payment mock', () => {
+  let gw: Awaited<ReturnType<typeof startTestGateway>>;
+  let env: NodeJS.ProcessEnv;
+  const shift = { ms: 0 };
+  const now = () => Date.now() + shift.ms;
+  const payments = mockPayments({ tickMs: 50, settleMs: { pending: 100, inTransit: 100 }, now });
+  beforeAll(async () => {
+    gw = await startTestGateway({ now, payments, payoutIntervalMs: 100 });
+    env = {
+      ...demoEnv(gw),
+      PROVIDER_ID: gw.demo['provider-b'].clientId,
+      PROVIDER_SECRET: gw.demo['provider-b'].clientSecret,
+    };
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('a provider sets its payout account, sells a day of vouchers and reads its paid statement', async () => {
+    expect(await runSh(example('payouts.md', 'payout-account-curl'), env)).toEqual([
+      'ENABLED',
+      'BANK 009 ••••6789',
+    ]);
+    expect(payments.mock.state.accounts.size).toBe(1);
+
+    // A 2020-scheme self-paced course (payable on redemption): sold by platform-a, redeemed by provider-b.
+    const client = (key: 'platform-a' | 'provider-b' | 'pmo') =>
+      createLatihClient({
+        baseUrl: gw.url,
+        clientId: gw.demo[key].clientId,
+        clientSecret: gw.demo[key].clientSecret,
+      });
+    const platform = client('platform-a').platform;
+    const offer = (await platform.catalog.list.query({ mode: 'SELF_PACED' })).items.find((c) =>
+      c.title.startsWith('Pemasaran Digital'),
+    );
+    if (!offer) throw new Error('the demo self-paced course is not on sale');
+    // Two participants of the 2020 scheme, as the PMO imports them.
+    const cards = ['7000000000000101', '7000000000000102'];
+    const imported = await client('pmo').pmo.participants.import.mutate({
+      cohort: 12,
+      schemeId: 'PRAKERJA_2020',
+      items: cards.map((cardNumber, i) => ({
+        nik: `327301170895910${i + 1}`,
+        cardNumber,
+        name: `Peserta Gelombang 12 ${i + 1}`,
+        gender: 'M' as const,
+        birthDate: '1995-08-17',
+        regencyCode: '32.73',
+      })),
+    });
+    expect(
+      imported.results.map((r) => r.status),
+      JSON.stringify(imported.results),
+    ).toEqual(['CREATED', 'CREATED']);
+    for (const card of cards) {
+      const checkout = await platform.checkout.create.mutate({ cardNumber: card, courseId: offer.id });
+      const { code } = (await (await fetch(`${gw.url}/dev/otp/${checkout.id}`)).json()) as { code: string };
+      const bought = await platform.checkout.confirm.mutate({ id: checkout.id, code });
+      await client('provider-b').provider.vouchers.redeem.mutate({ code: bought.code, courseId: offer.id });
+    }
+    // The next day, after 01:00 WIB: the PMO runs yesterday's batch (the worker would, too).
+    shift.ms += 26 * 3_600_000;
+    const batch = await client('pmo').pmo.settlements.run.mutate({});
+    expect(batch.amount).toBe(2 * 500_000);
+    const mine = async () => (await client('provider-b').provider.settlements.list.query({})).items[0];
+    for (let i = 0; i < 100 && (await mine())?.status !== 'PAID'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await mine()).toMatchObject({ status: 'PAID', amount: 2 * 450_000, itemCount: 2 });
+
+    expect(await runTs(example('payouts.md', 'statements-sdk'), env)).toEqual([
+      `${batch.date} PAID Rp900.000 (2 vouchers)`,
+      'total Rp900.000',
+    ]);
+  });
+
+  it('the payments webhook takes only signed payout events', async () => {
+    const body = JSON.stringify({ id: 'evt_x', type: 'payout.paid', data: { object: { id: 'po_x' } } });
+    const unsigned = await fetch(`${gw.url}/payments/webhook`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(unsigned.status).toBe(400);
+    expect(((await unsigned.json()) as { code: string }).code).toBe('PAYMENTS_WEBHOOK_INVALID');
+    const t = Math.floor(now() / 1000);
+    const signed = await fetch(`${gw.url}/payments/webhook`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'payments-signature': signatureHeader(body, [payments.webhookSecret], t),
+      },
+    });
+    expect(signed.status).toBe(200);
+    expect(await signed.json()).toEqual({ received: true, duplicate: false });
   });
 });

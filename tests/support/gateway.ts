@@ -6,10 +6,13 @@ import { DEMO_ORGANISATIONS, DevOtpChannel } from '@latih/core';
 import { startGateway } from '../../apps/gateway/src/gateway';
 import { FileKeyStore } from '../../apps/gateway/src/keystore';
 import { createLogger } from '../../apps/gateway/src/logger';
+import type { PaymentsSetup } from '../../apps/gateway/src/payments';
 import { freshDatabase, type TestDatabase } from './db';
 
 /** A real gateway on a random port over a fresh database, with its key file and log lines. */
-export async function startTestGateway(opts: { now?: () => number } = {}) {
+export async function startTestGateway(
+  opts: { now?: () => number; payments?: PaymentsSetup; payoutIntervalMs?: number } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'latih-e2e-'));
   const keyFile = join(dir, 'signing-keys.json');
   const keys = FileKeyStore.open({ file: keyFile, createIfMissing: true });
@@ -34,6 +37,7 @@ export async function startTestGateway(opts: { now?: () => number } = {}) {
     allowLocalWebhooks: true,
     webhookIntervalMs: 100,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.payments ? { payments: opts.payments, payoutIntervalMs: opts.payoutIntervalMs ?? 100 } : {}),
   });
   const demo = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o])) as Record<
     (typeof DEMO_ORGANISATIONS)[number]['key'],

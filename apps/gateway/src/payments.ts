@@ -34,7 +34,7 @@ export function realPayments(opts: {
  * provider's would, and come back as signed webhooks.
  */
 export function mockPayments(
-  opts: { tickMs?: number; settleMs?: { pending: number; inTransit: number } } = {},
+  opts: { tickMs?: number; settleMs?: { pending: number; inTransit: number }; now?: () => number } = {},
 ) {
   const apiKey = `sk_test_${randomBytes(16).toString('hex')}`;
   const webhook = { url: '', secret: `whsec_${randomBytes(24).toString('hex')}` };
@@ -43,6 +43,7 @@ export function mockPayments(
     apiKey,
     webhook,
     ...(opts.settleMs ? { settleMs: opts.settleMs } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const server = setupServer(...mock.handlers);
   server.listen({ onUnhandledRequest: 'bypass' });
