@@ -66,6 +66,8 @@ function startGateway() {
       // The bench measures redemption alone: the in-process outbox worker, which would publish the
       // bench's events while it measures, is off (see docs/benchmarks.md).
       WEBHOOK_WORKER_INTERVAL_MS: '0',
+      // Redemption alone: no payout worker (its minute-by-minute incentive scan reads participants).
+      PAYOUT_WORKER_INTERVAL_MS: '0',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -4,7 +4,6 @@ import {
   cutoffOf,
   evaluateIncentives,
   payDue,
-  receivePaymentWebhook,
   runSettlementBatch,
 } from '@latih/core';
 import {
@@ -15,15 +14,15 @@ import {
   payoutLedgerMismatches,
   schema,
 } from '@latih/db';
-import { createPaymentsClient, createPaymentsMock, type PaymentsClient } from '@latih/payments';
+import type { PaymentsClient } from '@latih/payments';
 import { eq, sql } from 'drizzle-orm';
-import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
 import type { Harness } from '../support/harness';
 import { useHarness } from '../support/harness';
+import { fakePaymentProvider } from '../support/payments';
 
 /**
  * Money out under faults: the payment provider fails 30 % of calls (half of them after doing the
@@ -31,9 +30,6 @@ import { useHarness } from '../support/harness';
  * connections; a worker dies between the provider's work and our write. Every settlement and
  * incentive must be paid exactly once, and the books must balance after each round.
  */
-const PAY_URL = 'https://payments.faults.test';
-const HOOK_URL = 'https://gateway.faults.test/payments/webhook';
-const HOOK_SECRET = 'whsec_faults_0123456789';
 const WORKERS = 4;
 
 const server = setupServer();
@@ -100,35 +96,13 @@ async function workToPay(h: Harness, client: PaymentsClient) {
 }
 
 function provider(h: Harness, faults: { errorRate: number; timeoutRate: number }) {
-  const mock = createPaymentsMock({
-    baseUrl: PAY_URL,
-    apiKey: 'sk_test_faults',
-    webhook: { url: HOOK_URL, secret: HOOK_SECRET },
+  const p = fakePaymentProvider(h, server, {
+    name: 'faults',
     latencyMs: [0, 3],
-    now: () => h.services.now(),
-    settleMs: { pending: 60_000, inTransit: 60_000 },
-  });
-  server.resetHandlers(
-    ...mock.handlers,
-    http.post(HOOK_URL, async ({ request }) => {
-      const r = await receivePaymentWebhook({
-        db: h.db,
-        rawBody: await request.text(),
-        signature: request.headers.get('payments-signature') ?? undefined,
-        secret: HOOK_SECRET,
-        now: new Date(h.services.now()),
-      });
-      return HttpResponse.json(r, { status: r.ok ? 200 : 400 });
-    }),
-  );
-  const client = createPaymentsClient({
-    baseUrl: PAY_URL,
-    apiKey: 'sk_test_faults',
     timeoutMs: 80,
     maxRetries: 1,
-    sleep: async () => undefined,
   });
-  return { mock, client, start: () => Object.assign(mock.faults, faults) };
+  return { ...p, start: () => Object.assign(p.mock.faults, faults) };
 }
 
 /** What the provider holds, per settlement or incentive: exactly one paid payout each, one transfer per settlement. */

@@ -17,13 +17,7 @@ import {
   payoutLedgerMismatches,
   schema,
 } from '@latih/db';
-import {
-  createPaymentsClient,
-  createPaymentsMock,
-  type PaymentsClient,
-  type PaymentsMock,
-  signatureHeader,
-} from '@latih/payments';
+import { type PaymentsClient, type PaymentsMock, signatureHeader } from '@latih/payments';
 import { eq, sql } from 'drizzle-orm';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
@@ -31,10 +25,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
 import { codeOf, type Harness, useHarness } from '../support/harness';
+import { fakePaymentProvider } from '../support/payments';
 
-const PAY_URL = 'https://payments.test';
-const HOOK_URL = 'https://gateway.test/payments/webhook';
-const HOOK_SECRET = 'whsec_test_0123456789abcdef';
+const HOOK_URL = 'https://gateway.latih.test/payments/webhook';
+const HOOK_SECRET = 'whsec_latih_0123456789abcdef';
 const DAY = 86_400_000;
 const PRICE = 1_500_000;
 const COMMISSION = 150_000; // 10 % under both schemes
@@ -49,45 +43,15 @@ const refusal = (p: Promise<unknown>) =>
     (e: unknown) => codeOf(e),
   );
 
-/**
- * The payment provider for one harness: the msw mock on its clock, a client that does not sleep
- * between retries, and the gateway's webhook route played by a handler that calls the same
- * function the Express route does.
- */
 function providerFor(h: Harness) {
-  const now = () => h.services.now();
-  const mock = createPaymentsMock({
-    baseUrl: PAY_URL,
-    apiKey: 'sk_test_latih',
-    webhook: { url: HOOK_URL, secret: HOOK_SECRET },
+  const p = fakePaymentProvider(h, server, {
+    name: 'latih',
     latencyMs: [0, 2],
-    now,
-    settleMs: { pending: 60_000, inTransit: 60_000 },
-  });
-  const hooks: { status: number; body: unknown }[] = [];
-  server.resetHandlers(
-    ...mock.handlers,
-    http.post(HOOK_URL, async ({ request }) => {
-      const r = await receivePaymentWebhook({
-        db: h.db,
-        rawBody: await request.text(),
-        signature: request.headers.get('payments-signature') ?? undefined,
-        secret: HOOK_SECRET,
-        now: new Date(now()),
-      });
-      hooks.push({ status: r.ok ? 200 : 400, body: r });
-      return HttpResponse.json(r, { status: r.ok ? 200 : 400 });
-    }),
-  );
-  const client = createPaymentsClient({
-    baseUrl: PAY_URL,
-    apiKey: 'sk_test_latih',
     timeoutMs: 150,
     maxRetries: 2,
-    sleep: async () => undefined,
   });
-  h.services.payments = client;
-  return { mock, client, hooks };
+  h.services.payments = p.client;
+  return p;
 }
 
 const sealerOf = (h: Harness) => createSealer(h.services.nikHashKey, 'payout-destinations');

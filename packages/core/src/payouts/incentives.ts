@@ -19,7 +19,7 @@ import {
 import { type Actor, type ActorRef, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
-import { toIncentive, transition } from './state';
+import { retryPayout, toIncentive } from './state';
 
 /** Instalments of a multi-month incentive (the 2020 scheme's 4 × Rp600.000) are a month apart. */
 export const INSTALMENT_INTERVAL_DAYS = 30;
@@ -227,22 +227,9 @@ export async function retryIncentive(opts: {
   return opts.db.transaction(async (tx) => {
     const row = await getIncentive(tx, opts.id);
     if (!row) throw new AppError('INCENTIVE_NOT_FOUND', { field: 'id' });
-    if (row.status !== 'FAILED') throw new AppError('INCENTIVE_NOT_RETRYABLE', { field: 'id' });
-    const moved = await transition(
+    const moved = await retryPayout(
       tx,
       { kind: 'incentive', row },
-      {
-        to: 'PENDING',
-        set: {
-          attempt: row.attempt + 1,
-          providerPayoutId: null,
-          failureCode: null,
-          failureMessage: null,
-          paidAt: null,
-          nextAttemptAt: opts.now,
-        },
-        reason: `retry after ${row.failureCode ?? 'failure'}`,
-      },
       { actor: actorRef(opts.actor, opts.requestId), now: opts.now },
     );
     if (moved?.kind !== 'incentive') throw new AppError('INCENTIVE_NOT_RETRYABLE', { field: 'id' });

@@ -25,7 +25,7 @@ import { type Actor, type ActorRef, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
 import { VOUCHER_ESCROW } from '../marketplace/checkout';
-import { type PayoutTarget, toSettlement, transition } from './state';
+import { retryPayout, toSettlement } from './state';
 
 const DAY_MS = 86_400_000;
 /** Business days are Jakarta's (WIB, UTC+7, no daylight saving). */
@@ -315,23 +315,9 @@ export async function retrySettlement(opts: {
 }): Promise<TSettlement> {
   return opts.db.transaction(async (tx) => {
     const row = await visibleSettlement(tx, opts.actor, opts.id);
-    if (row.status !== 'FAILED') throw new AppError('SETTLEMENT_NOT_RETRYABLE', { field: 'id' });
-    const target: PayoutTarget = { kind: 'settlement', row };
-    const moved = await transition(
+    const moved = await retryPayout(
       tx,
-      target,
-      {
-        to: 'PENDING',
-        set: {
-          attempt: row.attempt + 1,
-          providerPayoutId: null,
-          failureCode: null,
-          failureMessage: null,
-          paidAt: null,
-          nextAttemptAt: opts.now,
-        },
-        reason: `retry after ${row.failureCode ?? 'failure'}`,
-      },
+      { kind: 'settlement', row },
       { actor: actorRef(opts.actor, opts.requestId), now: opts.now },
     );
     if (moved?.kind !== 'settlement') throw new AppError('SETTLEMENT_NOT_RETRYABLE', { field: 'id' });

@@ -259,3 +259,32 @@ export async function applyPayout(
 export class PayoutRaceError extends Error {
   override readonly name = 'PayoutRaceError';
 }
+
+/**
+ * A FAILED payout sent again (the PMO's retry): a new attempt, so new idempotency keys, its money
+ * back from `payouts:failed` to `payouts:pending`. Null when it was not FAILED (or moved meanwhile).
+ */
+export async function retryPayout(
+  tx: Db,
+  target: PayoutTarget,
+  ctx: { actor: ActorRef; now: Date },
+): Promise<PayoutTarget | null> {
+  if (stateOf(target) !== 'FAILED') return null;
+  return transition(
+    tx,
+    target,
+    {
+      to: 'PENDING',
+      set: {
+        attempt: target.row.attempt + 1,
+        providerPayoutId: null,
+        failureCode: null,
+        failureMessage: null,
+        paidAt: null,
+        nextAttemptAt: ctx.now,
+      },
+      reason: `retry after ${target.row.failureCode ?? 'failure'}`,
+    },
+    ctx,
+  );
+}

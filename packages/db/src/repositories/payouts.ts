@@ -263,60 +263,42 @@ export async function listSettlementItemsPage(
 /**
  * Claims due payouts of one table for a worker: the rows' lease is set so that no other worker
  * takes them while this one talks to the payment provider; a crashed worker's lease lapses.
+ * Settlements are due when PENDING; incentives when ELIGIBLE and their instalment's day has come.
  */
-export async function claimDueSettlements(db: Db, now: Date, limit: number, leaseMs: number) {
+async function claimDue(
+  db: Db,
+  table: 'settlements' | 'incentives',
+  now: Date,
+  limit: number,
+  leaseMs: number,
+): Promise<string[]> {
   const until = new Date(now.getTime() + leaseMs).toISOString();
-  const at = now.toISOString();
+  const at = sql`${now.toISOString()}::timestamptz`;
+  const due =
+    table === 'settlements' ? sql`status = 'PENDING'` : sql`status = 'ELIGIBLE' and due_at <= ${at}`;
   const rows = await execRows<{ id: string }>(
     db,
-    sql`update settlements set lease_until = ${until}::timestamptz
+    sql`update ${sql.identifier(table)} set lease_until = ${until}::timestamptz
         where id in (
-          select id from settlements
-          where status = 'PENDING' and next_attempt_at <= ${at}::timestamptz
-            and (lease_until is null or lease_until <= ${at}::timestamptz)
+          select id from ${sql.identifier(table)}
+          where ${due} and next_attempt_at <= ${at}
+            and (lease_until is null or lease_until <= ${at})
           order by next_attempt_at
           limit ${limit}
           for update skip locked)
         returning id`,
   );
-  if (rows.length === 0) return [];
-  return db
-    .select()
-    .from(settlements)
-    .where(
-      inArray(
-        settlements.id,
-        rows.map((r) => r.id),
-      ),
-    );
+  return rows.map((r) => r.id);
+}
+
+export async function claimDueSettlements(db: Db, now: Date, limit: number, leaseMs: number) {
+  const ids = await claimDue(db, 'settlements', now, limit, leaseMs);
+  return ids.length === 0 ? [] : db.select().from(settlements).where(inArray(settlements.id, ids));
 }
 
 export async function claimDueIncentives(db: Db, now: Date, limit: number, leaseMs: number) {
-  const until = new Date(now.getTime() + leaseMs).toISOString();
-  const at = now.toISOString();
-  const rows = await execRows<{ id: string }>(
-    db,
-    sql`update incentives set lease_until = ${until}::timestamptz
-        where id in (
-          select id from incentives
-          where status = 'ELIGIBLE' and due_at <= ${at}::timestamptz
-            and next_attempt_at <= ${at}::timestamptz
-            and (lease_until is null or lease_until <= ${at}::timestamptz)
-          order by due_at
-          limit ${limit}
-          for update skip locked)
-        returning id`,
-  );
-  if (rows.length === 0) return [];
-  return db
-    .select()
-    .from(incentives)
-    .where(
-      inArray(
-        incentives.id,
-        rows.map((r) => r.id),
-      ),
-    );
+  const ids = await claimDue(db, 'incentives', now, limit, leaseMs);
+  return ids.length === 0 ? [] : db.select().from(incentives).where(inArray(incentives.id, ids));
 }
 
 /** Changes a settlement only if it is still in the state the caller saw (and, if given, attempt). */
