@@ -16,7 +16,7 @@ import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
 import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-certificate';
 import { pmoCurationRouter } from './routers/pmo/curation/router';
-import { pmoOrganisationsRouter } from './routers/pmo/organisations/router';
+import { pmoAuditRouter, pmoOrganisationsRouter } from './routers/pmo/oversight/organisations';
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
 import { getCertificateRoute } from './routers/provider/certificates/get-certificate';
@@ -80,6 +80,7 @@ export const appRouter = router({
     settlements: pmoSettlementsRouter,
     incentives: pmoIncentivesRouter,
     certificates: router({ revoke: pmoRevokeCertificateRoute }),
+    audit: pmoAuditRouter,
   }),
   public: router({
     errorCodes: errorCodesRoute,

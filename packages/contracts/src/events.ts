@@ -41,6 +41,11 @@ export const EVENT_TYPES = [
   'settlement.in_transit',
   'settlement.paid',
   'settlement.failed',
+  'organisation.suspended',
+  'organisation.reinstated',
+  'evidence_request.created',
+  'control_case.decided',
+  'enrollment.completion_voided',
 ] as const;
 export type TEventType = (typeof EVENT_TYPES)[number];
 
@@ -92,6 +97,22 @@ export type TEventDataMap = {
   'settlement.in_transit': { settlement: TSettlement };
   'settlement.paid': { settlement: TSettlement };
   'settlement.failed': { settlement: TSettlement };
+  'organisation.suspended': { organisationId: string; reason: string };
+  'organisation.reinstated': { organisationId: string; reason: string };
+  'evidence_request.created': { evidenceRequestId: string; caseId: string; question: string; dueAt: string };
+  'control_case.decided': {
+    caseId: string;
+    subjectType: string;
+    subjectId: string;
+    outcome: string;
+    reason: string;
+  };
+  'enrollment.completion_voided': {
+    enrollmentId: string;
+    voucherId: string;
+    courseId: string;
+    reason: string;
+  };
 };
 
 // Every event type has its data shape, and nothing else does.

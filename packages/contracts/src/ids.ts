@@ -25,6 +25,9 @@ export const ID_PREFIXES = {
   webhookDelivery: 'whd',
   settlement: 'stl',
   incentive: 'inc',
+  signal: 'sig',
+  controlCase: 'case',
+  evidenceRequest: 'evr',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

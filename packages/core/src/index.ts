@@ -24,6 +24,7 @@ export * from './marketplace/checkout';
 export * from './marketplace/otp';
 export * from './marketplace/vouchers';
 export * from './organisations';
+export * from './oversight/onboarding';
 export * from './participants/import';
 export * from './participants/nik';
 export * from './payouts/accounts';

@@ -11,6 +11,7 @@ export * from './repositories/idempotency';
 export * from './repositories/ledger';
 export * from './repositories/marketplace';
 export * from './repositories/organisations';
+export * from './repositories/oversight';
 export * from './repositories/participants';
 export * from './repositories/payouts';
 export * from './repositories/redemption';

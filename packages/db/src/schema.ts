@@ -1,7 +1,9 @@
 import type {
+  TCaseOutcome,
   TCertificateTemplate,
   TCompletionRule,
   TCourseContent,
+  TOrganisationApplication,
   TRejection,
   TSchemeRules,
 } from '@latih/contracts';
@@ -31,6 +33,13 @@ export type TVenueRecord = {
   accessibility: string;
 };
 
+export type TChecklistMarkRecord = {
+  checked: boolean;
+  note: string | null;
+  by: string | null;
+  at: string | null;
+};
+
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const organisations = pgTable(
@@ -43,6 +52,12 @@ export const organisations = pgTable(
     /** Review aggregates, kept by the review that changes them (same transaction). */
     ratingSum: integer('rating_sum').notNull().default(0),
     ratingCount: integer('rating_count').notNull().default(0),
+    /** What an applicant told the program about itself (null for organisations seeded directly). */
+    application: jsonb('application').$type<TOrganisationApplication | null>(),
+    /** Due-diligence marks by item. */
+    checklist: jsonb('checklist').$type<Record<string, TChecklistMarkRecord>>().notNull().default({}),
+    /** Why it was REJECTED or SUSPENDED (or last reinstated). */
+    statusReason: jsonb('status_reason').$type<{ reasons: string[]; at: string } | null>(),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
@@ -64,6 +79,8 @@ export const apiClients = pgTable(
     status: text('status', { enum: ['ACTIVE', 'REVOKED'] }).notNull(),
     label: text('label').notNull().default(''),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /** A rotated-out client works until then. */
+    expiresAt: ts('expires_at'),
     revokedAt: ts('revoked_at'),
   },
   (t) => [index('api_clients_org_idx').on(t.organisationId)],
@@ -804,3 +821,90 @@ export const paymentEvents = pgTable('payment_events', {
   outcome: text('outcome').notNull(),
   receivedAt: ts('received_at').notNull(),
 });
+
+/**
+ * A pattern worth a human look, found by a detector over recent activity. One row per pattern and
+ * subject (type, key): running the detectors again refreshes it. Never a sanction by itself.
+ */
+export const signals = pgTable(
+  'signals',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    /** What makes it the same pattern on the next run, e.g. `{provider}:{device}`. */
+    key: text('key').notNull(),
+    subjectType: text('subject_type', { enum: ['ENROLLMENT', 'COURSE', 'PROVIDER'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    providerId: text('provider_id'),
+    score: integer('score').notNull(),
+    summary: text('summary').notNull(),
+    scoring: text('scoring').notNull(),
+    evidence: jsonb('evidence').$type<Record<string, unknown>[]>().notNull(),
+    status: text('status', { enum: ['OPEN', 'CASE_OPENED', 'DISMISSED'] }).notNull(),
+    caseId: text('case_id'),
+    dismissal: jsonb('dismissal').$type<{ reason: string; at: string } | null>(),
+    firstSeenAt: ts('first_seen_at').notNull(),
+    lastSeenAt: ts('last_seen_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('signals_type_key_idx').on(t.type, t.key),
+    index('signals_status_score_idx').on(t.status, t.score, t.id),
+    index('signals_provider_idx').on(t.providerId, t.id),
+  ],
+);
+
+/** The PMO's review of an enrollment, a course or a provider. Its steps are in the audit log. */
+export const controlCases = pgTable(
+  'control_cases',
+  {
+    id: text('id').primaryKey(),
+    subjectType: text('subject_type', { enum: ['ENROLLMENT', 'COURSE', 'PROVIDER'] }).notNull(),
+    subjectId: text('subject_id').notNull(),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    signalId: text('signal_id'),
+    summary: text('summary').notNull(),
+    status: text('status', { enum: ['OPEN', 'AWAITING_EVIDENCE', 'DECIDED'] }).notNull(),
+    decision: jsonb('decision').$type<{
+      outcome: TCaseOutcome;
+      reason: string;
+      at: string;
+      effects: string[];
+    } | null>(),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('control_cases_provider_idx').on(t.providerId, t.status),
+    index('control_cases_status_idx').on(t.status, t.id),
+  ],
+);
+
+/** A question the PMO puts to a provider within a case; the provider answers through its API. */
+export const evidenceRequests = pgTable(
+  'evidence_requests',
+  {
+    id: text('id').primaryKey(),
+    caseId: text('case_id')
+      .notNull()
+      .references(() => controlCases.id),
+    providerId: text('provider_id')
+      .notNull()
+      .references(() => organisations.id),
+    question: text('question').notNull(),
+    dueAt: ts('due_at').notNull(),
+    status: text('status', { enum: ['OPEN', 'ANSWERED'] }).notNull(),
+    answer: text('answer'),
+    attachments: jsonb('attachments')
+      .$type<Array<{ url: string; sha256: string | null; description: string }>>()
+      .notNull()
+      .default([]),
+    answeredAt: ts('answered_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    index('evidence_requests_provider_idx').on(t.providerId, t.id),
+    index('evidence_requests_case_idx').on(t.caseId),
+  ],
+);

@@ -54,7 +54,11 @@ export async function issueClientCredentialsToken(opts: {
   }
   if (client.status !== 'ACTIVE')
     throw new OAuthError('invalid_client', 'This client has been revoked.', 401);
-  if (client.organisationStatus !== 'ACTIVE') {
+  if (client.expiresAt && client.expiresAt.getTime() <= opts.tokens.now())
+    throw new OAuthError('invalid_client', 'This client was rotated out and has expired.', 401);
+  // A suspended organisation keeps reading its data and answering the PMO's evidence requests;
+  // what it may no longer do (redeem, sell) is refused where it happens, with ORGANISATION_SUSPENDED.
+  if (client.organisationStatus !== 'ACTIVE' && client.organisationStatus !== 'SUSPENDED') {
     throw new OAuthError(
       'unauthorized_client',
       `The organisation is ${client.organisationStatus.toLowerCase()}.`,

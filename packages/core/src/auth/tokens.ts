@@ -22,7 +22,7 @@ export class TokenService {
   constructor(
     private readonly keys: KeySource,
     issuer: string | (() => string),
-    private readonly now: () => number = Date.now,
+    readonly now: () => number = Date.now,
   ) {
     this.issuerOf = typeof issuer === 'string' ? () => issuer : issuer;
   }

@@ -40,13 +40,14 @@ async function windowOfCandidate(db: Db, v: RedeemCandidate): Promise<Window> {
 
 /** The refusal redeem would give for this voucher now, or null. Order: who, what, state, time. */
 function refusalFor(
-  v: VoucherRow,
+  v: VoucherRow & { providerStatus?: string },
   actor: Actor,
   target: { courseId?: string; runId?: string | undefined },
   w: Window,
   now: Date,
 ): TErrorCode | null {
   if (v.providerId !== actor.organisationId) return 'VOUCHER_OTHER_PROVIDER';
+  if (v.providerStatus !== undefined && v.providerStatus !== 'ACTIVE') return 'ORGANISATION_SUSPENDED';
   if (target.courseId && (v.courseId !== target.courseId || (target.runId && v.runId !== target.runId)))
     return 'VOUCHER_WRONG_COURSE';
   if (v.status === 'CANCELLED') return 'VOUCHER_CANCELLED';
@@ -87,7 +88,7 @@ export async function checkVoucher(opts: { db: Db; actor: Actor; input: { code: 
   };
 }
 
-type Target = { courseId: string; runId?: string | undefined };
+type Target = { courseId: string; runId?: string | undefined; ip?: string | undefined };
 
 /**
  * Redeems a set of codes: one lookup, the refusals decided here, then one statement that redeems
@@ -122,6 +123,7 @@ async function redeemCodes(
       eventId: newId('event'),
       actorClientId: actor.clientId,
       requestId,
+      ip: target.ip ?? null,
     });
     if (candidate && redeemed) return [toEnrollment(candidate, enrollmentId, now)];
     found = new Map(candidate ? [[candidate.codeHash, candidate]] : []);
@@ -173,6 +175,7 @@ async function redeemCodes(
     actorOrganisationId: actor.organisationId,
     actorClientId: actor.clientId,
     requestId: ref.requestId,
+    ip: target.ip ?? null,
   });
   const lost = accepted.filter((v) => !redeemed.has(v.id)).map((v) => v.id);
   const statuses = await voucherStatuses(db, lost);
@@ -180,12 +183,15 @@ async function redeemCodes(
   return answers.map((a) => {
     if (a instanceof AppError || !('codeHash' in a)) return a;
     if (!redeemed.has(a.id)) {
-      return new AppError(
-        statuses.get(a.id) === 'CANCELLED' ? 'VOUCHER_CANCELLED' : 'VOUCHER_ALREADY_REDEEMED',
-        {
-          field: 'code',
-        },
-      );
+      const now = statuses.get(a.id);
+      // Still ISSUED yet not redeemed: the provider was suspended while this request ran.
+      const code =
+        now === 'CANCELLED'
+          ? 'VOUCHER_CANCELLED'
+          : now === 'ISSUED'
+            ? 'ORGANISATION_SUSPENDED'
+            : 'VOUCHER_ALREADY_REDEEMED';
+      return new AppError(code, { field: 'code' });
     }
     return toEnrollment(a, enrollmentOf.get(a.id) ?? '', now);
   });

@@ -31,6 +31,7 @@ import { recordChange } from '../changes';
 import { isUniqueViolation, notFound } from '../courses';
 import { withCommittedRefusals } from '../idempotency';
 import { newId } from '../ids';
+import { assertOrganisationActive } from '../oversight/onboarding';
 import { generateVoucherCode, hashVoucherCode, normalizeVoucherCode } from '../vouchers/code';
 import { generateOtp, hashOtp, OTP_MAX_ATTEMPTS, OTP_TTL_MS, type OtpChannel, otpMatches } from './otp';
 
@@ -119,6 +120,7 @@ export async function createCheckout(
   if (!opts.otp) throw new AppError('OTP_CHANNEL_UNAVAILABLE');
   const otp = opts.otp;
   return opts.db.transaction(async (tx) => {
+    await assertOrganisationActive(tx, opts.actor.organisationId);
     const participant = await findParticipantByCard(tx, input.cardNumber);
     if (!participant) throw notFound(input.cardNumber, 'cardNumber');
     assertCanBuy(participant, now);
@@ -179,6 +181,7 @@ export async function confirmCheckout(opts: Call<{ id: string; code: string }>) 
   requirePlatform(opts.actor);
   const input = ZConfirmCheckoutInputSchema.parse(opts.input);
   const now = opts.now ?? new Date();
+  await assertOrganisationActive(opts.db, opts.actor.organisationId);
   return withCommittedRefusals(opts.db, async (tx) => {
     const checkout = await findCheckoutForUpdate(tx, input.id, opts.actor.organisationId);
     if (!checkout) throw notFound(input.id);

@@ -11,6 +11,7 @@ export type ApiClientRecord = {
   secretHash: string;
   scopes: string[];
   status: 'ACTIVE' | 'REVOKED';
+  expiresAt: Date | null;
 };
 
 export async function findApiClient(db: Db, id: string): Promise<ApiClientRecord | undefined> {
@@ -24,6 +25,7 @@ export async function findApiClient(db: Db, id: string): Promise<ApiClientRecord
       secretHash: apiClients.secretHash,
       scopes: apiClients.scopes,
       status: apiClients.status,
+      expiresAt: apiClients.expiresAt,
     })
     .from(apiClients)
     .innerJoin(organisations, eq(organisations.id, apiClients.organisationId))

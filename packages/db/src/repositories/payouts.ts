@@ -275,7 +275,11 @@ async function claimDue(
   const until = new Date(now.getTime() + leaseMs).toISOString();
   const at = sql`${now.toISOString()}::timestamptz`;
   const due =
-    table === 'settlements' ? sql`status = 'PENDING'` : sql`status = 'ELIGIBLE' and due_at <= ${at}`;
+    table === 'settlements'
+      ? // A suspended organisation's settlements are held: they stay PENDING until it is reinstated.
+        sql`status = 'PENDING' and exists (select 1 from organisations o
+            where o.id = organisation_id and o.status = 'ACTIVE')`
+      : sql`status = 'ELIGIBLE' and due_at <= ${at}`;
   const rows = await execRows<{ id: string }>(
     db,
     sql`update ${sql.identifier(table)} set lease_until = ${until}::timestamptz

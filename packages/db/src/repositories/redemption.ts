@@ -12,6 +12,8 @@ export type RedeemCandidate = VoucherRow & {
   participantName: string;
   participantSchemeId: string;
   runStartsAt: Date | null;
+  /** A suspended provider's redemptions are refused. */
+  providerStatus: string;
 };
 
 type CandidateRecord = {
@@ -33,6 +35,7 @@ type CandidateRecord = {
   participant_name: string;
   participant_scheme_id: string;
   run_starts_at: Date | string | null;
+  provider_status: string;
 };
 
 const date = (v: Date | string): Date => (v instanceof Date ? v : new Date(v));
@@ -58,6 +61,7 @@ function toCandidate(r: CandidateRecord): RedeemCandidate {
     participantName: r.participant_name,
     participantSchemeId: r.participant_scheme_id,
     runStartsAt: dateOrNull(r.run_starts_at),
+    providerStatus: r.provider_status,
   };
 }
 
@@ -73,7 +77,9 @@ function commaList(values: string[]): string {
 const CANDIDATE_COLUMNS = sql.raw(`v.id, v.code_hash, v.code_last4, v.participant_id, v.platform_id,
   v.provider_id, v.course_id, v.run_id, v.checkout_id, v.price, v.status, v.expires_at, v.issued_at,
   v.redeemed_at, v.closed_at, p.name as participant_name, p.scheme_id as participant_scheme_id,
-  r.starts_at as run_starts_at`);
+  r.starts_at as run_starts_at, po.status as provider_status`);
+const CANDIDATE_FROM = sql.raw(`vouchers v join participants p on p.id = v.participant_id
+  join organisations po on po.id = v.provider_id left join runs r on r.id = v.run_id`);
 
 /** Vouchers by code hash, with what redemption needs to decide: one statement for 1 or 100 codes. */
 export async function findRedeemCandidates(db: Db, codeHashes: string[]): Promise<RedeemCandidate[]> {
@@ -82,13 +88,12 @@ export async function findRedeemCandidates(db: Db, codeHashes: string[]): Promis
     codeHashes.length === 1
       ? await execRows<CandidateRecord>(
           db,
-          sql`select ${CANDIDATE_COLUMNS} from vouchers v join participants p on p.id = v.participant_id
-            left join runs r on r.id = v.run_id where v.code_hash = ${codeHashes[0]}`,
+          sql`select ${CANDIDATE_COLUMNS} from ${CANDIDATE_FROM} where v.code_hash = ${codeHashes[0]}`,
         )
       : await execRows<CandidateRecord>(
           db,
-          sql`select ${CANDIDATE_COLUMNS} from vouchers v join participants p on p.id = v.participant_id
-            left join runs r on r.id = v.run_id where v.code_hash = any(string_to_array(${commaList(codeHashes)}, ','))`,
+          sql`select ${CANDIDATE_COLUMNS} from ${CANDIDATE_FROM}
+            where v.code_hash = any(string_to_array(${commaList(codeHashes)}, ','))`,
         );
   return rows.map(toCandidate);
 }
@@ -121,23 +126,24 @@ export async function tryRedeemSelfPaced(
     eventId: string;
     actorClientId: string;
     requestId: string | null;
+    /** The participant's address as the provider saw it (fraud signals), if given. */
+    ip: string | null;
   },
 ): Promise<{ candidate: RedeemCandidate | undefined; redeemed: boolean }> {
   const at = p.at.toISOString();
   const rows = await execRows<CandidateRecord & { redeemed: boolean }>(
     db,
     sql`with c as (
-        select ${CANDIDATE_COLUMNS} from vouchers v join participants p on p.id = v.participant_id
-          left join runs r on r.id = v.run_id where v.code_hash = ${p.codeHash}
+        select ${CANDIDATE_COLUMNS} from ${CANDIDATE_FROM} where v.code_hash = ${p.codeHash}
       ), upd as (
         update vouchers t set status = 'REDEEMED', redeemed_at = ${at}::timestamptz
         from c where t.id = c.id and t.status = 'ISSUED' and c.run_id is null
           and c.provider_id = ${p.providerId} and c.course_id = ${p.courseId}
-          and ${at}::timestamptz <= c.expires_at
+          and c.provider_status = 'ACTIVE' and ${at}::timestamptz <= c.expires_at
         returning t.*
       ), enr as (
-        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at)
-        select ${p.enrollmentId}, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz
+        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip)
+        select ${p.enrollmentId}, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz, ${p.ip}
         from upd u
         returning voucher_id
       ), aud as (
@@ -177,7 +183,13 @@ export type RedeemItem = {
 export async function redeemVoucherSet(
   db: Db,
   items: RedeemItem[],
-  common: { at: Date; actorOrganisationId: string; actorClientId: string; requestId: string | null },
+  common: {
+    at: Date;
+    actorOrganisationId: string;
+    actorClientId: string;
+    requestId: string | null;
+    ip: string | null;
+  },
 ): Promise<Set<string>> {
   if (items.length === 0) return new Set();
   const input = JSON.stringify(
@@ -199,10 +211,11 @@ export async function redeemVoucherSet(
       ), upd as (
         update vouchers v set status = 'REDEEMED', redeemed_at = ${at}::timestamptz
         from input i where v.id = i.voucher_id and v.status = 'ISSUED'
+          and exists (select 1 from organisations o where o.id = v.provider_id and o.status = 'ACTIVE')
         returning v.id, v.participant_id, v.provider_id, v.course_id, v.run_id, v.platform_id
       ), enr as (
-        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at)
-        select i.enrollment_id, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz
+        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip)
+        select i.enrollment_id, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz, ${common.ip}
         from upd u join input i on i.voucher_id = u.id
         returning voucher_id
       ), aud as (

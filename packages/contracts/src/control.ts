@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { pageOf, ZPageInputSchema, ZTimestampSchema } from './common';
+import { idSchema } from './ids';
+
+/*
+ * Fraud signals (explainable pointers, never sanctions) and control cases (the PMO's review of an
+ * enrollment, a course or a provider, with evidence asked of the provider and a decision).
+ */
+
+export const SIGNAL_TYPES = [
+  'SHARED_DEVICE',
+  'SHARED_IP',
+  'COMPLETION_TOO_FAST',
+  'DUPLICATE_ASSIGNMENT',
+  'REDEMPTION_BURST',
+  'PERFECT_RATING_BURST',
+  'IDENTITY_CHECK_FAILURES',
+] as const;
+export const ZSignalTypeSchema = z.enum(SIGNAL_TYPES);
+export type TSignalType = z.infer<typeof ZSignalTypeSchema>;
+
+export const SUBJECT_TYPES = ['ENROLLMENT', 'COURSE', 'PROVIDER'] as const;
+export const ZSubjectTypeSchema = z.enum(SUBJECT_TYPES);
+export type TSubjectType = z.infer<typeof ZSubjectTypeSchema>;
+
+export const ZSignalSchema = z
+  .object({
+    id: idSchema('signal'),
+    type: ZSignalTypeSchema,
+    subjectType: ZSubjectTypeSchema,
+    subjectId: z.string(),
+    providerId: z.string().nullable(),
+    score: z.number().int().min(0).max(100).meta({ description: '0–100: how strongly the pattern shows' }),
+    summary: z.string().meta({ description: 'The pattern in one sentence, with its figures' }),
+    scoring: z.string().meta({ description: 'How the score was computed from the evidence' }),
+    evidence: z
+      .array(z.record(z.string(), z.unknown()))
+      .meta({ description: 'The rows behind the signal (pseudonymous ids only)' }),
+    status: z.enum(['OPEN', 'CASE_OPENED', 'DISMISSED']),
+    caseId: z.string().nullable(),
+    dismissal: z.object({ reason: z.string(), at: ZTimestampSchema }).nullable(),
+    firstSeenAt: ZTimestampSchema,
+    lastSeenAt: ZTimestampSchema,
+  })
+  .meta({ id: 'Signal' });
+export type TSignal = z.infer<typeof ZSignalSchema>;
+
+export const ZListSignalsInputSchema = ZPageInputSchema.extend({
+  type: ZSignalTypeSchema.optional(),
+  status: z.enum(['OPEN', 'CASE_OPENED', 'DISMISSED']).optional(),
+  providerId: idSchema('organisation').optional(),
+  minScore: z.coerce.number().int().min(0).max(100).optional(),
+});
+export type TListSignalsInput = z.infer<typeof ZListSignalsInputSchema>;
+
+export const ZDetectSignalsInputSchema = z.object({
+  since: ZTimestampSchema.optional().meta({
+    description: 'Look at activity from then on (default: 30 days)',
+  }),
+});
+export const ZDetectSignalsResultSchema = z.object({
+  since: ZTimestampSchema,
+  found: z.record(z.string(), z.number().int()).meta({ description: 'Signals found per type' }),
+  created: z.number().int(),
+  updated: z.number().int(),
+});
+export const ZSignalIdInputSchema = z.object({ id: idSchema('signal') });
+export const ZDismissSignalInputSchema = z.object({
+  id: idSchema('signal'),
+  reason: z.string().trim().min(5).max(2000),
+});
+
+/* Control cases */
+
+export const CASE_OUTCOMES = [
+  'NO_ACTION',
+  'WARNING',
+  'VOID_COMPLETION',
+  'SUSPEND_COURSE',
+  'SUSPEND_PROVIDER',
+] as const;
+export const ZCaseOutcomeSchema = z.enum(CASE_OUTCOMES);
+export type TCaseOutcome = z.infer<typeof ZCaseOutcomeSchema>;
+
+export const ZEvidenceRequestSchema = z
+  .object({
+    id: idSchema('evidenceRequest'),
+    caseId: z.string(),
+    subjectType: ZSubjectTypeSchema,
+    subjectId: z.string(),
+    question: z.string(),
+    dueAt: ZTimestampSchema,
+    status: z.enum(['OPEN', 'ANSWERED']),
+    answer: z.string().nullable(),
+    attachments: z.array(
+      z.object({ url: z.string(), sha256: z.string().nullable(), description: z.string() }),
+    ),
+    answeredAt: ZTimestampSchema.nullable(),
+    createdAt: ZTimestampSchema,
+  })
+  .meta({ id: 'EvidenceRequest' });
+export type TEvidenceRequest = z.infer<typeof ZEvidenceRequestSchema>;
+
+export const ZCaseDecisionSchema = z.object({
+  outcome: ZCaseOutcomeSchema,
+  reason: z.string(),
+  at: ZTimestampSchema,
+  effects: z.array(z.string()).meta({ description: 'What the decision changed, one line each' }),
+});
+
+export const ZControlCaseSchema = z
+  .object({
+    id: idSchema('controlCase'),
+    subjectType: ZSubjectTypeSchema,
+    subjectId: z.string(),
+    providerId: z.string(),
+    signalId: z.string().nullable(),
+    summary: z.string(),
+    status: z.enum(['OPEN', 'AWAITING_EVIDENCE', 'DECIDED']),
+    decision: ZCaseDecisionSchema.nullable(),
+    createdAt: ZTimestampSchema,
+    updatedAt: ZTimestampSchema,
+  })
+  .meta({ id: 'ControlCase' });
+export type TControlCase = z.infer<typeof ZControlCaseSchema>;
+
+export const ZCaseTimelineEntrySchema = z.object({
+  at: ZTimestampSchema,
+  action: z.string(),
+  actorOrganisationId: z.string().nullable(),
+  fromState: z.string().nullable(),
+  toState: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const ZControlCaseDetailSchema = ZControlCaseSchema.extend({
+  evidenceRequests: z.array(ZEvidenceRequestSchema),
+  timeline: z.array(ZCaseTimelineEntrySchema),
+}).meta({ id: 'ControlCaseDetail' });
+
+export const ZOpenCaseInputSchema = z
+  .object({
+    signalId: idSchema('signal').optional(),
+    subjectType: ZSubjectTypeSchema.optional(),
+    subjectId: z.string().min(1).max(100).optional(),
+    summary: z.string().trim().min(5).max(2000),
+  })
+  .refine((c) => c.signalId !== undefined || (c.subjectType !== undefined && c.subjectId !== undefined), {
+    message: 'Give a signalId, or a subjectType and subjectId',
+    path: ['subjectId'],
+  });
+export const ZListCasesInputSchema = ZPageInputSchema.extend({
+  status: z.enum(['OPEN', 'AWAITING_EVIDENCE', 'DECIDED']).optional(),
+  providerId: idSchema('organisation').optional(),
+});
+export type TListCasesInput = z.infer<typeof ZListCasesInputSchema>;
+export const ZCaseIdInputSchema = z.object({ id: idSchema('controlCase') });
+export const ZRequestEvidenceInputSchema = z.object({
+  caseId: idSchema('controlCase'),
+  question: z.string().trim().min(10).max(4000),
+  dueInDays: z.number().int().min(1).max(60).default(7),
+});
+export const ZDecideCaseInputSchema = z.object({
+  id: idSchema('controlCase'),
+  outcome: ZCaseOutcomeSchema,
+  reason: z.string().trim().min(10).max(4000),
+});
+
+export const ZListEvidenceRequestsInputSchema = ZPageInputSchema.extend({
+  status: z.enum(['OPEN', 'ANSWERED']).optional(),
+});
+export const ZEvidenceRequestIdInputSchema = z.object({ id: idSchema('evidenceRequest') });
+export const ZAnswerEvidenceInputSchema = z.object({
+  id: idSchema('evidenceRequest'),
+  answer: z.string().trim().min(10).max(8000),
+  attachments: z
+    .array(
+      z.object({
+        url: z.url({ protocol: /^https$/ }),
+        sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+        description: z.string().trim().min(1).max(500),
+      }),
+    )
+    .max(20)
+    .default([]),
+});
+
+export const ZSignalPageSchema = pageOf(ZSignalSchema);
+export const ZControlCasePageSchema = pageOf(ZControlCaseSchema);
+export const ZEvidenceRequestPageSchema = pageOf(ZEvidenceRequestSchema);

@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import { ZTimestampSchema } from './common';
+import { idSchema } from './ids';
+
+/*
+ * The PMO's reports on providers, courses and platforms for a period, and the program's
+ * statistics (in full for the PMO; public with small cells suppressed).
+ */
+
+const period = {
+  from: ZTimestampSchema.meta({ description: 'Start of the period (inclusive)' }),
+  to: ZTimestampSchema.meta({ description: 'End of the period (exclusive)' }),
+};
+
+const rate = z
+  .number()
+  .min(0)
+  .max(1)
+  .nullable()
+  .meta({ description: 'A fraction 0–1; null with nothing to divide' });
+
+export const ZScorecardSchema = z
+  .object({
+    providerId: z.string(),
+    providerName: z.string(),
+    courseId: z.string().nullable(),
+    courseTitle: z.string().nullable(),
+    vouchersSold: z.number().int(),
+    vouchersRedeemed: z.number().int(),
+    completed: z.number().int(),
+    notCompleted: z.number().int(),
+    completionRate: rate.meta({
+      description: 'completed / (completed + notCompleted), closed in the period',
+    }),
+    medianDaysToComplete: z.number().nullable(),
+    attendanceConfirmationRate: rate,
+    identityCheckFailureRate: rate,
+    ratingAverage: z.number().nullable(),
+    ratingCount: z.number().int(),
+    refunds: z.number().int(),
+    refundAmount: z.number().int(),
+    openCases: z
+      .number()
+      .int()
+      .meta({ description: 'Control cases not yet decided (now, whatever the period)' }),
+  })
+  .meta({ id: 'Scorecard' });
+export type TScorecard = z.infer<typeof ZScorecardSchema>;
+
+export const SCORECARD_SORTS = [
+  'vouchersSold',
+  'vouchersRedeemed',
+  'completed',
+  'completionRate',
+  'medianDaysToComplete',
+  'attendanceConfirmationRate',
+  'identityCheckFailureRate',
+  'ratingAverage',
+  'refunds',
+  'openCases',
+  'name',
+] as const;
+
+const reportPage = {
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().min(1).max(200).optional(),
+  order: z.enum(['asc', 'desc']).default('desc'),
+};
+
+export const ZProviderReportInputSchema = z.object({
+  ...period,
+  ...reportPage,
+  sort: z.enum(SCORECARD_SORTS).default('vouchersSold'),
+  providerId: idSchema('organisation').optional(),
+  status: z.enum(['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED']).optional(),
+  minVouchersSold: z.coerce.number().int().min(0).optional(),
+});
+export type TProviderReportInput = z.infer<typeof ZProviderReportInputSchema>;
+
+export const ZCourseReportInputSchema = z.object({
+  ...period,
+  ...reportPage,
+  sort: z.enum(SCORECARD_SORTS).default('vouchersSold'),
+  providerId: idSchema('organisation').optional(),
+  courseId: idSchema('course').optional(),
+  mode: z.enum(['SELF_PACED', 'WEBINAR', 'LURING', 'HYBRID']).optional(),
+  category: z.string().max(100).optional(),
+  minVouchersSold: z.coerce.number().int().min(0).optional(),
+});
+export type TCourseReportInput = z.infer<typeof ZCourseReportInputSchema>;
+
+export const ZPlatformReportRowSchema = z
+  .object({
+    platformId: z.string(),
+    platformName: z.string(),
+    sales: z.number().int(),
+    salesAmount: z.number().int(),
+    refunds: z.number().int(),
+    refundAmount: z.number().int(),
+    commission: z
+      .number()
+      .int()
+      .meta({ description: 'Commission accrued in settlement items in the period' }),
+  })
+  .meta({ id: 'PlatformReportRow' });
+export type TPlatformReportRow = z.infer<typeof ZPlatformReportRowSchema>;
+
+export const ZPlatformReportInputSchema = z.object({
+  ...period,
+  ...reportPage,
+  sort: z
+    .enum(['sales', 'salesAmount', 'refunds', 'refundAmount', 'commission', 'name'])
+    .default('salesAmount'),
+  platformId: idSchema('organisation').optional(),
+});
+export type TPlatformReportInput = z.infer<typeof ZPlatformReportInputSchema>;
+
+export function reportPageOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable(),
+    total: z.number().int().meta({ description: 'Rows matching the filters' }),
+  });
+}
+
+/* Statistics */
+
+export const STATISTIC_DIMENSIONS = [
+  'province',
+  'regency',
+  'gender',
+  'ageBand',
+  'cohort',
+  'mode',
+  'category',
+  'month',
+] as const;
+export const ZStatisticDimensionSchema = z.enum(STATISTIC_DIMENSIONS);
+export type TStatisticDimension = z.infer<typeof ZStatisticDimensionSchema>;
+
+/** Cells counting fewer people than this are not published. */
+export const STATISTICS_MIN_CELL = 10;
+
+export const ZStatisticsInputSchema = z.object({
+  dimension: ZStatisticDimensionSchema,
+  provinceCode: z
+    .string()
+    .regex(/^\d{2}$/)
+    .optional()
+    .meta({ description: 'Only this province (e.g. 32, Jawa Barat)' }),
+  from: ZTimestampSchema.optional(),
+  to: ZTimestampSchema.optional(),
+});
+export type TStatisticsInput = z.infer<typeof ZStatisticsInputSchema>;
+
+const count = z
+  .number()
+  .int()
+  .nullable()
+  .meta({ description: 'null when suppressed (fewer than 10 people, or to protect such a cell)' });
+
+export const ZStatisticsRowSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  participants: count,
+  completions: count,
+  certificates: count,
+  incentivesPaid: count.meta({ description: 'Participants paid an incentive' }),
+  incentivesPaidAmount: z.number().int().nullable(),
+});
+export type TStatisticsRow = z.infer<typeof ZStatisticsRowSchema>;
+
+export const ZStatisticsSchema = z
+  .object({
+    dimension: ZStatisticDimensionSchema,
+    provinceCode: z.string().nullable(),
+    from: ZTimestampSchema.nullable(),
+    to: ZTimestampSchema.nullable(),
+    suppressedBelow: z.number().int().meta({ description: '0 for the PMO (in full), 10 in public' }),
+    rows: z.array(ZStatisticsRowSchema),
+    totals: ZStatisticsRowSchema.omit({ key: true, label: true }),
+    generatedAt: ZTimestampSchema,
+  })
+  .meta({ id: 'Statistics' });
+export type TStatistics = z.infer<typeof ZStatisticsSchema>;

@@ -1,0 +1,58 @@
+CREATE TABLE "control_cases" (
+	"id" text PRIMARY KEY NOT NULL,
+	"subject_type" text NOT NULL,
+	"subject_id" text NOT NULL,
+	"provider_id" text NOT NULL,
+	"signal_id" text,
+	"summary" text NOT NULL,
+	"status" text NOT NULL,
+	"decision" jsonb,
+	"created_at" timestamp with time zone NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "evidence_requests" (
+	"id" text PRIMARY KEY NOT NULL,
+	"case_id" text NOT NULL,
+	"provider_id" text NOT NULL,
+	"question" text NOT NULL,
+	"due_at" timestamp with time zone NOT NULL,
+	"status" text NOT NULL,
+	"answer" text,
+	"attachments" jsonb DEFAULT '[]'::jsonb NOT NULL,
+	"answered_at" timestamp with time zone,
+	"created_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "signals" (
+	"id" text PRIMARY KEY NOT NULL,
+	"type" text NOT NULL,
+	"key" text NOT NULL,
+	"subject_type" text NOT NULL,
+	"subject_id" text NOT NULL,
+	"provider_id" text,
+	"score" integer NOT NULL,
+	"summary" text NOT NULL,
+	"scoring" text NOT NULL,
+	"evidence" jsonb NOT NULL,
+	"status" text NOT NULL,
+	"case_id" text,
+	"dismissal" jsonb,
+	"first_seen_at" timestamp with time zone NOT NULL,
+	"last_seen_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "api_clients" ADD COLUMN "expires_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "organisations" ADD COLUMN "application" jsonb;--> statement-breakpoint
+ALTER TABLE "organisations" ADD COLUMN "checklist" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
+ALTER TABLE "organisations" ADD COLUMN "status_reason" jsonb;--> statement-breakpoint
+ALTER TABLE "control_cases" ADD CONSTRAINT "control_cases_provider_id_organisations_id_fk" FOREIGN KEY ("provider_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "evidence_requests" ADD CONSTRAINT "evidence_requests_case_id_control_cases_id_fk" FOREIGN KEY ("case_id") REFERENCES "public"."control_cases"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "evidence_requests" ADD CONSTRAINT "evidence_requests_provider_id_organisations_id_fk" FOREIGN KEY ("provider_id") REFERENCES "public"."organisations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "control_cases_provider_idx" ON "control_cases" USING btree ("provider_id","status");--> statement-breakpoint
+CREATE INDEX "control_cases_status_idx" ON "control_cases" USING btree ("status","id");--> statement-breakpoint
+CREATE INDEX "evidence_requests_provider_idx" ON "evidence_requests" USING btree ("provider_id","id");--> statement-breakpoint
+CREATE INDEX "evidence_requests_case_idx" ON "evidence_requests" USING btree ("case_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "signals_type_key_idx" ON "signals" USING btree ("type","key");--> statement-breakpoint
+CREATE INDEX "signals_status_score_idx" ON "signals" USING btree ("status","score","id");--> statement-breakpoint
+CREATE INDEX "signals_provider_idx" ON "signals" USING btree ("provider_id","id");
