@@ -24,13 +24,10 @@ export const ZRedeemVoucherInputSchema = z.object({
   code: ZVoucherCodeSchema,
   courseId: idSchema('course').meta({ description: 'The course the participant is attending' }),
   runId: idSchema('run').optional().meta({ description: 'The run, for courses with runs' }),
-  ip: z
-    .union([z.ipv4(), z.ipv6()])
-    .optional()
-    .meta({
-      description:
-        "The participant's IP address as your site saw it when they entered the code (fraud signals use it)",
-    }),
+  ip: z.union([z.ipv4(), z.ipv6()]).optional().meta({
+    description:
+      "The participant's IP address as your site saw it when they entered the code (fraud signals use it)",
+  }),
 });
 export type TRedeemVoucherInput = z.input<typeof ZRedeemVoucherInputSchema>;
 
