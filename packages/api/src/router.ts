@@ -16,6 +16,7 @@ import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
 import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-certificate';
 import { pmoCurationRouter } from './routers/pmo/curation/router';
+import { pmoCasesRouter, pmoSignalsRouter, providerEvidenceRouter } from './routers/pmo/oversight/control';
 import { pmoAuditRouter, pmoOrganisationsRouter } from './routers/pmo/oversight/organisations';
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
@@ -59,6 +60,7 @@ export const appRouter = router({
     completions: router({ report: reportCompletionRoute, reportBulk: reportCompletionBulkRoute }),
     certificates: router({ get: getCertificateRoute, revoke: revokeCertificateRoute }),
     webhooks: providerWebhooksRouter,
+    evidenceRequests: providerEvidenceRouter,
     ...providerMoneyRoutes,
   }),
   platform: router({
@@ -81,6 +83,8 @@ export const appRouter = router({
     incentives: pmoIncentivesRouter,
     certificates: router({ revoke: pmoRevokeCertificateRoute }),
     audit: pmoAuditRouter,
+    signals: pmoSignalsRouter,
+    cases: pmoCasesRouter,
   }),
   public: router({
     errorCodes: errorCodesRoute,

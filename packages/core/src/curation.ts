@@ -315,31 +315,46 @@ export async function setCourseSuspended(
 ): Promise<TCourse> {
   requirePmo(opts.actor);
   const now = opts.now ?? new Date();
+  return opts.db.transaction((tx) =>
+    changeCourseSuspension(tx, {
+      actor: opts.actor,
+      requestId: opts.requestId,
+      id: opts.input.id,
+      reason: opts.input.reason,
+      suspended: opts.suspended,
+      now,
+    }),
+  );
+}
+
+/** PUBLISHED ↔ SUSPENDED inside the caller's transaction (a control case's decision uses it too). */
+export async function changeCourseSuspension(
+  tx: Db,
+  opts: { actor: Actor; requestId: string | null; id: string; reason: string; suspended: boolean; now: Date },
+): Promise<TCourse> {
   const [from, to] = opts.suspended
     ? (['PUBLISHED', 'SUSPENDED'] as const)
     : (['SUSPENDED', 'PUBLISHED'] as const);
-  return opts.db.transaction(async (tx) => {
-    const row = await findCourseRow(tx, opts.input.id, { kind: 'all' }, { forUpdate: true });
-    if (!row) throw notFound(opts.input.id);
-    if (row.status !== from) {
-      throw new AppError('INVALID_STATE', {
-        message: `Course ${row.id} is ${row.status}; expected ${from}.`,
-      });
-    }
-    const suspension = opts.suspended ? { reason: opts.input.reason, at: now.toISOString() } : null;
-    const updated = await updateCourseRow(tx, row.id, { status: to, suspension });
-    const course = toCourse(updated, await findOpenRevision(tx, row.id));
-    const type = opts.suspended ? 'course.suspended' : 'course.reinstated';
-    await recordChange(tx, {
-      actor: actorRef(opts.actor, opts.requestId),
-      action: type,
-      entityType: 'course',
-      entityId: row.id,
-      fromState: from,
-      toState: to,
-      auditData: { reason: opts.input.reason },
-      event: { type, ...courseEvent(course) },
+  const row = await findCourseRow(tx, opts.id, { kind: 'all' }, { forUpdate: true });
+  if (!row) throw notFound(opts.id);
+  if (row.status !== from) {
+    throw new AppError('INVALID_STATE', {
+      message: `Course ${row.id} is ${row.status}; expected ${from}.`,
     });
-    return course;
+  }
+  const suspension = opts.suspended ? { reason: opts.reason, at: opts.now.toISOString() } : null;
+  const updated = await updateCourseRow(tx, row.id, { status: to, suspension });
+  const course = toCourse(updated, await findOpenRevision(tx, row.id));
+  const type = opts.suspended ? 'course.suspended' : 'course.reinstated';
+  await recordChange(tx, {
+    actor: actorRef(opts.actor, opts.requestId),
+    action: type,
+    entityType: 'course',
+    entityId: row.id,
+    fromState: from,
+    toState: to,
+    auditData: { reason: opts.reason },
+    event: { type, ...courseEvent(course) },
   });
+  return course;
 }

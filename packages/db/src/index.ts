@@ -2,6 +2,7 @@ export * from './client';
 export * from './repositories/api-clients';
 export * from './repositories/audit';
 export * from './repositories/catalog';
+export * from './repositories/control';
 export * from './repositories/courses';
 export * from './repositories/credentials';
 export * from './repositories/cursor';

@@ -1,0 +1,175 @@
+import {
+  ZAnswerEvidenceInputSchema,
+  ZCaseIdInputSchema,
+  ZControlCaseDetailSchema,
+  ZControlCasePageSchema,
+  ZDecideCaseInputSchema,
+  ZDetectSignalsInputSchema,
+  ZDetectSignalsResultSchema,
+  ZDismissSignalInputSchema,
+  ZEvidenceRequestIdInputSchema,
+  ZEvidenceRequestPageSchema,
+  ZEvidenceRequestSchema,
+  ZListCasesInputSchema,
+  ZListEvidenceRequestsInputSchema,
+  ZListSignalsInputSchema,
+  ZOpenCaseInputSchema,
+  ZRequestEvidenceInputSchema,
+  ZSignalIdInputSchema,
+  ZSignalPageSchema,
+  ZSignalSchema,
+} from '@latih/contracts';
+import {
+  answerEvidenceRequest,
+  decideCase,
+  detectSignals,
+  dismissSignal,
+  getCase,
+  getOwnEvidenceRequest,
+  getSignal,
+  listCasesFor,
+  listOwnEvidenceRequests,
+  listSignalsFor,
+  openCase,
+  requestEvidence,
+} from '@latih/core';
+import { pmoProcedure, providerProcedure, router } from '../../../trpc';
+
+const read = (path: `/${string}`, tags: string[], summary: string, description?: string) =>
+  pmoProcedure.meta({
+    scope: 'pmo:read',
+    openapi: { method: 'GET', path, tags, summary, ...(description ? { description } : {}), protect: true },
+  });
+const write = (path: `/${string}`, tags: string[], summary: string, description?: string) =>
+  pmoProcedure.meta({
+    scope: 'pmo:write',
+    openapi: { method: 'POST', path, tags, summary, ...(description ? { description } : {}), protect: true },
+  });
+
+const signalTags = ['pmo', 'signals'];
+const caseTags = ['pmo', 'cases'];
+
+/** `pmo.signals.*`: explainable patterns, each with its evidence rows and score. Never a sanction. */
+export const pmoSignalsRouter = router({
+  detect: write(
+    '/pmo/signals/detect',
+    signalTags,
+    'Run the detectors now',
+    'The gateway also runs them every hour. New patterns become OPEN signals; known ones get fresh figures and keep their status.',
+  )
+    .input(ZDetectSignalsInputSchema)
+    .output(ZDetectSignalsResultSchema)
+    .mutation(({ ctx, input }) => detectSignals({ db: ctx.db, actor: ctx.actor, input, now: ctx.now })),
+  list: read(
+    '/pmo/signals',
+    signalTags,
+    'Signals, newest first',
+    'Filter by type, status, provider and minimum score.',
+  )
+    .input(ZListSignalsInputSchema)
+    .output(ZSignalPageSchema)
+    .query(({ ctx, input }) => listSignalsFor({ db: ctx.db, actor: ctx.actor, input })),
+  get: read('/pmo/signals/{id}', signalTags, 'One signal with its evidence and how it was scored')
+    .input(ZSignalIdInputSchema)
+    .output(ZSignalSchema)
+    .query(({ ctx, input }) => getSignal({ db: ctx.db, actor: ctx.actor, id: input.id })),
+  dismiss: write('/pmo/signals/{id}/dismiss', signalTags, 'Dismiss a signal with a reason')
+    .input(ZDismissSignalInputSchema)
+    .output(ZSignalSchema)
+    .mutation(({ ctx, input }) =>
+      dismissSignal({ db: ctx.db, actor: ctx.actor, requestId: ctx.requestId, input, now: ctx.now }),
+    ),
+});
+
+/** `pmo.cases.*`: control cases, from a signal or by hand, to a recorded decision. */
+export const pmoCasesRouter = router({
+  open: write(
+    '/pmo/cases',
+    caseTags,
+    'Open a case on an enrollment, a course or a provider',
+    'From a signal (its subject) or by hand.',
+  )
+    .input(ZOpenCaseInputSchema)
+    .output(ZControlCaseDetailSchema)
+    .mutation(({ ctx, input }) =>
+      openCase({ db: ctx.db, actor: ctx.actor, requestId: ctx.requestId, input, now: ctx.now }),
+    ),
+  list: read('/pmo/cases', caseTags, 'Cases, newest first')
+    .input(ZListCasesInputSchema)
+    .output(ZControlCasePageSchema)
+    .query(({ ctx, input }) => listCasesFor({ db: ctx.db, actor: ctx.actor, input })),
+  get: read('/pmo/cases/{id}', caseTags, 'A case with its evidence requests and timeline')
+    .input(ZCaseIdInputSchema)
+    .output(ZControlCaseDetailSchema)
+    .query(({ ctx, input }) => getCase({ db: ctx.db, actor: ctx.actor, id: input.id })),
+  requestEvidence: write(
+    '/pmo/cases/{caseId}/evidence-requests',
+    caseTags,
+    'Ask the provider for evidence',
+    'The provider sees it with provider.evidenceRequests.* and gets an evidence_request.created webhook.',
+  )
+    .input(ZRequestEvidenceInputSchema)
+    .output(ZControlCaseDetailSchema)
+    .mutation(({ ctx, input }) =>
+      requestEvidence({ db: ctx.db, actor: ctx.actor, requestId: ctx.requestId, input, now: ctx.now }),
+    ),
+  decide: write(
+    '/pmo/cases/{id}/decide',
+    caseTags,
+    'Record the decision, with a reason, and apply it',
+    'NO_ACTION, WARNING, VOID_COMPLETION (an enrollment: not completed, certificate revoked), SUSPEND_COURSE, SUSPEND_PROVIDER. The decision and all its effects happen in one transaction.',
+  )
+    .input(ZDecideCaseInputSchema)
+    .output(ZControlCaseDetailSchema)
+    .mutation(({ ctx, input }) =>
+      decideCase({ db: ctx.db, actor: ctx.actor, requestId: ctx.requestId, input, now: ctx.now }),
+    ),
+});
+
+const providerTags = ['provider', 'control'];
+
+/** `provider.evidenceRequests.*`: the program's questions to this provider, and its answers. */
+export const providerEvidenceRouter = router({
+  list: providerProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/provider/evidence-requests',
+        tags: providerTags,
+        summary: "The program office's evidence requests to you, newest first",
+        protect: true,
+      },
+    })
+    .input(ZListEvidenceRequestsInputSchema)
+    .output(ZEvidenceRequestPageSchema)
+    .query(({ ctx, input }) => listOwnEvidenceRequests({ db: ctx.db, actor: ctx.actor, input })),
+  get: providerProcedure
+    .meta({
+      openapi: {
+        method: 'GET',
+        path: '/provider/evidence-requests/{id}',
+        tags: providerTags,
+        summary: 'One evidence request',
+        protect: true,
+      },
+    })
+    .input(ZEvidenceRequestIdInputSchema)
+    .output(ZEvidenceRequestSchema)
+    .query(({ ctx, input }) => getOwnEvidenceRequest({ db: ctx.db, actor: ctx.actor, id: input.id })),
+  answer: providerProcedure
+    .meta({
+      openapi: {
+        method: 'POST',
+        path: '/provider/evidence-requests/{id}/answer',
+        tags: providerTags,
+        summary: 'Answer an evidence request (once)',
+        description: 'Text and links to documents (https, with their SHA-256 if you can).',
+        protect: true,
+      },
+    })
+    .input(ZAnswerEvidenceInputSchema)
+    .output(ZEvidenceRequestSchema)
+    .mutation(({ ctx, input }) =>
+      answerEvidenceRequest({ db: ctx.db, actor: ctx.actor, requestId: ctx.requestId, input, now: ctx.now }),
+    ),
+});

@@ -1,0 +1,425 @@
+import {
+  AppError,
+  type TCaseOutcome,
+  type TControlCase,
+  type TEvidenceRequest,
+  type TListCasesInput,
+  type TSubjectType,
+} from '@latih/contracts';
+import {
+  auditOf,
+  type ControlCaseRow,
+  type Db,
+  type EvidenceRequestRow,
+  evidenceRequestsOfCase,
+  findCase,
+  findCertificate,
+  findEnrollmentById,
+  findEvidenceRequest,
+  findSignal,
+  insertCase,
+  insertEvidenceRequest,
+  listCases,
+  listEvidenceRequestsOf,
+  providerOfSubject,
+  revokeCertificateRow,
+  updateCase,
+  updateEvidenceRequest,
+  updateSignal,
+  voidCompletionRows,
+} from '@latih/db';
+import { type Actor, actorRef } from '../auth/actor';
+import { recordChange } from '../changes';
+import { changeCourseSuspension } from '../curation';
+import { newId } from '../ids';
+import { changeOrganisationSuspension, requirePmo } from './onboarding';
+
+type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
+const DAY = 86_400_000;
+
+export function toCase(r: ControlCaseRow): TControlCase {
+  return {
+    id: r.id,
+    subjectType: r.subjectType,
+    subjectId: r.subjectId,
+    providerId: r.providerId,
+    signalId: r.signalId,
+    summary: r.summary,
+    status: r.status,
+    decision: r.decision,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+function toEvidenceRequest(
+  r: EvidenceRequestRow,
+  subject: { subjectType: TSubjectType; subjectId: string },
+): TEvidenceRequest {
+  return {
+    id: r.id,
+    caseId: r.caseId,
+    subjectType: subject.subjectType,
+    subjectId: subject.subjectId,
+    question: r.question,
+    dueAt: r.dueAt.toISOString(),
+    status: r.status,
+    answer: r.answer,
+    attachments: r.attachments,
+    answeredAt: r.answeredAt?.toISOString() ?? null,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+async function caseFor(db: Db, id: string, forUpdate = false) {
+  const row = await findCase(db, id, { forUpdate });
+  if (!row) throw new AppError('CASE_NOT_FOUND', { field: 'id' });
+  return row;
+}
+
+function openOnly(row: ControlCaseRow) {
+  if (row.status === 'DECIDED') throw new AppError('CASE_ALREADY_DECIDED');
+}
+
+/** The case with its evidence requests and its timeline (the audit rows about it, in order). */
+export async function caseDetail(db: Db, id: string) {
+  const row = await caseFor(db, id);
+  const [requests, audit] = await Promise.all([
+    evidenceRequestsOfCase(db, id),
+    auditOf(db, 'control_case', id),
+  ]);
+  return {
+    ...toCase(row),
+    evidenceRequests: requests.map((r) => toEvidenceRequest(r, row)),
+    timeline: audit.map((a) => ({
+      at: a.occurredAt,
+      action: a.action,
+      actorOrganisationId: a.actorOrganisationId,
+      fromState: a.fromState,
+      toState: a.toState,
+      data: a.data,
+    })),
+  };
+}
+
+/** Opens a case from a signal (its subject, and the signal marked CASE_OPENED) or by hand. */
+export async function openCase(
+  opts: Call<{
+    signalId?: string | undefined;
+    subjectType?: TSubjectType | undefined;
+    subjectId?: string | undefined;
+    summary: string;
+  }>,
+) {
+  requirePmo(opts.actor);
+  const now = opts.now ?? new Date();
+  const id = await opts.db.transaction(async (tx) => {
+    let subjectType = opts.input.subjectType;
+    let subjectId = opts.input.subjectId;
+    let signalId: string | null = null;
+    if (opts.input.signalId) {
+      const signal = await findSignal(tx, opts.input.signalId, { forUpdate: true });
+      if (!signal) throw new AppError('SIGNAL_NOT_FOUND', { field: 'signalId' });
+      if (signal.status === 'CASE_OPENED')
+        throw new AppError('INVALID_STATE', {
+          message: `Signal ${signal.id} already has case ${signal.caseId}.`,
+        });
+      subjectType = signal.subjectType;
+      subjectId = signal.subjectId;
+      signalId = signal.id;
+    }
+    if (!subjectType || !subjectId) throw new AppError('VALIDATION_FAILED', { field: 'subjectId' });
+    const providerId = await providerOfSubject(tx, subjectType, subjectId);
+    if (!providerId) throw new AppError('CASE_SUBJECT_NOT_FOUND', { field: 'subjectId' });
+    const row = await insertCase(tx, {
+      id: newId('controlCase'),
+      subjectType,
+      subjectId,
+      providerId,
+      signalId,
+      summary: opts.input.summary,
+      status: 'OPEN',
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (signalId) await updateSignal(tx, signalId, { status: 'CASE_OPENED', caseId: row.id });
+    await recordChange(tx, {
+      actor: actorRef(opts.actor, opts.requestId),
+      action: 'control_case.opened',
+      entityType: 'control_case',
+      entityId: row.id,
+      fromState: null,
+      toState: 'OPEN',
+      auditData: { subjectType, subjectId, providerId, signalId, summary: opts.input.summary },
+    });
+    return row.id;
+  });
+  return caseDetail(opts.db, id);
+}
+
+export async function getCase(opts: { db: Db; actor: Actor; id: string }) {
+  requirePmo(opts.actor);
+  return caseDetail(opts.db, opts.id);
+}
+
+export async function listCasesFor(opts: { db: Db; actor: Actor; input: TListCasesInput }) {
+  requirePmo(opts.actor);
+  const page = await listCases(opts.db, opts.input);
+  return { items: page.items.map(toCase), nextCursor: page.nextCursor };
+}
+
+/** Asks the provider a question; it sees the request through its API and by webhook. */
+export async function requestEvidence(opts: Call<{ caseId: string; question: string; dueInDays: number }>) {
+  requirePmo(opts.actor);
+  const now = opts.now ?? new Date();
+  await opts.db.transaction(async (tx) => {
+    const c = await caseFor(tx, opts.input.caseId, true);
+    openOnly(c);
+    const dueAt = new Date(now.getTime() + opts.input.dueInDays * DAY);
+    const request = await insertEvidenceRequest(tx, {
+      id: newId('evidenceRequest'),
+      caseId: c.id,
+      providerId: c.providerId,
+      question: opts.input.question,
+      dueAt,
+      status: 'OPEN',
+      attachments: [],
+      createdAt: now,
+    });
+    await updateCase(tx, c.id, { status: 'AWAITING_EVIDENCE', updatedAt: now });
+    await recordChange(tx, {
+      actor: actorRef(opts.actor, opts.requestId),
+      action: 'control_case.evidence_requested',
+      entityType: 'control_case',
+      entityId: c.id,
+      fromState: c.status,
+      toState: 'AWAITING_EVIDENCE',
+      auditData: { evidenceRequestId: request.id, question: request.question, dueAt: dueAt.toISOString() },
+      event: {
+        type: 'evidence_request.created',
+        organisationId: c.providerId,
+        data: {
+          evidenceRequestId: request.id,
+          caseId: c.id,
+          question: request.question,
+          dueAt: dueAt.toISOString(),
+        },
+      },
+    });
+  });
+  return caseDetail(opts.db, opts.input.caseId);
+}
+
+function requireProvider(actor: Actor) {
+  if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
+}
+
+/** A provider's own evidence requests only. */
+export async function listOwnEvidenceRequests(opts: {
+  db: Db;
+  actor: Actor;
+  input: { status?: 'OPEN' | 'ANSWERED' | undefined; limit: number; cursor?: string | undefined };
+}) {
+  requireProvider(opts.actor);
+  const page = await listEvidenceRequestsOf(opts.db, opts.actor.organisationId, opts.input);
+  return { items: page.items.map((r) => toEvidenceRequest(r.request, r)), nextCursor: page.nextCursor };
+}
+
+export async function getOwnEvidenceRequest(opts: { db: Db; actor: Actor; id: string }) {
+  requireProvider(opts.actor);
+  const row = await findEvidenceRequest(opts.db, opts.id, { providerId: opts.actor.organisationId });
+  if (!row) throw new AppError('EVIDENCE_REQUEST_NOT_FOUND', { field: 'id' });
+  return toEvidenceRequest(row.request, row);
+}
+
+/** The provider's answer, once; when the case has no open request left it is back with the PMO. */
+export async function answerEvidenceRequest(
+  opts: Call<{
+    id: string;
+    answer: string;
+    attachments: Array<{ url: string; sha256?: string | undefined; description: string }>;
+  }>,
+) {
+  requireProvider(opts.actor);
+  const now = opts.now ?? new Date();
+  return opts.db.transaction(async (tx) => {
+    const found = await findEvidenceRequest(tx, opts.input.id, {
+      providerId: opts.actor.organisationId,
+      forUpdate: true,
+    });
+    if (!found) throw new AppError('EVIDENCE_REQUEST_NOT_FOUND', { field: 'id' });
+    if (found.request.status !== 'OPEN') throw new AppError('EVIDENCE_ALREADY_ANSWERED');
+    const c = await caseFor(tx, found.request.caseId, true);
+    openOnly(c);
+    const updated = await updateEvidenceRequest(tx, found.request.id, {
+      status: 'ANSWERED',
+      answer: opts.input.answer,
+      attachments: opts.input.attachments.map((a) => ({
+        url: a.url,
+        sha256: a.sha256 ?? null,
+        description: a.description,
+      })),
+      answeredAt: now,
+    });
+    const stillOpen = (await evidenceRequestsOfCase(tx, c.id)).some((r) => r.status === 'OPEN');
+    const next = stillOpen ? c.status : 'OPEN';
+    if (next !== c.status) await updateCase(tx, c.id, { status: next, updatedAt: now });
+    await recordChange(tx, {
+      actor: actorRef(opts.actor, opts.requestId),
+      action: 'control_case.evidence_answered',
+      entityType: 'control_case',
+      entityId: c.id,
+      fromState: c.status,
+      toState: next,
+      auditData: { evidenceRequestId: updated.id, attachments: updated.attachments.length },
+    });
+    return toEvidenceRequest(updated, found);
+  });
+}
+
+/**
+ * The decision and every effect it has, in one transaction: if any effect cannot be applied,
+ * nothing is (the case stays undecided).
+ */
+export async function decideCase(opts: Call<{ id: string; outcome: TCaseOutcome; reason: string }>) {
+  requirePmo(opts.actor);
+  const now = opts.now ?? new Date();
+  await opts.db.transaction(async (tx) => {
+    const c = await caseFor(tx, opts.input.id, true);
+    openOnly(c);
+    const ref = { actor: opts.actor, requestId: opts.requestId, reason: opts.input.reason, now };
+    const effects = await applyOutcome(tx, c, opts.input.outcome, ref);
+    const decision = {
+      outcome: opts.input.outcome,
+      reason: opts.input.reason,
+      at: now.toISOString(),
+      effects,
+    };
+    await updateCase(tx, c.id, { status: 'DECIDED', decision, updatedAt: now });
+    await recordChange(tx, {
+      actor: actorRef(opts.actor, opts.requestId),
+      action: 'control_case.decided',
+      entityType: 'control_case',
+      entityId: c.id,
+      fromState: c.status,
+      toState: 'DECIDED',
+      auditData: decision,
+      event: {
+        type: 'control_case.decided',
+        organisationId: c.providerId,
+        data: {
+          caseId: c.id,
+          subjectType: c.subjectType,
+          subjectId: c.subjectId,
+          outcome: opts.input.outcome,
+          reason: opts.input.reason,
+        },
+      },
+    });
+  });
+  return caseDetail(opts.db, opts.input.id);
+}
+
+type Ref = { actor: Actor; requestId: string | null; reason: string; now: Date };
+
+async function applyOutcome(tx: Db, c: ControlCaseRow, outcome: TCaseOutcome, ref: Ref): Promise<string[]> {
+  const notApplicable = (message: string) =>
+    new AppError('CASE_OUTCOME_NOT_APPLICABLE', { message, field: 'outcome' });
+  switch (outcome) {
+    case 'NO_ACTION':
+      return [];
+    case 'WARNING':
+      return [`Provider ${c.providerId} warned.`];
+    case 'VOID_COMPLETION': {
+      if (c.subjectType !== 'ENROLLMENT')
+        throw notApplicable('VOID_COMPLETION applies to a case about an enrollment.');
+      return voidCompletion(tx, c.subjectId, ref);
+    }
+    case 'SUSPEND_COURSE': {
+      let courseId = c.subjectId;
+      if (c.subjectType === 'ENROLLMENT')
+        courseId = (await findEnrollmentById(tx, c.subjectId))?.courseId ?? '';
+      if (c.subjectType === 'PROVIDER')
+        throw notApplicable('SUSPEND_COURSE applies to a case about a course or an enrollment.');
+      await changeCourseSuspension(tx, {
+        actor: ref.actor,
+        requestId: ref.requestId,
+        id: courseId,
+        reason: ref.reason,
+        suspended: true,
+        now: ref.now,
+      });
+      return [`Course ${courseId} suspended: it left the catalog.`];
+    }
+    case 'SUSPEND_PROVIDER': {
+      const touched = await changeOrganisationSuspension(tx, {
+        actor: ref.actor,
+        requestId: ref.requestId,
+        id: c.providerId,
+        reason: ref.reason,
+        suspended: true,
+        now: ref.now,
+      });
+      return [
+        `Provider ${c.providerId} suspended: ${touched} course(s) left the catalog feed; redemptions are refused and settlements held.`,
+      ];
+    }
+  }
+}
+
+async function voidCompletion(tx: Db, enrollmentId: string, ref: Ref): Promise<string[]> {
+  const voided = await voidCompletionRows(tx, enrollmentId, ref.now);
+  if (!voided)
+    throw new AppError('CASE_OUTCOME_NOT_APPLICABLE', {
+      message: `Enrollment ${enrollmentId} is not COMPLETED.`,
+      field: 'outcome',
+    });
+  const effects = [`Enrollment ${enrollmentId} and voucher ${voided.voucherId}: COMPLETED → NOT_COMPLETED.`];
+  const enrollment = await findEnrollmentById(tx, enrollmentId);
+  await recordChange(tx, {
+    actor: actorRef(ref.actor, ref.requestId),
+    action: 'enrollment.completion_voided',
+    entityType: 'enrollment',
+    entityId: enrollmentId,
+    fromState: 'COMPLETED',
+    toState: 'NOT_COMPLETED',
+    auditData: { reason: ref.reason, voucherId: voided.voucherId },
+    event: {
+      type: 'enrollment.completion_voided',
+      organisationId: enrollment?.providerId ?? null,
+      data: { enrollmentId, voucherId: voided.voucherId, courseId: voided.courseId, reason: ref.reason },
+    },
+  });
+  const cert = await findCertificate(tx, { enrollmentId }, { forUpdate: true });
+  if (cert?.status === 'VALID') {
+    await revokeCertificateRow(tx, cert.id, {
+      reason: ref.reason,
+      by: ref.actor.organisationId,
+      at: ref.now,
+    });
+    await recordChange(tx, {
+      actor: actorRef(ref.actor, ref.requestId),
+      action: 'certificate.revoked',
+      entityType: 'certificate',
+      entityId: cert.id,
+      fromState: 'VALID',
+      toState: 'REVOKED',
+      auditData: { reason: ref.reason, role: 'pmo' },
+      event: {
+        type: 'certificate.revoked',
+        organisationId: cert.providerId,
+        data: { certificateId: cert.id, number: cert.number, enrollmentId, reason: ref.reason },
+      },
+    });
+    effects.push(`Certificate ${cert.number} revoked.`);
+  }
+  if (voided.settled.length > 0) {
+    const paid = voided.settled.map((s) => `${s.role} Rp${s.amount.toLocaleString('id-ID')}`).join(', ');
+    effects.push(
+      `Already itemized for settlement (${paid}): recover it from the provider outside the gateway.`,
+    );
+  } else {
+    effects.push('Not yet settled: the price goes back to the program fund in the next batch.');
+  }
+  return effects;
+}

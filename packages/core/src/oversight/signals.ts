@@ -1,0 +1,233 @@
+import { AppError, type TListSignalsInput, type TSignal, type TSignalType } from '@latih/contracts';
+import {
+  type Db,
+  type DetectedSignal,
+  detectDuplicateAssignments,
+  detectFastCompletions,
+  detectIdentityCheckFailures,
+  detectPerfectRatingBursts,
+  detectRedemptionBursts,
+  detectSharedAttendance,
+  findSignal,
+  listSignals,
+  type SignalRow,
+  updateSignal,
+  upsertSignals,
+} from '@latih/db';
+import { type Actor, actorRef } from '../auth/actor';
+import { recordChange } from '../changes';
+import { newId } from '../ids';
+import { requirePmo } from './onboarding';
+
+/**
+ * The thresholds each detector uses. They are deliberately above what honest activity produces:
+ * a venue's own QR device, a classroom behind one router, a popular course's reviews over a week.
+ */
+export const SIGNAL_RULES = {
+  SHARED_DEVICE: { minParticipants: 5 },
+  SHARED_IP: { minParticipants: 10 },
+  REDEMPTION_BURST: { windowMinutes: 10, minRedemptions: 10 },
+  PERFECT_RATING_BURST: { windowMinutes: 60, minReviews: 10 },
+  IDENTITY_CHECK_FAILURES: { minChecks: 10, minFailureRate: 0.3 },
+} as const;
+
+const clamp = (n: number) => Math.max(0, Math.min(100, Math.round(n)));
+const DAY = 86_400_000;
+
+/** Runs every detector over activity since `since` and returns what each found. */
+export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> {
+  const found: DetectedSignal[] = [];
+  const R = SIGNAL_RULES;
+
+  for (const g of await detectSharedAttendance(db, since, 'device', R.SHARED_DEVICE.minParticipants)) {
+    found.push({
+      type: 'SHARED_DEVICE',
+      key: `${g.provider_id}:${g.value}`,
+      subjectType: 'PROVIDER',
+      subjectId: g.provider_id,
+      providerId: g.provider_id,
+      score: clamp(40 + 10 * (g.n - R.SHARED_DEVICE.minParticipants)),
+      summary: `Device ${g.value} confirmed attendance for ${g.n} different participants (not at a venue).`,
+      scoring: `40 at ${R.SHARED_DEVICE.minParticipants} participants, +10 for each more, at most 100.`,
+      evidence: g.evidence,
+    });
+  }
+  for (const g of await detectSharedAttendance(db, since, 'ip', R.SHARED_IP.minParticipants)) {
+    found.push({
+      type: 'SHARED_IP',
+      key: `${g.provider_id}:${g.value}:${g.day}`,
+      subjectType: 'PROVIDER',
+      subjectId: g.provider_id,
+      providerId: g.provider_id,
+      score: clamp(30 + 5 * (g.n - R.SHARED_IP.minParticipants)),
+      summary: `IP address ${g.value} confirmed attendance for ${g.n} different participants on ${g.day} (not at a venue).`,
+      scoring: `30 at ${R.SHARED_IP.minParticipants} participants in a day, +5 for each more, at most 100 (mobile networks share addresses, so this weighs less than a shared device).`,
+      evidence: g.evidence,
+    });
+  }
+  for (const g of await detectFastCompletions(db, since)) {
+    found.push({
+      type: 'COMPLETION_TOO_FAST',
+      key: g.course_id,
+      subjectType: 'COURSE',
+      subjectId: g.course_id,
+      providerId: g.provider_id,
+      score: clamp(60 * (1 - g.fastest) + 10 * Math.min(g.n, 4)),
+      summary: `${g.n} completion(s) reported sooner than the course's ${g.duration_minutes / 60} hours allow (the fastest after ${Math.round(g.fastest * 100)} % of them).`,
+      scoring: '60 × (1 − fastest time / course hours), +10 per completion up to 4, at most 100.',
+      evidence: g.evidence,
+    });
+  }
+  for (const g of await detectDuplicateAssignments(db, since)) {
+    found.push({
+      type: 'DUPLICATE_ASSIGNMENT',
+      key: `${g.provider_id}:${g.hash}`,
+      subjectType: 'PROVIDER',
+      subjectId: g.provider_id,
+      providerId: g.provider_id,
+      score: clamp(50 + 15 * (g.n - 2)),
+      summary: `The same assignment (${g.hash.slice(0, 19)}…) was handed in for ${g.n} different participants.`,
+      scoring: '50 at 2 participants, +15 for each more, at most 100.',
+      evidence: g.evidence,
+    });
+  }
+  const rb = R.REDEMPTION_BURST;
+  for (const g of await detectRedemptionBursts(db, since, rb.windowMinutes, rb.minRedemptions)) {
+    found.push({
+      type: 'REDEMPTION_BURST',
+      key: `${g.group_a}:${g.group_b}`,
+      subjectType: 'PROVIDER',
+      subjectId: g.group_a,
+      providerId: g.group_a,
+      score: clamp(40 + 4 * (g.n - rb.minRedemptions)),
+      summary: `${g.n} vouchers were redeemed from IP address ${g.group_b} within ${rb.windowMinutes} minutes from ${g.start}.`,
+      scoring: `40 at ${rb.minRedemptions} redemptions in ${rb.windowMinutes} minutes, +4 for each more, at most 100.`,
+      evidence: g.evidence,
+    });
+  }
+  const pr = R.PERFECT_RATING_BURST;
+  for (const g of await detectPerfectRatingBursts(db, since, pr.windowMinutes, pr.minReviews)) {
+    found.push({
+      type: 'PERFECT_RATING_BURST',
+      key: g.group_a,
+      subjectType: 'COURSE',
+      subjectId: g.group_a,
+      providerId: g.group_b,
+      score: clamp(40 + 5 * (g.n - pr.minReviews)),
+      summary: `${g.n} five-star reviews of the course within ${pr.windowMinutes} minutes from ${g.start}.`,
+      scoring: `40 at ${pr.minReviews} in ${pr.windowMinutes} minutes, +5 for each more, at most 100.`,
+      evidence: g.evidence,
+    });
+  }
+  const ic = R.IDENTITY_CHECK_FAILURES;
+  for (const g of await detectIdentityCheckFailures(db, since, ic.minChecks, ic.minFailureRate)) {
+    const rate = g.failed / g.n;
+    found.push({
+      type: 'IDENTITY_CHECK_FAILURES',
+      key: g.provider_id,
+      subjectType: 'PROVIDER',
+      subjectId: g.provider_id,
+      providerId: g.provider_id,
+      score: clamp(100 * rate),
+      summary: `${g.failed} of ${g.n} identity checks failed (${Math.round(rate * 100)} %).`,
+      scoring: `The failure rate in percent, with at least ${ic.minChecks} checks and ${ic.minFailureRate * 100} % failing.`,
+      evidence: g.evidence,
+    });
+  }
+  return found;
+}
+
+export function toSignal(r: SignalRow): TSignal {
+  return {
+    id: r.id,
+    type: r.type as TSignalType,
+    subjectType: r.subjectType,
+    subjectId: r.subjectId,
+    providerId: r.providerId,
+    score: r.score,
+    summary: r.summary,
+    scoring: r.scoring,
+    evidence: r.evidence,
+    status: r.status,
+    caseId: r.caseId,
+    dismissal: r.dismissal,
+    firstSeenAt: r.firstSeenAt.toISOString(),
+    lastSeenAt: r.lastSeenAt.toISOString(),
+  };
+}
+
+/** Detects and stores: new patterns become OPEN signals; known ones get fresh figures. */
+export async function runSignalDetection(opts: { db: Db; now: Date; since?: Date }) {
+  const since = opts.since ?? new Date(opts.now.getTime() - 30 * DAY);
+  const found = await detectAll(opts.db, since);
+  const { created, updated } = await opts.db.transaction((tx) =>
+    upsertSignals(
+      tx,
+      found.map((f) => ({ ...f, id: newId('signal') })),
+      opts.now,
+    ),
+  );
+  const byType: Record<string, number> = {};
+  for (const f of found) byType[f.type] = (byType[f.type] ?? 0) + 1;
+  return { since: since.toISOString(), found: byType, created, updated };
+}
+
+export async function detectSignals(opts: {
+  db: Db;
+  actor: Actor;
+  input: { since?: string | undefined };
+  now?: Date;
+}) {
+  requirePmo(opts.actor);
+  const now = opts.now ?? new Date();
+  return runSignalDetection({
+    db: opts.db,
+    now,
+    ...(opts.input.since ? { since: new Date(opts.input.since) } : {}),
+  });
+}
+
+export async function listSignalsFor(opts: { db: Db; actor: Actor; input: TListSignalsInput }) {
+  requirePmo(opts.actor);
+  const page = await listSignals(opts.db, opts.input);
+  return { items: page.items.map(toSignal), nextCursor: page.nextCursor };
+}
+
+export async function getSignal(opts: { db: Db; actor: Actor; id: string }) {
+  requirePmo(opts.actor);
+  const row = await findSignal(opts.db, opts.id);
+  if (!row) throw new AppError('SIGNAL_NOT_FOUND', { field: 'id' });
+  return toSignal(row);
+}
+
+/** The PMO looked and found nothing wrong: recorded with a reason; detection will not reopen it. */
+export async function dismissSignal(opts: {
+  db: Db;
+  actor: Actor;
+  requestId: string | null;
+  input: { id: string; reason: string };
+  now?: Date;
+}) {
+  requirePmo(opts.actor);
+  const now = opts.now ?? new Date();
+  return opts.db.transaction(async (tx) => {
+    const row = await findSignal(tx, opts.input.id, { forUpdate: true });
+    if (!row) throw new AppError('SIGNAL_NOT_FOUND', { field: 'id' });
+    if (row.status !== 'OPEN')
+      throw new AppError('INVALID_STATE', { message: `Signal ${row.id} is ${row.status}.` });
+    const updated = await updateSignal(tx, row.id, {
+      status: 'DISMISSED',
+      dismissal: { reason: opts.input.reason, at: now.toISOString() },
+    });
+    await recordChange(tx, {
+      actor: actorRef(opts.actor, opts.requestId),
+      action: 'signal.dismissed',
+      entityType: 'signal',
+      entityId: row.id,
+      fromState: 'OPEN',
+      toState: 'DISMISSED',
+      auditData: { reason: opts.input.reason },
+    });
+    return toSignal(updated);
+  });
+}

@@ -1,0 +1,398 @@
+import type { TListCasesInput, TListSignalsInput } from '@latih/contracts';
+import { and, asc, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { type Db, execRows } from '../client';
+import { controlCases, evidenceRequests, signals } from '../schema';
+import { decodeCursor, toPage } from './cursor';
+
+export type SignalRow = typeof signals.$inferSelect;
+export type ControlCaseRow = typeof controlCases.$inferSelect;
+export type EvidenceRequestRow = typeof evidenceRequests.$inferSelect;
+
+/** What a detector found: one pattern about one subject. */
+export type DetectedSignal = {
+  type: string;
+  key: string;
+  subjectType: 'ENROLLMENT' | 'COURSE' | 'PROVIDER';
+  subjectId: string;
+  providerId: string | null;
+  score: number;
+  summary: string;
+  scoring: string;
+  evidence: Record<string, unknown>[];
+};
+
+/**
+ * Inserts new signals and refreshes those seen before (same type and key): their figures and
+ * evidence follow the data, their status (and a case opened on them) stays.
+ */
+export async function upsertSignals(
+  db: Db,
+  found: Array<DetectedSignal & { id: string }>,
+  now: Date,
+): Promise<{ created: number; updated: number }> {
+  let created = 0;
+  let updated = 0;
+  for (const f of found) {
+    const [row] = await db
+      .insert(signals)
+      .values({ ...f, status: 'OPEN', firstSeenAt: now, lastSeenAt: now })
+      .onConflictDoUpdate({
+        target: [signals.type, signals.key],
+        set: {
+          score: f.score,
+          summary: f.summary,
+          scoring: f.scoring,
+          evidence: f.evidence,
+          lastSeenAt: now,
+        },
+      })
+      .returning({ inserted: sql<boolean>`(xmax = 0)` });
+    if (row?.inserted) created++;
+    else updated++;
+  }
+  return { created, updated };
+}
+
+export async function listSignals(db: Db, input: TListSignalsInput) {
+  const where: (SQL | undefined)[] = [];
+  if (input.type) where.push(eq(signals.type, input.type));
+  if (input.status) where.push(eq(signals.status, input.status));
+  if (input.providerId) where.push(eq(signals.providerId, input.providerId));
+  if (input.minScore !== undefined) where.push(gte(signals.score, input.minScore));
+  if (input.cursor) where.push(lt(signals.id, decodeCursor(input.cursor)));
+  const rows = await db
+    .select()
+    .from(signals)
+    .where(and(...where))
+    .orderBy(desc(signals.id))
+    .limit(input.limit + 1);
+  return toPage(
+    rows,
+    input.limit,
+    (r) => r.id,
+    (r) => r,
+  );
+}
+
+export async function findSignal(db: Db, id: string, opts: { forUpdate?: boolean } = {}) {
+  const q = db.select().from(signals).where(eq(signals.id, id)).limit(1);
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function updateSignal(db: Db, id: string, values: Partial<typeof signals.$inferInsert>) {
+  const [row] = await db.update(signals).set(values).where(eq(signals.id, id)).returning();
+  if (!row) throw new Error(`signal ${id} vanished`);
+  return row;
+}
+
+export async function insertCase(db: Db, values: typeof controlCases.$inferInsert) {
+  const [row] = await db.insert(controlCases).values(values).returning();
+  if (!row) throw new Error('case insert returned nothing');
+  return row;
+}
+
+export async function findCase(db: Db, id: string, opts: { forUpdate?: boolean } = {}) {
+  const q = db.select().from(controlCases).where(eq(controlCases.id, id)).limit(1);
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function updateCase(db: Db, id: string, values: Partial<typeof controlCases.$inferInsert>) {
+  const [row] = await db.update(controlCases).set(values).where(eq(controlCases.id, id)).returning();
+  if (!row) throw new Error(`case ${id} vanished`);
+  return row;
+}
+
+export async function listCases(db: Db, input: TListCasesInput) {
+  const where: (SQL | undefined)[] = [];
+  if (input.status) where.push(eq(controlCases.status, input.status));
+  if (input.providerId) where.push(eq(controlCases.providerId, input.providerId));
+  if (input.cursor) where.push(lt(controlCases.id, decodeCursor(input.cursor)));
+  const rows = await db
+    .select()
+    .from(controlCases)
+    .where(and(...where))
+    .orderBy(desc(controlCases.id))
+    .limit(input.limit + 1);
+  return toPage(
+    rows,
+    input.limit,
+    (r) => r.id,
+    (r) => r,
+  );
+}
+
+export async function insertEvidenceRequest(db: Db, values: typeof evidenceRequests.$inferInsert) {
+  const [row] = await db.insert(evidenceRequests).values(values).returning();
+  if (!row) throw new Error('evidence request insert returned nothing');
+  return row;
+}
+
+/** A request by id, only within the given provider's own when one is given. */
+export async function findEvidenceRequest(
+  db: Db,
+  id: string,
+  opts: { providerId?: string; forUpdate?: boolean } = {},
+) {
+  const where = [eq(evidenceRequests.id, id)];
+  if (opts.providerId) where.push(eq(evidenceRequests.providerId, opts.providerId));
+  const q = db
+    .select({
+      request: evidenceRequests,
+      subjectType: controlCases.subjectType,
+      subjectId: controlCases.subjectId,
+    })
+    .from(evidenceRequests)
+    .innerJoin(controlCases, eq(controlCases.id, evidenceRequests.caseId))
+    .where(and(...where))
+    .limit(1);
+  const [row] = opts.forUpdate ? await q.for('update', { of: evidenceRequests }) : await q;
+  return row;
+}
+
+export async function updateEvidenceRequest(
+  db: Db,
+  id: string,
+  values: Partial<typeof evidenceRequests.$inferInsert>,
+) {
+  const [row] = await db.update(evidenceRequests).set(values).where(eq(evidenceRequests.id, id)).returning();
+  if (!row) throw new Error(`evidence request ${id} vanished`);
+  return row;
+}
+
+export async function evidenceRequestsOfCase(db: Db, caseId: string) {
+  return db
+    .select()
+    .from(evidenceRequests)
+    .where(eq(evidenceRequests.caseId, caseId))
+    .orderBy(asc(evidenceRequests.id));
+}
+
+export async function listEvidenceRequestsOf(
+  db: Db,
+  providerId: string,
+  input: { status?: 'OPEN' | 'ANSWERED' | undefined; limit: number; cursor?: string | undefined },
+) {
+  const where: (SQL | undefined)[] = [eq(evidenceRequests.providerId, providerId)];
+  if (input.status) where.push(eq(evidenceRequests.status, input.status));
+  if (input.cursor) where.push(lt(evidenceRequests.id, decodeCursor(input.cursor)));
+  const rows = await db
+    .select({
+      request: evidenceRequests,
+      subjectType: controlCases.subjectType,
+      subjectId: controlCases.subjectId,
+    })
+    .from(evidenceRequests)
+    .innerJoin(controlCases, eq(controlCases.id, evidenceRequests.caseId))
+    .where(and(...where))
+    .orderBy(desc(evidenceRequests.id))
+    .limit(input.limit + 1);
+  return toPage(
+    rows,
+    input.limit,
+    (r) => r.request.id,
+    (r) => r,
+  );
+}
+
+/** Which provider a case subject belongs to (undefined: no such subject). */
+export async function providerOfSubject(
+  db: Db,
+  subjectType: 'ENROLLMENT' | 'COURSE' | 'PROVIDER',
+  subjectId: string,
+): Promise<string | undefined> {
+  const q =
+    subjectType === 'ENROLLMENT'
+      ? sql`select provider_id from enrollments where id = ${subjectId}`
+      : subjectType === 'COURSE'
+        ? sql`select provider_id from courses where id = ${subjectId}`
+        : sql`select id as provider_id from organisations where id = ${subjectId} and kind = 'PROVIDER'`;
+  const [row] = await execRows<{ provider_id: string }>(db, q);
+  return row?.provider_id;
+}
+
+/* Detectors: each one query over recent activity, returning the patterns with their evidence rows. */
+
+const MAX_EVIDENCE = 100;
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
+
+type Group = { provider_id: string; n: number | string; evidence: Record<string, unknown>[] };
+
+/** One device (or IP) confirming attendance for many different participants of one provider. */
+export async function detectSharedAttendance(db: Db, since: Date, by: 'device' | 'ip', threshold: number) {
+  const column = sql.raw(by === 'device' ? 'a.device_id' : 'a.ip');
+  // Venue QR attendance is confirmed at the venue's own device and network: that is its design.
+  const rows = await execRows<Group & { value: string; day: string | null }>(
+    db,
+    sql`select e.provider_id, ${column} as value,
+          ${by === 'ip' ? sql`to_char(a.recorded_at at time zone 'UTC', 'YYYY-MM-DD')` : sql`null`} as day,
+          count(distinct e.participant_id) as n,
+          jsonb_agg(jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
+            'courseId', e.course_id, 'sequence', a.sequence, 'method', a.method, 'recordedAt', a.recorded_at)
+            order by a.recorded_at, e.id) as evidence
+        from attendance a join enrollments e on e.id = a.enrollment_id
+        where a.status = 'CONFIRMED' and ${column} is not null and a.method <> 'VENUE_QR'
+          and a.recorded_at >= ${since.toISOString()}::timestamptz
+        group by e.provider_id, ${column}${by === 'ip' ? sql`, 3` : sql``}
+        having count(distinct e.participant_id) >= ${threshold}`,
+  );
+  return rows.map((r) => ({ ...r, n: Number(r.n), evidence: r.evidence.slice(0, MAX_EVIDENCE) }));
+}
+
+/** Completions reported sooner after redemption than the course's hours (or before its run ended). */
+export async function detectFastCompletions(db: Db, since: Date) {
+  const rows = await execRows<
+    Group & { course_id: string; duration_minutes: number; fastest: number | string }
+  >(
+    db,
+    sql`select c.provider_id, e.course_id, c.duration_minutes, count(*) as n,
+          min(extract(epoch from (e.completed_at - e.redeemed_at)) / 60 / c.duration_minutes) as fastest,
+          jsonb_agg(jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
+            'redeemedAt', e.redeemed_at, 'completedAt', e.completed_at,
+            'minutesTaken', floor(extract(epoch from (e.completed_at - e.redeemed_at)) / 60),
+            'runEndsAt', r.ends_at) order by e.completed_at, e.id) as evidence
+        from enrollments e join courses c on c.id = e.course_id left join runs r on r.id = e.run_id
+        where e.status = 'COMPLETED' and e.completed_at >= ${since.toISOString()}::timestamptz
+          and (e.completed_at < e.redeemed_at + c.duration_minutes * interval '1 minute'
+               or (r.id is not null and e.completed_at < r.ends_at))
+        group by c.provider_id, e.course_id, c.duration_minutes`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    n: Number(r.n),
+    fastest: Math.max(0, Number(r.fastest)),
+    evidence: r.evidence.slice(0, MAX_EVIDENCE),
+  }));
+}
+
+/** The same assignment content hash handed in for different participants. */
+export async function detectDuplicateAssignments(db: Db, since: Date) {
+  const rows = await execRows<Group & { hash: string }>(
+    db,
+    sql`select e.provider_id, e.assignment_hash as hash, count(distinct e.participant_id) as n,
+          jsonb_agg(jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
+            'courseId', e.course_id, 'submittedAt', e.assignment_submitted_at)
+            order by e.assignment_submitted_at, e.id) as evidence
+        from enrollments e
+        where e.assignment_hash is not null and e.assignment_submitted_at >= ${since.toISOString()}::timestamptz
+        group by e.provider_id, e.assignment_hash
+        having count(distinct e.participant_id) >= 2`,
+  );
+  return rows.map((r) => ({ ...r, n: Number(r.n), evidence: r.evidence.slice(0, MAX_EVIDENCE) }));
+}
+
+/**
+ * The densest `windowMinutes` of rows per group, when it holds at least `threshold` rows: a sliding
+ * window (each row counts the rows in the window it opens), so a burst is not cut in two by a
+ * clock boundary. `source` must select group_a, group_b, at, and the evidence fields as `ev`.
+ */
+async function bursts(db: Db, source: SQL, windowMinutes: number, threshold: number) {
+  const span = sql.raw(`interval '${Math.trunc(windowMinutes)} minutes'`);
+  const rows = await execRows<{
+    group_a: string;
+    group_b: string;
+    n: number | string;
+    start: Date | string;
+    evidence: Record<string, unknown>[];
+  }>(
+    db,
+    sql`with src as (${source}),
+        r as (
+          select *, count(*) over (partition by group_a, group_b order by at
+            range between current row and ${span} following) as n
+          from src
+        ), peak as (
+          select distinct on (group_a, group_b) group_a, group_b, at as start, n
+          from r where n >= ${threshold}
+          order by group_a, group_b, n desc, at
+        )
+        select p.group_a, p.group_b, p.n, p.start, jsonb_agg(r.ev order by r.at) as evidence
+        from peak p join r on r.group_a = p.group_a and r.group_b = p.group_b
+          and r.at >= p.start and r.at <= p.start + ${span}
+        group by p.group_a, p.group_b, p.n, p.start`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    n: Number(r.n),
+    start: iso(r.start),
+    evidence: r.evidence.slice(0, MAX_EVIDENCE),
+  }));
+}
+
+/** Many redemptions from one participant IP at one provider within minutes. */
+export function detectRedemptionBursts(db: Db, since: Date, windowMinutes: number, threshold: number) {
+  return bursts(
+    db,
+    sql`select e.provider_id as group_a, e.redeemed_ip as group_b, e.redeemed_at as at,
+          jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
+            'courseId', e.course_id, 'redeemedAt', e.redeemed_at) as ev
+        from enrollments e
+        where e.redeemed_ip is not null and e.redeemed_at >= ${since.toISOString()}::timestamptz`,
+    windowMinutes,
+    threshold,
+  );
+}
+
+/** Many five-star reviews of one course within a short time. */
+export function detectPerfectRatingBursts(db: Db, since: Date, windowMinutes: number, threshold: number) {
+  return bursts(
+    db,
+    sql`select v.course_id as group_a, v.provider_id as group_b, v.created_at as at,
+          jsonb_build_object('reviewId', v.id, 'enrollmentId', v.enrollment_id, 'platformId', v.platform_id,
+            'rating', v.rating, 'createdAt', v.created_at) as ev
+        from reviews v
+        where v.rating = 5 and v.created_at >= ${since.toISOString()}::timestamptz`,
+    windowMinutes,
+    threshold,
+  );
+}
+
+/** A provider whose participants fail the identity check unusually often. */
+export async function detectIdentityCheckFailures(db: Db, since: Date, minChecks: number, minRate: number) {
+  const rows = await execRows<Group & { failed: number | string }>(
+    db,
+    sql`select e.provider_id, count(*) as n, count(*) filter (where ic.result = 'FAILED') as failed,
+          coalesce(jsonb_agg(jsonb_build_object('identityCheckId', ic.id, 'enrollmentId', e.id,
+            'participantId', e.participant_id, 'sequence', ic.sequence, 'reason', ic.reason, 'at', ic.used_at)
+            order by ic.used_at, ic.id) filter (where ic.result = 'FAILED'), '[]'::jsonb) as evidence
+        from identity_checks ic join enrollments e on e.id = ic.enrollment_id
+        where ic.result is not null and ic.used_at >= ${since.toISOString()}::timestamptz
+        group by e.provider_id
+        having count(*) >= ${minChecks}
+          and count(*) filter (where ic.result = 'FAILED') >= ${minRate}::numeric * count(*)`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    n: Number(r.n),
+    failed: Number(r.failed),
+    evidence: r.evidence.slice(0, MAX_EVIDENCE),
+  }));
+}
+
+/**
+ * COMPLETED → NOT_COMPLETED for an enrollment and its voucher (a control decision). Answers the
+ * settlement items the voucher already produced, if any: then the money has left or is leaving.
+ */
+export async function voidCompletionRows(db: Db, enrollmentId: string, at: Date) {
+  const rows = await execRows<{ voucher_id: string; course_id: string }>(
+    db,
+    sql`update enrollments set status = 'NOT_COMPLETED', completed_at = ${at.toISOString()}::timestamptz
+        where id = ${enrollmentId} and status = 'COMPLETED' returning voucher_id, course_id`,
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  await execRows(
+    db,
+    sql`update vouchers set status = 'NOT_COMPLETED' where id = ${row.voucher_id} and status = 'COMPLETED' returning id`,
+  );
+  const items = await execRows<{ role: string; amount: number | string; settlement_id: string | null }>(
+    db,
+    sql`select role, amount, settlement_id from settlement_items where voucher_id = ${row.voucher_id} order by role`,
+  );
+  return {
+    voucherId: row.voucher_id,
+    courseId: row.course_id,
+    settled: items.map((i) => ({ role: i.role, amount: Number(i.amount), settlementId: i.settlement_id })),
+  };
+}

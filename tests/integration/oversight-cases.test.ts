@@ -1,0 +1,284 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { schema } from '@latih/db';
+import { asc, eq } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { engines } from '../support/db';
+import { complete, enrolled } from '../support/delivery-fixtures';
+import { codeOf, useHarness } from '../support/harness';
+import { minutes, plantAttendance, plantCourse, plantEnrollment } from '../support/oversight-fixtures';
+
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'OK',
+    (e: unknown) => codeOf(e),
+  );
+
+describe.each(engines())('control cases on %s', (engine) => {
+  const h = useHarness(engine);
+  const cases = () => h.caller('pmo').pmo.cases;
+
+  it('from a signal to evidence the provider answers through its API; other providers see nothing', async () => {
+    // A planted shared-device pattern at provider A.
+    const providerA = h.orgs.providerA.organisationId;
+    const course = await plantCourse(h, providerA);
+    const t = new Date(Date.now() - 86_400_000);
+    for (let i = 0; i < 5; i++) {
+      const e = await plantEnrollment(h, { providerId: providerA, courseId: course, redeemedAt: t });
+      await plantAttendance(h, e.enrollmentId, { deviceId: 'hp-operator', at: minutes(t, i) });
+    }
+    await h.caller('pmo').pmo.signals.detect({});
+    const [signal] = (
+      await h.caller('pmo').pmo.signals.list({ type: 'SHARED_DEVICE', providerId: providerA })
+    ).items;
+    expect(signal).toBeDefined();
+
+    const opened = await cases().open({ signalId: signal?.id, summary: 'Satu perangkat untuk lima peserta' });
+    expect(opened).toMatchObject({
+      status: 'OPEN',
+      subjectType: 'PROVIDER',
+      subjectId: providerA,
+      providerId: providerA,
+      signalId: signal?.id,
+    });
+    expect((await h.caller('pmo').pmo.signals.get({ id: signal?.id ?? '' })).status).toBe('CASE_OPENED');
+    expect(await code(cases().open({ signalId: signal?.id, summary: 'Kasus kedua' }))).toBe('INVALID_STATE');
+
+    const asked = await cases().requestEvidence({
+      caseId: opened.id,
+      question: 'Kirimkan daftar hadir bertanda tangan dan foto kelas untuk sesi 1.',
+      dueInDays: 5,
+    });
+    expect(asked.status).toBe('AWAITING_EVIDENCE');
+    const [request] = asked.evidenceRequests;
+
+    // Provider A sees it (and a webhook event went to it); provider B sees nothing of it.
+    const mine = await h.caller('providerA').provider.evidenceRequests.list({});
+    expect(mine.items.map((r) => r.id)).toContain(request?.id);
+    expect((await h.caller('providerB').provider.evidenceRequests.list({})).items).toEqual([]);
+    expect(await code(h.caller('providerB').provider.evidenceRequests.get({ id: request?.id ?? '' }))).toBe(
+      'EVIDENCE_REQUEST_NOT_FOUND',
+    );
+    expect(
+      await code(
+        h
+          .caller('providerB')
+          .provider.evidenceRequests.answer({
+            id: request?.id ?? '',
+            answer: 'Bukan urusan kami, tetapi...',
+          }),
+      ),
+    ).toBe('EVIDENCE_REQUEST_NOT_FOUND');
+    expect(await code(h.caller('platformA').provider.evidenceRequests.list({}))).toBe('FORBIDDEN_ROLE');
+    const [event] = await h.db
+      .select()
+      .from(schema.events)
+      .where(eq(schema.events.type, 'evidence_request.created'));
+    expect(event).toMatchObject({ organisationId: providerA, entityId: opened.id });
+
+    const answered = await h.caller('providerA').provider.evidenceRequests.answer({
+      id: request?.id ?? '',
+      answer: 'Perangkat itu milik pendamping kelas; daftar hadir terlampir.',
+      attachments: [
+        { url: 'https://berkas.example.id/hadir.pdf', sha256: 'a'.repeat(64), description: 'Daftar hadir' },
+      ],
+    });
+    expect(answered).toMatchObject({ status: 'ANSWERED', attachments: [{ sha256: 'a'.repeat(64) }] });
+    expect(
+      await code(
+        h
+          .caller('providerA')
+          .provider.evidenceRequests.answer({ id: request?.id ?? '', answer: 'Jawaban kedua saya' }),
+      ),
+    ).toBe('EVIDENCE_ALREADY_ANSWERED');
+
+    const decided = await cases().decide({
+      id: opened.id,
+      outcome: 'WARNING',
+      reason: 'Pendamping tidak boleh memakai satu perangkat.',
+    });
+    expect(decided.status).toBe('DECIDED');
+    expect(decided.decision).toMatchObject({
+      outcome: 'WARNING',
+      effects: [`Provider ${providerA} warned.`],
+    });
+    expect(decided.timeline.map((s) => s.action)).toEqual([
+      'control_case.opened',
+      'control_case.evidence_requested',
+      'control_case.evidence_answered',
+      'control_case.decided',
+    ]);
+    expect(decided.timeline[2]?.actorOrganisationId).toBe(providerA);
+    expect(
+      await code(cases().decide({ id: opened.id, outcome: 'NO_ACTION', reason: 'Berubah pikiran saja' })),
+    ).toBe('CASE_ALREADY_DECIDED');
+    expect(
+      await code(
+        cases().requestEvidence({ caseId: opened.id, question: 'Satu pertanyaan lagi untuk kasus ini' }),
+      ),
+    ).toBe('CASE_ALREADY_DECIDED');
+  });
+
+  it('VOID_COMPLETION: the enrollment and voucher become NOT_COMPLETED and the certificate is revoked, in one step', async () => {
+    const { ids } = await enrolled(h, 1);
+    const [enrollmentId] = ids;
+    h.clock.reset();
+    await complete(h, enrollmentId ?? '');
+    const opened = await cases().open({
+      subjectType: 'ENROLLMENT',
+      subjectId: enrollmentId,
+      summary: 'Tugas praktik disalin',
+    });
+    expect(await code(cases().decide({ id: opened.id, outcome: 'SUSPEND_PROVIDER', reason: 'x' }))).toBe(
+      'VALIDATION_FAILED',
+    );
+    const decided = await cases().decide({
+      id: opened.id,
+      outcome: 'VOID_COMPLETION',
+      reason: 'Tugas praktik terbukti disalin dari peserta lain.',
+    });
+    expect(decided.decision?.effects).toEqual([
+      expect.stringContaining('COMPLETED → NOT_COMPLETED'),
+      expect.stringMatching(/^Certificate .* revoked\.$/),
+      'Not yet settled: the price goes back to the program fund in the next batch.',
+    ]);
+    const [enr] = await h.db
+      .select()
+      .from(schema.enrollments)
+      .where(eq(schema.enrollments.id, enrollmentId ?? ''));
+    const [v] = await h.db
+      .select()
+      .from(schema.vouchers)
+      .where(eq(schema.vouchers.id, enr?.voucherId ?? ''));
+    const [cert] = await h.db
+      .select()
+      .from(schema.certificates)
+      .where(eq(schema.certificates.enrollmentId, enrollmentId ?? ''));
+    expect([enr?.status, v?.status, cert?.status]).toEqual(['NOT_COMPLETED', 'NOT_COMPLETED', 'REVOKED']);
+    const [decidedAudit] = await h.db
+      .select()
+      .from(schema.auditLog)
+      .where(eq(schema.auditLog.entityId, opened.id))
+      .orderBy(asc(schema.auditLog.id))
+      .then((rows) => rows.filter((r) => r.action === 'control_case.decided'));
+    const types = (
+      await h.db
+        .select()
+        .from(schema.events)
+        .where(eq(schema.events.requestId, decidedAudit?.requestId ?? 'none'))
+        .orderBy(asc(schema.events.seq))
+    ).map((e) => e.type);
+    expect(types).toEqual(['enrollment.completion_voided', 'certificate.revoked', 'control_case.decided']);
+  });
+
+  it('SUSPEND_COURSE and SUSPEND_PROVIDER apply their effects; a decision that cannot apply leaves nothing behind', async () => {
+    const { course, ids } = await enrolled(h, 1);
+    h.clock.reset();
+    const onCourse = await cases().open({
+      subjectType: 'COURSE',
+      subjectId: course.id,
+      summary: 'Materi tidak sesuai silabus',
+    });
+    const suspended = await cases().decide({
+      id: onCourse.id,
+      outcome: 'SUSPEND_COURSE',
+      reason: 'Materi tidak sesuai silabus yang disetujui.',
+    });
+    expect(suspended.decision?.effects).toEqual([`Course ${course.id} suspended: it left the catalog.`]);
+    const [c] = await h.db.select().from(schema.courses).where(eq(schema.courses.id, course.id));
+    expect(c?.status).toBe('SUSPENDED');
+
+    // The same course again: it is no longer PUBLISHED, so the decision fails and the case stays open.
+    const again = await cases().open({
+      subjectType: 'ENROLLMENT',
+      subjectId: ids[0],
+      summary: 'Kasus kedua di kursus yang sama',
+    });
+    expect(
+      await code(
+        cases().decide({
+          id: again.id,
+          outcome: 'SUSPEND_COURSE',
+          reason: 'Ditangguhkan lagi karena hal yang sama.',
+        }),
+      ),
+    ).toBe('INVALID_STATE');
+    const still = await cases().get({ id: again.id });
+    expect([still.status, still.decision, still.timeline.map((t) => t.action)]).toEqual([
+      'OPEN',
+      null,
+      ['control_case.opened'],
+    ]);
+    expect(
+      await code(
+        cases().decide({
+          id: again.id,
+          outcome: 'VOID_COMPLETION',
+          reason: 'Belum selesai, tidak bisa dibatalkan.',
+        }),
+      ),
+    ).toBe('CASE_OUTCOME_NOT_APPLICABLE');
+
+    const providerB = h.orgs.providerB.organisationId;
+    const onProvider = await cases().open({
+      subjectType: 'PROVIDER',
+      subjectId: providerB,
+      summary: 'Pola kecurangan berulang',
+    });
+    const out = await cases().decide({
+      id: onProvider.id,
+      outcome: 'SUSPEND_PROVIDER',
+      reason: 'Pola kecurangan berulang di tiga kursus.',
+    });
+    expect(out.decision?.effects[0]).toMatch(/^Provider .* suspended: \d+ course\(s\) left the catalog feed/);
+    const [org] = await h.db
+      .select()
+      .from(schema.organisations)
+      .where(eq(schema.organisations.id, providerB));
+    expect(org?.status).toBe('SUSPENDED');
+    const audit = await h.caller('pmo').pmo.audit.list({ entityId: providerB });
+    expect(audit.items[0]).toMatchObject({
+      action: 'organisation.suspended',
+      fromState: 'ACTIVE',
+      toState: 'SUSPENDED',
+    });
+    expect(
+      await code(
+        cases().open({
+          subjectType: 'COURSE',
+          subjectId: 'crs_01jz8k6d3v7m2r5w9x4q1t0abc',
+          summary: 'Tidak ada',
+        }),
+      ),
+    ).toBe('CASE_SUBJECT_NOT_FOUND');
+    const listed = await cases().list({ providerId: providerB });
+    expect(listed.items.map((i) => i.id)).toEqual([onProvider.id]);
+  });
+
+  it('the audit log has no update or delete path in the code, and the database refuses both', async () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (name === 'node_modules' || name === 'dist') continue;
+        if (statSync(path).isDirectory()) walk(path);
+        else if (/\.(ts|sql)$/.test(name)) {
+          const text = readFileSync(path, 'utf8');
+          if (
+            /\.(update|delete)\(\s*auditLog\b|(update|delete\s+from|truncate)\s+"?audit_log"?\s/i.test(text)
+          )
+            offenders.push(path);
+        }
+      }
+    };
+    walk(join(import.meta.dirname, '../../packages'));
+    walk(join(import.meta.dirname, '../../apps'));
+    expect(offenders).toEqual([]);
+    const refused = (e: unknown) => /append-only/.test(String((e as { cause?: Error }).cause?.message));
+    const { sql } = await import('drizzle-orm');
+    await expect(h.db.execute(sql`update audit_log set action = 'tampered'`)).rejects.toSatisfy(refused);
+    await expect(
+      h.db.execute(sql`delete from audit_log where action = 'control_case.decided'`),
+    ).rejects.toSatisfy(refused);
+  });
+});

@@ -1,0 +1,322 @@
+import { describe, expect, it } from 'vitest';
+import { engines } from '../support/db';
+import { codeOf, type Harness, useHarness } from '../support/harness';
+import {
+  minutes,
+  plantAttendance,
+  plantCourse,
+  plantEnrollment,
+  plantIdentityCheck,
+  plantProvider,
+  plantReview,
+} from '../support/oversight-fixtures';
+
+const HOUR = 3_600_000;
+const base = () => new Date(Math.floor((Date.now() - 2 * 86_400_000) / HOUR) * HOUR);
+
+/** A provider with the pattern planted, and one with its honest look-alike. */
+async function pair(h: Harness) {
+  const planted = await plantProvider(h, 'Lembaga Mencurigakan');
+  const clean = await plantProvider(h, 'Lembaga Jujur');
+  return {
+    planted,
+    clean,
+    plantedCourse: await plantCourse(h, planted),
+    cleanCourse: await plantCourse(h, clean),
+  };
+}
+
+async function detect(h: Harness) {
+  return h.caller('pmo').pmo.signals.detect({});
+}
+async function signalsOf(h: Harness, providerId: string) {
+  return (await h.caller('pmo').pmo.signals.list({ providerId, limit: 100 })).items;
+}
+
+describe.each(engines())('fraud signals on %s', (engine) => {
+  const h = useHarness(engine);
+
+  it('SHARED_DEVICE: one phone confirming six participants; not a venue kiosk, not four on one phone', async () => {
+    const p = await pair(h);
+    const t = base();
+    for (let i = 0; i < 6; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+      await plantAttendance(h, e.enrollmentId, {
+        deviceId: 'hp-andi-01',
+        method: 'FACE_MATCH',
+        at: minutes(t, 60 + i),
+      });
+    }
+    for (let i = 0; i < 30; i++) {
+      const e = await plantEnrollment(h, { providerId: p.clean, courseId: p.cleanCourse, redeemedAt: t });
+      await plantAttendance(h, e.enrollmentId, {
+        deviceId: 'gerbang-bandung',
+        method: 'VENUE_QR',
+        at: minutes(t, 60 + i),
+      });
+      if (i < 4)
+        await plantAttendance(h, e.enrollmentId, {
+          sequence: 2,
+          deviceId: 'hp-keluarga',
+          method: 'FACE_MATCH',
+          at: minutes(t, 200 + i),
+        });
+    }
+    const run = await detect(h);
+    expect(run.found.SHARED_DEVICE).toBeGreaterThanOrEqual(1);
+    const [s, ...more] = await signalsOf(h, p.planted);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({
+      type: 'SHARED_DEVICE',
+      subjectType: 'PROVIDER',
+      subjectId: p.planted,
+      score: 50,
+      status: 'OPEN',
+    });
+    expect(s?.summary).toContain('6 different participants');
+    expect(s?.evidence).toHaveLength(6);
+    expect(s?.evidence[0]).toMatchObject({ method: 'FACE_MATCH', sequence: 1 });
+    expect(s?.scoring).toContain('+10');
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('SHARED_IP: twelve participants online from one address in a day; not the same over twelve days, not a venue network', async () => {
+    const p = await pair(h);
+    const t = base();
+    for (let i = 0; i < 12; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+      await plantAttendance(h, e.enrollmentId, {
+        ip: '198.51.100.7',
+        method: 'ONLINE_PRESENCE',
+        at: minutes(t, 30 + i),
+      });
+    }
+    for (let i = 0; i < 12; i++) {
+      const e = await plantEnrollment(h, { providerId: p.clean, courseId: p.cleanCourse, redeemedAt: t });
+      const day = new Date(t.getTime() - i * 86_400_000);
+      await plantAttendance(h, e.enrollmentId, { ip: '198.51.100.8', method: 'ONLINE_PRESENCE', at: day });
+      await plantAttendance(h, e.enrollmentId, {
+        sequence: 2,
+        ip: '10.9.9.9',
+        method: 'VENUE_QR',
+        at: minutes(t, 5),
+      });
+    }
+    await detect(h);
+    const [s, ...more] = await signalsOf(h, p.planted);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({ type: 'SHARED_IP', score: 40 });
+    expect(s?.evidence).toHaveLength(12);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('COMPLETION_TOO_FAST: a 15-hour course completed in 3 hours; not one completed in 16', async () => {
+    const p = await pair(h);
+    const t = base();
+    const fast = await plantEnrollment(h, {
+      providerId: p.planted,
+      courseId: p.plantedCourse,
+      redeemedAt: t,
+      completedAt: new Date(t.getTime() + 3 * HOUR),
+    });
+    await plantEnrollment(h, {
+      providerId: p.clean,
+      courseId: p.cleanCourse,
+      redeemedAt: t,
+      completedAt: new Date(t.getTime() + 16 * HOUR),
+    });
+    await plantEnrollment(h, {
+      providerId: p.clean,
+      courseId: p.cleanCourse,
+      redeemedAt: t,
+      completedAt: new Date(t.getTime() + 15 * HOUR),
+    });
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    expect(s).toMatchObject({
+      type: 'COMPLETION_TOO_FAST',
+      subjectType: 'COURSE',
+      subjectId: p.plantedCourse,
+    });
+    // 60 × (1 − 3/15) + 10 × 1 = 58
+    expect(s?.score).toBe(58);
+    expect(s?.evidence).toEqual([
+      expect.objectContaining({ enrollmentId: fast.enrollmentId, minutesTaken: 180 }),
+    ]);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('DUPLICATE_ASSIGNMENT: one file handed in for three participants; not three different files', async () => {
+    const p = await pair(h);
+    const t = base();
+    const same = `sha256:${'ab'.repeat(32)}`;
+    for (let i = 0; i < 3; i++)
+      await plantEnrollment(h, {
+        providerId: p.planted,
+        courseId: p.plantedCourse,
+        redeemedAt: t,
+        assignmentHash: same,
+      });
+    for (let i = 0; i < 3; i++)
+      await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        redeemedAt: t,
+        assignmentHash: `sha256:${String(i).repeat(64)}`,
+      });
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    expect(s).toMatchObject({ type: 'DUPLICATE_ASSIGNMENT', score: 65 });
+    expect(s?.evidence).toHaveLength(3);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('REDEMPTION_BURST: twelve redemptions from one IP in eight minutes; not spread over hours, not from twelve IPs', async () => {
+    const p = await pair(h);
+    const t = base();
+    for (let i = 0; i < 12; i++)
+      await plantEnrollment(h, {
+        providerId: p.planted,
+        courseId: p.plantedCourse,
+        redeemedAt: minutes(t, i * 0.7),
+        redeemedIp: '203.0.113.5',
+      });
+    // An honest look-alike: the same count, one address, a quarter of an hour apart (an office's NAT)…
+    for (let i = 0; i < 12; i++)
+      await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        redeemedAt: minutes(t, i * 15),
+        redeemedIp: '203.0.113.6',
+      });
+    // …and a class starting: many at once, each from their own phone.
+    for (let i = 0; i < 12; i++)
+      await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        redeemedAt: minutes(t, i * 0.5),
+        redeemedIp: `192.0.2.${i + 1}`,
+      });
+    await detect(h);
+    const [s, ...more] = await signalsOf(h, p.planted);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({ type: 'REDEMPTION_BURST', score: 48 });
+    expect(s?.summary).toContain('12 vouchers were redeemed from IP address 203.0.113.5');
+    expect(s?.evidence).toHaveLength(12);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('PERFECT_RATING_BURST: eleven five-star reviews in forty minutes; not over a week, not a mixed hour', async () => {
+    const p = await pair(h);
+    const t = base();
+    for (let i = 0; i < 11; i++) {
+      const e = await plantEnrollment(h, {
+        providerId: p.planted,
+        courseId: p.plantedCourse,
+        redeemedAt: new Date(t.getTime() - 40 * HOUR),
+        completedAt: new Date(t.getTime() - 20 * HOUR),
+      });
+      await plantReview(
+        h,
+        { ...e, providerId: p.planted, courseId: p.plantedCourse },
+        { rating: 5, at: minutes(t, i * 4) },
+      );
+    }
+    for (let i = 0; i < 11; i++) {
+      const e = await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        redeemedAt: new Date(t.getTime() - 40 * HOUR),
+        completedAt: new Date(t.getTime() - 20 * HOUR),
+      });
+      await plantReview(
+        h,
+        { ...e, providerId: p.clean, courseId: p.cleanCourse },
+        { rating: 5, at: new Date(t.getTime() - i * 15 * HOUR) },
+      );
+    }
+    for (let i = 0; i < 12; i++) {
+      const e = await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        redeemedAt: new Date(t.getTime() - 40 * HOUR),
+        completedAt: new Date(t.getTime() - 20 * HOUR),
+      });
+      await plantReview(
+        h,
+        { ...e, providerId: p.clean, courseId: p.cleanCourse },
+        { rating: i % 2 === 0 ? 5 : 4, at: minutes(t, 100 + i * 2) },
+      );
+    }
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    expect(s).toMatchObject({
+      type: 'PERFECT_RATING_BURST',
+      subjectType: 'COURSE',
+      subjectId: p.plantedCourse,
+      score: 45,
+    });
+    expect(s?.evidence).toHaveLength(11);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('IDENTITY_CHECK_FAILURES: half of twelve checks failing; not one in five', async () => {
+    const p = await pair(h);
+    const t = base();
+    for (let i = 0; i < 12; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+      await plantIdentityCheck(h, e.enrollmentId, { failed: i % 2 === 0, at: minutes(t, i) });
+    }
+    for (let i = 0; i < 20; i++) {
+      const e = await plantEnrollment(h, { providerId: p.clean, courseId: p.cleanCourse, redeemedAt: t });
+      await plantIdentityCheck(h, e.enrollmentId, { failed: i % 5 === 0, at: minutes(t, i) });
+    }
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    expect(s).toMatchObject({ type: 'IDENTITY_CHECK_FAILURES', score: 50 });
+    expect(s?.summary).toBe('6 of 12 identity checks failed (50 %).');
+    expect(s?.evidence).toHaveLength(6);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('running again refreshes a signal in place, keeps a dismissal, and old activity falls out of the window', async () => {
+    const p = await pair(h);
+    const t = base();
+    const es = [];
+    for (let i = 0; i < 5; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+      es.push(e);
+      await plantAttendance(h, e.enrollmentId, { deviceId: 'tablet-9', at: minutes(t, i) });
+    }
+    await detect(h);
+    const [first] = await signalsOf(h, p.planted);
+    expect(first?.score).toBe(40);
+    const e6 = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+    await plantAttendance(h, e6.enrollmentId, { deviceId: 'tablet-9', at: minutes(t, 9) });
+    const again = await detect(h);
+    expect(again.updated).toBeGreaterThanOrEqual(1);
+    const [second, ...none] = await signalsOf(h, p.planted);
+    expect(none).toEqual([]);
+    expect(second).toMatchObject({ id: first?.id, score: 50, firstSeenAt: first?.firstSeenAt });
+
+    const dismissed = await h
+      .caller('pmo')
+      .pmo.signals.dismiss({ id: second?.id ?? '', reason: 'Tablet milik pendamping disabilitas' });
+    expect(dismissed.status).toBe('DISMISSED');
+    await detect(h);
+    expect((await h.caller('pmo').pmo.signals.get({ id: second?.id ?? '' })).status).toBe('DISMISSED');
+    expect(
+      codeOf(
+        await h
+          .caller('pmo')
+          .pmo.signals.dismiss({ id: second?.id ?? '', reason: 'Lagi lagi' })
+          .catch((e) => e),
+      ),
+    ).toBe('INVALID_STATE');
+    // Looking only at the last day, the pattern (two days old) is not found.
+    const recent = await h
+      .caller('pmo')
+      .pmo.signals.detect({ since: new Date(Date.now() - 86_400_000).toISOString() });
+    expect(recent.found.SHARED_DEVICE ?? 0).toBe(0);
+  });
+});
