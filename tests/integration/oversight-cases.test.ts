@@ -61,12 +61,10 @@ describe.each(engines())('control cases on %s', (engine) => {
     );
     expect(
       await code(
-        h
-          .caller('providerB')
-          .provider.evidenceRequests.answer({
-            id: request?.id ?? '',
-            answer: 'Bukan urusan kami, tetapi...',
-          }),
+        h.caller('providerB').provider.evidenceRequests.answer({
+          id: request?.id ?? '',
+          answer: 'Bukan urusan kami, tetapi...',
+        }),
       ),
     ).toBe('EVIDENCE_REQUEST_NOT_FOUND');
     expect(await code(h.caller('platformA').provider.evidenceRequests.list({}))).toBe('FORBIDDEN_ROLE');
