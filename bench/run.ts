@@ -68,6 +68,7 @@ function startGateway() {
       WEBHOOK_WORKER_INTERVAL_MS: '0',
       // Redemption alone: no payout worker (its minute-by-minute incentive scan reads participants).
       PAYOUT_WORKER_INTERVAL_MS: '0',
+      OVERSIGHT_WORKER_INTERVAL_MS: '0',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -57,6 +57,9 @@ export async function plantEnrollment(
     redeemedIp?: string;
     completedAt?: Date;
     status?: 'IN_TRAINING' | 'COMPLETED' | 'NOT_COMPLETED';
+    /** The voucher was cancelled (refunded) at this time instead of being redeemed. */
+    cancelledAt?: Date;
+    platformId?: string;
     assignmentHash?: string;
     gender?: 'M' | 'F';
     birthDate?: string;
@@ -89,17 +92,18 @@ export async function plantEnrollment(
     codeHash: `planted-${rand()}`,
     codeLast4: 'ABCD',
     participantId,
-    platformId: h.orgs.platformA.organisationId,
+    platformId: o.platformId ?? h.orgs.platformA.organisationId,
     providerId: o.providerId,
     courseId: o.courseId,
     checkoutId: newId('checkout'),
     price: o.price ?? 1_000_000,
-    status: status === 'IN_TRAINING' ? 'REDEEMED' : status,
+    status: o.cancelledAt ? 'CANCELLED' : status === 'IN_TRAINING' ? 'REDEEMED' : status,
     expiresAt: new Date(o.redeemedAt.getTime() + 30 * 86_400_000),
     issuedAt: new Date(o.redeemedAt.getTime() - 3_600_000),
-    redeemedAt: o.redeemedAt,
-    closedAt: o.completedAt ?? null,
+    redeemedAt: o.cancelledAt ? null : o.redeemedAt,
+    closedAt: o.cancelledAt ?? o.completedAt ?? null,
   });
+  if (o.cancelledAt) return { enrollmentId: '', participantId, voucherId };
   const enrollmentId = newId('enrollment');
   await h.db.insert(schema.enrollments).values({
     id: enrollmentId,
@@ -126,13 +130,14 @@ export async function plantAttendance(
     deviceId?: string;
     ip?: string;
     method?: 'FACE_MATCH' | 'VENUE_QR' | 'ONLINE_PRESENCE';
+    status?: 'CONFIRMED' | 'UNCONFIRMED' | 'REJECTED';
     at: Date;
   },
 ) {
   await h.db.insert(schema.attendance).values({
     enrollmentId,
     sequence: o.sequence ?? 1,
-    status: 'CONFIRMED',
+    status: o.status ?? 'CONFIRMED',
     method: o.method ?? 'FACE_MATCH',
     deviceId: o.deviceId ?? null,
     ip: o.ip ?? null,

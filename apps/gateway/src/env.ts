@@ -22,6 +22,7 @@ const ZEnvSchema = z
     SEED_DEMO: z.stringbool({ error: 'must be true or false' }).optional(),
     WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
     PAYOUT_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
+    OVERSIGHT_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
     PAYMENTS_BASE_URL: z.url({ message: 'must be the payment provider API base URL, https://…' }).optional(),
     PAYMENTS_API_KEY: z.string().min(8).optional(),
     PAYMENTS_WEBHOOK_SECRET: z.string().min(16).optional(),
@@ -84,6 +85,7 @@ export type Config = {
   webhookIntervalMs: number;
   /** The in-process payout worker's pause between passes; 0 runs none. */
   payoutIntervalMs: number;
+  oversightIntervalMs: number;
   /** A real payment provider; undefined: the in-process mock (development only). */
   payments: { baseUrl: string; apiKey: string; webhookSecret: string } | undefined;
   nikHashKey: Buffer | undefined;
@@ -119,6 +121,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemo: env.SEED_DEMO ?? env.NODE_ENV !== 'production',
     webhookIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS,
     payoutIntervalMs: env.PAYOUT_WORKER_INTERVAL_MS,
+    oversightIntervalMs: env.OVERSIGHT_WORKER_INTERVAL_MS,
     payments:
       env.PAYMENTS_BASE_URL && env.PAYMENTS_API_KEY && env.PAYMENTS_WEBHOOK_SECRET
         ? {

@@ -6,6 +6,8 @@ import {
   createSealer,
   type DevOtpChannel,
   type KeySource,
+  refreshRecentRollups,
+  runSignalDetection,
   runWebhookWorkerOnce,
   seedDemo,
   seedDemoCatalog,
@@ -52,6 +54,8 @@ export async function startGateway(opts: {
   payments?: PaymentsSetup | null;
   /** How often the in-process payout worker runs (batches, incentives, payouts); 0 turns it off. Default 5 000 ms. */
   payoutIntervalMs?: number;
+  /** Report rollups every pass, fraud signals hourly. 0: another process does it. */
+  oversightIntervalMs?: number;
 }): Promise<Gateway> {
   const { database, logger } = opts;
   await database.migrate();
@@ -158,6 +162,24 @@ export async function startGateway(opts: {
     },
   });
 
+  // Oversight: yesterday's and today's report rollups every pass, fraud signals every hour.
+  let signalsAt = 0;
+  const oversight = startLoop({
+    name: 'oversight worker',
+    intervalMs: opts.oversightIntervalMs ?? 60_000,
+    logger,
+    pass: async () => {
+      const at = new Date(now());
+      await refreshRecentRollups(database.db, at);
+      if (at.getTime() - signalsAt >= 3_600_000) {
+        signalsAt = at.getTime();
+        const found = await runSignalDetection({ db: database.db, now: at });
+        if (found.created > 0) logger.warn(found, 'new fraud signals');
+      }
+      return false;
+    },
+  });
+
   return {
     url,
     services,
@@ -166,6 +188,7 @@ export async function startGateway(opts: {
       clearInterval(clock);
       await webhooks.stop();
       await payouts.stop();
+      await oversight.stop();
       opts.payments?.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

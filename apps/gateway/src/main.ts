@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     webhookIntervalMs: config.webhookIntervalMs,
     payments: config.payments ? realPayments(config.payments) : mockPayments(),
     payoutIntervalMs: config.payoutIntervalMs,
+    oversightIntervalMs: config.oversightIntervalMs,
   });
   if (!config.payments)
     logger.warn(

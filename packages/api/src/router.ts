@@ -18,6 +18,7 @@ import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-cer
 import { pmoCurationRouter } from './routers/pmo/curation/router';
 import { pmoCasesRouter, pmoSignalsRouter, providerEvidenceRouter } from './routers/pmo/oversight/control';
 import { pmoAuditRouter, pmoOrganisationsRouter } from './routers/pmo/oversight/organisations';
+import { pmoReportsRouter, pmoStatisticsRoute, publicStatisticsRoute } from './routers/pmo/oversight/reports';
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
 import { getCertificateRoute } from './routers/provider/certificates/get-certificate';
@@ -85,6 +86,8 @@ export const appRouter = router({
     audit: pmoAuditRouter,
     signals: pmoSignalsRouter,
     cases: pmoCasesRouter,
+    reports: pmoReportsRouter,
+    statistics: pmoStatisticsRoute,
   }),
   public: router({
     errorCodes: errorCodesRoute,
@@ -92,6 +95,7 @@ export const appRouter = router({
     regions: regionsRoute,
     schemes: schemesRoute,
     certificates: router({ verify: verifyCertificateRoute }),
+    statistics: publicStatisticsRoute,
   }),
 });
 

@@ -7,9 +7,13 @@ import { idSchema } from './ids';
  * statistics (in full for the PMO; public with small cells suppressed).
  */
 
+const day = z.iso.date();
 const period = {
-  from: ZTimestampSchema.meta({ description: 'Start of the period (inclusive)' }),
-  to: ZTimestampSchema.meta({ description: 'End of the period (exclusive)' }),
+  from: day.meta({
+    description: 'First day of the period (a WIB calendar day, inclusive)',
+    example: '2026-10-01',
+  }),
+  to: day.meta({ description: 'Day after the period (WIB, exclusive)', example: '2026-11-01' }),
 };
 
 const rate = z
@@ -120,8 +124,25 @@ export function reportPageOf<T extends z.ZodType>(item: T) {
     items: z.array(item),
     nextCursor: z.string().nullable(),
     total: z.number().int().meta({ description: 'Rows matching the filters' }),
+    asOf: ZTimestampSchema.nullable().meta({
+      description: 'When the rollups behind the report were last rebuilt (the worker does so every minute)',
+    }),
   });
 }
+export const ZScorecardPageSchema = reportPageOf(ZScorecardSchema);
+export const ZPlatformReportPageSchema = reportPageOf(ZPlatformReportRowSchema);
+
+export const ZRebuildReportsInputSchema = z.object({
+  from: day
+    .optional()
+    .meta({ description: 'First WIB day to rebuild (default: the first day with activity)' }),
+  to: day.optional().meta({ description: 'Last WIB day to rebuild, inclusive (default: today)' }),
+});
+export const ZRebuildReportsResultSchema = z.object({
+  from: day.nullable(),
+  to: day.nullable(),
+  rebuiltAt: ZTimestampSchema,
+});
 
 /* Statistics */
 

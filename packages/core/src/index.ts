@@ -26,6 +26,7 @@ export * from './marketplace/vouchers';
 export * from './organisations';
 export * from './oversight/cases';
 export * from './oversight/onboarding';
+export * from './oversight/reports';
 export * from './oversight/signals';
 export * from './participants/import';
 export * from './participants/nik';

@@ -24,6 +24,52 @@ CREATE TABLE "evidence_requests" (
 	"created_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "platform_daily" (
+	"day" date NOT NULL,
+	"platform_id" text NOT NULL,
+	"sales" integer NOT NULL,
+	"sales_amount" bigint NOT NULL,
+	"refunds" integer NOT NULL,
+	"refund_amount" bigint NOT NULL,
+	"commission" bigint NOT NULL,
+	CONSTRAINT "platform_daily_day_platform_id_pk" PRIMARY KEY("day","platform_id")
+);
+--> statement-breakpoint
+CREATE TABLE "report_completion_days" (
+	"day" date NOT NULL,
+	"course_id" text NOT NULL,
+	"provider_id" text NOT NULL,
+	"days" integer NOT NULL,
+	"n" integer NOT NULL,
+	CONSTRAINT "report_completion_days_day_course_id_days_pk" PRIMARY KEY("day","course_id","days")
+);
+--> statement-breakpoint
+CREATE TABLE "report_daily" (
+	"day" date NOT NULL,
+	"course_id" text NOT NULL,
+	"provider_id" text NOT NULL,
+	"sold" integer NOT NULL,
+	"redeemed" integer NOT NULL,
+	"completed" integer NOT NULL,
+	"not_completed" integer NOT NULL,
+	"attendance_total" integer NOT NULL,
+	"attendance_confirmed" integer NOT NULL,
+	"identity_checks" integer NOT NULL,
+	"identity_checks_failed" integer NOT NULL,
+	"rating_sum" integer NOT NULL,
+	"rating_count" integer NOT NULL,
+	"refunds" integer NOT NULL,
+	"refund_amount" bigint NOT NULL,
+	CONSTRAINT "report_daily_day_course_id_pk" PRIMARY KEY("day","course_id")
+);
+--> statement-breakpoint
+CREATE TABLE "report_refreshes" (
+	"id" text PRIMARY KEY NOT NULL,
+	"from_day" date NOT NULL,
+	"to_day" date NOT NULL,
+	"refreshed_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "signals" (
 	"id" text PRIMARY KEY NOT NULL,
 	"type" text NOT NULL,
@@ -53,6 +99,8 @@ CREATE INDEX "control_cases_provider_idx" ON "control_cases" USING btree ("provi
 CREATE INDEX "control_cases_status_idx" ON "control_cases" USING btree ("status","id");--> statement-breakpoint
 CREATE INDEX "evidence_requests_provider_idx" ON "evidence_requests" USING btree ("provider_id","id");--> statement-breakpoint
 CREATE INDEX "evidence_requests_case_idx" ON "evidence_requests" USING btree ("case_id");--> statement-breakpoint
+CREATE INDEX "report_completion_days_provider_idx" ON "report_completion_days" USING btree ("provider_id","day");--> statement-breakpoint
+CREATE INDEX "report_daily_provider_idx" ON "report_daily" USING btree ("provider_id","day");--> statement-breakpoint
 CREATE UNIQUE INDEX "signals_type_key_idx" ON "signals" USING btree ("type","key");--> statement-breakpoint
 CREATE INDEX "signals_status_score_idx" ON "signals" USING btree ("status","score","id");--> statement-breakpoint
 CREATE INDEX "signals_provider_idx" ON "signals" USING btree ("provider_id","id");

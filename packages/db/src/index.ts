@@ -16,6 +16,7 @@ export * from './repositories/oversight';
 export * from './repositories/participants';
 export * from './repositories/payouts';
 export * from './repositories/redemption';
+export * from './repositories/reports';
 export * from './repositories/runs';
 export * from './repositories/schemes';
 export * from './repositories/webhooks';

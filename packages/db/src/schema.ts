@@ -908,3 +908,72 @@ export const evidenceRequests = pgTable(
     index('evidence_requests_case_idx').on(t.caseId),
   ],
 );
+
+/**
+ * Report rollups: per WIB day and course, what happened that day (sold, redeemed, closed, attended,
+ * checked, reviewed, refunded). Rebuilt for recent days by the worker and for any range on demand;
+ * reports sum them instead of scanning millions of rows.
+ */
+export const reportDaily = pgTable(
+  'report_daily',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    courseId: text('course_id').notNull(),
+    providerId: text('provider_id').notNull(),
+    sold: integer('sold').notNull(),
+    redeemed: integer('redeemed').notNull(),
+    completed: integer('completed').notNull(),
+    notCompleted: integer('not_completed').notNull(),
+    attendanceTotal: integer('attendance_total').notNull(),
+    attendanceConfirmed: integer('attendance_confirmed').notNull(),
+    identityChecks: integer('identity_checks').notNull(),
+    identityChecksFailed: integer('identity_checks_failed').notNull(),
+    ratingSum: integer('rating_sum').notNull(),
+    ratingCount: integer('rating_count').notNull(),
+    refunds: integer('refunds').notNull(),
+    refundAmount: bigint('refund_amount', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.day, t.courseId] }),
+    index('report_daily_provider_idx').on(t.providerId, t.day),
+  ],
+);
+
+/** How many completions took how many whole days, per WIB day and course: medians come from it. */
+export const reportCompletionDays = pgTable(
+  'report_completion_days',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    courseId: text('course_id').notNull(),
+    providerId: text('provider_id').notNull(),
+    days: integer('days').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.day, t.courseId, t.days] }),
+    index('report_completion_days_provider_idx').on(t.providerId, t.day),
+  ],
+);
+
+/** Per WIB day and platform: sales, refunds and commission accrued. */
+export const platformDaily = pgTable(
+  'platform_daily',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    platformId: text('platform_id').notNull(),
+    sales: integer('sales').notNull(),
+    salesAmount: bigint('sales_amount', { mode: 'number' }).notNull(),
+    refunds: integer('refunds').notNull(),
+    refundAmount: bigint('refund_amount', { mode: 'number' }).notNull(),
+    commission: bigint('commission', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.platformId] })],
+);
+
+/** When report rollups were last rebuilt, and up to which instant they are complete. */
+export const reportRefreshes = pgTable('report_refreshes', {
+  id: text('id').primaryKey(),
+  fromDay: date('from_day', { mode: 'string' }).notNull(),
+  toDay: date('to_day', { mode: 'string' }).notNull(),
+  refreshedAt: ts('refreshed_at').notNull(),
+});

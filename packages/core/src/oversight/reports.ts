@@ -1,0 +1,270 @@
+import {
+  AppError,
+  CATEGORIES,
+  findProvince,
+  findRegency,
+  STATISTICS_MIN_CELL,
+  type TCourseReportInput,
+  type TPlatformReportInput,
+  type TPlatformReportRow,
+  type TProviderReportInput,
+  type TScorecard,
+  type TStatistics,
+  type TStatisticsInput,
+  type TStatisticsRow,
+} from '@latih/contracts';
+import {
+  activitySpan,
+  type Db,
+  decodeCursor,
+  encodeCursor,
+  lastRollupRefresh,
+  platformReport,
+  rebuildRollups,
+  scorecards,
+  statistics,
+} from '@latih/db';
+import type { Actor } from '../auth/actor';
+import { requirePmo } from './onboarding';
+
+const WIB_MS = 7 * 3_600_000;
+
+/** The WIB calendar day of an instant, as YYYY-MM-DD. */
+export function wibDay(at: Date): string {
+  return new Date(at.getTime() + WIB_MS).toISOString().slice(0, 10);
+}
+
+/** Rebuilds yesterday and today (WIB): what the worker does every minute. */
+export async function refreshRecentRollups(db: Db, now: Date): Promise<void> {
+  await rebuildRollups(db, wibDay(new Date(now.getTime() - 86_400_000)), wibDay(now), now);
+}
+
+export async function rebuildReports(opts: {
+  db: Db;
+  actor: Actor;
+  input: { from?: string | undefined; to?: string | undefined };
+  now?: Date;
+}) {
+  requirePmo(opts.actor);
+  const now = opts.now ?? new Date();
+  const span = opts.input.from && opts.input.to ? null : await activitySpan(opts.db);
+  const from = opts.input.from ?? span?.from ?? null;
+  const to = opts.input.to ?? span?.to ?? wibDay(now);
+  if (from && to) {
+    if (from > to)
+      throw new AppError('VALIDATION_FAILED', { field: 'from', message: '`from` is after `to`.' });
+    await rebuildRollups(opts.db, from, to, now);
+  }
+  return { from, to: from ? to : null, rebuiltAt: now.toISOString() };
+}
+
+function offsetOf(cursor: string | undefined): number {
+  if (!cursor) return 0;
+  const n = Number(decodeCursor(cursor));
+  if (!Number.isInteger(n) || n < 0)
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'cursor',
+      message: 'The cursor is not one this API returned.',
+    });
+  return n;
+}
+
+function checkPeriod(input: { from: string; to: string }) {
+  if (input.from >= input.to)
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'to',
+      message: '`to` must be after `from` (it is exclusive).',
+    });
+}
+
+const num = (v: number | string | null) => (v === null ? null : Number(v));
+const ratio = (a: number | string, b: number | string) => (Number(b) === 0 ? null : Number(a) / Number(b));
+
+async function scorecardPage(
+  db: Db,
+  level: 'provider' | 'course',
+  input: TProviderReportInput | TCourseReportInput,
+) {
+  checkPeriod(input);
+  const offset = offsetOf(input.cursor);
+  const [rows, asOf] = await Promise.all([
+    scorecards(db, level, { ...input, fromDay: input.from, toDay: input.to, offset }),
+    lastRollupRefresh(db),
+  ]);
+  const total = rows[0] ? Number(rows[0].total) : 0;
+  const items: TScorecard[] = rows.map((r) => ({
+    providerId: r.provider_id,
+    providerName: r.provider_name,
+    courseId: r.course_id,
+    courseTitle: r.course_title,
+    vouchersSold: Number(r.sold),
+    vouchersRedeemed: Number(r.redeemed),
+    completed: Number(r.completed),
+    notCompleted: Number(r.not_completed),
+    completionRate: ratio(r.completed, Number(r.completed) + Number(r.not_completed)),
+    medianDaysToComplete: num(r.median_days),
+    attendanceConfirmationRate: ratio(r.att_ok, r.att_total),
+    identityCheckFailureRate: ratio(r.idc_failed, r.idc),
+    ratingAverage:
+      Number(r.rating_count) === 0
+        ? null
+        : Math.round((Number(r.rating_sum) / Number(r.rating_count)) * 100) / 100,
+    ratingCount: Number(r.rating_count),
+    refunds: Number(r.refunds),
+    refundAmount: Number(r.refund_amount),
+    openCases: Number(r.open_cases),
+  }));
+  const next = offset + items.length;
+  return {
+    items,
+    nextCursor: next < total ? encodeCursor(String(next)) : null,
+    total,
+    asOf: asOf?.toISOString() ?? null,
+  };
+}
+
+export async function providerScorecards(opts: { db: Db; actor: Actor; input: TProviderReportInput }) {
+  requirePmo(opts.actor);
+  return scorecardPage(opts.db, 'provider', opts.input);
+}
+
+export async function courseScorecards(opts: { db: Db; actor: Actor; input: TCourseReportInput }) {
+  requirePmo(opts.actor);
+  return scorecardPage(opts.db, 'course', opts.input);
+}
+
+export async function platformScorecards(opts: { db: Db; actor: Actor; input: TPlatformReportInput }) {
+  requirePmo(opts.actor);
+  checkPeriod(opts.input);
+  const offset = offsetOf(opts.input.cursor);
+  const [rows, asOf] = await Promise.all([
+    platformReport(opts.db, { ...opts.input, fromDay: opts.input.from, toDay: opts.input.to, offset }),
+    lastRollupRefresh(opts.db),
+  ]);
+  const total = rows[0] ? Number(rows[0].total) : 0;
+  const items: TPlatformReportRow[] = rows.map((r) => ({
+    platformId: r.platform_id,
+    platformName: r.name,
+    sales: Number(r.sales),
+    salesAmount: Number(r.sales_amount),
+    refunds: Number(r.refunds),
+    refundAmount: Number(r.refund_amount),
+    commission: Number(r.commission),
+  }));
+  const next = offset + items.length;
+  return {
+    items,
+    nextCursor: next < total ? encodeCursor(String(next)) : null,
+    total,
+    asOf: asOf?.toISOString() ?? null,
+  };
+}
+
+const MODE_LABELS: Record<string, string> = {
+  SELF_PACED: 'Daring mandiri',
+  WEBINAR: 'Webinar',
+  LURING: 'Luring',
+  HYBRID: 'Bauran',
+};
+
+function labelOf(dimension: TStatisticsInput['dimension'], key: string): string {
+  switch (dimension) {
+    case 'province':
+      return findProvince(key)?.name ?? key;
+    case 'regency':
+      return findRegency(key)?.name ?? key;
+    case 'gender':
+      return key === 'M' ? 'Laki-laki' : key === 'F' ? 'Perempuan' : key;
+    case 'ageBand':
+      return `${key} tahun`;
+    case 'cohort':
+      return `Gelombang ${key}`;
+    case 'mode':
+      return MODE_LABELS[key] ?? key;
+    case 'category':
+      return CATEGORIES.find((c) => c.code === key)?.id ?? key;
+    case 'month':
+      return key;
+  }
+}
+
+type Counted = 'participants' | 'completions' | 'certificates' | 'incentivesPaid';
+const COUNTED: Counted[] = ['participants', 'completions', 'certificates', 'incentivesPaid'];
+
+/**
+ * Primary suppression: a cell counting 1–9 people is withheld. Secondary: a column with exactly one
+ * withheld cell also withholds its next smallest, so the total cannot give the first one away.
+ * The incentive amount goes with its count.
+ */
+export function suppress(rows: TStatisticsRow[], min: number): TStatisticsRow[] {
+  const out = rows.map((r) => ({ ...r }));
+  for (const col of COUNTED) {
+    const hidden = (v: number | null) => v !== null && v > 0 && v < min;
+    let withheld = 0;
+    for (const r of out) {
+      if (hidden(r[col])) {
+        r[col] = null;
+        withheld++;
+      }
+    }
+    if (withheld === 1) {
+      const next = out
+        .filter((r) => r[col] !== null && (r[col] ?? 0) > 0)
+        .sort((a, b) => (a[col] ?? 0) - (b[col] ?? 0))[0];
+      if (next) next[col] = null;
+    }
+  }
+  for (const r of out) if (r.incentivesPaid === null) r.incentivesPaidAmount = null;
+  return out;
+}
+
+async function statisticsOf(db: Db, input: TStatisticsInput, min: number, now: Date): Promise<TStatistics> {
+  const records = await statistics(db, input);
+  const full: TStatisticsRow[] = records.map((r) => ({
+    key: r.key,
+    label: labelOf(input.dimension, r.key),
+    participants: Number(r.participants),
+    completions: Number(r.completions),
+    certificates: Number(r.certificates),
+    incentivesPaid: Number(r.incentives_paid),
+    incentivesPaidAmount: Number(r.incentives_amount),
+  }));
+  const sum = (k: Counted | 'incentivesPaidAmount') => full.reduce((s, r) => s + (r[k] ?? 0), 0);
+  const totals = {
+    participants: sum('participants'),
+    completions: sum('completions'),
+    certificates: sum('certificates'),
+    incentivesPaid: sum('incentivesPaid'),
+    incentivesPaidAmount: sum('incentivesPaidAmount'),
+  };
+  const [shown] = min > 0 ? [suppress(full, min)] : [full];
+  const [shownTotals] =
+    min > 0 ? suppress([{ key: '', label: '', ...totals }], min) : [{ key: '', label: '', ...totals }];
+  return {
+    dimension: input.dimension,
+    provinceCode: input.provinceCode ?? null,
+    from: input.from ?? null,
+    to: input.to ?? null,
+    suppressedBelow: min,
+    rows: shown ?? [],
+    totals: {
+      participants: shownTotals?.participants ?? null,
+      completions: shownTotals?.completions ?? null,
+      certificates: shownTotals?.certificates ?? null,
+      incentivesPaid: shownTotals?.incentivesPaid ?? null,
+      incentivesPaidAmount: shownTotals?.incentivesPaidAmount ?? null,
+    },
+    generatedAt: now.toISOString(),
+  };
+}
+
+/** In full, for the PMO. */
+export async function pmoStatistics(opts: { db: Db; actor: Actor; input: TStatisticsInput; now?: Date }) {
+  requirePmo(opts.actor);
+  return statisticsOf(opts.db, opts.input, 0, opts.now ?? new Date());
+}
+
+/** For anyone: no personal data, cells under 10 people withheld. */
+export async function publicStatistics(opts: { db: Db; input: TStatisticsInput; now?: Date }) {
+  return statisticsOf(opts.db, opts.input, STATISTICS_MIN_CELL, opts.now ?? new Date());
+}

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { engines } from '../support/db';
+import { codeOf, useHarness } from '../support/harness';
+import {
+  plantAttendance,
+  plantCourse,
+  plantEnrollment,
+  plantIdentityCheck,
+  plantProvider,
+  plantReview,
+} from '../support/oversight-fixtures';
+
+const DAY = 86_400_000;
+/** 10:00 WIB on a March 2026 day. */
+const march = (d: number, hours = 0) => new Date(Date.UTC(2026, 2, d, 3) + hours * 3_600_000);
+
+describe.each(engines())('reports and statistics on %s', (engine) => {
+  const h = useHarness(engine);
+  const reports = () => h.caller('pmo').pmo.reports;
+
+  it('a provider scorecard adds up what happened in the period, and only that', async () => {
+    const p = await plantProvider(h, 'Lembaga Skor');
+    const q = await plantProvider(h, 'Lembaga Ramai');
+    const c1 = await plantCourse(h, p, { mode: 'SELF_PACED', category: 'languages' });
+    const c2 = await plantCourse(h, p, { mode: 'WEBINAR', category: 'it-software' });
+    const cq = await plantCourse(h, q);
+    const done2 = await plantEnrollment(h, {
+      providerId: p,
+      courseId: c1,
+      redeemedAt: march(2),
+      completedAt: march(4, 1),
+    });
+    const done4 = await plantEnrollment(h, {
+      providerId: p,
+      courseId: c1,
+      redeemedAt: march(3),
+      completedAt: march(7, 2),
+    });
+    const done9 = await plantEnrollment(h, {
+      providerId: p,
+      courseId: c2,
+      redeemedAt: march(3),
+      completedAt: march(12, 2),
+    });
+    await plantEnrollment(h, {
+      providerId: p,
+      courseId: c2,
+      redeemedAt: march(3),
+      completedAt: march(20),
+      status: 'NOT_COMPLETED',
+    });
+    await plantEnrollment(h, {
+      providerId: p,
+      courseId: c1,
+      redeemedAt: march(5),
+      cancelledAt: march(6),
+      price: 750_000,
+    });
+    // Outside the period: April.
+    await plantEnrollment(h, { providerId: p, courseId: c1, redeemedAt: march(35), completedAt: march(36) });
+    for (const [i, e] of [done2, done4, done9].entries()) {
+      await plantAttendance(h, e.enrollmentId, { at: march(3) });
+      await plantAttendance(h, e.enrollmentId, {
+        sequence: 2,
+        status: i === 0 ? 'REJECTED' : 'CONFIRMED',
+        at: march(3),
+      });
+      await plantIdentityCheck(h, e.enrollmentId, { failed: i === 2, at: march(3) });
+    }
+    await plantReview(h, { ...done2, providerId: p, courseId: c1 }, { rating: 5, at: march(8) });
+    await plantReview(h, { ...done4, providerId: p, courseId: c1 }, { rating: 4, at: march(9) });
+    for (let i = 0; i < 7; i++)
+      await plantEnrollment(h, { providerId: q, courseId: cq, redeemedAt: march(10 + i) });
+    await h
+      .caller('pmo')
+      .pmo.cases.open({ subjectType: 'PROVIDER', subjectId: p, summary: 'Kasus terbuka untuk skor' });
+
+    const rebuilt = await reports().rebuild({ from: '2026-03-01', to: '2026-04-30' });
+    expect(rebuilt).toMatchObject({ from: '2026-03-01', to: '2026-04-30' });
+
+    const page = await reports().providers({ from: '2026-03-01', to: '2026-04-01', providerId: p });
+    expect(page.total).toBe(1);
+    expect(page.asOf).not.toBeNull();
+    expect(page.items[0]).toEqual({
+      providerId: p,
+      providerName: 'Lembaga Skor',
+      courseId: null,
+      courseTitle: null,
+      vouchersSold: 5,
+      vouchersRedeemed: 4,
+      completed: 3,
+      notCompleted: 1,
+      completionRate: 0.75,
+      medianDaysToComplete: 4,
+      attendanceConfirmationRate: 5 / 6,
+      identityCheckFailureRate: 1 / 3,
+      ratingAverage: 4.5,
+      ratingCount: 2,
+      refunds: 1,
+      refundAmount: 750_000,
+      openCases: 1,
+    });
+
+    // Per course, filtered by mode; sorted and paged across providers.
+    const byCourse = await reports().courses({
+      from: '2026-03-01',
+      to: '2026-04-01',
+      providerId: p,
+      mode: 'SELF_PACED',
+    });
+    expect(byCourse.items.map((c) => [c.courseId, c.completed, c.medianDaysToComplete])).toEqual([
+      [c1, 2, 2],
+    ]);
+    const sorted = await reports().providers({
+      from: '2026-03-01',
+      to: '2026-04-01',
+      sort: 'vouchersSold',
+      order: 'desc',
+      limit: 1,
+      minVouchersSold: 5,
+    });
+    expect(sorted.items[0]?.providerId).toBe(q);
+    const second = await reports().providers({
+      from: '2026-03-01',
+      to: '2026-04-01',
+      sort: 'vouchersSold',
+      order: 'desc',
+      limit: 1,
+      minVouchersSold: 5,
+      cursor: sorted.nextCursor ?? undefined,
+    });
+    expect(second.items[0]?.providerId).toBe(p);
+    expect(second.total).toBe(sorted.total);
+
+    const platforms = await reports().platforms({ from: '2026-03-01', to: '2026-04-01' });
+    const a = platforms.items.find((x) => x.platformId === h.orgs.platformA.organisationId);
+    expect(a).toMatchObject({
+      sales: 12,
+      salesAmount: 11 * 1_000_000 + 750_000,
+      refunds: 1,
+      refundAmount: 750_000,
+    });
+
+    expect(
+      codeOf(
+        await reports()
+          .providers({ from: '2026-04-01', to: '2026-03-01' })
+          .catch((e) => e),
+      ),
+    ).toBe('VALIDATION_FAILED');
+    expect(
+      codeOf(
+        await h
+          .caller('providerA')
+          .pmo.reports.providers({ from: '2026-03-01', to: '2026-04-01' })
+          .catch((e) => e),
+      ),
+    ).toBe('FORBIDDEN_ROLE');
+  });
+
+  it('statistics: in full for the PMO; in public every cell under 10 people is withheld, and one more to protect it', async () => {
+    const p = await plantProvider(h);
+    const course = await plantCourse(h, p, { mode: 'LURING', category: 'food-processing' });
+    const at = new Date(Date.now() - 3 * DAY);
+    const plant = async (regencyCode: string, n: number, completedFrom: number, gender: 'M' | 'F') => {
+      for (let i = 0; i < n; i++)
+        await plantEnrollment(h, {
+          providerId: p,
+          courseId: course,
+          redeemedAt: at,
+          regencyCode,
+          gender,
+          ...(i >= completedFrom ? { completedAt: new Date(at.getTime() + DAY) } : {}),
+        });
+    };
+    await plant('94.01', 25, 13, 'F'); // Nabire: 25 participants, 12 completed
+    await plant('94.05', 15, 99, 'M'); // Puncak: 15, none completed
+    await plant('94.04', 3, 99, 'M'); // Mimika: 3 — a small cell
+
+    const full = await h.caller('pmo').pmo.statistics({ dimension: 'regency', provinceCode: '94' });
+    expect(full.suppressedBelow).toBe(0);
+    expect(full.rows.map((r) => [r.key, r.label, r.participants, r.completions])).toEqual([
+      ['94.01', 'KABUPATEN NABIRE', 25, 12],
+      ['94.04', 'KABUPATEN MIMIKA', 3, 0],
+      ['94.05', 'KABUPATEN PUNCAK', 15, 0],
+    ]);
+    expect(full.totals).toMatchObject({ participants: 43, completions: 12 });
+
+    const open = await h.caller(null).public.statistics({ dimension: 'regency', provinceCode: '94' });
+    expect(open.suppressedBelow).toBe(10);
+    expect(open.rows.map((r) => [r.key, r.participants, r.completions])).toEqual([
+      ['94.01', 25, 12],
+      ['94.04', null, 0], // 3 people: withheld
+      ['94.05', null, 0], // withheld too, or 43 − 25 − 15 would give Mimika away
+    ]);
+    expect(open.totals).toMatchObject({ participants: 43, completions: 12 });
+    const body = JSON.stringify(open);
+    expect(body).not.toMatch(/par_|Peserta|nik/i);
+
+    const gender = await h.caller(null).public.statistics({ dimension: 'gender', provinceCode: '94' });
+    expect(gender.rows.map((r) => [r.label, r.participants])).toEqual([
+      ['Perempuan', 25],
+      ['Laki-laki', 18],
+    ]);
+    const byMode = await h.caller('pmo').pmo.statistics({ dimension: 'mode', provinceCode: '94' });
+    expect(byMode.rows).toEqual([
+      expect.objectContaining({ key: 'LURING', label: 'Luring', participants: 43, completions: 12 }),
+    ]);
+    const none = await h.caller(null).public.statistics({
+      dimension: 'province',
+      provinceCode: '94',
+      to: new Date(at.getTime() - DAY).toISOString(),
+    });
+    expect(none.rows).toEqual([]);
+  });
+});
