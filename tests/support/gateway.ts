@@ -36,6 +36,7 @@ export async function startTestGateway(
     otp: new DevOtpChannel(),
     allowLocalWebhooks: true,
     webhookIntervalMs: 100,
+    oversightIntervalMs: 0,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.payments ? { payments: opts.payments, payoutIntervalMs: opts.payoutIntervalMs ?? 100 } : {}),
   });

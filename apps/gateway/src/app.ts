@@ -1,5 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type ApiContext, appRouter, buildOpenApiDocument, type Services, servicesHandle } from '@latih/api';
+import {
+  type ApiContext,
+  appRouter,
+  buildOpenApiDocument,
+  EXPORTS,
+  type Services,
+  servicesHandle,
+  streamExport,
+  toAppError,
+} from '@latih/api';
 import {
   AppError,
   ERROR_CATALOG,
@@ -14,6 +23,7 @@ import {
   OAuthError,
   receivePaymentWebhook,
 } from '@latih/core';
+import { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-openapi';
@@ -204,6 +214,59 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   app.use('/trpc', createExpressMiddleware({ router: appRouter, createContext }));
+
+  // CSV exports, streamed page by page through the same procedures (see packages/api/src/exports.ts).
+  app.get(/^\/v1\/(pmo|public)\/exports\/([a-z][a-z/-]*)\.csv$/, async (req, res) => {
+    const audience = String(req.params[0]);
+    const name = audience === 'public' ? `public/${String(req.params[1])}` : String(req.params[1]);
+    if (EXPORTS[name]?.audience !== audience) return sendError(res, 'ROUTE_NOT_FOUND');
+    let started = false;
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
+    const write = (chunk: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (closed) return reject(new Error('client went away'));
+        if (res.write(chunk)) return resolve();
+        res.once('drain', resolve);
+        res.once('close', () => reject(new Error('client went away')));
+      });
+    try {
+      await streamExport({
+        name,
+        ctx: createContext({ req, res }),
+        query: req.query as Record<string, unknown>,
+        write,
+        onStart: () => {
+          started = true;
+          res.status(200);
+          res.setHeader('content-type', 'text/csv; charset=utf-8');
+          res.setHeader(
+            'content-disposition',
+            `attachment; filename="latih-${name.replace(/\//g, '-')}.csv"`,
+          );
+          res.setHeader('cache-control', 'no-store');
+        },
+      });
+      res.end();
+    } catch (err) {
+      if (!started) {
+        const app =
+          err instanceof AppError
+            ? err
+            : toAppError(
+                err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: err }),
+              );
+        if (app.code === 'INTERNAL_ERROR')
+          logger.error({ err, requestId: res.locals.requestId }, 'export failed');
+        return sendError(res, app.code, app.message, app.field);
+      }
+      // Headers are gone: cut the stream short so the client sees an incomplete download, not a short file.
+      if (!closed) logger.error({ err, requestId: res.locals.requestId }, 'export failed midway');
+      res.destroy();
+    }
+  });
 
   // REST: trpc-to-openapi answers errors in its own shape; rewrite them into ours (see TErrorBody).
   app.use('/v1', restErrorShape, conditionalGet);

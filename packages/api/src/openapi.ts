@@ -2,6 +2,7 @@ import { generateOpenApiDocument, type OpenApiRouter } from 'trpc-to-openapi';
 
 type SchemaObject = Record<string, unknown> & { type: 'object' };
 
+import { EXPORTS } from './exports';
 import { appRouter } from './router';
 
 /** The OpenAPI 3.1 document of every procedure served under /v1, plus the OAuth token endpoint. */
@@ -61,6 +62,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version: string })
       },
     },
     ...doc.paths,
+    ...exportPaths(),
   };
   return doc;
 }
@@ -75,3 +77,38 @@ const tokenRequestSchema: SchemaObject = {
     scope: { type: 'string', description: 'Space-separated subset of the scopes granted to the client' },
   },
 };
+
+/** The CSV exports, documented beside the JSON procedures they page through. */
+function exportPaths() {
+  const paths: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(EXPORTS)) {
+    const path =
+      def.audience === 'public'
+        ? `/${name}.csv`.replace(/^\/public\//, '/public/exports/')
+        : `/pmo/exports/${name}.csv`;
+    paths[path] = {
+      get: {
+        operationId: `export-${name.replace(/\//g, '-')}`,
+        summary: `CSV: ${def.summary}`,
+        description:
+          'Streamed as text/csv (RFC 4180, UTF-8, CRLF), page by page, however many rows. Takes the query parameters of the procedure named in the summary, except limit and cursor. Text cells that begin with = + - or @ are prefixed with an apostrophe so spreadsheets do not run them.',
+        tags: [def.audience === 'public' ? 'public' : 'pmo', 'exports'],
+        ...(def.audience === 'pmo' ? { security: [{ Authorization: [] }] } : {}),
+        responses: {
+          '200': {
+            description: `Columns: ${def.columns.join(', ')}`,
+            content: { 'text/csv': { schema: { type: 'string' } } },
+          },
+          '400': { description: 'VALIDATION_FAILED, in the JSON error shape' },
+          ...(def.audience === 'pmo'
+            ? {
+                '401': { description: 'TOKEN_MISSING or TOKEN_INVALID' },
+                '403': { description: 'FORBIDDEN_ROLE or SCOPE_MISSING' },
+              }
+            : {}),
+        },
+      },
+    };
+  }
+  return paths;
+}
