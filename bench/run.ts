@@ -181,8 +181,10 @@ async function cannon(opts: {
  */
 const LOOKUP = `SELECT v.id, v.code_hash, v.code_last4, v.participant_id, v.platform_id, v.provider_id,
   v.course_id, v.run_id, v.checkout_id, v.price, v.status, v.expires_at, v.issued_at, v.redeemed_at,
-  v.closed_at, p.name AS participant_name, p.scheme_id AS participant_scheme_id, r.starts_at AS run_starts_at
-  FROM vouchers v JOIN participants p ON p.id = v.participant_id LEFT JOIN runs r ON r.id = v.run_id`;
+  v.closed_at, p.name AS participant_name, p.scheme_id AS participant_scheme_id, r.starts_at AS run_starts_at,
+  po.status AS provider_status
+  FROM vouchers v JOIN participants p ON p.id = v.participant_id
+  JOIN organisations po ON po.id = v.provider_id LEFT JOIN runs r ON r.id = v.run_id`;
 
 const redeemStatement = (items: string) => `WITH input AS (
     SELECT * FROM jsonb_to_recordset(${items})
@@ -190,10 +192,11 @@ const redeemStatement = (items: string) => `WITH input AS (
   ), upd AS (
     UPDATE vouchers v SET status = 'REDEEMED', redeemed_at = now()
     FROM input i WHERE v.id = i.voucher_id AND v.status = 'ISSUED'
+      AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = v.provider_id AND o.status = 'ACTIVE')
     RETURNING v.id, v.participant_id, v.provider_id, v.course_id, v.run_id, v.platform_id
   ), enr AS (
-    INSERT INTO enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at)
-    SELECT i.enrollment_id, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', now()
+    INSERT INTO enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip)
+    SELECT i.enrollment_id, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', now(), NULL
     FROM upd u JOIN input i ON i.voucher_id = u.id
     RETURNING voucher_id
   ), aud AS (
@@ -236,11 +239,12 @@ function singleScript(seq: string, providerId: string, courseId: string): string
   ), upd AS (
     UPDATE vouchers t SET status = 'REDEEMED', redeemed_at = now()
     FROM c WHERE t.id = c.id AND t.status = 'ISSUED' AND c.run_id IS NULL
-      AND c.provider_id = '${providerId}' AND c.course_id = '${courseId}' AND now() <= c.expires_at
+      AND c.provider_id = '${providerId}' AND c.course_id = '${courseId}'
+      AND c.provider_status = 'ACTIVE' AND now() <= c.expires_at
     RETURNING t.*
   ), enr AS (
-    INSERT INTO enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at)
-    SELECT 'enr_' || md5(u.id), u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', now()
+    INSERT INTO enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip)
+    SELECT 'enr_' || md5(u.id), u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', now(), NULL
     FROM upd u RETURNING voucher_id
   ), aud AS (
     INSERT INTO audit_log (id, actor_organisation_id, actor_client_id, action, entity_type, entity_id,
