@@ -76,6 +76,28 @@ describe('guides: the examples run as written', () => {
     await gw?.close();
   });
 
+  it('pmo.md onboarding with curl: applied, checked, approved, credentials issued', async () => {
+    expect(await runSh(example('pmo.md', 'onboarding-curl'), env)).toEqual(['APPLIED', 'ACTIVE', 'lts_']);
+  });
+
+  it('pmo.md case with the SDK: opened, evidence asked and answered by the provider, decided', async () => {
+    expect(await runTs(example('pmo.md', 'case-sdk'), env)).toEqual([
+      'DECIDED WARNING',
+      'control_case.opened',
+      'control_case.evidence_requested',
+      'control_case.evidence_answered',
+      'control_case.decided',
+    ]);
+  });
+
+  it('pmo.md exports with curl: the audit log and open statistics as CSV', async () => {
+    expect(await runSh(example('pmo.md', 'export-curl'), env)).toEqual([
+      '200 text/csv; charset=utf-8',
+      'id,occurredAt,actorOrganisationId,actorClientId,action,entityType,entityId,fromState,toState,requestId,data',
+      'key,label,participants,completions,certificates,incentivesPaid,incentivesPaidAmount',
+    ]);
+  });
+
   it('provider-publish.md with curl: draft → run → review → approved → on sale', async () => {
     expect(await runSh(example('provider-publish.md', 'curl'), env)).toEqual([
       'IN_REVIEW',
