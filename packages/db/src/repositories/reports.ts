@@ -294,21 +294,22 @@ export async function statistics(db: Db, input: TStatisticsInput): Promise<Stati
   const province = input.provinceCode ? sql`and p.regency_code like ${`${input.provinceCode}.%`}` : sql``;
   const age = sql.raw(`extract(year from age(now(), p.birth_date::timestamp))`);
   // Each measure: the participant, the instant that dates it, and (for course dimensions) the course.
+  // Participants by their own attributes are counted once each; through enrollments (course
+  // dimensions), distinct.
   const participantsSrc = byCourse
     ? sql`select e.participant_id as pid, e.redeemed_at as at, e.course_id from enrollments e`
-    : dim === 'month'
-      ? sql`select p0.id as pid, p0.created_at as at, null::text as course_id from participants p0`
-      : sql`select p0.id as pid, p0.created_at as at, null::text as course_id from participants p0`;
+    : sql`select p0.id as pid, p0.created_at as at, null::text as course_id from participants p0`;
+  const ageJoin = dim === 'ageBand' ? sql`cross join lateral (select ${age} as age) ag` : sql``;
   const measure = (name: string, src: SQL, extra: SQL = sql`count(distinct x.pid)`) => sql`
     select ${key} as key, ${sql.raw(`'${name}'`)} as measure, ${extra} as value
     from (${src}) x join participants p on p.id = x.pid
     ${byCourse ? sql`join courses c on c.id = x.course_id` : sql``}
-    cross join lateral (select ${age} as age) ag
+    ${ageJoin}
     where x.at >= ${from} and x.at < ${to} ${province}
     group by 1`;
   const rows = await execRows<{ key: string | null; measure: string; value: number | string }>(
     db,
-    sql`${measure('participants', participantsSrc)}
+    sql`${measure('participants', participantsSrc, byCourse ? sql`count(distinct x.pid)` : sql`count(*)`)}
       union all
       ${measure(
         'completions',

@@ -7,6 +7,7 @@ import {
   ZRebuildReportsResultSchema,
   ZScorecardPageSchema,
   ZStatisticsInputSchema,
+  type TStatistics,
   ZStatisticsSchema,
 } from '@latih/contracts';
 import {
@@ -93,7 +94,23 @@ export const publicStatisticsRoute = publicProcedure
   })
   .input(ZStatisticsInputSchema)
   .output(ZStatisticsSchema)
-  .query(({ ctx, input }) => {
+  .query(async ({ ctx, input }) => {
     const s = servicesOf(ctx);
-    return publicStatistics({ db: s.db, input, now: new Date(s.now()) });
+    // Anyone may ask, and a national breakdown reads every participant: answers are kept for
+    // five minutes per question (per gateway), so repeated calls cost nothing.
+    let cache = publicCache.get(s);
+    if (!cache) {
+      cache = new Map();
+      publicCache.set(s, cache);
+    }
+    const key = JSON.stringify(input);
+    const hit = cache.get(key);
+    if (hit && s.now() - hit.at < PUBLIC_TTL_MS) return hit.value;
+    const value = await publicStatistics({ db: s.db, input, now: new Date(s.now()) });
+    if (cache.size >= 1000) cache.clear();
+    cache.set(key, { at: s.now(), value });
+    return value;
   });
+
+const PUBLIC_TTL_MS = 5 * 60_000;
+const publicCache = new WeakMap<object, Map<string, { at: number; value: TStatistics }>>();
