@@ -103,4 +103,11 @@ CREATE INDEX "report_completion_days_provider_idx" ON "report_completion_days" U
 CREATE INDEX "report_daily_provider_idx" ON "report_daily" USING btree ("provider_id","day");--> statement-breakpoint
 CREATE UNIQUE INDEX "signals_type_key_idx" ON "signals" USING btree ("type","key");--> statement-breakpoint
 CREATE INDEX "signals_status_score_idx" ON "signals" USING btree ("status","score","id");--> statement-breakpoint
-CREATE INDEX "signals_provider_idx" ON "signals" USING btree ("provider_id","id");
+CREATE INDEX "signals_provider_idx" ON "signals" USING btree ("provider_id","id");--> statement-breakpoint
+CREATE INDEX "attendance_recorded_brin" ON "attendance" USING brin ("recorded_at");--> statement-breakpoint
+CREATE INDEX "enrollments_redeemed_brin" ON "enrollments" USING brin ("redeemed_at");--> statement-breakpoint
+CREATE INDEX "enrollments_completed_brin" ON "enrollments" USING brin ("completed_at");--> statement-breakpoint
+CREATE INDEX "identity_checks_used_brin" ON "identity_checks" USING brin ("used_at");--> statement-breakpoint
+CREATE INDEX "reviews_created_brin" ON "reviews" USING brin ("created_at");--> statement-breakpoint
+CREATE INDEX "vouchers_issued_brin" ON "vouchers" USING brin ("issued_at");--> statement-breakpoint
+CREATE INDEX "vouchers_closed_brin" ON "vouchers" USING brin ("closed_at");

@@ -1,4 +1,5 @@
 import {
+  type TStatistics,
   ZCourseReportInputSchema,
   ZPlatformReportInputSchema,
   ZPlatformReportPageSchema,
@@ -7,7 +8,6 @@ import {
   ZRebuildReportsResultSchema,
   ZScorecardPageSchema,
   ZStatisticsInputSchema,
-  type TStatistics,
   ZStatisticsSchema,
 } from '@latih/contracts';
 import {
