@@ -13,15 +13,22 @@ import {
   AppError,
   ERROR_CATALOG,
   RETRYABLE_ERROR_CODES,
+  STAFF_LOCKOUT_MINUTES,
+  STAFF_SESSION_HOURS,
   type TErrorBody,
   type TErrorCode,
+  ZSignInInputSchema,
   ZTokenRequestSchema,
 } from '@latih/contracts';
 import {
+  csrfMatches,
   type DevOtpChannel,
   issueClientCredentialsToken,
   OAuthError,
   receivePaymentWebhook,
+  signInStaff,
+  signOutStaff,
+  staffSession,
 } from '@latih/core';
 import { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
@@ -207,6 +214,8 @@ export function createApp(opts: AppOptions): express.Express {
     requestId: res.locals.requestId as string,
     authorization: req.header('authorization') ?? null,
     idempotencyKey: req.header('idempotency-key') ?? null,
+    sessionCookie: cookie(req, SESSION_COOKIE),
+    csrfToken: req.header('x-csrf-token') ?? null,
     setHeader: (name, value) => {
       if (!res.headersSent) res.setHeader(name, value);
     },
@@ -214,6 +223,55 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   app.use('/trpc', createExpressMiddleware({ router: appRouter, createContext }));
+
+  // Console sign-in for PMO staff: the session lives in an httpOnly, SameSite=Strict cookie.
+  app.post('/console/api/session', async (req, res) => {
+    const parsed = ZSignInInputSchema.safeParse(req.body);
+    if (!parsed.success) return sendError(res, 'VALIDATION_FAILED', 'Send {"email", "password"}.');
+    try {
+      const { token, session } = await signInStaff({
+        db: services.db,
+        email: parsed.data.email,
+        password: parsed.data.password,
+        now: new Date(services.now()),
+        requestId: res.locals.requestId as string,
+        ip: req.ip ?? null,
+        userAgent: req.header('user-agent') ?? null,
+      });
+      res.setHeader('set-cookie', sessionCookieHeader(req, token, STAFF_SESSION_HOURS * 3600));
+      res.setHeader('cache-control', 'no-store');
+      return res.status(200).json(session);
+    } catch (err) {
+      if (err instanceof AppError) {
+        if (err.code === 'STAFF_LOCKED') res.setHeader('retry-after', String(STAFF_LOCKOUT_MINUTES * 60));
+        return sendError(res, err.code, err.message);
+      }
+      throw err;
+    }
+  });
+  app.get('/console/api/session', async (req, res) => {
+    const token = cookie(req, SESSION_COOKIE);
+    const found = token
+      ? await staffSession({ db: services.db, token, now: new Date(services.now()) })
+      : null;
+    res.setHeader('cache-control', 'no-store');
+    if (!found) return sendError(res, 'SESSION_INVALID');
+    return res.status(200).json(found.session);
+  });
+  app.delete('/console/api/session', async (req, res) => {
+    const token = cookie(req, SESSION_COOKIE);
+    if (token) {
+      if (!csrfMatches(token, req.header('x-csrf-token'))) return sendError(res, 'CSRF_INVALID');
+      await signOutStaff({
+        db: services.db,
+        token,
+        now: new Date(services.now()),
+        requestId: res.locals.requestId as string,
+      });
+    }
+    res.setHeader('set-cookie', sessionCookieHeader(req, '', 0));
+    return res.status(204).end();
+  });
 
   // CSV exports, streamed page by page through the same procedures (see packages/api/src/exports.ts).
   app.get(/^\/v1\/(pmo|public)\/exports\/([a-z][a-z/-]*)\.csv$/, async (req, res) => {
@@ -291,6 +349,24 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   return app;
+}
+
+const SESSION_COOKIE = 'latih_console_session';
+
+/** One cookie's value from the Cookie header (no other cookie is read). */
+function cookie(req: Request, name: string): string | null {
+  for (const part of (req.header('cookie') ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name)
+      return decodeURIComponent(part.slice(i + 1).trim()) || null;
+  }
+  return null;
+}
+
+/** httpOnly (no script reads it), SameSite=Strict (no other site sends it), Secure over https. */
+function sessionCookieHeader(req: Request, token: string, maxAge: number): string {
+  const secure = req.secure || req.header('x-forwarded-proto') === 'https';
+  return `${SESSION_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
 }
 
 function parseBasicAuth(header: string | undefined): { id: string; secret: string } | undefined {

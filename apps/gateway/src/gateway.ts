@@ -4,6 +4,7 @@ import {
   advanceRuns,
   createPayoutWorker,
   createSealer,
+  DEMO_ORGANISATIONS,
   type DevOtpChannel,
   type KeySource,
   refreshRecentRollups,
@@ -12,6 +13,7 @@ import {
   seedDemo,
   seedDemoCatalog,
   seedDemoParticipants,
+  seedDemoStaff,
   TokenService,
 } from '@latih/core';
 import type { Database } from '@latih/db';
@@ -66,6 +68,9 @@ export async function startGateway(opts: {
     if (courses > 0) logger.info({ courses }, 'seeded demo courses');
     const participants = await seedDemoParticipants(database.db, opts.nikHashKey);
     if (participants > 0) logger.info({ participants }, 'seeded demo participants');
+    const pmo = DEMO_ORGANISATIONS.find((o) => o.kind === 'PMO');
+    const staff = pmo ? await seedDemoStaff(database.db, pmo.id) : 0;
+    if (staff > 0) logger.info({ staff }, 'seeded demo console staff');
   }
 
   let issuer = typeof opts.issuer === 'string' ? opts.issuer : '';

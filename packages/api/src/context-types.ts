@@ -12,6 +12,10 @@ export type ApiContext = {
   /** The raw Authorization header, verified lazily by the auth middleware. */
   authorization: string | null;
   idempotencyKey: string | null;
+  /** A console session cookie's token, when the request carries one (and no Authorization). */
+  sessionCookie?: string | null;
+  /** The X-CSRF-Token header: required with a session cookie on every mutation. */
+  csrfToken?: string | null;
   setHeader: (name: string, value: string) => void;
   services: ServicesHandle;
 };

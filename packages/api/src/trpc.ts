@@ -1,5 +1,5 @@
-import { AppError, type TRole } from '@latih/contracts';
-import { createSealer, runIdempotent, type Sealer } from '@latih/core';
+import { AppError, STAFF_WRITE_PREFIXES, type TRole } from '@latih/contracts';
+import { createSealer, csrfMatches, runIdempotent, type Sealer, staffSession } from '@latih/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { type AuthedContext, servicesOf } from './context';
 import type { ApiContext } from './context-types';
@@ -61,7 +61,19 @@ export function sealerFor(secret: Buffer, purpose = 'idempotency-responses'): Se
 
 const BEARER = /^Bearer ([A-Za-z0-9\-_.]+)$/;
 
-const authenticated = t.middleware(async ({ ctx, next }) => {
+const authenticated = t.middleware(async ({ ctx, next, type }) => {
+  if (!ctx.authorization && ctx.sessionCookie) {
+    // A PMO staff member in the console: the session cookie, and for changes its CSRF token.
+    const services = servicesOf(ctx);
+    const now = new Date(services.now());
+    const found = await staffSession({ db: services.db, token: ctx.sessionCookie, now });
+    if (!found) throw new AppError('SESSION_INVALID');
+    if (type === 'mutation' && !csrfMatches(ctx.sessionCookie, ctx.csrfToken))
+      throw new AppError('CSRF_INVALID');
+    return next({
+      ctx: { actor: found.actor, db: services.db, now } satisfies Pick<AuthedContext, 'actor' | 'db' | 'now'>,
+    });
+  }
   if (!ctx.authorization) throw new AppError('TOKEN_MISSING');
   const match = BEARER.exec(ctx.authorization);
   if (!match?.[1])
@@ -110,9 +122,19 @@ const idempotent = t.middleware(async (opts) => {
 function authedProcedure(role?: TRole) {
   return publicProcedure
     .use(authenticated)
-    .use(({ ctx, next, meta }) => {
+    .use(({ ctx, next, meta, type, path }) => {
       if (role && ctx.actor.role !== role) {
         throw new AppError('FORBIDDEN_ROLE', { message: `Only ${role} clients may call this procedure.` });
+      }
+      const staffRole = ctx.actor.staffRole;
+      if (
+        staffRole &&
+        type === 'mutation' &&
+        !STAFF_WRITE_PREFIXES[staffRole].some((p) => path.startsWith(p))
+      ) {
+        throw new AppError('FORBIDDEN_ROLE', {
+          message: `Your staff role (${staffRole}) may not call ${path}.`,
+        });
       }
       if (meta?.scope && !ctx.actor.scopes.includes(meta.scope)) {
         throw new AppError('SCOPE_MISSING', { message: `This procedure needs the ${meta.scope} scope.` });

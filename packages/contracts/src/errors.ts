@@ -498,6 +498,32 @@ export const ERROR_CATALOG = {
     when: 'A second answer to the same request; answers are final once given.',
     action: 'Read the request to see the answer you gave; the PMO asks again if it needs more.',
   },
+  STAFF_SIGN_IN_FAILED: {
+    status: 401,
+    message: 'Wrong e-mail or password.',
+    when: 'Console sign-in with an unknown e-mail, a wrong password, or a disabled account (one answer for all, so accounts cannot be probed).',
+    action:
+      'Check the e-mail and password; after 5 wrong passwords in a row the account is locked for 15 minutes.',
+  },
+  STAFF_LOCKED: {
+    status: 429,
+    message: 'Too many wrong passwords: this account is locked for a while.',
+    when: 'Console sign-in to an account locked after 5 wrong passwords in a row; Retry-After says for how long.',
+    action: 'Wait until the lock ends, or ask an admin; every attempt is in the audit log.',
+  },
+  SESSION_INVALID: {
+    status: 401,
+    message: 'Your console session has ended. Sign in again.',
+    when: 'A console request with a session cookie that is unknown, expired or signed out.',
+    action: 'Sign in again.',
+  },
+  CSRF_INVALID: {
+    status: 403,
+    message: 'The request lacks a valid X-CSRF-Token header.',
+    when: 'A mutation made with a console session cookie but without the X-CSRF-Token its session was given (or with another).',
+    action:
+      'Send the csrfToken from sign-in (or GET /console/api/session) as X-CSRF-Token on every mutation.',
+  },
   WEBHOOK_DELIVERY_NOT_FOUND: {
     status: 404,
     message: 'No such webhook delivery.',

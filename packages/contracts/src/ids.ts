@@ -28,6 +28,7 @@ export const ID_PREFIXES = {
   signal: 'sig',
   controlCase: 'case',
   evidenceRequest: 'evr',
+  staff: 'stf',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

@@ -22,4 +22,5 @@ export * from './regions';
 export * from './reports';
 export * from './runs';
 export * from './schemes';
+export * from './staff';
 export * from './webhooks';

@@ -19,6 +19,7 @@ export * from './repositories/redemption';
 export * from './repositories/reports';
 export * from './repositories/runs';
 export * from './repositories/schemes';
+export * from './repositories/staff';
 export * from './repositories/webhooks';
 export type { TVenueRecord } from './schema';
 export * as schema from './schema';

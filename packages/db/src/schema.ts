@@ -986,3 +986,42 @@ export const reportRefreshes = pgTable('report_refreshes', {
   toDay: date('to_day', { mode: 'string' }).notNull(),
   refreshedAt: ts('refreshed_at').notNull(),
 });
+
+/** PMO staff who sign in to the console. The password only as a scrypt hash. */
+export const staffUsers = pgTable(
+  'staff_users',
+  {
+    id: text('id').primaryKey(),
+    organisationId: text('organisation_id')
+      .notNull()
+      .references(() => organisations.id),
+    /** Lower-cased. */
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    role: text('role', { enum: ['reviewer', 'finance', 'admin'] }).notNull(),
+    passwordHash: text('password_hash').notNull(),
+    /** Wrong passwords in a row; reset by a right one or when a lock is set. */
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    lockedUntil: ts('locked_until'),
+    disabledAt: ts('disabled_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('staff_users_email_idx').on(t.email)],
+);
+
+/** Console sessions: only the SHA-256 of the cookie's token is kept. */
+export const staffSessions = pgTable(
+  'staff_sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    staffId: text('staff_id')
+      .notNull()
+      .references(() => staffUsers.id),
+    createdAt: ts('created_at').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('staff_sessions_staff_idx').on(t.staffId)],
+);

@@ -6,6 +6,8 @@ export type Actor = {
   role: TRole;
   clientId: string;
   scopes: TScope[];
+  /** Set when a PMO staff member acts through a console session (clientId is then their id). */
+  staffRole?: 'reviewer' | 'finance' | 'admin';
 };
 
 /** The audit trail's view of who did something, and in which request. */

@@ -1,0 +1,72 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { type Db, execRows } from '../client';
+import { staffSessions, staffUsers } from '../schema';
+
+export type StaffUserRow = typeof staffUsers.$inferSelect;
+
+export async function insertStaffUser(db: Db, values: typeof staffUsers.$inferInsert) {
+  const [row] = await db.insert(staffUsers).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+export async function findStaffById(db: Db, id: string) {
+  const [row] = await db.select().from(staffUsers).where(eq(staffUsers.id, id)).limit(1);
+  return row;
+}
+
+export async function findStaffByEmail(db: Db, email: string) {
+  const [row] = await db.select().from(staffUsers).where(eq(staffUsers.email, email.toLowerCase())).limit(1);
+  return row;
+}
+
+/**
+ * One wrong password, counted atomically (concurrent attempts each count): at `max` in a row the
+ * account is locked until `lockUntil` and the count starts again.
+ */
+export async function recordFailedSignIn(db: Db, id: string, max: number, lockUntil: Date) {
+  const [row] = await execRows<{ failed_sign_ins: number; locked_until: Date | string | null }>(
+    db,
+    sql`update staff_users set
+          failed_sign_ins = case when failed_sign_ins + 1 >= ${max} then 0 else failed_sign_ins + 1 end,
+          locked_until = case when failed_sign_ins + 1 >= ${max} then ${lockUntil.toISOString()}::timestamptz
+                              else locked_until end
+        where id = ${id}
+        returning failed_sign_ins, locked_until`,
+  );
+  return row ? { lockedUntil: row.locked_until ? new Date(row.locked_until) : null } : undefined;
+}
+
+export async function resetFailedSignIns(db: Db, id: string) {
+  await db.update(staffUsers).set({ failedSignIns: 0, lockedUntil: null }).where(eq(staffUsers.id, id));
+}
+
+export async function insertStaffSession(db: Db, values: typeof staffSessions.$inferInsert) {
+  await db.insert(staffSessions).values(values);
+}
+
+/** A live session's user: not revoked, not expired, account not disabled. */
+export async function findLiveStaffSession(db: Db, tokenHash: string, now: Date) {
+  const [row] = await db
+    .select({ session: staffSessions, user: staffUsers })
+    .from(staffSessions)
+    .innerJoin(staffUsers, eq(staffUsers.id, staffSessions.staffId))
+    .where(
+      and(
+        eq(staffSessions.tokenHash, tokenHash),
+        isNull(staffSessions.revokedAt),
+        sql`${staffSessions.expiresAt} > ${now.toISOString()}::timestamptz`,
+        isNull(staffUsers.disabledAt),
+      ),
+    )
+    .limit(1);
+  return row;
+}
+
+export async function revokeStaffSession(db: Db, tokenHash: string, at: Date) {
+  const rows = await db
+    .update(staffSessions)
+    .set({ revokedAt: at })
+    .where(and(eq(staffSessions.tokenHash, tokenHash), isNull(staffSessions.revokedAt)))
+    .returning({ staffId: staffSessions.staffId });
+  return rows[0];
+}
