@@ -2,6 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'tests/integration', 'tests/e2e', 'tests/consumer'],
+    projects: ['packages/*', 'apps/*', 'tests/integration', 'tests/e2e', 'tests/consumer', 'tests/browser'],
   },
 });

@@ -1,4 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type ApiContext,
   appRouter,
@@ -223,6 +226,26 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   app.use('/trpc', createExpressMiddleware({ router: appRouter, createContext }));
+
+  // The console (apps/console, built by `npm run build:console`): static files under /console.
+  const consoleDist = fileURLToPath(new URL('../../console/dist/', import.meta.url));
+  app.use('/console', (req, res, next) => {
+    if (req.path.startsWith('/api/')) return next();
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
+    if (!existsSync(join(consoleDist, 'index.html')))
+      return sendError(res, 'ROUTE_NOT_FOUND', 'The console is not built: run npm run build:console.');
+    // Hashed assets may be cached for good; index.html must not be.
+    if (req.path.startsWith('/assets/'))
+      res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    return next();
+  });
+  app.use(
+    '/console',
+    express.static(consoleDist, { index: 'index.html', redirect: true, cacheControl: false }),
+  );
 
   // Console sign-in for PMO staff: the session lives in an httpOnly, SameSite=Strict cookie.
   app.post('/console/api/session', async (req, res) => {

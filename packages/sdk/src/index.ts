@@ -1,16 +1,7 @@
 import type { AppRouter } from '@latih/api/router';
-import {
-  createTRPCClient,
-  httpBatchLink,
-  httpLink,
-  splitLink,
-  type TRPCClient,
-  TRPCClientError,
-  type TRPCLink,
-} from '@trpc/client';
-import { observable } from '@trpc/server/observable';
-import { LatihError } from './errors';
+import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient } from '@trpc/client';
 import { type CatalogSyncBatch, type CatalogSyncOptions, syncCatalog } from './iterate';
+import { latihErrorLink } from './link';
 import { TokenManager } from './token';
 
 export type { AppRouter } from '@latih/api/router';
@@ -54,6 +45,7 @@ export type {
   TWhoAmI,
 } from '@latih/contracts';
 export { canonicalize, type Jwks, verifyCertificate } from './certificates';
+export { createLatihConsoleClient, type LatihConsoleClientOptions } from './console';
 export { isLatihError, LatihAuthError, LatihError, type LatihErrorCode } from './errors';
 export { type CatalogSyncBatch, type CatalogSyncOptions, paginate, syncCatalog } from './iterate';
 export { type LatihEvent, LatihWebhookError, type VerifyWebhookOptions, verifyWebhook } from './webhooks';
@@ -132,17 +124,3 @@ export function createLatihClient(opts: LatihClientOptions): LatihClient {
     get: (target, prop, receiver) => (prop === 'catalog' ? catalog : Reflect.get(target, prop, receiver)),
   }) as LatihClient;
 }
-
-/** Turns every failure into a LatihError with the gateway's code, field and request id. */
-const latihErrorLink: TRPCLink<AppRouter> = () => {
-  return ({ next, op }) =>
-    observable((observer) => {
-      const sub = next(op).subscribe({
-        next: (value) => observer.next(value),
-        error: (err) =>
-          observer.error(err instanceof LatihError ? err : new LatihError(TRPCClientError.from(err))),
-        complete: () => observer.complete(),
-      });
-      return () => sub.unsubscribe();
-    });
-};

@@ -1,0 +1,54 @@
+import { createLatihConsoleClient, LatihError } from '@latih/sdk';
+
+/** The signed-in staff member, and the CSRF token the session's mutations carry. */
+export type Session = {
+  user: { id: string; email: string; name: string; role: 'reviewer' | 'finance' | 'admin' };
+  csrfToken: string;
+  expiresAt: string;
+};
+
+let csrf: string | null = null;
+export const setCsrf = (token: string | null) => {
+  csrf = token;
+};
+
+/** Everything the console asks of the gateway goes through the SDK's typed client. */
+export const api = createLatihConsoleClient({ csrfToken: () => csrf });
+
+export async function currentSession(): Promise<Session | null> {
+  const res = await fetch('/console/api/session', { credentials: 'same-origin' });
+  return res.ok ? ((await res.json()) as Session) : null;
+}
+
+export async function signIn(email: string, password: string): Promise<Session> {
+  const res = await fetch('/console/api/session', {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = (await res.json()) as Session & { code?: string };
+  if (!res.ok) throw Object.assign(new Error(body.code ?? 'ERROR'), { code: body.code });
+  return body;
+}
+
+export async function signOut(): Promise<void> {
+  await fetch('/console/api/session', {
+    method: 'DELETE',
+    credentials: 'same-origin',
+    headers: { 'x-csrf-token': csrf ?? '' },
+  });
+}
+
+/** The code and message of an API error, for showing it. */
+export function describe(err: unknown): string {
+  if (err instanceof LatihError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A CSV export's URL: the session cookie authenticates the download. */
+export function csvUrl(name: string, query: Record<string, string | undefined>): string {
+  const q = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => Boolean(e[1])));
+  const s = q.toString();
+  return `/v1/pmo/exports/${name}.csv${s ? `?${s}` : ''}`;
+}

@@ -1,0 +1,150 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
+import { currentSession, type Session, setCsrf, signIn, signOut } from './api';
+import type { Zone } from './format';
+import { type Locale, usePrefs } from './i18n';
+import { AuditPage } from './pages/audit';
+import { CourseReview, CurationQueue } from './pages/curation';
+import { ReportsPage } from './pages/reports';
+import { CasePage, SignalsPage } from './pages/signals';
+import { StatisticsPage } from './pages/statistics';
+
+/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases/<id>, #/statistics, #/reports, #/audit. */
+const readRoute = () => (window.location.hash.replace(/^#\/?/, '') || 'curation').split('/');
+
+function useRoute(): string[] {
+  const [route, setRoute] = useState(readRoute);
+  useEffect(() => {
+    const on = () => setRoute(readRoute());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+export function App() {
+  const session = useQuery({ queryKey: ['session'], queryFn: currentSession });
+  if (session.isPending) return null;
+  const s = session.data;
+  if (!s) return <SignIn />;
+  setCsrf(s.csrfToken);
+  return <Shell session={s} />;
+}
+
+function SignIn() {
+  const { t } = usePrefs();
+  const qc = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      const s = await signIn(String(form.get('email')), String(form.get('password')));
+      setCsrf(s.csrfToken);
+      qc.setQueryData(['session'], s);
+    } catch (err) {
+      setError((err as { code?: string }).code === 'STAFF_LOCKED' ? t('locked') : t('signInFailed'));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main className="signin">
+      <h1>{t('appName')}</h1>
+      <form onSubmit={submit} aria-describedby={error ? 'signin-error' : undefined}>
+        <label htmlFor="email">{t('email')}</label>
+        <input id="email" name="email" type="email" autoComplete="username" required />
+        <label htmlFor="password">{t('password')}</label>
+        <input id="password" name="password" type="password" autoComplete="current-password" required />
+        {error && (
+          <p id="signin-error" role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {t('signIn')}
+        </button>
+      </form>
+      <Prefs />
+    </main>
+  );
+}
+
+function Prefs() {
+  const { t, locale, setLocale, zone, setZone } = usePrefs();
+  return (
+    <div className="prefs">
+      <label htmlFor="locale">{t('language')}</label>
+      <select id="locale" value={locale} onChange={(e) => setLocale(e.target.value as Locale)}>
+        <option value="id">Bahasa Indonesia</option>
+        <option value="en">English</option>
+      </select>
+      <label htmlFor="zone">{t('timeZone')}</label>
+      <select id="zone" value={zone} onChange={(e) => setZone(e.target.value as Zone)}>
+        <option value="WIB">WIB</option>
+        <option value="WITA">WITA</option>
+        <option value="WIT">WIT</option>
+      </select>
+    </div>
+  );
+}
+
+function Shell({ session }: { session: Session }) {
+  const { t } = usePrefs();
+  const qc = useQueryClient();
+  const [page, param] = useRoute();
+  const nav = [
+    ['curation', t('curation')],
+    ['reports', t('reports')],
+    ['signals', t('signals')],
+    ['statistics', t('statistics')],
+    ['audit', t('audit')],
+  ] as const;
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header>
+        <strong>{t('appName')}</strong>
+        <nav aria-label="Main">
+          {nav.map(([k, label]) => (
+            <a
+              key={k}
+              href={`#/${k}`}
+              aria-current={page === k || (k === 'signals' && page === 'cases') ? 'page' : undefined}
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
+        <span className="who">
+          {session.user.name} ({session.user.role})
+        </span>
+        <Prefs />
+        <button
+          type="button"
+          onClick={async () => {
+            await signOut();
+            setCsrf(null);
+            qc.setQueryData(['session'], null);
+          }}
+        >
+          {t('signOut')}
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page === 'curation' && !param && <CurationQueue />}
+        {page === 'curation' && param && <CourseReview id={param} />}
+        {page === 'reports' && <ReportsPage />}
+        {page === 'signals' && <SignalsPage />}
+        {page === 'cases' && param && <CasePage id={param} />}
+        {page === 'statistics' && <StatisticsPage />}
+        {page === 'audit' && <AuditPage />}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,228 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api, csvUrl, describe } from '../api';
+import { dateTime } from '../format';
+import { usePrefs } from '../i18n';
+import { Field, Loading, Table } from '../ui';
+
+export function SignalsPage() {
+  const { t, locale, zone } = usePrefs();
+  const qc = useQueryClient();
+  const [selected, setSelected] = useState<string | null>(null);
+  const q = useQuery({ queryKey: ['signals'], queryFn: () => api.pmo.signals.list.query({ limit: 100 }) });
+  const detect = useMutation({
+    mutationFn: () => api.pmo.signals.detect.mutate({}),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['signals'] }),
+  });
+  if (!q.data) return <Loading error={q.error} />;
+  type Signal = (typeof q.data.items)[number];
+  const signal = q.data.items.find((s) => s.id === selected);
+  return (
+    <section aria-labelledby="h-signals">
+      <h1 id="h-signals">{t('signals')}</h1>
+      <p className="actions">
+        <button type="button" onClick={() => detect.mutate()} disabled={detect.isPending}>
+          {t('detect')}
+        </button>
+        <a href={csvUrl('signals', {})} download>
+          {t('downloadCsv')}
+        </a>
+      </p>
+      <Table<Signal>
+        caption={t('signals')}
+        rowKey={(r) => r.id}
+        rows={q.data.items}
+        columns={[
+          { key: 'type', label: t('type'), render: (r) => r.type, sort: (r) => r.type },
+          { key: 'score', label: t('score'), render: (r) => r.score, sort: (r) => r.score },
+          {
+            key: 'summary',
+            label: t('summary'),
+            render: (r) => (
+              <button type="button" className="link" onClick={() => setSelected(r.id)}>
+                {r.summary}
+              </button>
+            ),
+          },
+          { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
+          {
+            key: 'seen',
+            label: t('when'),
+            render: (r) => dateTime(r.lastSeenAt, locale, zone),
+            sort: (r) => r.lastSeenAt,
+          },
+        ]}
+      />
+      {signal && <SignalDetail signal={signal} />}
+    </section>
+  );
+}
+
+type SignalView = {
+  id: string;
+  type: string;
+  summary: string;
+  scoring: string;
+  status: string;
+  caseId: string | null;
+  evidence: Record<string, unknown>[];
+};
+
+function SignalDetail({ signal }: { signal: SignalView }) {
+  const { t } = usePrefs();
+  const open = useMutation({
+    mutationFn: (summary: string) => api.pmo.cases.open.mutate({ signalId: signal.id, summary }),
+    onSuccess: (c) => {
+      window.location.hash = `#/cases/${c.id}`;
+    },
+  });
+  const keys = [...new Set(signal.evidence.flatMap((e) => Object.keys(e)))];
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    open.mutate(String(new FormData(e.currentTarget).get('summary')));
+  };
+  return (
+    <article aria-labelledby="h-signal" className="panel">
+      <h2 id="h-signal">
+        {signal.type}: {signal.summary}
+      </h2>
+      <p>
+        <strong>{t('scoring')}:</strong> {signal.scoring}
+      </p>
+      <h3>{t('evidence')}</h3>
+      <table>
+        <caption className="visually-hidden">{t('evidence')}</caption>
+        <thead>
+          <tr>
+            {keys.map((k) => (
+              <th key={k} scope="col">
+                {k}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {signal.evidence.map((row, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: evidence rows have no id of their own
+            <tr key={i}>
+              {keys.map((k) => (
+                <td key={k}>{String(row[k] ?? '')}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {signal.caseId ? (
+        <p>
+          <a href={`#/cases/${signal.caseId}`}>{t('cases')}</a>
+        </p>
+      ) : (
+        <form onSubmit={submit}>
+          <Field label={t('summary')}>
+            {(fid) => <input id={fid} name="summary" required minLength={5} defaultValue={signal.summary} />}
+          </Field>
+          <button type="submit">{t('openCase')}</button>
+        </form>
+      )}
+      {open.error && (
+        <p role="alert" className="error">
+          {describe(open.error)}
+        </p>
+      )}
+    </article>
+  );
+}
+
+const OUTCOMES = ['NO_ACTION', 'WARNING', 'VOID_COMPLETION', 'SUSPEND_COURSE', 'SUSPEND_PROVIDER'] as const;
+
+export function CasePage({ id }: { id: string }) {
+  const { t, locale, zone } = usePrefs();
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: ['case', id], queryFn: () => api.pmo.cases.get.query({ id }) });
+  const refresh = () => qc.invalidateQueries({ queryKey: ['case', id] });
+  const ask = useMutation({
+    mutationFn: (question: string) =>
+      api.pmo.cases.requestEvidence.mutate({ caseId: id, question, dueInDays: 7 }),
+    onSuccess: refresh,
+  });
+  const decide = useMutation({
+    mutationFn: (v: { outcome: (typeof OUTCOMES)[number]; reason: string }) =>
+      api.pmo.cases.decide.mutate({ id, ...v }),
+    onSuccess: refresh,
+  });
+  if (!q.data) return <Loading error={q.error} />;
+  const c = q.data;
+  return (
+    <section aria-labelledby="h-case">
+      <h1 id="h-case">
+        {t('cases')}: {c.summary}
+      </h1>
+      <p>
+        {c.subjectType} {c.subjectId} · <strong>{c.status}</strong>
+        {c.decision ? ` · ${c.decision.outcome}: ${c.decision.reason}` : ''}
+      </p>
+      <h2>{t('timeline')}</h2>
+      <ol className="timeline">
+        {c.timeline.map((s) => (
+          <li key={`${s.at}-${s.action}`}>
+            {dateTime(s.at, locale, zone)} — {s.action}
+            {s.toState ? ` → ${s.toState}` : ''}
+          </li>
+        ))}
+      </ol>
+      <h2>{t('evidence')}</h2>
+      <ul>
+        {c.evidenceRequests.map((r) => (
+          <li key={r.id}>
+            <strong>{r.question}</strong> — {r.status}
+            {r.answer ? `: ${r.answer}` : ''}
+          </li>
+        ))}
+      </ul>
+      {c.status !== 'DECIDED' && (
+        <div className="decisions">
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              ask.mutate(String(new FormData(e.currentTarget).get('question')));
+            }}
+          >
+            <Field label={t('question')}>
+              {(fid) => <textarea id={fid} name="question" required minLength={10} />}
+            </Field>
+            <button type="submit">{t('requestEvidence')}</button>
+          </form>
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              const f = new FormData(e.currentTarget);
+              decide.mutate({
+                outcome: String(f.get('outcome')) as (typeof OUTCOMES)[number],
+                reason: String(f.get('reason')),
+              });
+            }}
+          >
+            <Field label={t('outcome')}>
+              {(fid) => (
+                <select id={fid} name="outcome">
+                  {OUTCOMES.map((o) => (
+                    <option key={o}>{o}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label={t('reason')}>
+              {(fid) => <textarea id={fid} name="reason" required minLength={10} />}
+            </Field>
+            <button type="submit">{t('decide')}</button>
+          </form>
+        </div>
+      )}
+      {(ask.error ?? decide.error) && (
+        <p role="alert" className="error">
+          {describe(ask.error ?? decide.error)}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,121 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { api, csvUrl } from '../api';
+import { count, rupiah } from '../format';
+import { usePrefs } from '../i18n';
+import { Field, Loading, Table } from '../ui';
+
+const DIMENSIONS = [
+  'province',
+  'regency',
+  'gender',
+  'ageBand',
+  'cohort',
+  'mode',
+  'category',
+  'month',
+] as const;
+type Dimension = (typeof DIMENSIONS)[number];
+
+export function StatisticsPage() {
+  const { t, locale } = usePrefs();
+  const [dimension, setDimension] = useState<Dimension>('province');
+  const [provinceCode, setProvince] = useState('');
+  const input = { dimension, ...(provinceCode ? { provinceCode } : {}) };
+  const q = useQuery({ queryKey: ['statistics', input], queryFn: () => api.pmo.statistics.query(input) });
+  return (
+    <section aria-labelledby="h-stats">
+      <h1 id="h-stats">{t('statistics')}</h1>
+      <div className="filters">
+        <Field label={t('dimension')}>
+          {(id) => (
+            <select id={id} value={dimension} onChange={(e) => setDimension(e.target.value as Dimension)}>
+              {DIMENSIONS.map((d) => (
+                <option key={d}>{d}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Provinsi (kode)">
+          {(id) => (
+            <input
+              id={id}
+              value={provinceCode}
+              inputMode="numeric"
+              pattern="\d{2}"
+              maxLength={2}
+              onChange={(e) => setProvince(e.target.value)}
+            />
+          )}
+        </Field>
+        <a href={csvUrl('statistics', input)} download>
+          {t('downloadCsv')}
+        </a>
+      </div>
+      {!q.data ? (
+        <Loading error={q.error} />
+      ) : (
+        <>
+          <figure aria-label={`${t('participants')} / ${t('completions')}`}>
+            <ResponsiveContainer width="100%" height={320}>
+              <BarChart data={q.data.rows} margin={{ top: 8, right: 16, bottom: 48, left: 8 }}>
+                <CartesianGrid strokeDasharray="3 3" />
+                <XAxis
+                  dataKey="label"
+                  angle={-30}
+                  textAnchor="end"
+                  interval={0}
+                  height={80}
+                  tick={{ fontSize: 11 }}
+                />
+                <YAxis />
+                <Tooltip />
+                <Legend />
+                <Bar
+                  dataKey="participants"
+                  name={t('participants')}
+                  fill="#1f5fa8"
+                  isAnimationActive={false}
+                />
+                <Bar dataKey="completions" name={t('completions')} fill="#2e7d32" isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+          </figure>
+          <Table
+            caption={t('statistics')}
+            rowKey={(r) => r.key}
+            rows={q.data.rows}
+            columns={[
+              { key: 'label', label: t('dimension'), render: (r) => r.label, sort: (r) => r.label },
+              {
+                key: 'p',
+                label: t('participants'),
+                render: (r) => count(r.participants, locale),
+                sort: (r) => r.participants,
+              },
+              {
+                key: 'c',
+                label: t('completions'),
+                render: (r) => count(r.completions, locale),
+                sort: (r) => r.completions,
+              },
+              {
+                key: 'cert',
+                label: t('certificates'),
+                render: (r) => count(r.certificates, locale),
+                sort: (r) => r.certificates,
+              },
+              {
+                key: 'inc',
+                label: t('incentivesPaid'),
+                render: (r) => `${count(r.incentivesPaid, locale)} · ${rupiah(r.incentivesPaidAmount)}`,
+                sort: (r) => r.incentivesPaidAmount,
+              },
+            ]}
+          />
+        </>
+      )}
+    </section>
+  );
+}
