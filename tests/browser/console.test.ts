@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_STAFF_PASSWORD } from '@latih/core';
+import { schema } from '@latih/db';
 import { createLatihClient } from '@latih/sdk';
+import { eq } from 'drizzle-orm';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullCourse, sessions } from '../support/catalog-fixtures';
@@ -152,6 +154,63 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
     await page.getByLabel('Language').selectOption('id');
   });
 
+  it('shows a provider: scorecard, its figures week by week as a chart, its courses and cases', async () => {
+    const pmo = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo.pmo.clientId,
+      clientSecret: gw.demo.pmo.clientSecret,
+    });
+    await pmo.pmo.reports.rebuild.mutate({});
+    await page.getByRole('link', { name: 'Laporan' }).click();
+    await page.getByRole('link', { name: gw.demo['provider-a'].name }).click();
+    await page.getByRole('heading', { name: gw.demo['provider-a'].name }).waitFor();
+    await page.locator('.recharts-line').first().waitFor({ state: 'attached' });
+    expect(await page.locator('.recharts-line-dot, .recharts-line-curve').count()).toBeGreaterThan(0);
+    expect(await page.locator('section li a[href^="#/cases/"]').count()).toBe(1);
+    await shot('07-provider');
+  });
+
+  it('roles hold in the console too: a reviewer cannot retry a failed settlement, finance can', async () => {
+    await gw.database.db.insert(schema.settlements).values({
+      id: 'stl_01m8000000000000000000fa11',
+      organisationId: gw.demo['provider-a'].id,
+      role: 'PROVIDER',
+      batchDate: '2026-11-20',
+      amount: 1_350_000,
+      itemCount: 1,
+      status: 'FAILED',
+      failureCode: 'account_closed',
+      failureMessage: 'The destination bank account is closed.',
+      nextAttemptAt: new Date(),
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await page.getByRole('link', { name: 'Pembayaran' }).click();
+    await page.getByText('account_closed: The destination bank account is closed.').waitFor();
+    expect(await page.getByText('Rp1.350.000').count()).toBe(1);
+    await shot('08-payouts');
+    await page.getByRole('button', { name: 'Coba lagi' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/^FORBIDDEN_ROLE: /);
+
+    await page.getByRole('button', { name: 'Keluar' }).click();
+    await page.getByLabel('Surel').fill('finance@latih.test');
+    await page.getByLabel('Kata sandi').fill(DEMO_STAFF_PASSWORD);
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.getByRole('link', { name: 'Pembayaran' }).click();
+    await page.getByRole('button', { name: 'Coba lagi' }).click();
+    await expect
+      .poll(
+        async () =>
+          (
+            await gw.database.db
+              .select()
+              .from(schema.settlements)
+              .where(eq(schema.settlements.id, 'stl_01m8000000000000000000fa11'))
+          )[0]?.status,
+      )
+      .toBe('PENDING');
+  });
+
   it('downloads the audit log as CSV', async () => {
     await page.getByRole('link', { name: 'Log audit' }).click();
     await page.getByRole('heading', { name: 'Log audit' }).waitFor();
@@ -166,6 +225,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
       'id,occurredAt,actorOrganisationId,actorClientId,action,entityType,entityId,fromState,toState,requestId,data',
     );
     expect(text).toContain('course.approved');
+    expect(text).toContain('settlement.pending,settlement,stl_01m8000000000000000000fa11,FAILED,PENDING');
     expect(download.suggestedFilename()).toBe('latih-audit.csv');
   });
 });

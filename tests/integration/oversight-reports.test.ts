@@ -101,6 +101,33 @@ describe.each(engines())('reports and statistics on %s', (engine) => {
       openCases: 1,
     });
 
+    const trend = await reports().providerTrend({
+      providerId: p,
+      from: '2026-03-01',
+      to: '2026-05-01',
+      interval: 'month',
+    });
+    expect(trend.points).toEqual([
+      {
+        period: '2026-03-01',
+        vouchersSold: 5,
+        vouchersRedeemed: 4,
+        completed: 3,
+        notCompleted: 1,
+        completionRate: 0.75,
+        ratingAverage: 4.5,
+      },
+      {
+        period: '2026-04-01',
+        vouchersSold: 1,
+        vouchersRedeemed: 1,
+        completed: 1,
+        notCompleted: 0,
+        completionRate: 1,
+        ratingAverage: null,
+      },
+    ]);
+
     // Per course, filtered by mode; sorted and paged across providers.
     const byCourse = await reports().courses({
       from: '2026-03-01',

@@ -5,6 +5,8 @@ import type { Zone } from './format';
 import { type Locale, usePrefs } from './i18n';
 import { AuditPage } from './pages/audit';
 import { CourseReview, CurationQueue } from './pages/curation';
+import { MoneyPage } from './pages/money';
+import { ProviderPage } from './pages/provider';
 import { ReportsPage } from './pages/reports';
 import { CasePage, SignalsPage } from './pages/signals';
 import { StatisticsPage } from './pages/statistics';
@@ -100,6 +102,7 @@ function Shell({ session }: { session: Session }) {
     ['curation', t('curation')],
     ['reports', t('reports')],
     ['signals', t('signals')],
+    ['money', t('money')],
     ['statistics', t('statistics')],
     ['audit', t('audit')],
   ] as const;
@@ -115,7 +118,13 @@ function Shell({ session }: { session: Session }) {
             <a
               key={k}
               href={`#/${k}`}
-              aria-current={page === k || (k === 'signals' && page === 'cases') ? 'page' : undefined}
+              aria-current={
+                page === k ||
+                (k === 'signals' && page === 'cases') ||
+                (k === 'reports' && page === 'providers')
+                  ? 'page'
+                  : undefined
+              }
             >
               {label}
             </a>
@@ -140,6 +149,8 @@ function Shell({ session }: { session: Session }) {
         {page === 'curation' && !param && <CurationQueue />}
         {page === 'curation' && param && <CourseReview id={param} />}
         {page === 'reports' && <ReportsPage />}
+        {page === 'providers' && param && <ProviderPage id={param} />}
+        {page === 'money' && <MoneyPage />}
         {page === 'signals' && <SignalsPage />}
         {page === 'cases' && param && <CasePage id={param} />}
         {page === 'statistics' && <StatisticsPage />}

@@ -73,6 +73,14 @@ const id = {
   error: 'Terjadi kesalahan',
   save: 'Simpan',
   back: 'Kembali',
+  trend: 'Tren mingguan',
+  courses: 'Kursus',
+  medianDays: 'Median hari hingga lulus',
+  money: 'Pembayaran',
+  settlements: 'Penyelesaian dana lembaga dan platform',
+  incentives: 'Insentif peserta',
+  amount: 'Jumlah',
+  retry: 'Coba lagi',
 } as const;
 
 export type Key = keyof typeof id;
@@ -148,6 +156,14 @@ const en: Record<Key, string> = {
   error: 'Something went wrong',
   save: 'Save',
   back: 'Back',
+  trend: 'Week by week',
+  courses: 'Courses',
+  medianDays: 'Median days to complete',
+  money: 'Payouts',
+  settlements: 'Settlements to providers and platforms',
+  incentives: 'Participant incentives',
+  amount: 'Amount',
+  retry: 'Retry',
 };
 
 export const DICTIONARIES = { id, en } as const;

@@ -204,3 +204,26 @@ export const ZStatisticsSchema = z
   })
   .meta({ id: 'Statistics' });
 export type TStatistics = z.infer<typeof ZStatisticsSchema>;
+
+export const ZProviderTrendInputSchema = z.object({
+  ...period,
+  providerId: idSchema('organisation'),
+  interval: z.enum(['day', 'week', 'month']).default('week'),
+});
+export const ZProviderTrendSchema = z
+  .object({
+    providerId: z.string(),
+    interval: z.enum(['day', 'week', 'month']),
+    points: z.array(
+      z.object({
+        period: z.string().meta({ description: 'First WIB day of the day, ISO week or month' }),
+        vouchersSold: z.number().int(),
+        vouchersRedeemed: z.number().int(),
+        completed: z.number().int(),
+        notCompleted: z.number().int(),
+        completionRate: rate,
+        ratingAverage: z.number().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'ProviderTrend' });

@@ -35,7 +35,12 @@ export function ReportsPage() {
           rowKey={(r) => r.providerId}
           rows={q.data.items}
           columns={[
-            { key: 'name', label: t('provider'), render: (r) => r.providerName, sort: (r) => r.providerName },
+            {
+              key: 'name',
+              label: t('provider'),
+              render: (r) => <a href={`#/providers/${r.providerId}`}>{r.providerName}</a>,
+              sort: (r) => r.providerName,
+            },
             {
               key: 'sold',
               label: t('sold'),

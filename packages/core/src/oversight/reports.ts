@@ -20,6 +20,7 @@ import {
   encodeCursor,
   lastRollupRefresh,
   platformReport,
+  providerTrend,
   rebuildRollups,
   scorecards,
   statistics,
@@ -267,4 +268,36 @@ export async function pmoStatistics(opts: { db: Db; actor: Actor; input: TStatis
 /** For anyone: no personal data, cells under 10 people withheld. */
 export async function publicStatistics(opts: { db: Db; input: TStatisticsInput; now?: Date }) {
   return statisticsOf(opts.db, opts.input, STATISTICS_MIN_CELL, opts.now ?? new Date());
+}
+
+/** A provider's scorecard figures over time, for charts. */
+export async function providerTrendOf(opts: {
+  db: Db;
+  actor: Actor;
+  input: { providerId: string; from: string; to: string; interval: 'day' | 'week' | 'month' };
+}) {
+  requirePmo(opts.actor);
+  checkPeriod(opts.input);
+  const rows = await providerTrend(opts.db, {
+    providerId: opts.input.providerId,
+    fromDay: opts.input.from,
+    toDay: opts.input.to,
+    interval: opts.input.interval,
+  });
+  return {
+    providerId: opts.input.providerId,
+    interval: opts.input.interval,
+    points: rows.map((r) => ({
+      period: r.period,
+      vouchersSold: Number(r.sold),
+      vouchersRedeemed: Number(r.redeemed),
+      completed: Number(r.completed),
+      notCompleted: Number(r.not_completed),
+      completionRate: ratio(r.completed, Number(r.completed) + Number(r.not_completed)),
+      ratingAverage:
+        Number(r.rating_count) === 0
+          ? null
+          : Math.round((Number(r.rating_sum) / Number(r.rating_count)) * 100) / 100,
+    })),
+  };
 }

@@ -352,3 +352,28 @@ export async function statistics(db: Db, input: TStatisticsInput): Promise<Stati
   }
   return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
+
+/** One provider's figures per day, week or month (WIB) over [fromDay, toDay), from the rollups. */
+export async function providerTrend(
+  db: Db,
+  input: { providerId: string; fromDay: string; toDay: string; interval: 'day' | 'week' | 'month' },
+) {
+  const unit = sql.raw(`'${input.interval}'`);
+  return execRows<{
+    period: string;
+    sold: number | string;
+    redeemed: number | string;
+    completed: number | string;
+    not_completed: number | string;
+    rating_sum: number | string;
+    rating_count: number | string;
+  }>(
+    db,
+    sql`select to_char(date_trunc(${unit}, day), 'YYYY-MM-DD') as period, sum(sold) as sold, sum(redeemed) as redeemed,
+          sum(completed) as completed, sum(not_completed) as not_completed, sum(rating_sum) as rating_sum,
+          sum(rating_count) as rating_count
+        from report_daily
+        where provider_id = ${input.providerId} and day >= ${input.fromDay}::date and day < ${input.toDay}::date
+        group by 1 order by 1`,
+  );
+}

@@ -4,6 +4,8 @@ import {
   ZPlatformReportInputSchema,
   ZPlatformReportPageSchema,
   ZProviderReportInputSchema,
+  ZProviderTrendInputSchema,
+  ZProviderTrendSchema,
   ZRebuildReportsInputSchema,
   ZRebuildReportsResultSchema,
   ZScorecardPageSchema,
@@ -15,6 +17,7 @@ import {
   platformScorecards,
   pmoStatistics,
   providerScorecards,
+  providerTrendOf,
   publicStatistics,
   rebuildReports,
 } from '@latih/core';
@@ -46,6 +49,14 @@ export const pmoReportsRouter = router({
     .input(ZCourseReportInputSchema)
     .output(ZScorecardPageSchema)
     .query(({ ctx, input }) => courseScorecards({ db: ctx.db, actor: ctx.actor, input })),
+  providerTrend: read(
+    '/pmo/reports/providers/{providerId}/trend',
+    'One provider over time',
+    'Sold, redeemed, completed, completion rate and average rating per day, ISO week or month (WIB), for charts.',
+  )
+    .input(ZProviderTrendInputSchema)
+    .output(ZProviderTrendSchema)
+    .query(({ ctx, input }) => providerTrendOf({ db: ctx.db, actor: ctx.actor, input })),
   platforms: read(
     '/pmo/reports/platforms',
     'Platform report for a period',
