@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createSealer, runWebhookWorkerOnce } from '@latih/core';
 import { schema } from '@latih/db';
 import { asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
-import { codeOf, useHarness } from '../support/harness';
+import { codeOf, sampleCourse, useHarness } from '../support/harness';
 import { minutes, plantAttendance, plantCourse, plantEnrollment } from '../support/oversight-fixtures';
 
 const code = (p: Promise<unknown>) =>
@@ -251,6 +252,37 @@ describe.each(engines())('control cases on %s', (engine) => {
     ).toBe('CASE_SUBJECT_NOT_FOUND');
     const listed = await cases().list({ providerId: providerB });
     expect(listed.items.map((i) => i.id)).toEqual([onProvider.id]);
+  });
+
+  it("the PMO sees every partner's webhook deliveries, with where they went and why they failed", async () => {
+    const { endpoint } = await h
+      .caller('providerB')
+      .provider.webhooks.create({ url: 'http://127.0.0.1:9/hooks', eventTypes: ['course.created'] });
+    await h.caller('providerB').provider.courses.create({ ...sampleCourse, title: 'Kursus pemicu webhook' });
+    const sealer = createSealer(h.services.nikHashKey, 'webhook-secrets');
+    await runWebhookWorkerOnce({
+      db: h.db,
+      now: new Date(),
+      sealer,
+      fetch: async () => new Response('unavailable', { status: 503 }),
+    });
+    const all = await h
+      .caller('pmo')
+      .pmo.webhooks.deliveries({ organisationId: h.orgs.providerB.organisationId });
+    expect(all.items[0]).toMatchObject({
+      endpointId: endpoint.id,
+      organisationId: h.orgs.providerB.organisationId,
+      url: 'http://127.0.0.1:9/hooks',
+      eventType: 'course.created',
+      status: 'PENDING',
+      lastStatusCode: 503,
+      attempts: 1,
+    });
+    expect(
+      (await h.caller('pmo').pmo.webhooks.deliveries({ organisationId: h.orgs.platformB.organisationId }))
+        .items,
+    ).toEqual([]);
+    expect(await code(h.caller('providerB').pmo.webhooks.deliveries({}))).toBe('FORBIDDEN_ROLE');
   });
 
   it('the audit log has no update or delete path in the code, and the database refuses both', async () => {

@@ -3,6 +3,8 @@ import { createLatihConsoleClient, LatihError } from '@latih/sdk';
 /** The signed-in staff member, and the CSRF token the session's mutations carry. */
 export type Session = {
   user: { id: string; email: string; name: string; role: 'reviewer' | 'finance' | 'admin' };
+  /** What this role may change (procedure path prefixes); the server enforces it either way. */
+  writes: string[];
   csrfToken: string;
   expiresAt: string;
 };

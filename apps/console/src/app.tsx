@@ -10,6 +10,8 @@ import { ProviderPage } from './pages/provider';
 import { ReportsPage } from './pages/reports';
 import { CasePage, SignalsPage } from './pages/signals';
 import { StatisticsPage } from './pages/statistics';
+import { WebhooksPage } from './pages/webhooks';
+import { SessionContext } from './session';
 
 /** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases/<id>, #/statistics, #/reports, #/audit. */
 const readRoute = () => (window.location.hash.replace(/^#\/?/, '') || 'curation').split('/');
@@ -104,6 +106,7 @@ function Shell({ session }: { session: Session }) {
     ['signals', t('signals')],
     ['money', t('money')],
     ['statistics', t('statistics')],
+    ['webhooks', t('webhooks')],
     ['audit', t('audit')],
   ] as const;
   return (
@@ -145,17 +148,20 @@ function Shell({ session }: { session: Session }) {
           {t('signOut')}
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
-        {page === 'curation' && !param && <CurationQueue />}
-        {page === 'curation' && param && <CourseReview id={param} />}
-        {page === 'reports' && <ReportsPage />}
-        {page === 'providers' && param && <ProviderPage id={param} />}
-        {page === 'money' && <MoneyPage />}
-        {page === 'signals' && <SignalsPage />}
-        {page === 'cases' && param && <CasePage id={param} />}
-        {page === 'statistics' && <StatisticsPage />}
-        {page === 'audit' && <AuditPage />}
-      </main>
+      <SessionContext.Provider value={session}>
+        <main id="main" tabIndex={-1}>
+          {page === 'curation' && !param && <CurationQueue />}
+          {page === 'curation' && param && <CourseReview id={param} />}
+          {page === 'reports' && <ReportsPage />}
+          {page === 'providers' && param && <ProviderPage id={param} />}
+          {page === 'money' && <MoneyPage />}
+          {page === 'signals' && <SignalsPage />}
+          {page === 'cases' && param && <CasePage id={param} />}
+          {page === 'statistics' && <StatisticsPage />}
+          {page === 'audit' && <AuditPage />}
+          {page === 'webhooks' && <WebhooksPage />}
+        </main>
+      </SessionContext.Provider>
     </>
   );
 }

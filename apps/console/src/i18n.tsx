@@ -81,6 +81,7 @@ const id = {
   incentives: 'Insentif peserta',
   amount: 'Jumlah',
   retry: 'Coba lagi',
+  webhooks: 'Pengiriman webhook',
 } as const;
 
 export type Key = keyof typeof id;
@@ -164,6 +165,7 @@ const en: Record<Key, string> = {
   incentives: 'Participant incentives',
   amount: 'Amount',
   retry: 'Retry',
+  webhooks: 'Webhook deliveries',
 };
 
 export const DICTIONARIES = { id, en } as const;

@@ -16,7 +16,12 @@ import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
 import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-certificate';
 import { pmoCurationRouter } from './routers/pmo/curation/router';
-import { pmoCasesRouter, pmoSignalsRouter, providerEvidenceRouter } from './routers/pmo/oversight/control';
+import {
+  pmoCasesRouter,
+  pmoSignalsRouter,
+  pmoWebhooksRouter,
+  providerEvidenceRouter,
+} from './routers/pmo/oversight/control';
 import { pmoAuditRouter, pmoOrganisationsRouter } from './routers/pmo/oversight/organisations';
 import { pmoReportsRouter, pmoStatisticsRoute, publicStatisticsRoute } from './routers/pmo/oversight/reports';
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
@@ -86,6 +91,7 @@ export const appRouter = router({
     audit: pmoAuditRouter,
     signals: pmoSignalsRouter,
     cases: pmoCasesRouter,
+    webhooks: pmoWebhooksRouter,
     reports: pmoReportsRouter,
     statistics: pmoStatisticsRoute,
   }),

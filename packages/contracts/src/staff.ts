@@ -28,6 +28,9 @@ export const ZSignInInputSchema = z.object({
 
 export const ZStaffSessionSchema = z.object({
   user: ZStaffUserSchema,
+  writes: z
+    .array(z.string())
+    .meta({ description: 'Procedure path prefixes this role may change (the console hides the rest)' }),
   csrfToken: z.string().meta({ description: 'Send as X-CSRF-Token on every mutation of this session' }),
   expiresAt: z.string(),
 });

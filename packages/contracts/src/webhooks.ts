@@ -109,6 +109,17 @@ export const ZListWebhookDeliveriesInputSchema = z.object({
 
 export const ZWebhookDeliveryIdInputSchema = z.object({ id: idSchema('webhookDelivery') });
 
+export const ZPmoListWebhookDeliveriesInputSchema = z.object({
+  organisationId: idSchema('organisation').optional(),
+  status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().optional(),
+});
+export const ZPmoWebhookDeliverySchema = ZWebhookDeliverySchema.extend({
+  organisationId: z.string(),
+  url: z.string(),
+}).meta({ id: 'PmoWebhookDelivery' });
+
 export const ZListEventsInputSchema = z.object({
   types: z
     .union([ZEventTypeSchema, z.array(ZEventTypeSchema).max(EVENT_TYPES.length)])

@@ -3,6 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { api, describe } from '../api';
 import { dateTime, rupiah } from '../format';
 import { usePrefs } from '../i18n';
+import { useCan } from '../session';
 import { Field, Loading, Table } from '../ui';
 
 const REASONS = [
@@ -61,6 +62,7 @@ export function CurationQueue() {
 
 export function CourseReview({ id }: { id: string }) {
   const { t, locale, zone } = usePrefs();
+  const can = useCan();
   const qc = useQueryClient();
   const [done, setDone] = useState<string | null>(null);
   const [reasons, setReasons] = useState<string[]>([]);
@@ -136,7 +138,7 @@ export function CourseReview({ id }: { id: string }) {
         <p role="status" className="done">
           {done}
         </p>
-      ) : (
+      ) : !can('pmo.curation.approve') ? null : (
         <div className="decisions">
           <form onSubmit={onApprove} aria-label={t('approve')}>
             <Field label={`${t('note')} (${t('approve')})`}>

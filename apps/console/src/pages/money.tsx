@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api, csvUrl, describe } from '../api';
 import { dateTime, rupiah } from '../format';
 import { usePrefs } from '../i18n';
+import { useCan } from '../session';
 import { Field, Loading, Table } from '../ui';
 
 const SETTLEMENT_STATUSES = ['PENDING', 'IN_TRANSIT', 'PAID', 'FAILED'] as const;
@@ -11,6 +12,7 @@ const INCENTIVE_STATUSES = ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED
 /** Settlements and incentives: status, failures with the provider's reason, and retry (finance, admin). */
 export function MoneyPage() {
   const { t, locale, zone } = usePrefs();
+  const can = useCan();
   const qc = useQueryClient();
   const [sStatus, setSStatus] = useState<(typeof SETTLEMENT_STATUSES)[number] | ''>('');
   const [iStatus, setIStatus] = useState<(typeof INCENTIVE_STATUSES)[number] | ''>('');
@@ -74,7 +76,7 @@ export function MoneyPage() {
               key: 'retry',
               label: t('action'),
               render: (r) =>
-                r.status === 'FAILED' ? (
+                r.status === 'FAILED' && can('pmo.settlements.retry') ? (
                   <button type="button" onClick={() => retryS.mutate(r.id)} disabled={retryS.isPending}>
                     {t('retry')}
                   </button>
@@ -126,7 +128,7 @@ export function MoneyPage() {
               key: 'retry',
               label: t('action'),
               render: (r) =>
-                r.status === 'FAILED' && r.id ? (
+                r.status === 'FAILED' && r.id && can('pmo.incentives.retry') ? (
                   <button
                     type="button"
                     onClick={() => r.id && retryI.mutate(r.id)}

@@ -3,10 +3,12 @@ import { type FormEvent, useState } from 'react';
 import { api, csvUrl, describe } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
+import { useCan } from '../session';
 import { Field, Loading, Table } from '../ui';
 
 export function SignalsPage() {
   const { t, locale, zone } = usePrefs();
+  const can = useCan();
   const qc = useQueryClient();
   const [selected, setSelected] = useState<string | null>(null);
   const q = useQuery({ queryKey: ['signals'], queryFn: () => api.pmo.signals.list.query({ limit: 100 }) });
@@ -21,9 +23,11 @@ export function SignalsPage() {
     <section aria-labelledby="h-signals">
       <h1 id="h-signals">{t('signals')}</h1>
       <p className="actions">
-        <button type="button" onClick={() => detect.mutate()} disabled={detect.isPending}>
-          {t('detect')}
-        </button>
+        {can('pmo.signals.detect') && (
+          <button type="button" onClick={() => detect.mutate()} disabled={detect.isPending}>
+            {t('detect')}
+          </button>
+        )}
         <a href={csvUrl('signals', {})} download>
           {t('downloadCsv')}
         </a>
@@ -70,6 +74,7 @@ type SignalView = {
 
 function SignalDetail({ signal }: { signal: SignalView }) {
   const { t } = usePrefs();
+  const can = useCan();
   const open = useMutation({
     mutationFn: (summary: string) => api.pmo.cases.open.mutate({ signalId: signal.id, summary }),
     onSuccess: (c) => {
@@ -116,7 +121,7 @@ function SignalDetail({ signal }: { signal: SignalView }) {
         <p>
           <a href={`#/cases/${signal.caseId}`}>{t('cases')}</a>
         </p>
-      ) : (
+      ) : !can('pmo.cases.open') ? null : (
         <form onSubmit={submit}>
           <Field label={t('summary')}>
             {(fid) => <input id={fid} name="summary" required minLength={5} defaultValue={signal.summary} />}
@@ -137,6 +142,7 @@ const OUTCOMES = ['NO_ACTION', 'WARNING', 'VOID_COMPLETION', 'SUSPEND_COURSE', '
 
 export function CasePage({ id }: { id: string }) {
   const { t, locale, zone } = usePrefs();
+  const can = useCan();
   const qc = useQueryClient();
   const q = useQuery({ queryKey: ['case', id], queryFn: () => api.pmo.cases.get.query({ id }) });
   const refresh = () => qc.invalidateQueries({ queryKey: ['case', id] });
@@ -179,7 +185,7 @@ export function CasePage({ id }: { id: string }) {
           </li>
         ))}
       </ul>
-      {c.status !== 'DECIDED' && (
+      {c.status !== 'DECIDED' && can('pmo.cases.decide') && (
         <div className="decisions">
           <form
             onSubmit={(e) => {

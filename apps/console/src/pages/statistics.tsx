@@ -22,7 +22,16 @@ export function StatisticsPage() {
   const { t, locale } = usePrefs();
   const [dimension, setDimension] = useState<Dimension>('province');
   const [provinceCode, setProvince] = useState('');
-  const input = { dimension, ...(provinceCode ? { provinceCode } : {}) };
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  // The dates are WIB calendar days: midnight WIB is 17:00 UTC the day before.
+  const wib = (d: string) => new Date(`${d}T00:00:00+07:00`).toISOString();
+  const input = {
+    dimension,
+    ...(provinceCode ? { provinceCode } : {}),
+    ...(from ? { from: wib(from) } : {}),
+    ...(to ? { to: wib(to) } : {}),
+  };
   const q = useQuery({ queryKey: ['statistics', input], queryFn: () => api.pmo.statistics.query(input) });
   return (
     <section aria-labelledby="h-stats">
@@ -48,6 +57,12 @@ export function StatisticsPage() {
               onChange={(e) => setProvince(e.target.value)}
             />
           )}
+        </Field>
+        <Field label={t('from')}>
+          {(id) => <input id={id} type="date" value={from} onChange={(e) => setFrom(e.target.value)} />}
+        </Field>
+        <Field label={t('to')}>
+          {(id) => <input id={id} type="date" value={to} onChange={(e) => setTo(e.target.value)} />}
         </Field>
         <a href={csvUrl('statistics', input)} download>
           {t('downloadCsv')}

@@ -5,6 +5,7 @@ import {
   STAFF_LOCKOUT_MINUTES,
   STAFF_MAX_FAILED_SIGN_INS,
   STAFF_SESSION_HOURS,
+  STAFF_WRITE_PREFIXES,
   type TStaffRole,
   type TStaffSession,
   type TStaffUser,
@@ -170,7 +171,12 @@ export async function signInStaff(opts: {
   });
   return {
     token,
-    session: { user: toUser(user), csrfToken: csrfTokenFor(token), expiresAt: expiresAt.toISOString() },
+    session: {
+      user: toUser(user),
+      writes: [...STAFF_WRITE_PREFIXES[user.role]],
+      csrfToken: csrfTokenFor(token),
+      expiresAt: expiresAt.toISOString(),
+    },
   };
 }
 
@@ -196,6 +202,7 @@ export async function staffSession(opts: { db: Db; token: string; now: Date }) {
     actor,
     session: {
       user: toUser(row.user),
+      writes: [...STAFF_WRITE_PREFIXES[row.user.role]],
       csrfToken: csrfTokenFor(opts.token),
       expiresAt: row.session.expiresAt.toISOString(),
     } satisfies TStaffSession,

@@ -10,6 +10,7 @@ import {
   ZCreateWebhookEndpointInputSchema,
   ZListEventsInputSchema,
   ZListWebhookDeliveriesInputSchema,
+  type ZPmoListWebhookDeliveriesInputSchema,
   ZUpdateWebhookEndpointInputSchema,
   ZWebhookDeliveryIdInputSchema,
   ZWebhookEndpointIdInputSchema,
@@ -27,6 +28,7 @@ import {
   findWebhookEndpoint,
   insertWebhookEndpoint,
   insertWebhookSecret,
+  listAllWebhookDeliveries,
   listWebhookDeliveries,
   listWebhookEndpoints,
   toPage,
@@ -308,6 +310,27 @@ export async function listDeliveriesOf(opts: {
     limit: input.limit,
   });
   return toPage(rows, input.limit, (r) => r.id, toWebhookDelivery);
+}
+
+/** The PMO's view of every partner's deliveries: what failed where, and why. */
+export async function listAllDeliveries(opts: {
+  db: Db;
+  actor: Actor;
+  input: z.infer<typeof ZPmoListWebhookDeliveriesInputSchema>;
+}) {
+  if (opts.actor.role !== 'pmo') throw new AppError('FORBIDDEN_ROLE');
+  const rows = await listAllWebhookDeliveries(opts.db, {
+    organisationId: opts.input.organisationId,
+    status: opts.input.status,
+    ...(opts.input.cursor ? { after: decodeCursor(opts.input.cursor) } : {}),
+    limit: opts.input.limit,
+  });
+  return toPage(
+    rows,
+    opts.input.limit,
+    (r) => r.delivery.id,
+    (r) => ({ ...toWebhookDelivery(r.delivery), organisationId: r.organisationId, url: r.url }),
+  );
 }
 
 /** One delivery and its log: every attempt with the answer and how long it took. */

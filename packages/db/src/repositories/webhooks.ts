@@ -214,6 +214,35 @@ export async function listWebhookDeliveries(
     .limit(input.limit + 1);
 }
 
+/** Every organisation's deliveries (the PMO's view), newest first, with the endpoint they went to. */
+export async function listAllWebhookDeliveries(
+  db: Db,
+  input: {
+    organisationId?: string | undefined;
+    status?: WebhookDeliveryRow['status'] | undefined;
+    after?: string;
+    limit: number;
+  },
+) {
+  return db
+    .select({
+      delivery: webhookDeliveries,
+      organisationId: webhookEndpoints.organisationId,
+      url: webhookEndpoints.url,
+    })
+    .from(webhookDeliveries)
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .where(
+      and(
+        input.organisationId ? eq(webhookEndpoints.organisationId, input.organisationId) : undefined,
+        input.status ? eq(webhookDeliveries.status, input.status) : undefined,
+        input.after ? lt(webhookDeliveries.id, input.after) : undefined,
+      ),
+    )
+    .orderBy(desc(webhookDeliveries.id))
+    .limit(input.limit + 1);
+}
+
 export async function webhookAttemptsOf(db: Db, deliveryId: string) {
   return db
     .select()

@@ -1,4 +1,5 @@
 import {
+  pageOf,
   ZAnswerEvidenceInputSchema,
   ZCaseIdInputSchema,
   ZControlCaseDetailSchema,
@@ -14,6 +15,8 @@ import {
   ZListEvidenceRequestsInputSchema,
   ZListSignalsInputSchema,
   ZOpenCaseInputSchema,
+  ZPmoListWebhookDeliveriesInputSchema,
+  ZPmoWebhookDeliverySchema,
   ZRequestEvidenceInputSchema,
   ZSignalIdInputSchema,
   ZSignalPageSchema,
@@ -27,6 +30,7 @@ import {
   getCase,
   getOwnEvidenceRequest,
   getSignal,
+  listAllDeliveries,
   listCasesFor,
   listOwnEvidenceRequests,
   listSignalsFor,
@@ -124,6 +128,19 @@ export const pmoCasesRouter = router({
     .mutation(({ ctx, input }) =>
       decideCase({ db: ctx.db, actor: ctx.actor, requestId: ctx.requestId, input, now: ctx.now }),
     ),
+});
+
+/** `pmo.webhooks.deliveries`: every partner's webhook deliveries, to see who is not receiving events. */
+export const pmoWebhooksRouter = router({
+  deliveries: read(
+    '/pmo/webhook-deliveries',
+    ['pmo', 'webhooks'],
+    "Every partner's webhook deliveries, newest first",
+    'Filter by organisation and status (FAILED shows who is not receiving events, with the last answer or error).',
+  )
+    .input(ZPmoListWebhookDeliveriesInputSchema)
+    .output(pageOf(ZPmoWebhookDeliverySchema))
+    .query(({ ctx, input }) => listAllDeliveries({ db: ctx.db, actor: ctx.actor, input })),
 });
 
 const providerTags = ['provider', 'control'];

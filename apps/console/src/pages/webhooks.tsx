@@ -1,0 +1,87 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api } from '../api';
+import { dateTime } from '../format';
+import { usePrefs } from '../i18n';
+import { Field, Loading, Table } from '../ui';
+
+const STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
+
+/** Every partner's webhook deliveries: who is not receiving events, and the last answer or error. */
+export function WebhooksPage() {
+  const { t, locale, zone } = usePrefs();
+  const [status, setStatus] = useState<(typeof STATUSES)[number] | ''>('');
+  const filter = status ? { status } : {};
+  const q = useInfiniteQuery({
+    queryKey: ['webhooks', filter],
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) =>
+      api.pmo.webhooks.deliveries.query({
+        ...filter,
+        limit: 50,
+        ...(pageParam ? { cursor: pageParam } : {}),
+      }),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const rows = q.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section aria-labelledby="h-webhooks">
+      <h1 id="h-webhooks">{t('webhooks')}</h1>
+      <div className="filters">
+        <Field label={t('status')}>
+          {(id) => (
+            <select id={id} value={status} onChange={(e) => setStatus(e.target.value as typeof status)}>
+              <option value="">—</option>
+              {STATUSES.map((s) => (
+                <option key={s}>{s}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+      </div>
+      {!q.data ? (
+        <Loading error={q.error} />
+      ) : (
+        <>
+          <Table
+            caption={t('webhooks')}
+            rowKey={(r) => r.id}
+            rows={rows}
+            columns={[
+              {
+                key: 'when',
+                label: t('when'),
+                render: (r) => dateTime(r.createdAt, locale, zone),
+                sort: (r) => r.createdAt,
+              },
+              {
+                key: 'org',
+                label: t('provider'),
+                render: (r) => r.organisationId,
+                sort: (r) => r.organisationId,
+              },
+              { key: 'url', label: 'URL', render: (r) => r.url },
+              { key: 'type', label: t('type'), render: (r) => r.eventType, sort: (r) => r.eventType },
+              {
+                key: 'status',
+                label: t('status'),
+                render: (r) => `${r.status} (${r.attempts})`,
+                sort: (r) => r.status,
+              },
+              {
+                key: 'last',
+                label: t('reason'),
+                render: (r) => [r.lastStatusCode, r.lastError].filter(Boolean).join(' · '),
+              },
+            ]}
+          />
+          {q.hasNextPage && (
+            <button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+              {t('more')}
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
