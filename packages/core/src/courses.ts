@@ -28,7 +28,7 @@ import {
   updateCourseRow,
   updateRevision,
 } from '@latih/db';
-import { type Actor, actorRef } from './auth/actor';
+import { type Actor, actorRef, requireProvider } from './auth/actor';
 import { canonicalJson } from './canonical-json';
 import { assertSchemeRules, resolveScheme } from './catalog/rules';
 import { recordChange } from './changes';
@@ -46,10 +46,6 @@ export function visibilityFor(actor: Actor): CourseVisibility {
 export function notFound(id: string, field = 'id'): AppError {
   // Another organisation's record answers exactly like a missing one: existence is not leaked.
   return new AppError('NOT_FOUND', { message: `${id} not found.`, field });
-}
-
-function requireProvider(actor: Actor): void {
-  if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
 }
 
 function invalidState(row: { id: string; status: string }, action: string): AppError {

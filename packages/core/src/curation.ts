@@ -25,14 +25,10 @@ import {
   updateCourseRow,
   updateRevision,
 } from '@latih/db';
-import { type Actor, actorRef } from './auth/actor';
+import { type Actor, actorRef, requirePmo } from './auth/actor';
 import { assertSchemeRules, resolveScheme, schemeViolations } from './catalog/rules';
 import { recordChange } from './changes';
 import { type DomainCall, notFound } from './courses';
-
-function requirePmo(actor: Actor): void {
-  if (actor.role !== 'pmo') throw new AppError('FORBIDDEN_ROLE');
-}
 
 export async function reviewQueue(opts: { db: Db; actor: Actor; input: TCurationQueueInput; now?: Date }) {
   requirePmo(opts.actor);

@@ -1,4 +1,4 @@
-import type { TRole, TScope } from '@latih/contracts';
+import { AppError, type TRole, type TScope } from '@latih/contracts';
 
 /** Who is calling: taken from a verified access token, never from the request body. */
 export type Actor = {
@@ -16,3 +16,10 @@ export type ActorRef = { organisationId: string | null; clientId: string | null;
 export function actorRef(actor: Actor | null, requestId: string | null): ActorRef {
   return { organisationId: actor?.organisationId ?? null, clientId: actor?.clientId ?? null, requestId };
 }
+
+/** Domain functions check the caller's audience themselves too (defence in depth behind the router). */
+export function requireRole(actor: Actor, role: TRole): void {
+  if (actor.role !== role) throw new AppError('FORBIDDEN_ROLE');
+}
+export const requirePmo = (actor: Actor) => requireRole(actor, 'pmo');
+export const requireProvider = (actor: Actor) => requireRole(actor, 'provider');

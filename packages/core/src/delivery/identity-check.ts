@@ -22,7 +22,7 @@ import {
   useIdentityCheck,
 } from '@latih/db';
 import type { z } from 'zod';
-import { type Actor, actorRef } from '../auth/actor';
+import { type Actor, actorRef, requireProvider } from '../auth/actor';
 import { recordChange } from '../changes';
 import { notFound } from '../courses';
 import { maskName } from '../credentials/certificates';
@@ -55,10 +55,6 @@ export function validateRedirectUri(uri: string): string {
       field: 'uri',
     });
   return uri;
-}
-
-function requireProvider(actor: Actor) {
-  if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
 }
 
 export async function registerRedirectUri(opts: {

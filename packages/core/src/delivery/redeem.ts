@@ -16,7 +16,7 @@ import {
   voucherStatuses,
 } from '@latih/db';
 import type { z } from 'zod';
-import { type Actor, actorRef } from '../auth/actor';
+import { type Actor, actorRef, requireProvider } from '../auth/actor';
 import { resolveScheme } from '../catalog/rules';
 import { newId } from '../ids';
 import { hashVoucherCode, normalizeVoucherCode } from '../vouchers/code';
@@ -64,10 +64,6 @@ async function voucherByCode(db: Db, code: string): Promise<RedeemCandidate> {
   const [v] = await findRedeemCandidates(db, [hashVoucherCode(canonical)]);
   if (!v) throw new AppError('VOUCHER_NOT_FOUND', { field: 'code' });
   return v;
-}
-
-function requireProvider(actor: Actor): void {
-  if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
 }
 
 /** What the voucher is and whether it could be redeemed now. Reads only: no side effect. */

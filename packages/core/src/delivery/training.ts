@@ -22,7 +22,7 @@ import {
   upsertAttendance,
 } from '@latih/db';
 import type { z } from 'zod';
-import { type Actor, actorRef } from '../auth/actor';
+import { type Actor, actorRef, requireProvider } from '../auth/actor';
 import { recordChange } from '../changes';
 import { notFound } from '../courses';
 import { issueCertificate } from '../credentials/certificates';
@@ -31,10 +31,6 @@ import type { CredentialSigner } from '../credentials/proof';
 type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
 /** Completion issues the certificate, so it needs the key that signs it. */
 type CompletionCall<I> = Call<I> & { signer: CredentialSigner };
-
-function requireProvider(actor: Actor): void {
-  if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
-}
 
 async function enrollmentInTraining(tx: Db, actor: Actor, id: string): Promise<EnrollmentRow> {
   // Another provider's enrollment answers like a missing one.

@@ -28,11 +28,11 @@ import {
   updateSignal,
   voidCompletionRows,
 } from '@latih/db';
-import { type Actor, actorRef } from '../auth/actor';
+import { type Actor, actorRef, requirePmo, requireProvider } from '../auth/actor';
 import { recordChange } from '../changes';
 import { changeCourseSuspension } from '../curation';
 import { newId } from '../ids';
-import { changeOrganisationSuspension, requirePmo } from './onboarding';
+import { changeOrganisationSuspension } from './onboarding';
 
 type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
 const DAY = 86_400_000;
@@ -208,10 +208,6 @@ export async function requestEvidence(opts: Call<{ caseId: string; question: str
     });
   });
   return caseDetail(opts.db, opts.input.caseId);
-}
-
-function requireProvider(actor: Actor) {
-  if (actor.role !== 'provider') throw new AppError('FORBIDDEN_ROLE');
 }
 
 /** A provider's own evidence requests only. */

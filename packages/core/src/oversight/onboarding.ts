@@ -15,8 +15,8 @@ import {
   type Db,
   deleteRedirectUri,
   findClientRow,
-  findEndpointById,
   findOrganisationRow,
+  findWebhookEndpoint,
   insertClientRow,
   insertOrganisationRow,
   listAudit,
@@ -30,16 +30,12 @@ import {
   updateWebhookEndpoint,
 } from '@latih/db';
 import type { z } from 'zod';
-import { type Actor, actorRef } from '../auth/actor';
+import { type Actor, actorRef, requirePmo } from '../auth/actor';
 import { generateClientSecret, hashSecret } from '../auth/secrets';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
 
 type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
-
-export function requirePmo(actor: Actor): void {
-  if (actor.role !== 'pmo') throw new AppError('FORBIDDEN_ROLE');
-}
 
 const ROLE_OF: Record<'PMO' | 'PROVIDER' | 'PLATFORM', TRole> = {
   PMO: 'pmo',
@@ -448,7 +444,7 @@ export async function disableEndpointByPmo(opts: Call<{ endpointId: string; reas
   requirePmo(opts.actor);
   const now = opts.now ?? new Date();
   const orgId = await opts.db.transaction(async (tx) => {
-    const endpoint = await findEndpointById(tx, opts.input.endpointId);
+    const endpoint = await findWebhookEndpoint(tx, opts.input.endpointId, null);
     if (!endpoint) throw new AppError('WEBHOOK_ENDPOINT_NOT_FOUND', { field: 'endpointId' });
     if (endpoint.status !== 'ENABLED')
       throw new AppError('INVALID_STATE', { message: 'The endpoint is already disabled.' });

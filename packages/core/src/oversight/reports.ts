@@ -25,8 +25,7 @@ import {
   scorecards,
   statistics,
 } from '@latih/db';
-import type { Actor } from '../auth/actor';
-import { requirePmo } from './onboarding';
+import { type Actor, requirePmo } from '../auth/actor';
 
 const WIB_MS = 7 * 3_600_000;
 

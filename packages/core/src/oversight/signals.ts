@@ -14,10 +14,9 @@ import {
   updateSignal,
   upsertSignals,
 } from '@latih/db';
-import { type Actor, actorRef } from '../auth/actor';
+import { type Actor, actorRef, requirePmo } from '../auth/actor';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
-import { requirePmo } from './onboarding';
 
 /**
  * The thresholds each detector uses. They are deliberately above what honest activity produces:

@@ -28,7 +28,6 @@ import {
   findWebhookEndpoint,
   insertWebhookEndpoint,
   insertWebhookSecret,
-  listAllWebhookDeliveries,
   listWebhookDeliveries,
   listWebhookEndpoints,
   toPage,
@@ -309,7 +308,12 @@ export async function listDeliveriesOf(opts: {
     ...(input.cursor ? { after: decodeCursor(input.cursor) } : {}),
     limit: input.limit,
   });
-  return toPage(rows, input.limit, (r) => r.id, toWebhookDelivery);
+  return toPage(
+    rows,
+    input.limit,
+    (r) => r.delivery.id,
+    (r) => toWebhookDelivery(r.delivery),
+  );
 }
 
 /** The PMO's view of every partner's deliveries: what failed where, and why. */
@@ -319,7 +323,7 @@ export async function listAllDeliveries(opts: {
   input: z.infer<typeof ZPmoListWebhookDeliveriesInputSchema>;
 }) {
   if (opts.actor.role !== 'pmo') throw new AppError('FORBIDDEN_ROLE');
-  const rows = await listAllWebhookDeliveries(opts.db, {
+  const rows = await listWebhookDeliveries(opts.db, {
     organisationId: opts.input.organisationId,
     status: opts.input.status,
     ...(opts.input.cursor ? { after: decodeCursor(opts.input.cursor) } : {}),

@@ -1,7 +1,7 @@
 import type { TListAuditInput } from '@latih/contracts';
 import { and, asc, desc, eq, gte, like, lt, type SQL, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
-import { apiClients, auditLog, organisations, redirectUris, webhookEndpoints } from '../schema';
+import { apiClients, auditLog, organisations, redirectUris } from '../schema';
 import { decodeCursor, toPage } from './cursor';
 
 export type OrganisationRow = typeof organisations.$inferSelect;
@@ -83,12 +83,6 @@ export async function deleteRedirectUri(db: Db, organisationId: string, uri: str
     .where(and(eq(redirectUris.organisationId, organisationId), eq(redirectUris.uri, uri)))
     .returning({ uri: redirectUris.uri });
   return rows.length > 0;
-}
-
-/** Any organisation's endpoint, for the PMO's review. */
-export async function findEndpointById(db: Db, id: string) {
-  const [row] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).limit(1);
-  return row;
 }
 
 type AuditRow = typeof auditLog.$inferSelect;

@@ -22,16 +22,22 @@ export async function countWebhookEndpoints(db: Db, organisationId: string): Pro
   return row?.n ?? 0;
 }
 
+/** An endpoint by id, within the given organisation's own (null: any organisation's, for the PMO). */
 export async function findWebhookEndpoint(
   db: Db,
   id: string,
-  organisationId: string,
+  organisationId: string | null,
   opts: { forUpdate?: boolean } = {},
 ) {
   const q = db
     .select()
     .from(webhookEndpoints)
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.organisationId, organisationId)))
+    .where(
+      and(
+        eq(webhookEndpoints.id, id),
+        organisationId === null ? undefined : eq(webhookEndpoints.organisationId, organisationId),
+      ),
+    )
     .limit(1);
   const [row] = opts.forUpdate ? await q.for('update') : await q;
   return row;
@@ -191,33 +197,14 @@ export async function findWebhookDelivery(db: Db, id: string, organisationId: st
   return row?.delivery;
 }
 
+/**
+ * Deliveries newest first, with the endpoint they went to: one endpoint's (a partner's view), or
+ * every partner's, optionally one organisation's (the PMO's view).
+ */
 export async function listWebhookDeliveries(
   db: Db,
   input: {
-    endpointId: string;
-    status?: WebhookDeliveryRow['status'] | undefined;
-    after?: string;
-    limit: number;
-  },
-) {
-  return db
-    .select()
-    .from(webhookDeliveries)
-    .where(
-      and(
-        eq(webhookDeliveries.endpointId, input.endpointId),
-        input.status ? eq(webhookDeliveries.status, input.status) : undefined,
-        input.after ? lt(webhookDeliveries.id, input.after) : undefined,
-      ),
-    )
-    .orderBy(desc(webhookDeliveries.id))
-    .limit(input.limit + 1);
-}
-
-/** Every organisation's deliveries (the PMO's view), newest first, with the endpoint they went to. */
-export async function listAllWebhookDeliveries(
-  db: Db,
-  input: {
+    endpointId?: string;
     organisationId?: string | undefined;
     status?: WebhookDeliveryRow['status'] | undefined;
     after?: string;
@@ -234,6 +221,7 @@ export async function listAllWebhookDeliveries(
     .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
     .where(
       and(
+        input.endpointId ? eq(webhookDeliveries.endpointId, input.endpointId) : undefined,
         input.organisationId ? eq(webhookEndpoints.organisationId, input.organisationId) : undefined,
         input.status ? eq(webhookDeliveries.status, input.status) : undefined,
         input.after ? lt(webhookDeliveries.id, input.after) : undefined,
