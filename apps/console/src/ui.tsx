@@ -1,3 +1,4 @@
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { usePrefs } from './i18n';
 
@@ -90,5 +91,33 @@ export function Field({ label, children }: { label: string; children: (id: strin
       <label htmlFor={id}>{label}</label>
       {children(id)}
     </div>
+  );
+}
+
+/** A cursor-paged list read page after page ("load more"), as every `*.list` procedure pages. */
+export function useCursorList<T>(
+  key: unknown[],
+  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+) {
+  const q = useInfiniteQuery({
+    queryKey: key,
+    initialPageParam: undefined as string | undefined,
+    queryFn: ({ pageParam }) => page(pageParam),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  return { ...q, rows: q.data?.pages.flatMap((p) => p.items) ?? [] };
+}
+
+export function MoreButton({
+  list,
+}: {
+  list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+}) {
+  const { t } = usePrefs();
+  if (!list.hasNextPage) return null;
+  return (
+    <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+      {t('more')}
+    </button>
   );
 }

@@ -1,22 +1,17 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, csvUrl } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
-import { Field, Loading, Table } from '../ui';
+import { Field, Loading, MoreButton, Table, useCursorList } from '../ui';
 
 export function AuditPage() {
   const { t, locale, zone } = usePrefs();
   const [action, setAction] = useState('');
   const filter = action ? { action } : {};
-  const q = useInfiniteQuery({
-    queryKey: ['audit', filter],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      api.pmo.audit.list.query({ ...filter, limit: 50, ...(pageParam ? { cursor: pageParam } : {}) }),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
-  const rows = q.data?.pages.flatMap((p) => p.items) ?? [];
+  const q = useCursorList(['audit', filter], (cursor) =>
+    api.pmo.audit.list.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
+  const rows = q.rows;
   return (
     <section aria-labelledby="h-audit">
       <h1 id="h-audit">{t('audit')}</h1>
@@ -66,11 +61,7 @@ export function AuditPage() {
               },
             ]}
           />
-          {q.hasNextPage && (
-            <button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-              {t('more')}
-            </button>
-          )}
+          <MoreButton list={q} />
         </>
       )}
     </section>

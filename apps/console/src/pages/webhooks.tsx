@@ -1,9 +1,8 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
-import { Field, Loading, Table } from '../ui';
+import { Field, Loading, MoreButton, Table, useCursorList } from '../ui';
 
 const STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
 
@@ -12,18 +11,10 @@ export function WebhooksPage() {
   const { t, locale, zone } = usePrefs();
   const [status, setStatus] = useState<(typeof STATUSES)[number] | ''>('');
   const filter = status ? { status } : {};
-  const q = useInfiniteQuery({
-    queryKey: ['webhooks', filter],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      api.pmo.webhooks.deliveries.query({
-        ...filter,
-        limit: 50,
-        ...(pageParam ? { cursor: pageParam } : {}),
-      }),
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
-  const rows = q.data?.pages.flatMap((p) => p.items) ?? [];
+  const q = useCursorList(['webhooks', filter], (cursor) =>
+    api.pmo.webhooks.deliveries.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
+  const rows = q.rows;
   return (
     <section aria-labelledby="h-webhooks">
       <h1 id="h-webhooks">{t('webhooks')}</h1>
@@ -75,11 +66,7 @@ export function WebhooksPage() {
               },
             ]}
           />
-          {q.hasNextPage && (
-            <button type="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
-              {t('more')}
-            </button>
-          )}
+          <MoreButton list={q} />
         </>
       )}
     </section>
