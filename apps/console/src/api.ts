@@ -49,8 +49,10 @@ export function describe(err: unknown): string {
 }
 
 /** A CSV export's URL: the session cookie authenticates the download. */
-export function csvUrl(name: string, query: Record<string, string | undefined>): string {
-  const q = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => Boolean(e[1])));
+export function csvUrl(name: string, query: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams(
+    Object.entries(query).flatMap(([k, v]) => (v === undefined || v === '' ? [] : [[k, String(v)]])),
+  );
   const s = q.toString();
   return `/v1/pmo/exports/${name}.csv${s ? `?${s}` : ''}`;
 }

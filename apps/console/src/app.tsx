@@ -8,12 +8,12 @@ import { CourseReview, CurationQueue } from './pages/curation';
 import { MoneyPage } from './pages/money';
 import { ProviderPage } from './pages/provider';
 import { ReportsPage } from './pages/reports';
-import { CasePage, SignalsPage } from './pages/signals';
+import { CasePage, CasesPage, SignalsPage } from './pages/signals';
 import { StatisticsPage } from './pages/statistics';
 import { WebhooksPage } from './pages/webhooks';
 import { SessionContext } from './session';
 
-/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases/<id>, #/statistics, #/reports, #/audit. */
+/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/reports, #/audit. */
 const readRoute = () => (window.location.hash.replace(/^#\/?/, '') || 'curation').split('/');
 
 function useRoute(): string[] {
@@ -104,6 +104,7 @@ function Shell({ session }: { session: Session }) {
     ['curation', t('curation')],
     ['reports', t('reports')],
     ['signals', t('signals')],
+    ['cases', t('cases')],
     ['money', t('money')],
     ['statistics', t('statistics')],
     ['webhooks', t('webhooks')],
@@ -112,7 +113,7 @@ function Shell({ session }: { session: Session }) {
   return (
     <>
       <a className="skip" href="#main">
-        Skip to content
+        {t('skip')}
       </a>
       <header>
         <strong>{t('appName')}</strong>
@@ -121,13 +122,7 @@ function Shell({ session }: { session: Session }) {
             <a
               key={k}
               href={`#/${k}`}
-              aria-current={
-                page === k ||
-                (k === 'signals' && page === 'cases') ||
-                (k === 'reports' && page === 'providers')
-                  ? 'page'
-                  : undefined
-              }
+              aria-current={page === k || (k === 'reports' && page === 'providers') ? 'page' : undefined}
             >
               {label}
             </a>
@@ -156,6 +151,7 @@ function Shell({ session }: { session: Session }) {
           {page === 'providers' && param && <ProviderPage id={param} />}
           {page === 'money' && <MoneyPage />}
           {page === 'signals' && <SignalsPage />}
+          {page === 'cases' && !param && <CasesPage />}
           {page === 'cases' && param && <CasePage id={param} />}
           {page === 'statistics' && <StatisticsPage />}
           {page === 'audit' && <AuditPage />}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateTime, rupiah } from './format';
+import { dateTime, dayAfter, rupiah, todayWib, wibStart } from './format';
 import { DICTIONARIES } from './i18n';
 
 describe('console formats', () => {
@@ -20,5 +20,14 @@ describe('console formats', () => {
   it('has every text in both languages', () => {
     expect(Object.keys(DICTIONARIES.en).sort()).toEqual(Object.keys(DICTIONARIES.id).sort());
     for (const v of Object.values(DICTIONARIES.en)) expect(v.trim()).not.toBe('');
+  });
+});
+
+describe('console day helpers', () => {
+  it('turns an inclusive WIB day into the API’s exclusive bound and UTC instants', () => {
+    expect(dayAfter('2026-12-31')).toBe('2027-01-01');
+    expect(dayAfter('2028-02-28')).toBe('2028-02-29');
+    expect(wibStart('2026-11-23')).toBe('2026-11-22T17:00:00.000Z');
+    expect(todayWib()).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });

@@ -30,3 +30,18 @@ export function count(n: number | null | undefined, locale: string): string {
   if (n === null || n === undefined) return '—';
   return new Intl.NumberFormat(locale === 'en' ? 'en-GB' : 'id-ID').format(n);
 }
+
+/** Today's calendar day in WIB (the program's business day), as YYYY-MM-DD. */
+export function todayWib(offsetDays = 0): string {
+  return new Date(Date.now() + 7 * 3_600_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The day after a YYYY-MM-DD day: the console's "to" fields are inclusive, the API's are exclusive. */
+export function dayAfter(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/** The instant a WIB calendar day starts (midnight WIB is 17:00 UTC the day before). */
+export function wibStart(day: string): string {
+  return new Date(`${day}T00:00:00+07:00`).toISOString();
+}

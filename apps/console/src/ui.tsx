@@ -1,63 +1,83 @@
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
+import { api } from './api';
 import { usePrefs } from './i18n';
 
 export type Column<T> = {
   key: string;
   label: string;
   render: (row: T) => ReactNode;
-  /** The value to sort by; columns without it do not sort. */
+  /** The value to sort the rows on the page by; columns without it do not sort. */
   sort?: (row: T) => number | string | null;
+  /** The server's sort field, for tables whose order comes from the server (see `Table.order`). */
+  serverSort?: string;
 };
 
-/** A table whose headers sort (click or Enter), with a caption for screen readers. */
+/** A server-side order: the field and its direction, as the report procedures take them. */
+export type Order = { key: string; dir: 'asc' | 'desc' };
+
+/**
+ * A table whose headers sort (click or Enter), with a caption for screen readers.
+ * With `order` and `onOrder`, the server sorts (every page, not only the rows loaded) and the
+ * columns with a `serverSort` field are the sortable ones; without, the rows given are sorted here.
+ */
 export function Table<T>({
   caption,
   columns,
   rows,
   rowKey,
+  order,
+  onOrder,
 }: {
   caption: string;
   columns: Column<T>[];
   rows: T[];
   rowKey: (r: T) => string;
+  order?: Order;
+  onOrder?: (o: Order) => void;
 }) {
-  const [sort, setSort] = useState<{ key: string; dir: 1 | -1 } | null>(null);
-  const col = sort ? columns.find((c) => c.key === sort.key) : undefined;
+  const [local, setLocal] = useState<Order | null>(null);
+  const server = onOrder !== undefined;
+  const sort = server ? (order ?? null) : local;
+  const sortKey = (c: Column<T>) => (server ? c.serverSort : c.sort ? c.key : undefined);
+  const col = !server && sort ? columns.find((c) => c.key === sort.key) : undefined;
   const sorted = col?.sort
     ? [...rows].sort((a, b) => {
         const x = col.sort?.(a) ?? '';
         const y = col.sort?.(b) ?? '';
-        return (x < y ? -1 : x > y ? 1 : 0) * (sort?.dir ?? 1);
+        return (x < y ? -1 : x > y ? 1 : 0) * (sort?.dir === 'desc' ? -1 : 1);
       })
     : rows;
+  const toggle = (key: string) => {
+    const next: Order = { key, dir: sort?.key === key && sort.dir === 'asc' ? 'desc' : 'asc' };
+    if (server) onOrder(next);
+    else setLocal(next);
+  };
   return (
     <table>
       <caption className="visually-hidden">{caption}</caption>
       <thead>
         <tr>
-          {columns.map((c) => (
-            <th
-              key={c.key}
-              scope="col"
-              aria-sort={sort?.key === c.key ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined}
-            >
-              {c.sort ? (
-                <button
-                  type="button"
-                  className="sort"
-                  onClick={() =>
-                    setSort((s) => ({ key: c.key, dir: s?.key === c.key && s.dir === 1 ? -1 : 1 }))
-                  }
-                >
-                  {c.label}
-                  {sort?.key === c.key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
-                </button>
-              ) : (
-                c.label
-              )}
-            </th>
-          ))}
+          {columns.map((c) => {
+            const k = sortKey(c);
+            const active = k !== undefined && sort?.key === k;
+            return (
+              <th
+                key={c.key}
+                scope="col"
+                aria-sort={active ? (sort?.dir === 'asc' ? 'ascending' : 'descending') : undefined}
+              >
+                {k !== undefined ? (
+                  <button type="button" className="sort" onClick={() => toggle(k)}>
+                    {c.label}
+                    {active ? (sort?.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                  </button>
+                ) : (
+                  c.label
+                )}
+              </th>
+            );
+          })}
         </tr>
       </thead>
       <tbody>
@@ -95,9 +115,9 @@ export function Field({ label, children }: { label: string; children: (id: strin
 }
 
 /** A cursor-paged list read page after page ("load more"), as every `*.list` procedure pages. */
-export function useCursorList<T>(
+export function useCursorList<P extends { items: unknown[]; nextCursor: string | null }>(
   key: unknown[],
-  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+  page: (cursor: string | undefined) => Promise<P>,
 ) {
   const q = useInfiniteQuery({
     queryKey: key,
@@ -105,19 +125,154 @@ export function useCursorList<T>(
     queryFn: ({ pageParam }) => page(pageParam),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
-  return { ...q, rows: q.data?.pages.flatMap((p) => p.items) ?? [] };
+  const rows: P['items'][number][] = q.data?.pages.flatMap((p) => p.items) ?? [];
+  return { ...q, rows, first: q.data?.pages[0] };
 }
 
+/** How many rows are shown (and of how many, when the server counts), and "load more" while there are more. */
 export function MoreButton({
   list,
+  total,
 }: {
-  list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+  list: { rows: unknown[]; hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown };
+  total?: number;
 }) {
-  const { t } = usePrefs();
-  if (!list.hasNextPage) return null;
+  const { t, locale } = usePrefs();
+  const n = new Intl.NumberFormat(locale === 'id' ? 'id-ID' : 'en-GB');
   return (
-    <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-      {t('more')}
-    </button>
+    <p className="paging">
+      <span aria-live="polite">
+        {t('shown')}: {n.format(list.rows.length)}
+        {total !== undefined ? ` / ${n.format(total)}` : ''}
+      </span>{' '}
+      {list.hasNextPage && (
+        <button type="button" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
+          {t('more')}
+        </button>
+      )}
+    </p>
   );
 }
+
+/** A labelled select over fixed values, with an empty "all" choice. */
+export function SelectField<V extends string>({
+  label,
+  value,
+  values,
+  onChange,
+}: {
+  label: string;
+  value: V | '';
+  values: readonly V[];
+  onChange: (v: V | '') => void;
+}) {
+  const { t } = usePrefs();
+  return (
+    <Field label={label}>
+      {(id) => (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value as V | '')}>
+          <option value="">{t('all')}</option>
+          {values.map((v) => (
+            <option key={v} value={v}>
+              {v}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/**
+ * Pick an organisation by name: the select lists the first 100 of that kind by name; the
+ * value is its id, which every `*.list` filter takes.
+ */
+export function OrganisationField({
+  label,
+  kind,
+  value,
+  onChange,
+}: {
+  label: string;
+  kind?: 'PROVIDER' | 'PLATFORM';
+  value: string;
+  onChange: (id: string) => void;
+}) {
+  const { t } = usePrefs();
+  const orgs = useQuery({
+    queryKey: ['organisations', kind ?? 'all'],
+    queryFn: () => api.pmo.organisations.list.query({ limit: 100, ...(kind ? { kind } : {}) }),
+    staleTime: 60_000,
+  });
+  const items = (orgs.data?.items ?? [])
+    .filter((o) => o.kind !== 'PMO')
+    .sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    <Field label={label}>
+      {(id) => (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          <option value="">{t('all')}</option>
+          {items.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.name}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** A course category, from the shipped taxonomy (`public.categories`), named in the user's language. */
+export function CategoryField({ value, onChange }: { value: string; onChange: (code: string) => void }) {
+  const { t, locale } = usePrefs();
+  const q = useQuery({
+    queryKey: ['categories'],
+    queryFn: () => api.public.categories.query({}),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  return (
+    <Field label={t('category')}>
+      {(id) => (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          <option value="">{t('all')}</option>
+          {(q.data?.items ?? []).map((c) => (
+            <option key={c.code} value={c.code}>
+              {locale === 'id' ? c.id : c.en}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** A province, by its official name (`public.regions`); the value is its two-digit code. */
+export function ProvinceField({ value, onChange }: { value: string; onChange: (code: string) => void }) {
+  const { t } = usePrefs();
+  const q = useProvinces();
+  return (
+    <Field label={t('province')}>
+      {(id) => (
+        <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+          <option value="">{t('all')}</option>
+          {(q.data?.items ?? []).map((p) => (
+            <option key={p.code} value={p.code}>
+              {p.code} {p.name}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+export function useProvinces() {
+  return useQuery({
+    queryKey: ['provinces'],
+    queryFn: () => api.public.regions.query({}),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
+
+export const COURSE_MODES = ['SELF_PACED', 'WEBINAR', 'LURING', 'HYBRID'] as const;

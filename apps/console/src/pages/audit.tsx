@@ -1,13 +1,24 @@
 import { useState } from 'react';
 import { api, csvUrl } from '../api';
-import { dateTime } from '../format';
+import { dateTime, dayAfter, wibStart } from '../format';
 import { usePrefs } from '../i18n';
 import { Field, Loading, MoreButton, Table, useCursorList } from '../ui';
 
 export function AuditPage() {
   const { t, locale, zone } = usePrefs();
   const [action, setAction] = useState('');
-  const filter = action ? { action } : {};
+  const [entityType, setEntityType] = useState('');
+  const [entityId, setEntityId] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const filter = {
+    ...(action.trim() ? { action: action.trim() } : {}),
+    ...(entityType.trim() ? { entityType: entityType.trim() } : {}),
+    ...(entityId.trim() ? { entityId: entityId.trim() } : {}),
+    // WIB calendar days, "to" inclusive; the API takes UTC instants with an exclusive end.
+    ...(from ? { from: wibStart(from) } : {}),
+    ...(to ? { to: wibStart(dayAfter(to)) } : {}),
+  };
   const q = useCursorList(['audit', filter], (cursor) =>
     api.pmo.audit.list.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
   );
@@ -25,6 +36,25 @@ export function AuditPage() {
               onChange={(e) => setAction(e.target.value)}
             />
           )}
+        </Field>
+        <Field label={t('entityType')}>
+          {(id) => (
+            <input
+              id={id}
+              value={entityType}
+              placeholder="course"
+              onChange={(e) => setEntityType(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label={t('entityId')}>
+          {(id) => <input id={id} value={entityId} onChange={(e) => setEntityId(e.target.value)} />}
+        </Field>
+        <Field label={t('from')}>
+          {(id) => <input id={id} type="date" value={from} onChange={(e) => setFrom(e.target.value)} />}
+        </Field>
+        <Field label={t('to')}>
+          {(id) => <input id={id} type="date" value={to} onChange={(e) => setTo(e.target.value)} />}
         </Field>
         <a href={csvUrl('audit', filter)} download>
           {t('downloadCsv')}

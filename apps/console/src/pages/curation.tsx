@@ -4,7 +4,17 @@ import { api, describe } from '../api';
 import { dateTime, rupiah } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
-import { Field, Loading, Table } from '../ui';
+import {
+  CategoryField,
+  COURSE_MODES,
+  Field,
+  Loading,
+  MoreButton,
+  OrganisationField,
+  SelectField,
+  Table,
+  useCursorList,
+} from '../ui';
 
 const REASONS = [
   'SCHEME_RULES',
@@ -20,41 +30,74 @@ const REASONS = [
 
 export function CurationQueue() {
   const { t, locale, zone } = usePrefs();
-  const q = useQuery({ queryKey: ['curation'], queryFn: () => api.pmo.curation.queue.query({ limit: 100 }) });
-  if (!q.data) return <Loading error={q.error} />;
-  type Item = (typeof q.data.items)[number];
+  const [providerId, setProvider] = useState('');
+  const [mode, setMode] = useState<(typeof COURSE_MODES)[number] | ''>('');
+  const [category, setCategory] = useState('');
+  const [minAge, setMinAge] = useState('');
+  const filter = {
+    ...(providerId ? { providerId } : {}),
+    ...(mode ? { mode } : {}),
+    ...(category ? { category } : {}),
+    ...(minAge !== '' ? { minAgeHours: Number(minAge) } : {}),
+  };
+  const q = useCursorList(['curation', filter], (cursor) =>
+    api.pmo.curation.queue.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
+  type Item = (typeof q.rows)[number];
   return (
     <section aria-labelledby="h-curation">
       <h1 id="h-curation">{t('curation')}</h1>
-      {q.data.items.length === 0 ? (
+      <div className="filters">
+        <OrganisationField label={t('provider')} kind="PROVIDER" value={providerId} onChange={setProvider} />
+        <SelectField label={t('mode')} value={mode} values={COURSE_MODES} onChange={setMode} />
+        <CategoryField value={category} onChange={setCategory} />
+        <Field label={t('minAgeHours')}>
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              min={0}
+              className="short"
+              value={minAge}
+              onChange={(e) => setMinAge(e.target.value)}
+            />
+          )}
+        </Field>
+      </div>
+      {!q.data ? (
+        <Loading error={q.error} />
+      ) : q.rows.length === 0 ? (
         <p>{t('emptyQueue')}</p>
       ) : (
-        <Table<Item>
-          caption={t('curation')}
-          rowKey={(r) => `${r.courseId}:${r.revisionId ?? ''}`}
-          rows={q.data.items}
-          columns={[
-            {
-              key: 'title',
-              label: t('title'),
-              render: (r) => <a href={`#/curation/${r.courseId}`}>{r.title}</a>,
-              sort: (r) => r.title,
-            },
-            {
-              key: 'provider',
-              label: t('provider'),
-              render: (r) => r.providerName,
-              sort: (r) => r.providerName,
-            },
-            { key: 'mode', label: t('mode'), render: (r) => r.mode, sort: (r) => r.mode },
-            {
-              key: 'submitted',
-              label: t('submitted'),
-              render: (r) => dateTime(r.submittedAt, locale, zone),
-              sort: (r) => r.submittedAt,
-            },
-          ]}
-        />
+        <>
+          <Table<Item>
+            caption={t('curation')}
+            rowKey={(r) => `${r.courseId}:${r.revisionId ?? ''}`}
+            rows={q.rows}
+            columns={[
+              {
+                key: 'title',
+                label: t('title'),
+                render: (r) => <a href={`#/curation/${r.courseId}`}>{r.title}</a>,
+                sort: (r) => r.title,
+              },
+              {
+                key: 'provider',
+                label: t('provider'),
+                render: (r) => r.providerName,
+                sort: (r) => r.providerName,
+              },
+              { key: 'mode', label: t('mode'), render: (r) => r.mode, sort: (r) => r.mode },
+              {
+                key: 'submitted',
+                label: t('submitted'),
+                render: (r) => dateTime(r.submittedAt, locale, zone),
+                sort: (r) => r.submittedAt,
+              },
+            ]}
+          />
+          <MoreButton list={q} />
+        </>
       )}
     </section>
   );

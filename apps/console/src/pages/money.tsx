@@ -1,10 +1,10 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, csvUrl, describe } from '../api';
 import { dateTime, rupiah } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
-import { Field, Loading, Table } from '../ui';
+import { Field, Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
 
 const SETTLEMENT_STATUSES = ['PENDING', 'IN_TRANSIT', 'PAID', 'FAILED'] as const;
 const INCENTIVE_STATUSES = ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED'] as const;
@@ -15,15 +15,27 @@ export function MoneyPage() {
   const can = useCan();
   const qc = useQueryClient();
   const [sStatus, setSStatus] = useState<(typeof SETTLEMENT_STATUSES)[number] | ''>('');
+  const [organisationId, setOrganisation] = useState('');
+  const [batchDate, setBatchDate] = useState('');
   const [iStatus, setIStatus] = useState<(typeof INCENTIVE_STATUSES)[number] | ''>('');
-  const settlements = useQuery({
-    queryKey: ['settlements', sStatus],
-    queryFn: () => api.pmo.settlements.list.query({ limit: 100, ...(sStatus ? { status: sStatus } : {}) }),
-  });
-  const incentives = useQuery({
-    queryKey: ['incentives', iStatus],
-    queryFn: () => api.pmo.incentives.list.query({ limit: 100, ...(iStatus ? { status: iStatus } : {}) }),
-  });
+  const [participantId, setParticipant] = useState('');
+  const sFilter = {
+    ...(sStatus ? { status: sStatus } : {}),
+    ...(organisationId ? { organisationId } : {}),
+    ...(batchDate ? { batchDate } : {}),
+  };
+  const iFilter = {
+    ...(iStatus ? { status: iStatus } : {}),
+    ...(/^par_[0-9a-hjkmnp-tv-z]{26}$/.test(participantId.trim())
+      ? { participantId: participantId.trim() }
+      : {}),
+  };
+  const settlements = useCursorList(['settlements', sFilter], (cursor) =>
+    api.pmo.settlements.list.query({ ...sFilter, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
+  const incentives = useCursorList(['incentives', iFilter], (cursor) =>
+    api.pmo.incentives.list.query({ ...iFilter, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
   const retryS = useMutation({
     mutationFn: (id: string) => api.pmo.settlements.retry.mutate({ id }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['settlements'] }),
@@ -43,17 +55,14 @@ export function MoneyPage() {
       )}
       <h2>{t('settlements')}</h2>
       <div className="filters">
-        <Field label={t('status')}>
+        <SelectField label={t('status')} value={sStatus} values={SETTLEMENT_STATUSES} onChange={setSStatus} />
+        <OrganisationField label={t('organisation')} value={organisationId} onChange={setOrganisation} />
+        <Field label={t('batchDate')}>
           {(id) => (
-            <select id={id} value={sStatus} onChange={(e) => setSStatus(e.target.value as typeof sStatus)}>
-              <option value="">—</option>
-              {SETTLEMENT_STATUSES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
+            <input id={id} type="date" value={batchDate} onChange={(e) => setBatchDate(e.target.value)} />
           )}
         </Field>
-        <a href={csvUrl('settlements', { status: sStatus || undefined })} download>
+        <a href={csvUrl('settlements', sFilter)} download>
           {t('downloadCsv')}
         </a>
       </div>
@@ -61,7 +70,7 @@ export function MoneyPage() {
         <Table
           caption={t('settlements')}
           rowKey={(r) => r.id}
-          rows={settlements.data.items}
+          rows={settlements.rows}
           columns={[
             { key: 'date', label: t('when'), render: (r) => r.batchDate, sort: (r) => r.batchDate },
             { key: 'org', label: t('provider'), render: (r) => `${r.role} ${r.organisationId}` },
@@ -87,19 +96,26 @@ export function MoneyPage() {
       ) : (
         <Loading error={settlements.error} />
       )}
+      <MoreButton list={settlements} />
       <h2>{t('incentives')}</h2>
       <div className="filters">
-        <Field label={`${t('status')} (${t('incentives')})`}>
+        <SelectField
+          label={`${t('status')} (${t('incentives')})`}
+          value={iStatus}
+          values={INCENTIVE_STATUSES}
+          onChange={setIStatus}
+        />
+        <Field label={t('participants')}>
           {(id) => (
-            <select id={id} value={iStatus} onChange={(e) => setIStatus(e.target.value as typeof iStatus)}>
-              <option value="">—</option>
-              {INCENTIVE_STATUSES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
+            <input
+              id={id}
+              value={participantId}
+              placeholder="par_…"
+              onChange={(e) => setParticipant(e.target.value)}
+            />
           )}
         </Field>
-        <a href={csvUrl('incentives', { status: iStatus || undefined })} download>
+        <a href={csvUrl('incentives', iFilter)} download>
           {t('downloadCsv')}
         </a>
       </div>
@@ -107,7 +123,7 @@ export function MoneyPage() {
         <Table
           caption={t('incentives')}
           rowKey={(r) => `${r.id ?? r.participantId}:${r.instalment}`}
-          rows={incentives.data.items}
+          rows={incentives.rows}
           columns={[
             { key: 'p', label: t('participants'), render: (r) => r.participantId },
             { key: 'inst', label: '#', render: (r) => `${r.instalment}/${r.instalments}` },
@@ -143,6 +159,7 @@ export function MoneyPage() {
       ) : (
         <Loading error={incentives.error} />
       )}
+      <MoreButton list={incentives} />
     </section>
   );
 }

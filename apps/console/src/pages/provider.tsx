@@ -1,18 +1,37 @@
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, csvUrl } from '../api';
-import { count, dateTime, percent, rupiah } from '../format';
+import { count, dateTime, percent, rupiah, todayWib } from '../format';
 import { usePrefs } from '../i18n';
-import { Loading, Table } from '../ui';
+import {
+  CategoryField,
+  COURSE_MODES,
+  Loading,
+  MoreButton,
+  type Order,
+  SelectField,
+  Table,
+  useCursorList,
+} from '../ui';
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
+type Sort = 'name' | 'vouchersSold' | 'completionRate' | 'medianDaysToComplete' | 'ratingAverage';
 
 /** One provider: its scorecard for the last 90 days, its figures week by week, its courses and cases. */
 export function ProviderPage({ id }: { id: string }) {
   const { t, locale, zone } = usePrefs();
-  const period = {
-    from: day(new Date(Date.now() - 90 * 86_400_000)),
-    to: day(new Date(Date.now() + 86_400_000)),
+  // The last 90 WIB days, today included (the API's `to` is the day after).
+  const period = { from: todayWib(-90), to: todayWib(1) };
+  const [mode, setMode] = useState<(typeof COURSE_MODES)[number] | ''>('');
+  const [category, setCategory] = useState('');
+  const [order, setOrder] = useState<Order>({ key: 'vouchersSold', dir: 'desc' });
+  const courseInput = {
+    ...period,
+    providerId: id,
+    sort: order.key as Sort,
+    order: order.dir,
+    ...(mode ? { mode } : {}),
+    ...(category ? { category } : {}),
   };
   const card = useQuery({
     queryKey: ['scorecard', id, period],
@@ -22,10 +41,9 @@ export function ProviderPage({ id }: { id: string }) {
     queryKey: ['trend', id, period],
     queryFn: () => api.pmo.reports.providerTrend.query({ ...period, providerId: id, interval: 'week' }),
   });
-  const courses = useQuery({
-    queryKey: ['courses', id, period],
-    queryFn: () => api.pmo.reports.courses.query({ ...period, providerId: id, limit: 200 }),
-  });
+  const courses = useCursorList(['courses', courseInput], (cursor) =>
+    api.pmo.reports.courses.query({ ...courseInput, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
   const cases = useQuery({
     queryKey: ['cases', id],
     queryFn: () => api.pmo.cases.list.query({ providerId: id, limit: 100 }),
@@ -39,7 +57,7 @@ export function ProviderPage({ id }: { id: string }) {
       </p>
       <h1 id="h-provider">{org.data?.name ?? id}</h1>
       <p>
-        {t('status')}: <strong>{org.data?.status ?? '…'}</strong> · {period.from} – {period.to}
+        {t('status')}: <strong>{org.data?.status ?? '…'}</strong> · {period.from} – {todayWib()}
       </p>
       {s ? (
         <dl className="facts">
@@ -92,44 +110,51 @@ export function ProviderPage({ id }: { id: string }) {
         <Loading error={trend.error} />
       )}
       <h2>{t('courses')}</h2>
-      <p>
-        <a href={csvUrl('reports/courses', { ...period, providerId: id })} download>
+      <div className="filters">
+        <SelectField label={t('mode')} value={mode} values={COURSE_MODES} onChange={setMode} />
+        <CategoryField value={category} onChange={setCategory} />
+        <a href={csvUrl('reports/courses', courseInput)} download>
           {t('downloadCsv')}
         </a>
-      </p>
+      </div>
       {courses.data ? (
-        <Table
-          caption={t('courses')}
-          rowKey={(r) => r.courseId ?? ''}
-          rows={courses.data.items}
-          columns={[
-            { key: 'title', label: t('title'), render: (r) => r.courseTitle, sort: (r) => r.courseTitle },
-            {
-              key: 'sold',
-              label: t('sold'),
-              render: (r) => count(r.vouchersSold, locale),
-              sort: (r) => r.vouchersSold,
-            },
-            {
-              key: 'rate',
-              label: t('completionRate'),
-              render: (r) => percent(r.completionRate, locale),
-              sort: (r) => r.completionRate,
-            },
-            {
-              key: 'median',
-              label: t('medianDays'),
-              render: (r) => r.medianDaysToComplete ?? '—',
-              sort: (r) => r.medianDaysToComplete,
-            },
-            {
-              key: 'rating',
-              label: t('rating'),
-              render: (r) => r.ratingAverage ?? '—',
-              sort: (r) => r.ratingAverage,
-            },
-          ]}
-        />
+        <>
+          <Table
+            caption={t('courses')}
+            rowKey={(r) => r.courseId ?? ''}
+            rows={courses.rows}
+            order={order}
+            onOrder={setOrder}
+            columns={[
+              { key: 'title', label: t('title'), render: (r) => r.courseTitle, serverSort: 'name' },
+              {
+                key: 'sold',
+                label: t('sold'),
+                render: (r) => count(r.vouchersSold, locale),
+                serverSort: 'vouchersSold',
+              },
+              {
+                key: 'rate',
+                label: t('completionRate'),
+                render: (r) => percent(r.completionRate, locale),
+                serverSort: 'completionRate',
+              },
+              {
+                key: 'median',
+                label: t('medianDays'),
+                render: (r) => r.medianDaysToComplete ?? '—',
+                serverSort: 'medianDaysToComplete',
+              },
+              {
+                key: 'rating',
+                label: t('rating'),
+                render: (r) => r.ratingAverage ?? '—',
+                serverSort: 'ratingAverage',
+              },
+            ]}
+          />
+          <MoreButton list={courses} total={courses.first?.total} />
+        </>
       ) : (
         <Loading error={courses.error} />
       )}

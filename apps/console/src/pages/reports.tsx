@@ -1,18 +1,39 @@
-import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, csvUrl } from '../api';
-import { count, percent, rupiah } from '../format';
+import { count, dayAfter, percent, rupiah, todayWib } from '../format';
 import { usePrefs } from '../i18n';
-import { Field, Loading, Table } from '../ui';
+import { Field, Loading, MoreButton, type Order, SelectField, Table, useCursorList } from '../ui';
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
+const STATUSES = ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] as const;
+type Sort =
+  | 'name'
+  | 'vouchersSold'
+  | 'vouchersRedeemed'
+  | 'completionRate'
+  | 'ratingAverage'
+  | 'refunds'
+  | 'openCases';
 
+/** Every provider's scorecard for a period: sorted by the server (across all pages), filtered, paged. */
 export function ReportsPage() {
   const { t, locale } = usePrefs();
-  const [from, setFrom] = useState(day(new Date(Date.now() - 30 * 86_400_000)));
-  const [to, setTo] = useState(day(new Date(Date.now() + 86_400_000)));
-  const input = { from, to, limit: 200 };
-  const q = useQuery({ queryKey: ['reports', input], queryFn: () => api.pmo.reports.providers.query(input) });
+  const [from, setFrom] = useState(todayWib(-30));
+  const [to, setTo] = useState(todayWib());
+  const [status, setStatus] = useState<(typeof STATUSES)[number] | ''>('');
+  const [minSold, setMinSold] = useState('');
+  const [order, setOrder] = useState<Order>({ key: 'vouchersSold', dir: 'desc' });
+  // The "to" field is inclusive, as people read a date range; the API's `to` is the day after.
+  const input = {
+    from,
+    to: dayAfter(to),
+    sort: order.key as Sort,
+    order: order.dir,
+    ...(status ? { status } : {}),
+    ...(minSold !== '' ? { minVouchersSold: Number(minSold) } : {}),
+  };
+  const q = useCursorList(['reports', input], (cursor) =>
+    api.pmo.reports.providers.query({ ...input, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
   return (
     <section aria-labelledby="h-reports">
       <h1 id="h-reports">{t('reports')}</h1>
@@ -23,57 +44,75 @@ export function ReportsPage() {
         <Field label={t('to')}>
           {(id) => <input id={id} type="date" value={to} onChange={(e) => setTo(e.target.value)} />}
         </Field>
-        <a href={csvUrl('reports/providers', { from, to })} download>
+        <SelectField label={t('status')} value={status} values={STATUSES} onChange={setStatus} />
+        <Field label={t('minSold')}>
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              min={0}
+              value={minSold}
+              onChange={(e) => setMinSold(e.target.value)}
+              className="short"
+            />
+          )}
+        </Field>
+        <a href={csvUrl('reports/providers', input)} download>
           {t('downloadCsv')}
         </a>
       </div>
       {!q.data ? (
         <Loading error={q.error} />
       ) : (
-        <Table
-          caption={t('reports')}
-          rowKey={(r) => r.providerId}
-          rows={q.data.items}
-          columns={[
-            {
-              key: 'name',
-              label: t('provider'),
-              render: (r) => <a href={`#/providers/${r.providerId}`}>{r.providerName}</a>,
-              sort: (r) => r.providerName,
-            },
-            {
-              key: 'sold',
-              label: t('sold'),
-              render: (r) => count(r.vouchersSold, locale),
-              sort: (r) => r.vouchersSold,
-            },
-            {
-              key: 'red',
-              label: t('redeemed'),
-              render: (r) => count(r.vouchersRedeemed, locale),
-              sort: (r) => r.vouchersRedeemed,
-            },
-            {
-              key: 'rate',
-              label: t('completionRate'),
-              render: (r) => percent(r.completionRate, locale),
-              sort: (r) => r.completionRate,
-            },
-            {
-              key: 'rating',
-              label: t('rating'),
-              render: (r) => (r.ratingAverage ?? '—').toString(),
-              sort: (r) => r.ratingAverage,
-            },
-            {
-              key: 'refunds',
-              label: t('refunds'),
-              render: (r) => `${r.refunds} · ${rupiah(r.refundAmount)}`,
-              sort: (r) => r.refundAmount,
-            },
-            { key: 'cases', label: t('openCases'), render: (r) => r.openCases, sort: (r) => r.openCases },
-          ]}
-        />
+        <>
+          <Table
+            caption={t('reports')}
+            rowKey={(r) => r.providerId}
+            rows={q.rows}
+            order={order}
+            onOrder={setOrder}
+            columns={[
+              {
+                key: 'name',
+                label: t('provider'),
+                render: (r) => <a href={`#/providers/${r.providerId}`}>{r.providerName}</a>,
+                serverSort: 'name',
+              },
+              {
+                key: 'sold',
+                label: t('sold'),
+                render: (r) => count(r.vouchersSold, locale),
+                serverSort: 'vouchersSold',
+              },
+              {
+                key: 'red',
+                label: t('redeemed'),
+                render: (r) => count(r.vouchersRedeemed, locale),
+                serverSort: 'vouchersRedeemed',
+              },
+              {
+                key: 'rate',
+                label: t('completionRate'),
+                render: (r) => percent(r.completionRate, locale),
+                serverSort: 'completionRate',
+              },
+              {
+                key: 'rating',
+                label: t('rating'),
+                render: (r) => (r.ratingAverage ?? '—').toString(),
+                serverSort: 'ratingAverage',
+              },
+              {
+                key: 'refunds',
+                label: t('refunds'),
+                render: (r) => `${r.refunds} · ${rupiah(r.refundAmount)}`,
+                serverSort: 'refunds',
+              },
+              { key: 'cases', label: t('openCases'), render: (r) => r.openCases, serverSort: 'openCases' },
+            ]}
+          />
+          <MoreButton list={q} total={q.first?.total} />
+        </>
       )}
     </section>
   );

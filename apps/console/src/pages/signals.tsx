@@ -4,21 +4,44 @@ import { api, csvUrl, describe } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
-import { Field, Loading, Table } from '../ui';
+import { Field, Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
+
+const SIGNAL_TYPES = [
+  'SHARED_DEVICE',
+  'SHARED_IP',
+  'COMPLETION_TOO_FAST',
+  'DUPLICATE_ASSIGNMENT',
+  'REDEMPTION_BURST',
+  'PERFECT_RATING_BURST',
+  'IDENTITY_CHECK_FAILURES',
+] as const;
+const SIGNAL_STATUSES = ['OPEN', 'CASE_OPENED', 'DISMISSED'] as const;
+const CASE_STATUSES = ['OPEN', 'AWAITING_EVIDENCE', 'DECIDED'] as const;
 
 export function SignalsPage() {
   const { t, locale, zone } = usePrefs();
   const can = useCan();
   const qc = useQueryClient();
   const [selected, setSelected] = useState<string | null>(null);
-  const q = useQuery({ queryKey: ['signals'], queryFn: () => api.pmo.signals.list.query({ limit: 100 }) });
+  const [type, setType] = useState<(typeof SIGNAL_TYPES)[number] | ''>('');
+  const [status, setStatus] = useState<(typeof SIGNAL_STATUSES)[number] | ''>('');
+  const [providerId, setProvider] = useState('');
+  const [minScore, setMinScore] = useState('');
+  const filter = {
+    ...(type ? { type } : {}),
+    ...(status ? { status } : {}),
+    ...(providerId ? { providerId } : {}),
+    ...(minScore !== '' ? { minScore: Number(minScore) } : {}),
+  };
+  const q = useCursorList(['signals', filter], (cursor) =>
+    api.pmo.signals.list.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
   const detect = useMutation({
     mutationFn: () => api.pmo.signals.detect.mutate({}),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['signals'] }),
   });
-  if (!q.data) return <Loading error={q.error} />;
-  type Signal = (typeof q.data.items)[number];
-  const signal = q.data.items.find((s) => s.id === selected);
+  type Signal = (typeof q.rows)[number];
+  const signal = q.rows.find((s) => s.id === selected);
   return (
     <section aria-labelledby="h-signals">
       <h1 id="h-signals">{t('signals')}</h1>
@@ -28,36 +51,129 @@ export function SignalsPage() {
             {t('detect')}
           </button>
         )}
-        <a href={csvUrl('signals', {})} download>
+        <a href="#/cases">{t('casesList')}</a>
+      </p>
+      <div className="filters">
+        <SelectField label={t('type')} value={type} values={SIGNAL_TYPES} onChange={setType} />
+        <SelectField label={t('status')} value={status} values={SIGNAL_STATUSES} onChange={setStatus} />
+        <OrganisationField label={t('provider')} kind="PROVIDER" value={providerId} onChange={setProvider} />
+        <Field label={t('minScore')}>
+          {(id) => (
+            <input
+              id={id}
+              type="number"
+              min={0}
+              max={100}
+              className="short"
+              value={minScore}
+              onChange={(e) => setMinScore(e.target.value)}
+            />
+          )}
+        </Field>
+        <a href={csvUrl('signals', filter)} download>
           {t('downloadCsv')}
         </a>
-      </p>
-      <Table<Signal>
-        caption={t('signals')}
-        rowKey={(r) => r.id}
-        rows={q.data.items}
-        columns={[
-          { key: 'type', label: t('type'), render: (r) => r.type, sort: (r) => r.type },
-          { key: 'score', label: t('score'), render: (r) => r.score, sort: (r) => r.score },
-          {
-            key: 'summary',
-            label: t('summary'),
-            render: (r) => (
-              <button type="button" className="link" onClick={() => setSelected(r.id)}>
-                {r.summary}
-              </button>
-            ),
-          },
-          { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
-          {
-            key: 'seen',
-            label: t('when'),
-            render: (r) => dateTime(r.lastSeenAt, locale, zone),
-            sort: (r) => r.lastSeenAt,
-          },
-        ]}
-      />
+      </div>
+      {!q.data ? (
+        <Loading error={q.error} />
+      ) : (
+        <>
+          <Table<Signal>
+            caption={t('signals')}
+            rowKey={(r) => r.id}
+            rows={q.rows}
+            columns={[
+              { key: 'type', label: t('type'), render: (r) => r.type, sort: (r) => r.type },
+              { key: 'score', label: t('score'), render: (r) => r.score, sort: (r) => r.score },
+              {
+                key: 'summary',
+                label: t('summary'),
+                render: (r) => (
+                  <button type="button" className="link" onClick={() => setSelected(r.id)}>
+                    {r.summary}
+                  </button>
+                ),
+              },
+              { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
+              {
+                key: 'seen',
+                label: t('when'),
+                render: (r) => dateTime(r.lastSeenAt, locale, zone),
+                sort: (r) => r.lastSeenAt,
+              },
+            ]}
+          />
+          <MoreButton list={q} />
+        </>
+      )}
       {signal && <SignalDetail signal={signal} />}
+    </section>
+  );
+}
+
+/** Every control case: status and provider filters, paged, each leading to its page. */
+export function CasesPage() {
+  const { t, locale, zone } = usePrefs();
+  const [status, setStatus] = useState<(typeof CASE_STATUSES)[number] | ''>('');
+  const [providerId, setProvider] = useState('');
+  const filter = { ...(status ? { status } : {}), ...(providerId ? { providerId } : {}) };
+  const q = useCursorList(['cases', filter], (cursor) =>
+    api.pmo.cases.list.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
+  return (
+    <section aria-labelledby="h-cases">
+      <h1 id="h-cases">{t('casesList')}</h1>
+      <div className="filters">
+        <SelectField label={t('status')} value={status} values={CASE_STATUSES} onChange={setStatus} />
+        <OrganisationField label={t('provider')} kind="PROVIDER" value={providerId} onChange={setProvider} />
+        <a href={csvUrl('cases', filter)} download>
+          {t('downloadCsv')}
+        </a>
+      </div>
+      {!q.data ? (
+        <Loading error={q.error} />
+      ) : (
+        <>
+          <Table
+            caption={t('casesList')}
+            rowKey={(r) => r.id}
+            rows={q.rows}
+            columns={[
+              {
+                key: 'summary',
+                label: t('summary'),
+                render: (r) => <a href={`#/cases/${r.id}`}>{r.summary}</a>,
+                sort: (r) => r.summary,
+              },
+              {
+                key: 'subject',
+                label: t('subject'),
+                render: (r) => `${r.subjectType} ${r.subjectId}`,
+                sort: (r) => r.subjectType,
+              },
+              {
+                key: 'provider',
+                label: t('provider'),
+                render: (r) => r.providerId,
+                sort: (r) => r.providerId,
+              },
+              {
+                key: 'status',
+                label: t('status'),
+                render: (r) => (r.decision ? `${r.status} · ${r.decision.outcome}` : r.status),
+                sort: (r) => r.status,
+              },
+              {
+                key: 'created',
+                label: t('created'),
+                render: (r) => dateTime(r.createdAt, locale, zone),
+                sort: (r) => r.createdAt,
+              },
+            ]}
+          />
+          <MoreButton list={q} />
+        </>
+      )}
     </section>
   );
 }

@@ -2,9 +2,10 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, csvUrl } from '../api';
-import { count, rupiah } from '../format';
+import { count, dayAfter, rupiah, wibStart } from '../format';
 import { usePrefs } from '../i18n';
-import { Field, Loading, Table } from '../ui';
+import { ProvinceMap } from '../map';
+import { Field, Loading, ProvinceField, Table, useProvinces } from '../ui';
 
 const DIMENSIONS = [
   'province',
@@ -24,15 +25,19 @@ export function StatisticsPage() {
   const [provinceCode, setProvince] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  // The dates are WIB calendar days: midnight WIB is 17:00 UTC the day before.
-  const wib = (d: string) => new Date(`${d}T00:00:00+07:00`).toISOString();
   const input = {
     dimension,
     ...(provinceCode ? { provinceCode } : {}),
-    ...(from ? { from: wib(from) } : {}),
-    ...(to ? { to: wib(to) } : {}),
+    // WIB calendar days, "to" inclusive; the API takes UTC instants with an exclusive end.
+    ...(from ? { from: wibStart(from) } : {}),
+    ...(to ? { to: wibStart(dayAfter(to)) } : {}),
   };
   const q = useQuery({ queryKey: ['statistics', input], queryFn: () => api.pmo.statistics.query(input) });
+  const provinces = useProvinces();
+  const [search, setSearch] = useState('');
+  const needle = search.trim().toLowerCase();
+  const rows = (q.data?.rows ?? []).filter((r) => !needle || r.label.toLowerCase().includes(needle));
+  const showMap = dimension === 'province' && !provinceCode;
   return (
     <section aria-labelledby="h-stats">
       <h1 id="h-stats">{t('statistics')}</h1>
@@ -41,23 +46,14 @@ export function StatisticsPage() {
           {(id) => (
             <select id={id} value={dimension} onChange={(e) => setDimension(e.target.value as Dimension)}>
               {DIMENSIONS.map((d) => (
-                <option key={d}>{d}</option>
+                <option key={d} value={d}>
+                  {t(`dim_${d}`)}
+                </option>
               ))}
             </select>
           )}
         </Field>
-        <Field label="Provinsi (kode)">
-          {(id) => (
-            <input
-              id={id}
-              value={provinceCode}
-              inputMode="numeric"
-              pattern="\d{2}"
-              maxLength={2}
-              onChange={(e) => setProvince(e.target.value)}
-            />
-          )}
-        </Field>
+        <ProvinceField value={provinceCode} onChange={setProvince} />
         <Field label={t('from')}>
           {(id) => <input id={id} type="date" value={from} onChange={(e) => setFrom(e.target.value)} />}
         </Field>
@@ -72,9 +68,23 @@ export function StatisticsPage() {
         <Loading error={q.error} />
       ) : (
         <>
+          {showMap && (
+            <>
+              <h2>{t('map')}</h2>
+              <ProvinceMap
+                label={t('participants')}
+                values={new Map(q.data.rows.map((r) => [r.key, r.participants]))}
+                names={new Map((provinces.data?.items ?? []).map((p) => [p.code, p.name]))}
+                onPick={(code) => {
+                  setProvince(code);
+                  setDimension('regency');
+                }}
+              />
+            </>
+          )}
           <figure aria-label={`${t('participants')} / ${t('completions')}`}>
             <ResponsiveContainer width="100%" height={320}>
-              <BarChart data={q.data.rows} margin={{ top: 8, right: 16, bottom: 48, left: 8 }}>
+              <BarChart data={rows} margin={{ top: 8, right: 16, bottom: 48, left: 8 }}>
                 <CartesianGrid strokeDasharray="3 3" />
                 <XAxis
                   dataKey="label"
@@ -97,10 +107,17 @@ export function StatisticsPage() {
               </BarChart>
             </ResponsiveContainer>
           </figure>
+          <div className="filters">
+            <Field label={t('searchRows')}>
+              {(id) => (
+                <input id={id} type="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+              )}
+            </Field>
+          </div>
           <Table
             caption={t('statistics')}
             rowKey={(r) => r.key}
-            rows={q.data.rows}
+            rows={rows}
             columns={[
               { key: 'label', label: t('dimension'), render: (r) => r.label, sort: (r) => r.label },
               {

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
-import { Field, Loading, MoreButton, Table, useCursorList } from '../ui';
+import { Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
 
 const STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
 
@@ -10,7 +10,8 @@ const STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
 export function WebhooksPage() {
   const { t, locale, zone } = usePrefs();
   const [status, setStatus] = useState<(typeof STATUSES)[number] | ''>('');
-  const filter = status ? { status } : {};
+  const [organisationId, setOrganisation] = useState('');
+  const filter = { ...(status ? { status } : {}), ...(organisationId ? { organisationId } : {}) };
   const q = useCursorList(['webhooks', filter], (cursor) =>
     api.pmo.webhooks.deliveries.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
   );
@@ -19,16 +20,8 @@ export function WebhooksPage() {
     <section aria-labelledby="h-webhooks">
       <h1 id="h-webhooks">{t('webhooks')}</h1>
       <div className="filters">
-        <Field label={t('status')}>
-          {(id) => (
-            <select id={id} value={status} onChange={(e) => setStatus(e.target.value as typeof status)}>
-              <option value="">—</option>
-              {STATUSES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField label={t('status')} value={status} values={STATUSES} onChange={setStatus} />
+        <OrganisationField label={t('organisation')} value={organisationId} onChange={setOrganisation} />
       </div>
       {!q.data ? (
         <Loading error={q.error} />
@@ -47,7 +40,7 @@ export function WebhooksPage() {
               },
               {
                 key: 'org',
-                label: t('provider'),
+                label: t('organisation'),
                 render: (r) => r.organisationId,
                 sort: (r) => r.organisationId,
               },
