@@ -1,11 +1,10 @@
-import {
-  AppError,
-  type TCatalogChange,
-  type TCatalogChanges,
-  type TCatalogChangesInput,
-  type TCatalogCourse,
-  type TListCatalogInput,
-  type ZCatalogCourseSchema,
+import type {
+  TCatalogChange,
+  TCatalogChanges,
+  TCatalogChangesInput,
+  TCatalogCourse,
+  TListCatalogInput,
+  ZCatalogCourseSchema,
 } from '@latih/contracts';
 import {
   type CatalogRow,

@@ -41,7 +41,6 @@ import {
 import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
-import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 import { newId, ulid } from '../ids';
 import type { Sealer } from '../sealing';
 import { newWebhookSecret } from './signature';
