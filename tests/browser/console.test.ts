@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { DEMO_STAFF_PASSWORD } from '@latih/core';
 import { schema } from '@latih/db';
@@ -17,6 +18,7 @@ import { minutes, plantAttendance, plantEnrollment } from '../support/oversight-
  * to test-results/screenshots/.
  */
 const CHROMIUM = '/usr/bin/chromium';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const shots = join(new URL('../..', import.meta.url).pathname, 'test-results/screenshots');
 
 describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
@@ -234,4 +236,189 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
     expect(text).toContain('settlement.pending,settlement,stl_01m8000000000000000000fa11,FAILED,PENDING');
     expect(download.suggestedFilename()).toBe('latih-audit.csv');
   });
+
+  it('filters and pages a table: 60 audit rows of one action, 50 at first, then "load more"', async () => {
+    await gw.database.db.insert(schema.auditLog).values(
+      Array.from({ length: 60 }, (_, i) => ({
+        id: `aud_01m8000000000000000000pg${String(i).padStart(2, '0')}`,
+        occurredAt: new Date(Date.UTC(2026, 10, 1, 3, i)),
+        action: 'paging.check',
+        entityType: 'paging',
+        entityId: `pg_${i}`,
+      })),
+    );
+    await page.getByRole('link', { name: 'Log audit' }).click();
+    await page.getByLabel('Saring: Aksi').fill('paging.check');
+    await expect.poll(() => page.getByText('Ditampilkan: 50').count()).toBe(1);
+    const actions = await page.locator('tbody tr td:nth-child(3)').allTextContents();
+    expect(new Set(actions)).toEqual(new Set(['paging.check']));
+    await page.getByRole('button', { name: 'Muat lagi' }).click();
+    await expect.poll(() => page.getByText('Ditampilkan: 60').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Muat lagi' }).count()).toBe(0);
+    // A period that holds none of them (the "to" day is inclusive, in WIB).
+    await page.getByLabel('Sampai').fill('2026-10-31');
+    await expect.poll(() => page.getByText('Ditampilkan: 0').count()).toBe(1);
+    await page.getByLabel('Sampai').fill('2026-11-01');
+    await expect.poll(() => page.getByText('Ditampilkan: 50').count()).toBe(1);
+  });
+
+  it('filters signals by type and provider, and lists control cases by status', async () => {
+    await page.getByRole('link', { name: 'Sinyal kecurangan' }).click();
+    await page.getByRole('button', { name: /hp-operator-7/ }).waitFor();
+    await page.getByLabel('Jenis').selectOption('SHARED_IP');
+    await expect.poll(() => page.getByText('Ditampilkan: 0').count()).toBe(1);
+    await page.getByLabel('Jenis').selectOption('SHARED_DEVICE');
+    await page.getByLabel('Lembaga').selectOption({ label: gw.demo['provider-b'].name });
+    await expect.poll(() => page.getByText('Ditampilkan: 0').count()).toBe(1);
+    await page.getByLabel('Lembaga').selectOption({ label: gw.demo['provider-a'].name });
+    await page.getByRole('button', { name: /hp-operator-7/ }).waitFor();
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Kasus' }).click();
+    await page.getByRole('heading', { name: 'Kasus pengawasan' }).waitFor();
+    await page.getByRole('link', { name: /hp-operator-7/ }).waitFor();
+    await page.getByLabel('Status').selectOption('DECIDED');
+    await expect.poll(() => page.getByText('Ditampilkan: 0').count()).toBe(1);
+    await page.getByLabel('Status').selectOption('OPEN');
+    await page.getByRole('link', { name: /hp-operator-7/ }).waitFor();
+    await shot('10-cases');
+  });
+
+  it('sorts a report on the server, by mouse and by keyboard', async () => {
+    // Provider B sells too, so that the report has two rows to order.
+    const providerB = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo['provider-b'].clientId,
+      clientSecret: gw.demo['provider-b'].clientSecret,
+    });
+    const bCourse = (await providerB.provider.courses.list.query({ limit: 1 })).items[0];
+    const h = {
+      db: gw.database.db,
+      orgs: { platformA: { organisationId: gw.demo['platform-a'].id } },
+    } as unknown as Harness;
+    await plantEnrollment(h, {
+      providerId: gw.demo['provider-b'].id,
+      courseId: bCourse?.id ?? '',
+      redeemedAt: new Date(Date.now() - 3_600_000),
+    });
+    const pmo = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo.pmo.clientId,
+      clientSecret: gw.demo.pmo.clientSecret,
+    });
+    await pmo.pmo.reports.rebuild.mutate({});
+    await page.getByRole('link', { name: 'Laporan' }).click();
+    const header = page.getByRole('columnheader', { name: /Lembaga/ });
+    await header.getByRole('button').click();
+    await expect.poll(() => header.getAttribute('aria-sort')).toBe('ascending');
+    const names = async () => page.locator('tbody tr td:first-child').allTextContents();
+    await expect.poll(names).toEqual([...(await names())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect((await names()).length).toBeGreaterThan(1);
+    await header.getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => header.getAttribute('aria-sort')).toBe('descending');
+    await expect.poll(names).toEqual([...(await names())].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)));
+  });
+
+  it('maps participants by province, and a click drills into the province’s regencies', async () => {
+    await page.getByRole('link', { name: 'Statistik' }).click();
+    const map = page.getByTestId('province-map');
+    await map.waitFor();
+    expect(await map.locator('path').count()).toBe(34);
+    const shaded = map.locator('path[data-value]:not([data-value=""]):not([data-value="0"])');
+    await expect.poll(() => shaded.count()).toBeGreaterThan(0);
+    const pmo = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo.pmo.clientId,
+      clientSecret: gw.demo.pmo.clientSecret,
+    });
+    const stats = await pmo.pmo.statistics.query({ dimension: 'province' });
+    const first = shaded.first();
+    const codes = ((await first.getAttribute('data-province')) ?? '').split(',');
+    const expected = stats.rows
+      .filter((r) => codes.includes(r.key))
+      .reduce((a, r) => a + (r.participants ?? 0), 0);
+    expect(Number(await first.getAttribute('data-value'))).toBe(expected);
+    await shot('11-statistics-map');
+    await first.click({ force: true });
+    await expect.poll(() => page.getByLabel('Dimensi').inputValue()).toBe('regency');
+    expect(await page.getByLabel('Provinsi').inputValue()).toBe(codes[0]);
+    expect(await map.count()).toBe(0);
+  });
+
+  it('keyboard: the first Tab reaches the skip link, which moves focus to the page', async () => {
+    await page.goto(`${gw.url}/console/#/curation`);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Kurasi' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Lewati ke konten');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main');
+  });
+
+  it('every main page passes axe-core’s WCAG 2 A and AA rules, colour contrast included', async () => {
+    const pmo = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo.pmo.clientId,
+      clientSecret: gw.demo.pmo.clientSecret,
+    });
+    const someCase = (await pmo.pmo.cases.list.query({ limit: 1 })).items[0]?.id;
+    const routes = [
+      ['curation', 'Kurasi'],
+      [`curation/${courses.approve}`, 'Barista Kopi Nusantara untuk Pemula'],
+      ['reports', 'Laporan'],
+      [`providers/${gw.demo['provider-a'].id}`, gw.demo['provider-a'].name],
+      ['signals', 'Sinyal kecurangan'],
+      ['cases', 'Kasus pengawasan'],
+      [`cases/${someCase}`, /^Kasus:/],
+      ['money', 'Pembayaran'],
+      ['statistics', 'Statistik'],
+      ['webhooks', 'Pengiriman webhook'],
+      ['audit', 'Log audit'],
+    ] as const;
+    // The check itself can fail: grey text on white is reported as a contrast violation.
+    await page.goto(`${gw.url}/console/#/curation`);
+    await page.getByRole('heading', { name: 'Kurasi', level: 1 }).waitFor();
+    await page.evaluate(() => {
+      const p = document.createElement('p');
+      p.id = 'too-faint';
+      p.textContent = 'Teks abu-abu muda';
+      p.style.color = '#cccccc';
+      document.querySelector('main')?.append(p);
+    });
+    expect((await axe(page)).join('\n')).toMatch(/^color-contrast \(serious\): #too-faint$/m);
+    await page.evaluate(() => document.getElementById('too-faint')?.remove());
+    const failures: string[] = [];
+    for (const [route, heading] of routes) {
+      await page.goto(`${gw.url}/console/#/${route}`);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      failures.push(...(await axe(page)).map((v) => `${route}: ${v}`));
+    }
+    await page.getByRole('button', { name: 'Keluar' }).click();
+    await page.getByLabel('Kata sandi').waitFor();
+    failures.push(...(await axe(page)).map((v) => `sign-in: ${v}`));
+    expect(failures).toEqual([]);
+  });
 });
+
+/** axe-core's WCAG 2.0/2.1 A and AA rules on the page as it is; each violation as "rule: targets". */
+async function axe(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, so the console's CSP (script-src 'self') does not apply.
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const a = (window as unknown as { axe: { run: (o: unknown) => Promise<AxeResult> } }).axe;
+    const r = await a.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 5)
+          .join(' | ')}`,
+    );
+  });
+  return violations;
+}
+
+type AxeResult = {
+  violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
+};
