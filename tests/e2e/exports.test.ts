@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { backpressureWriter } from '@latih/api';
 import { newId } from '@latih/core';
 import { schema } from '@latih/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,8 +95,31 @@ describe('CSV exports over HTTP', () => {
       expect.arrayContaining([
         '/pmo/exports/audit.csv',
         '/pmo/exports/reports/providers.csv',
+        '/pmo/exports/webhooks/deliveries.csv',
         '/public/exports/statistics.csv',
       ]),
     );
+  });
+
+  it('waits for drain under backpressure without piling up listeners, and stops when the client goes', async () => {
+    const received: string[] = [];
+    // A socket that takes one small chunk at a time: every write waits for drain.
+    const slow = new Writable({
+      highWaterMark: 1,
+      write(chunk, _enc, done) {
+        received.push(String(chunk));
+        setImmediate(done);
+      },
+    });
+    const write = backpressureWriter(slow);
+    const base = slow.listenerCount('close');
+    for (let i = 0; i < 50; i++) await write(`row-${i}\r\n`);
+    expect(received).toHaveLength(50);
+    expect(slow.listenerCount('close')).toBe(base);
+    expect(slow.listenerCount('drain')).toBe(0);
+    slow.destroy();
+    await new Promise((r) => setImmediate(r));
+    expect(write.closed()).toBe(true);
+    await expect(write('late\r\n')).rejects.toThrow('client went away');
   });
 });

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type ApiContext,
   appRouter,
+  backpressureWriter,
   buildOpenApiDocument,
   EXPORTS,
   type Services,
@@ -302,17 +303,7 @@ export function createApp(opts: AppOptions): express.Express {
     const name = audience === 'public' ? `public/${String(req.params[1])}` : String(req.params[1]);
     if (EXPORTS[name]?.audience !== audience) return sendError(res, 'ROUTE_NOT_FOUND');
     let started = false;
-    let closed = false;
-    res.on('close', () => {
-      closed = true;
-    });
-    const write = (chunk: string) =>
-      new Promise<void>((resolve, reject) => {
-        if (closed) return reject(new Error('client went away'));
-        if (res.write(chunk)) return resolve();
-        res.once('drain', resolve);
-        res.once('close', () => reject(new Error('client went away')));
-      });
+    const write = backpressureWriter(res);
     try {
       await streamExport({
         name,
@@ -344,7 +335,7 @@ export function createApp(opts: AppOptions): express.Express {
         return sendError(res, app.code, app.message, app.field);
       }
       // Headers are gone: cut the stream short so the client sees an incomplete download, not a short file.
-      if (!closed) logger.error({ err, requestId: res.locals.requestId }, 'export failed midway');
+      if (!write.closed()) logger.error({ err, requestId: res.locals.requestId }, 'export failed midway');
       res.destroy();
     }
   });

@@ -144,6 +144,27 @@ export const EXPORTS: Record<string, ExportDef> = {
     ],
     page: async (api, q, c) => pageOf(await api.pmo.audit.list(withCursor(q, c, 100) as never)),
   },
+  'webhooks/deliveries': {
+    audience: 'pmo',
+    summary: 'Every partner’s webhook deliveries (pmo.webhooks.deliveries)',
+    columns: [
+      'id',
+      'organisationId',
+      'endpointId',
+      'url',
+      'eventId',
+      'eventType',
+      'status',
+      'attempts',
+      'lastStatusCode',
+      'lastError',
+      'lastAttemptAt',
+      'nextAttemptAt',
+      'deliveredAt',
+      'createdAt',
+    ],
+    page: async (api, q, c) => pageOf(await api.pmo.webhooks.deliveries(withCursor(q, c, 100) as never)),
+  },
   organisations: {
     audience: 'pmo',
     summary: 'Organisations (pmo.organisations.list)',
@@ -203,6 +224,45 @@ export function csvField(value: unknown): string {
 
 const pick = (row: Row, path: string): unknown =>
   path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Row)[k] : undefined), row);
+
+/** What `backpressureWriter` needs of a response: a Node writable stream. */
+type Sink = {
+  write(chunk: string): boolean;
+  on(event: 'close', fn: () => void): unknown;
+  once(event: 'close' | 'drain', fn: () => void): unknown;
+  off(event: 'close' | 'drain', fn: () => void): unknown;
+};
+
+/**
+ * A `write` for `streamExport` that honours backpressure: it resolves at once while the socket
+ * takes data, otherwise on `drain`; it rejects once the client has gone. It waits for whichever
+ * comes first and takes the other listener off, so a long export (many drains) does not pile up
+ * a `close` listener per wait.
+ */
+export function backpressureWriter(
+  res: Sink,
+): ((chunk: string) => Promise<void>) & { closed: () => boolean } {
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+  });
+  const write = (chunk: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (closed) return reject(new Error('client went away'));
+      if (res.write(chunk)) return resolve();
+      const onDrain = () => {
+        res.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        res.off('drain', onDrain);
+        reject(new Error('client went away'));
+      };
+      res.once('drain', onDrain);
+      res.once('close', onClose);
+    });
+  return Object.assign(write, { closed: () => closed });
+}
 
 /**
  * Streams an export: the header line first, then one line per row, page by page. `write` should

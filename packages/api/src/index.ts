@@ -1,7 +1,7 @@
 export type { ApiContext, Services, ServicesHandle } from './context';
 export { servicesHandle } from './context';
 export { toAppError } from './errors';
-export { csvField, EXPORTS, streamExport } from './exports';
+export { backpressureWriter, csvField, EXPORTS, streamExport } from './exports';
 export type { ApiMeta } from './meta';
 export { buildOpenApiDocument } from './openapi';
 export { type AppRouter, appRouter } from './router';
