@@ -213,10 +213,52 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
       .toBe('PENDING');
   });
 
-  it('lists every partner’s webhook deliveries', async () => {
+  it('lists every partner’s webhook deliveries, filters them and downloads them as CSV', async () => {
+    const now = new Date();
+    await gw.database.db.insert(schema.webhookEndpoints).values({
+      id: 'whe_01m8000000000000000000fa11',
+      organisationId: gw.demo['provider-a'].id,
+      url: 'https://hooks.nusantara-cakap.example/latih',
+      eventTypes: ['*'],
+      status: 'ENABLED',
+      createdAt: now,
+      updatedAt: now,
+    });
+    await gw.database.db.insert(schema.webhookDeliveries).values({
+      id: 'whd_01m8000000000000000000fa11',
+      endpointId: 'whe_01m8000000000000000000fa11',
+      eventId: 'evt_01m8000000000000000000fa11',
+      eventType: 'course.approved',
+      status: 'FAILED',
+      attempts: 8,
+      lastAttemptAt: now,
+      lastStatusCode: 503,
+      lastError: 'Service Unavailable',
+      createdAt: now,
+    });
     await page.getByRole('link', { name: 'Pengiriman webhook' }).click();
     await page.getByRole('heading', { name: 'Pengiriman webhook' }).waitFor();
+    await page.getByText('503 · Service Unavailable').waitFor();
     await shot('09-webhooks');
+    await page.getByLabel('Status').selectOption('SUCCEEDED');
+    await expect.poll(() => page.getByText('503 · Service Unavailable').count()).toBe(0);
+    await page.getByLabel('Status').selectOption('FAILED');
+    await page.getByLabel('Organisasi').selectOption({ label: gw.demo['provider-a'].name });
+    await page.getByText('503 · Service Unavailable').waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Unduh CSV' }).click(),
+    ]);
+    const lines = readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'id,organisationId,endpointId,url,eventId,eventType,status,attempts,lastStatusCode,lastError,lastAttemptAt,nextAttemptAt,deliveredAt,createdAt',
+    );
+    expect(lines.slice(1).every((l) => l.includes(',FAILED,'))).toBe(true);
+    expect(lines.join('\n')).toContain(
+      `whd_01m8000000000000000000fa11,${gw.demo['provider-a'].id},whe_01m8000000000000000000fa11,https://hooks.nusantara-cakap.example/latih,evt_01m8000000000000000000fa11,course.approved,FAILED,8,503,Service Unavailable`,
+    );
   });
 
   it('downloads the audit log as CSV', async () => {
@@ -310,7 +352,8 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
     const header = page.getByRole('columnheader', { name: /Lembaga/ });
     await header.getByRole('button').click();
     await expect.poll(() => header.getAttribute('aria-sort')).toBe('ascending');
-    const names = async () => page.locator('tbody tr td:first-child').allTextContents();
+    const names = async () =>
+      page.locator('table').first().locator('tbody tr td:first-child').allTextContents();
     await expect.poll(names).toEqual([...(await names())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     expect((await names()).length).toBeGreaterThan(1);
     await header.getByRole('button').focus();

@@ -114,6 +114,65 @@ export function ReportsPage() {
           <MoreButton list={q} total={q.first?.total} />
         </>
       )}
+      <PlatformReport from={from} to={dayAfter(to)} />
     </section>
+  );
+}
+
+type PlatformSort = 'name' | 'sales' | 'salesAmount' | 'refunds' | 'refundAmount' | 'commission';
+
+/** Sales, refunds and commission per platform over the same period, sorted by the server. */
+function PlatformReport({ from, to }: { from: string; to: string }) {
+  const { t, locale } = usePrefs();
+  const [order, setOrder] = useState<Order>({ key: 'salesAmount', dir: 'desc' });
+  const input = { from, to, sort: order.key as PlatformSort, order: order.dir };
+  const q = useCursorList(['platform-report', input], (cursor) =>
+    api.pmo.reports.platforms.query({ ...input, limit: 50, ...(cursor ? { cursor } : {}) }),
+  );
+  return (
+    <>
+      <h2 id="h-platforms">{t('platformReport')}</h2>
+      <p>
+        <a href={csvUrl('reports/platforms', input)} download aria-describedby="h-platforms">
+          {t('downloadCsv')}
+        </a>
+      </p>
+      {!q.data ? (
+        <Loading error={q.error} />
+      ) : (
+        <>
+          <Table
+            caption={t('platformReport')}
+            rowKey={(r) => r.platformId}
+            rows={q.rows}
+            order={order}
+            onOrder={setOrder}
+            columns={[
+              { key: 'name', label: t('platform'), render: (r) => r.platformName, serverSort: 'name' },
+              { key: 'sales', label: t('sales'), render: (r) => count(r.sales, locale), serverSort: 'sales' },
+              {
+                key: 'amount',
+                label: t('salesAmount'),
+                render: (r) => rupiah(r.salesAmount),
+                serverSort: 'salesAmount',
+              },
+              {
+                key: 'refunds',
+                label: t('refunds'),
+                render: (r) => `${r.refunds} · ${rupiah(r.refundAmount)}`,
+                serverSort: 'refundAmount',
+              },
+              {
+                key: 'commission',
+                label: t('commission'),
+                render: (r) => rupiah(r.commission),
+                serverSort: 'commission',
+              },
+            ]}
+          />
+          <MoreButton list={q} total={q.first?.total} />
+        </>
+      )}
+    </>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api } from '../api';
+import { api, csvUrl } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
 import { Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
@@ -22,6 +22,9 @@ export function WebhooksPage() {
       <div className="filters">
         <SelectField label={t('status')} value={status} values={STATUSES} onChange={setStatus} />
         <OrganisationField label={t('organisation')} value={organisationId} onChange={setOrganisation} />
+        <a href={csvUrl('webhooks/deliveries', filter)} download>
+          {t('downloadCsv')}
+        </a>
       </div>
       {!q.data ? (
         <Loading error={q.error} />
