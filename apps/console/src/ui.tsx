@@ -54,42 +54,44 @@ export function Table<T>({
     else setLocal(next);
   };
   return (
-    <table>
-      <caption className="visually-hidden">{caption}</caption>
-      <thead>
-        <tr>
-          {columns.map((c) => {
-            const k = sortKey(c);
-            const active = k !== undefined && sort?.key === k;
-            return (
-              <th
-                key={c.key}
-                scope="col"
-                aria-sort={active ? (sort?.dir === 'asc' ? 'ascending' : 'descending') : undefined}
-              >
-                {k !== undefined ? (
-                  <button type="button" className="sort" onClick={() => toggle(k)}>
-                    {c.label}
-                    {active ? (sort?.dir === 'asc' ? ' ▲' : ' ▼') : ''}
-                  </button>
-                ) : (
-                  c.label
-                )}
-              </th>
-            );
-          })}
-        </tr>
-      </thead>
-      <tbody>
-        {sorted.map((r) => (
-          <tr key={rowKey(r)}>
-            {columns.map((c) => (
-              <td key={c.key}>{c.render(r)}</td>
-            ))}
+    <div className="table-scroll">
+      <table>
+        <caption className="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => {
+              const k = sortKey(c);
+              const active = k !== undefined && sort?.key === k;
+              return (
+                <th
+                  key={c.key}
+                  scope="col"
+                  aria-sort={active ? (sort?.dir === 'asc' ? 'ascending' : 'descending') : undefined}
+                >
+                  {k !== undefined ? (
+                    <button type="button" className="sort" onClick={() => toggle(k)}>
+                      {c.label}
+                      {active ? (sort?.dir === 'asc' ? ' ▲' : ' ▼') : ''}
+                    </button>
+                  ) : (
+                    c.label
+                  )}
+                </th>
+              );
+            })}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {sorted.map((r) => (
+            <tr key={rowKey(r)}>
+              {columns.map((c) => (
+                <td key={c.key}>{c.render(r)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, csvUrl, describe } from '../api';
-import { dateTime } from '../format';
+import { dateTime, type Zone } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
 import { Field, Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
@@ -54,7 +54,18 @@ export function SignalsPage() {
         <a href="#/cases">{t('casesList')}</a>
       </p>
       <div className="filters">
-        <SelectField label={t('type')} value={type} values={SIGNAL_TYPES} onChange={setType} />
+        <Field label={t('type')}>
+          {(id) => (
+            <select id={id} value={type} onChange={(e) => setType(e.target.value as typeof type)}>
+              <option value="">{t('all')}</option>
+              {SIGNAL_TYPES.map((v) => (
+                <option key={v} value={v}>
+                  {t(`sig_${v}`)}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <SelectField label={t('status')} value={status} values={SIGNAL_STATUSES} onChange={setStatus} />
         <OrganisationField label={t('provider')} kind="PROVIDER" value={providerId} onChange={setProvider} />
         <Field label={t('minScore')}>
@@ -83,7 +94,12 @@ export function SignalsPage() {
             rowKey={(r) => r.id}
             rows={q.rows}
             columns={[
-              { key: 'type', label: t('type'), render: (r) => r.type, sort: (r) => r.type },
+              {
+                key: 'type',
+                label: t('type'),
+                render: (r) => <abbr title={r.type}>{t(`sig_${r.type}`)}</abbr>,
+                sort: (r) => r.type,
+              },
               { key: 'score', label: t('score'), render: (r) => r.score, sort: (r) => r.score },
               {
                 key: 'summary',
@@ -188,8 +204,15 @@ type SignalView = {
   evidence: Record<string, unknown>[];
 };
 
+/** Evidence cells as text; timestamps in the user's zone, like every other time on the page. */
+function evidenceValue(v: unknown, locale: string, zone: Zone): string {
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v)) return dateTime(v, locale, zone);
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 function SignalDetail({ signal }: { signal: SignalView }) {
-  const { t } = usePrefs();
+  const { t, locale, zone } = usePrefs();
   const can = useCan();
   const open = useMutation({
     mutationFn: (summary: string) => api.pmo.cases.open.mutate({ signalId: signal.id, summary }),
@@ -205,34 +228,36 @@ function SignalDetail({ signal }: { signal: SignalView }) {
   return (
     <article aria-labelledby="h-signal" className="panel">
       <h2 id="h-signal">
-        {signal.type}: {signal.summary}
+        {t(`sig_${signal.type as (typeof SIGNAL_TYPES)[number]}`)}: {signal.summary}
       </h2>
       <p>
         <strong>{t('scoring')}:</strong> {signal.scoring}
       </p>
       <h3>{t('evidence')}</h3>
-      <table>
-        <caption className="visually-hidden">{t('evidence')}</caption>
-        <thead>
-          <tr>
-            {keys.map((k) => (
-              <th key={k} scope="col">
-                {k}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {signal.evidence.map((row, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: evidence rows have no id of their own
-            <tr key={i}>
+      <div className="table-scroll">
+        <table>
+          <caption className="visually-hidden">{t('evidence')}</caption>
+          <thead>
+            <tr>
               {keys.map((k) => (
-                <td key={k}>{String(row[k] ?? '')}</td>
+                <th key={k} scope="col">
+                  {k}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {signal.evidence.map((row, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: evidence rows have no id of their own
+              <tr key={i}>
+                {keys.map((k) => (
+                  <td key={k}>{evidenceValue(row[k], locale, zone)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {signal.caseId ? (
         <p>
           <a href={`#/cases/${signal.caseId}`}>{t('cases')}</a>
