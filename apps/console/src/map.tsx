@@ -45,7 +45,6 @@ export function ProvinceMap({
           const shade = value === null ? -1 : shadeOf(value, max);
           return (
             // biome-ignore lint/a11y/noStaticElementInteractions: the province select and the table offer the same choice by keyboard
-            // biome-ignore lint/a11y/useKeyWithClickEvents: as above
             <path
               key={loc.id}
               d={loc.path}

@@ -54,7 +54,7 @@ export function Table<T>({
     else setLocal(next);
   };
   return (
-    <div className="table-scroll">
+    <ScrollBox label={caption}>
       <table>
         <caption className="visually-hidden">{caption}</caption>
         <thead>
@@ -91,7 +91,17 @@ export function Table<T>({
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
+  );
+}
+
+/** A wide table scrolls inside its box; the box takes focus so that keyboards can scroll it too. */
+export function ScrollBox({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a box that scrolls must be reachable by keyboard (WCAG 2.1.1; axe scrollable-region-focusable)
+    <section className="table-scroll" aria-label={label} tabIndex={0}>
+      {children}
+    </section>
   );
 }
 

@@ -4,7 +4,16 @@ import { api, csvUrl, describe } from '../api';
 import { dateTime, type Zone } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
-import { Field, Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
+import {
+  Field,
+  Loading,
+  MoreButton,
+  OrganisationField,
+  ScrollBox,
+  SelectField,
+  Table,
+  useCursorList,
+} from '../ui';
 
 const SIGNAL_TYPES = [
   'SHARED_DEVICE',
@@ -234,7 +243,7 @@ function SignalDetail({ signal }: { signal: SignalView }) {
         <strong>{t('scoring')}:</strong> {signal.scoring}
       </p>
       <h3>{t('evidence')}</h3>
-      <div className="table-scroll">
+      <ScrollBox label={t('evidence')}>
         <table>
           <caption className="visually-hidden">{t('evidence')}</caption>
           <thead>
@@ -257,7 +266,7 @@ function SignalDetail({ signal }: { signal: SignalView }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       {signal.caseId ? (
         <p>
           <a href={`#/cases/${signal.caseId}`}>{t('cases')}</a>
