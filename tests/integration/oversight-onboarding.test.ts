@@ -89,7 +89,7 @@ describe.each(engines())('onboarding and suspension on %s', (engine) => {
       await pmo().checklist({ id: app.id, item, checked: true });
     const active = await pmo().approve({ id: app.id, reason: 'Lolos uji tuntas' });
     expect(active.status).toBe('ACTIVE');
-    expect(active.checklist.every((c) => c.checked && c.by === h.orgs.pmo.organisationId)).toBe(true);
+    expect(active.checklist.every((c) => c.checked && c.by === h.orgs.pmo.clientId)).toBe(true);
     expect((await token(creds.client.id, creds.clientSecret)).access_token).toBeTruthy();
     expect(await code(pmo().approve({ id: app.id, reason: 'Sekali lagi' }))).toBe('INVALID_STATE');
 

@@ -56,7 +56,10 @@ export const ZChecklistMarkSchema = z.object({
   item: ZChecklistItemSchema,
   checked: z.boolean(),
   note: z.string().nullable(),
-  by: z.string().nullable(),
+  by: z
+    .string()
+    .nullable()
+    .meta({ description: 'Who marked it: the staff member (stf_…) or the PMO API client (cli_…)' }),
   at: ZTimestampSchema.nullable(),
 });
 

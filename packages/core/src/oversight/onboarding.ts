@@ -185,7 +185,8 @@ export async function setChecklistItem(
     const mark = {
       checked: opts.input.checked,
       note: opts.input.note ?? null,
-      by: opts.actor.organisationId,
+      // Who vouches for the item: the staff member (stf_…) or the PMO's API client (cli_…).
+      by: opts.actor.clientId,
       at: now.toISOString(),
     };
     await updateOrganisationRow(tx, row.id, {
