@@ -398,6 +398,85 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main');
   });
 
+  it('onboards a provider as admin: the checklist gates approval, then credentials and a suspension', async () => {
+    const pmo = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo.pmo.clientId,
+      clientSecret: gw.demo.pmo.clientSecret,
+    });
+    const applicant = await pmo.pmo.organisations.create.mutate({
+      kind: 'PROVIDER',
+      name: 'LPK Tenun Ikat Sumba',
+      application: {
+        legalName: 'PT Tenun Ikat Sumba Lestari',
+        registrationNumber: '9120001234567',
+        taxId: '012345678901234',
+        contactEmail: 'kontak@tenunsumba.example',
+        website: 'https://tenunsumba.example',
+      },
+    });
+    await page.getByRole('button', { name: 'Keluar' }).click();
+    await page.getByLabel('Surel').fill('admin@latih.test');
+    await page.getByLabel('Kata sandi').fill(DEMO_STAFF_PASSWORD);
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.getByRole('link', { name: 'Lembaga dan platform' }).click();
+    await page.getByLabel('Status').selectOption('APPLIED');
+    await page.getByRole('link', { name: 'LPK Tenun Ikat Sumba' }).click();
+    await page.getByRole('heading', { name: 'LPK Tenun Ikat Sumba' }).waitFor();
+
+    // Approval before the checklist is complete: refused, and it says what is missing.
+    await page.getByLabel('Catatan (Setujui)').fill('Dokumen lengkap');
+    await page.getByRole('button', { name: 'Setujui' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/^ONBOARDING_CHECKLIST_INCOMPLETE/);
+    for (const item of [
+      'LEGAL_ENTITY_VERIFIED',
+      'TAX_ID_VERIFIED',
+      'TRAINING_LICENCE_VERIFIED',
+      'DATA_PROTECTION_AGREEMENT_SIGNED',
+      'INTEGRATION_TESTED',
+    ]) {
+      await page.getByLabel(item).check();
+      await expect.poll(() => page.getByLabel(item).isChecked()).toBe(true);
+      await expect.poll(() => page.getByLabel(item).isEnabled()).toBe(true);
+    }
+    await page.getByRole('button', { name: 'Setujui' }).click();
+    await expect
+      .poll(async () => (await pmo.pmo.organisations.get.query({ id: applicant.id })).status)
+      .toBe('ACTIVE');
+    await page.getByText('ACTIVE', { exact: true }).waitFor();
+    // Each item names the staff member who vouched for it, not just "the PMO".
+    const approved = await pmo.pmo.organisations.get.query({ id: applicant.id });
+    expect(approved.checklist.map((c) => c.by?.slice(0, 4))).toEqual([
+      'stf_',
+      'stf_',
+      'stf_',
+      'stf_',
+      'stf_',
+    ]);
+
+    await page.getByLabel('Nama kredensial baru').fill('produksi');
+    await page.getByRole('button', { name: 'Terbitkan kredensial' }).click();
+    const shown = (await page.getByRole('status').locator('code').textContent()) ?? '';
+    const [clientId, clientSecret] = shown.split(' · ');
+    const issued = createLatihClient({
+      baseUrl: gw.url,
+      clientId: clientId ?? '',
+      clientSecret: clientSecret ?? '',
+    });
+    // The secret shown once works: the new provider reads its (empty) course list.
+    expect((await issued.provider.courses.list.query({ limit: 1 })).items).toEqual([]);
+    await shot('12-organisation');
+
+    await page.getByLabel('Alasan (Bekukan)').fill('Laporan kehadiran fiktif sedang diperiksa');
+    await page.getByRole('button', { name: 'Bekukan' }).click();
+    await expect
+      .poll(async () => (await pmo.pmo.organisations.get.query({ id: applicant.id })).status)
+      .toBe('SUSPENDED');
+    await page.getByLabel('Alasan (Aktifkan kembali)').waitFor();
+  });
+
   it('every main page passes axe-core’s WCAG 2 A and AA rules, colour contrast included', async () => {
     const pmo = createLatihClient({
       baseUrl: gw.url,
@@ -414,6 +493,8 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
       ['cases', 'Kasus pengawasan'],
       [`cases/${someCase}`, /^Kasus:/],
       ['money', 'Pembayaran'],
+      ['organisations', 'Lembaga dan platform'],
+      [`organisations/${gw.demo['provider-a'].id}`, gw.demo['provider-a'].name],
       ['statistics', 'Statistik'],
       ['webhooks', 'Pengiriman webhook'],
       ['audit', 'Log audit'],

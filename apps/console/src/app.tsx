@@ -6,6 +6,7 @@ import { type Locale, usePrefs } from './i18n';
 import { AuditPage } from './pages/audit';
 import { CourseReview, CurationQueue } from './pages/curation';
 import { MoneyPage } from './pages/money';
+import { OrganisationPage, OrganisationsPage } from './pages/organisations';
 import { ProviderPage } from './pages/provider';
 import { ReportsPage } from './pages/reports';
 import { CasePage, CasesPage, SignalsPage } from './pages/signals';
@@ -105,6 +106,7 @@ function Shell({ session }: { session: Session }) {
     ['reports', t('reports')],
     ['signals', t('signals')],
     ['cases', t('cases')],
+    ['organisations', t('organisations')],
     ['money', t('money')],
     ['statistics', t('statistics')],
     ['webhooks', t('webhooks')],
@@ -150,6 +152,8 @@ function Shell({ session }: { session: Session }) {
           {page === 'reports' && <ReportsPage />}
           {page === 'providers' && param && <ProviderPage id={param} />}
           {page === 'money' && <MoneyPage />}
+          {page === 'organisations' && !param && <OrganisationsPage />}
+          {page === 'organisations' && param && <OrganisationPage id={param} />}
           {page === 'signals' && <SignalsPage />}
           {page === 'cases' && !param && <CasesPage />}
           {page === 'cases' && param && <CasePage id={param} />}
