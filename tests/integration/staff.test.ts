@@ -1,4 +1,11 @@
-import { createStaffUser, hashPassword, signInStaff, staffSession, verifyPassword } from '@latih/core';
+import {
+  createStaffUser,
+  hashPassword,
+  runStaffCommand,
+  signInStaff,
+  staffSession,
+  verifyPassword,
+} from '@latih/core';
 import { schema } from '@latih/db';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -64,5 +71,75 @@ describe.each(engines())('staff sessions on %s', (engine) => {
       .from(schema.staffSessions)
       .where(eq(schema.staffSessions.staffId, user.id));
     expect(row?.tokenHash).not.toBe(ok.token); // only the digest is stored
+  });
+});
+
+describe.each(engines())('staff accounts from the operator shell on %s', (engine) => {
+  const h = useHarness(engine);
+  const now = () => new Date();
+  const signIn = (email: string, password: string) =>
+    signInStaff({ db: h.db, email, password, now: now(), requestId: null });
+
+  it('adds an account with a generated password shown once, resets it (ending sessions), disables it', async () => {
+    const email = `operator-${engine}@latih.test`;
+    const added = await runStaffCommand(
+      h.db,
+      ['add', '--email', email, '--name', 'Siti Rahma', '--role', 'reviewer'],
+      now(),
+    );
+    const password = added[1]?.split(': ').pop() ?? '';
+    expect(added[0]).toMatch(new RegExp(`^added ${email} \\(reviewer\\), stf_`));
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    const first = await signIn(email, password);
+    expect(first.session.user).toMatchObject({ email, name: 'Siti Rahma', role: 'reviewer' });
+    const [row] = await h.db.select().from(schema.staffUsers).where(eq(schema.staffUsers.email, email));
+    expect(row?.passwordHash.startsWith('scrypt$')).toBe(true);
+    expect(row?.passwordHash).not.toContain(password);
+
+    // A second add of the same e-mail is refused, and nothing changes.
+    await expect(
+      runStaffCommand(h.db, ['add', '--email', email, '--name', 'Lain', '--role', 'admin'], now()),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', field: 'email' });
+
+    // Reset: the old password and the live session stop working; the new one signs in.
+    const reset = await runStaffCommand(h.db, ['reset-password', '--email', email], now());
+    const newPassword = reset[0]?.split(': ').pop() ?? '';
+    expect(reset[1]).toBe('sessions ended: 1');
+    expect(await staffSession({ db: h.db, token: first.token, now: now() })).toBeNull();
+    await expect(signIn(email, password)).rejects.toMatchObject({ code: 'STAFF_SIGN_IN_FAILED' });
+    const second = await signIn(email, newPassword);
+
+    // Disable: the session ends at once and sign-in answers like a wrong password.
+    expect(await runStaffCommand(h.db, ['disable', '--email', email], now())).toEqual([
+      `disabled ${email}; sessions ended: 1`,
+    ]);
+    expect(await staffSession({ db: h.db, token: second.token, now: now() })).toBeNull();
+    await expect(signIn(email, newPassword)).rejects.toMatchObject({ code: 'STAFF_SIGN_IN_FAILED' });
+
+    const audit = await h.db
+      .select()
+      .from(schema.auditLog)
+      .where(eq(schema.auditLog.entityId, row?.id ?? ''));
+    const actions = audit.map((a) => a.action);
+    for (const a of ['staff.created', 'staff.password_reset', 'staff.disabled']) expect(actions).toContain(a);
+    expect(JSON.stringify(audit)).not.toContain(password);
+    expect(JSON.stringify(audit)).not.toContain(newPassword);
+  });
+
+  it('refuses bad arguments with the usage, and writes nothing', async () => {
+    const before = (await h.db.select().from(schema.staffUsers)).length;
+    for (const argv of [
+      [],
+      ['add', '--email', 'x@latih.test', '--name', 'X', '--role', 'superuser'],
+      ['add', '--email', 'bukan-surel', '--name', 'X', '--role', 'admin'],
+      ['add', '--email', 'x@latih.test', '--role', 'admin'],
+      ['add', '--email'],
+      ['reset-password', '--email', 'nobody@latih.test'],
+      ['drop-all'],
+    ])
+      await expect(runStaffCommand(h.db, argv, now())).rejects.toMatchObject({
+        code: expect.stringMatching(/^(VALIDATION_FAILED|NOT_FOUND)$/),
+      });
+    expect((await h.db.select().from(schema.staffUsers)).length).toBe(before);
   });
 });

@@ -38,6 +38,7 @@ export * from './payouts/worker';
 export * from './runs';
 export * from './sealing';
 export * from './seed';
+export * from './staff/admin';
 export * from './staff/staff';
 export * from './vouchers/code';
 export * from './webhooks/endpoints';

@@ -70,3 +70,33 @@ export async function revokeStaffSession(db: Db, tokenHash: string, at: Date) {
     .returning({ staffId: staffSessions.staffId });
   return rows[0];
 }
+
+/** A new password (hash) for an account: the lockout is cleared with it. */
+export async function setStaffPassword(db: Db, id: string, passwordHash: string) {
+  await db
+    .update(staffUsers)
+    .set({ passwordHash, failedSignIns: 0, lockedUntil: null })
+    .where(eq(staffUsers.id, id));
+}
+
+export async function disableStaffUserRow(db: Db, id: string, at: Date) {
+  await db.update(staffUsers).set({ disabledAt: at }).where(eq(staffUsers.id, id));
+}
+
+/** Ends every live session of an account (after a password reset or when it is disabled). */
+export async function revokeAllStaffSessions(db: Db, staffId: string, at: Date): Promise<number> {
+  const rows = await db
+    .update(staffSessions)
+    .set({ revokedAt: at })
+    .where(and(eq(staffSessions.staffId, staffId), isNull(staffSessions.revokedAt)))
+    .returning({ staffId: staffSessions.staffId });
+  return rows.length;
+}
+
+export async function findPmoOrganisationId(db: Db): Promise<string | undefined> {
+  const [row] = await execRows<{ id: string }>(
+    db,
+    sql`select id from organisations where kind = 'PMO' order by created_at limit 1`,
+  );
+  return row?.id;
+}
