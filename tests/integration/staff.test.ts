@@ -9,7 +9,7 @@ import {
 import { schema } from '@latih/db';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { engines } from '../support/db';
+import { engines, freshDatabase } from '../support/db';
 import { useHarness } from '../support/harness';
 
 describe('staff passwords', () => {
@@ -141,5 +141,37 @@ describe.each(engines())('staff accounts from the operator shell on %s', (engine
         code: expect.stringMatching(/^(VALIDATION_FAILED|NOT_FOUND)$/),
       });
     expect((await h.db.select().from(schema.staffUsers)).length).toBe(before);
+  });
+});
+
+describe.each(engines())('the first staff account on an empty database (%s)', (engine) => {
+  it('creates the PMO organisation once, and later accounts join it', async () => {
+    const database = await freshDatabase(engine);
+    try {
+      const db = database.db;
+      expect(await db.select().from(schema.organisations)).toEqual([]);
+      const first = await runStaffCommand(
+        db,
+        ['add', '--email', 'kepala@pmo.example', '--name', 'Kepala PMO', '--role', 'admin'],
+        new Date(),
+      );
+      expect(first[0]).toMatch(
+        /^created the PMO organisation org_[0-9a-hjkmnp-tv-z]{26} \(there was none\)$/,
+      );
+      const second = await runStaffCommand(
+        db,
+        ['add', '--email', 'staf@pmo.example', '--name', 'Staf PMO', '--role', 'reviewer'],
+        new Date(),
+      );
+      expect(second[0]).toMatch(/^added staf@pmo.example \(reviewer\)/);
+      const orgs = await db.select().from(schema.organisations);
+      expect(orgs.map((o) => [o.kind, o.status, o.name])).toEqual([
+        ['PMO', 'ACTIVE', 'Manajemen Pelaksana Program'],
+      ]);
+      const staff = await db.select().from(schema.staffUsers);
+      expect(staff.map((u) => u.organisationId)).toEqual([orgs[0]?.id, orgs[0]?.id]);
+    } finally {
+      await database.drop();
+    }
   });
 });
