@@ -95,10 +95,15 @@ export function OrganisationPage({ id }: { id: string }) {
       qc.invalidateQueries({ queryKey: ['organisation-list'] }),
       qc.invalidateQueries({ queryKey: ['organisations'] }),
     ]);
+  // What was just asked for, shown at once (set in the click itself, so the box never flickers
+  // back) until the server has answered and the page shows the stored mark.
+  const [asked, setAsked] = useState<Record<string, boolean>>({});
   const check = useMutation({
     mutationFn: (v: { item: string; checked: boolean }) =>
       api.pmo.organisations.checklist.mutate({ id, ...v }),
     onSuccess: refresh,
+    onSettled: (_r, _e, v) =>
+      setAsked((a) => Object.fromEntries(Object.entries(a).filter(([k]) => k !== v.item))),
   });
   const decide = useMutation({
     mutationFn: async (v: { action: 'approve' | 'reject' | 'suspend' | 'reinstate'; reason: string }) => {
@@ -167,14 +172,13 @@ export function OrganisationPage({ id }: { id: string }) {
               <label className="check">
                 <input
                   type="checkbox"
-                  // While the change is on its way, show what was asked for.
-                  checked={
-                    check.isPending && check.variables?.item === item
-                      ? check.variables.checked
-                      : (m?.checked ?? false)
-                  }
-                  disabled={!admin || check.isPending || o.status !== 'APPLIED'}
-                  onChange={(e) => check.mutate({ item, checked: e.target.checked })}
+                  checked={asked[item] ?? m?.checked ?? false}
+                  disabled={!admin || item in asked || o.status !== 'APPLIED'}
+                  onChange={(e) => {
+                    const checked = e.target.checked;
+                    setAsked((a) => ({ ...a, [item]: checked }));
+                    check.mutate({ item, checked });
+                  }}
                 />{' '}
                 {item}
               </label>
