@@ -10,7 +10,11 @@ export default defineConfig({
     compilerOptions: {
       composite: false,
       baseUrl: '.',
-      paths: { '@latih/api/router': ['../api/src/router.ts'], '@latih/*': ['../*/src/index.ts'] },
+      paths: {
+        '@latih/api/router': ['../api/src/router.ts'],
+        '@latih/contracts/values': ['../contracts/src/values.ts'],
+        '@latih/*': ['../*/src/index.ts'],
+      },
     },
   },
   clean: true,

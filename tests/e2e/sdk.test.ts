@@ -1,5 +1,21 @@
 import { generateStoredKey } from '@latih/core';
-import { createLatihClient, isLatihError, LatihAuthError, LatihError } from '@latih/sdk';
+import {
+  CASE_OUTCOMES,
+  CASE_STATUSES,
+  COURSE_MODES,
+  createLatihClient,
+  INCENTIVE_STATUSES,
+  isLatihError,
+  LatihAuthError,
+  LatihError,
+  ORGANISATION_STATUSES,
+  REJECTION_REASONS,
+  SETTLEMENT_STATUSES,
+  SIGNAL_STATUSES,
+  SIGNAL_TYPES,
+  STATISTIC_DIMENSIONS,
+  WEBHOOK_DELIVERY_STATUSES,
+} from '@latih/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeKeySet } from '../../apps/gateway/src/keystore';
 import { startTestGateway } from '../support/gateway';
@@ -126,5 +142,24 @@ describe('the SDK against a running gateway', () => {
     let auth: unknown = err;
     while (auth && !(auth instanceof LatihAuthError)) auth = (auth as { cause?: unknown }).cause;
     expect(auth).toMatchObject({ error: 'invalid_client', status: 401 });
+  });
+
+  it('exports the same closed lists of values the gateway publishes in its OpenAPI document', async () => {
+    const doc = (await (await fetch(`${gw.url}/v1/openapi.json`)).json()) as {
+      components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> };
+    };
+    const enumOf = (schema: string, property: string) =>
+      doc.components.schemas[schema]?.properties?.[property]?.enum;
+    expect(enumOf('Signal', 'type')).toEqual([...SIGNAL_TYPES]);
+    expect(enumOf('Signal', 'status')).toEqual([...SIGNAL_STATUSES]);
+    expect(enumOf('ControlCase', 'status')).toEqual([...CASE_STATUSES]);
+    expect(enumOf('Organisation', 'status')).toEqual([...ORGANISATION_STATUSES]);
+    expect(enumOf('Settlement', 'status')).toEqual([...SETTLEMENT_STATUSES]);
+    expect(enumOf('Incentive', 'status')).toEqual([...INCENTIVE_STATUSES]);
+    expect(enumOf('WebhookDelivery', 'status')).toEqual([...WEBHOOK_DELIVERY_STATUSES]);
+    expect(enumOf('Statistics', 'dimension')).toEqual([...STATISTIC_DIMENSIONS]);
+    const text = JSON.stringify(doc);
+    for (const values of [COURSE_MODES, REJECTION_REASONS, CASE_OUTCOMES])
+      expect(text).toContain(JSON.stringify([...values]).slice(1, -1));
   });
 });

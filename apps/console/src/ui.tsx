@@ -286,5 +286,3 @@ export function useProvinces() {
     staleTime: Number.POSITIVE_INFINITY,
   });
 }
-
-export const COURSE_MODES = ['SELF_PACED', 'WEBINAR', 'LURING', 'HYBRID'] as const;

@@ -1,21 +1,13 @@
 import { z } from 'zod';
 import { pageOf, ZPageInputSchema, ZTimestampSchema } from './common';
 import { idSchema } from './ids';
+import { CASE_OUTCOMES, CASE_STATUSES, SIGNAL_STATUSES, SIGNAL_TYPES } from './values';
 
 /*
  * Fraud signals (explainable pointers, never sanctions) and control cases (the PMO's review of an
  * enrollment, a course or a provider, with evidence asked of the provider and a decision).
  */
 
-export const SIGNAL_TYPES = [
-  'SHARED_DEVICE',
-  'SHARED_IP',
-  'COMPLETION_TOO_FAST',
-  'DUPLICATE_ASSIGNMENT',
-  'REDEMPTION_BURST',
-  'PERFECT_RATING_BURST',
-  'IDENTITY_CHECK_FAILURES',
-] as const;
 export const ZSignalTypeSchema = z.enum(SIGNAL_TYPES);
 export type TSignalType = z.infer<typeof ZSignalTypeSchema>;
 
@@ -36,7 +28,7 @@ export const ZSignalSchema = z
     evidence: z
       .array(z.record(z.string(), z.unknown()))
       .meta({ description: 'The rows behind the signal (pseudonymous ids only)' }),
-    status: z.enum(['OPEN', 'CASE_OPENED', 'DISMISSED']),
+    status: z.enum(SIGNAL_STATUSES),
     caseId: z.string().nullable(),
     dismissal: z.object({ reason: z.string(), at: ZTimestampSchema }).nullable(),
     firstSeenAt: ZTimestampSchema,
@@ -47,7 +39,7 @@ export type TSignal = z.infer<typeof ZSignalSchema>;
 
 export const ZListSignalsInputSchema = ZPageInputSchema.extend({
   type: ZSignalTypeSchema.optional(),
-  status: z.enum(['OPEN', 'CASE_OPENED', 'DISMISSED']).optional(),
+  status: z.enum(SIGNAL_STATUSES).optional(),
   providerId: idSchema('organisation').optional(),
   minScore: z.coerce.number().int().min(0).max(100).optional(),
 });
@@ -72,13 +64,6 @@ export const ZDismissSignalInputSchema = z.object({
 
 /* Control cases */
 
-export const CASE_OUTCOMES = [
-  'NO_ACTION',
-  'WARNING',
-  'VOID_COMPLETION',
-  'SUSPEND_COURSE',
-  'SUSPEND_PROVIDER',
-] as const;
 export const ZCaseOutcomeSchema = z.enum(CASE_OUTCOMES);
 export type TCaseOutcome = z.infer<typeof ZCaseOutcomeSchema>;
 
@@ -116,7 +101,7 @@ export const ZControlCaseSchema = z
     providerId: z.string(),
     signalId: z.string().nullable(),
     summary: z.string(),
-    status: z.enum(['OPEN', 'AWAITING_EVIDENCE', 'DECIDED']),
+    status: z.enum(CASE_STATUSES),
     decision: ZCaseDecisionSchema.nullable(),
     createdAt: ZTimestampSchema,
     updatedAt: ZTimestampSchema,
@@ -150,7 +135,7 @@ export const ZOpenCaseInputSchema = z
     path: ['subjectId'],
   });
 export const ZListCasesInputSchema = ZPageInputSchema.extend({
-  status: z.enum(['OPEN', 'AWAITING_EVIDENCE', 'DECIDED']).optional(),
+  status: z.enum(CASE_STATUSES).optional(),
   providerId: idSchema('organisation').optional(),
 });
 export type TListCasesInput = z.infer<typeof ZListCasesInputSchema>;

@@ -3,8 +3,9 @@ import { CATEGORY_CODES } from './categories';
 import { pageOf, ZRupiahSchema, ZTimestampSchema } from './common';
 import { ZCourseModeSchema } from './course-mode';
 import { idSchema } from './ids';
+import { REJECTION_REASONS } from './values';
 
-export { COURSE_MODES, type TCourseMode, ZCourseModeSchema } from './course-mode';
+export { type TCourseMode, ZCourseModeSchema } from './course-mode';
 
 export const COURSE_STATUSES = [
   'DRAFT',
@@ -136,17 +137,6 @@ export const ZListCoursesInputSchema = z.object({
 });
 export type TListCoursesInput = z.infer<typeof ZListCoursesInputSchema>;
 
-export const REJECTION_REASONS = [
-  'SCHEME_RULES',
-  'OUTCOMES_MISSING',
-  'SCHEDULE_INCOMPLETE',
-  'VENUE_INCOMPLETE',
-  'PRICE_UNREASONABLE',
-  'DUPLICATE',
-  'MISLEADING_CONTENT',
-  'QUALITY',
-  'OTHER',
-] as const;
 export const ZRejectionReasonSchema = z.enum(REJECTION_REASONS);
 
 export const ZRejectionSchema = z.object({

@@ -23,4 +23,5 @@ export * from './reports';
 export * from './runs';
 export * from './schemes';
 export * from './staff';
+export * from './values';
 export * from './webhooks';

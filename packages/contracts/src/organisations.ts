@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { ZTimestampSchema } from './common';
 import { idSchema } from './ids';
+import { ORGANISATION_KINDS, ORGANISATION_STATUSES } from './values';
 
-export const ORGANISATION_KINDS = ['PMO', 'PROVIDER', 'PLATFORM'] as const;
 export const ZOrganisationKindSchema = z.enum(ORGANISATION_KINDS);
 export type TOrganisationKind = z.infer<typeof ZOrganisationKindSchema>;
 
-export const ORGANISATION_STATUSES = ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] as const;
 export const ZOrganisationStatusSchema = z.enum(ORGANISATION_STATUSES);
 export type TOrganisationStatus = z.infer<typeof ZOrganisationStatusSchema>;
 

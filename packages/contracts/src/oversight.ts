@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageOf, ZPageInputSchema, ZTimestampSchema } from './common';
 import { idSchema } from './ids';
 import { ZOrganisationKindSchema, ZOrganisationSchema, ZOrganisationStatusSchema } from './organisations';
+import { CHECKLIST_ITEMS } from './values';
 
 /*
  * The PMO's oversight of partners: onboarding from application to ACTIVE, suspension, API
@@ -30,23 +31,6 @@ export const ZOrganisationApplicationSchema = z
   .meta({ id: 'OrganisationApplication' });
 export type TOrganisationApplication = z.infer<typeof ZOrganisationApplicationSchema>;
 
-/** Due diligence before an organisation goes ACTIVE; every item of its kind must be checked. */
-export const CHECKLIST_ITEMS = {
-  PROVIDER: [
-    'LEGAL_ENTITY_VERIFIED',
-    'TAX_ID_VERIFIED',
-    'TRAINING_LICENCE_VERIFIED',
-    'DATA_PROTECTION_AGREEMENT_SIGNED',
-    'INTEGRATION_TESTED',
-  ],
-  PLATFORM: [
-    'LEGAL_ENTITY_VERIFIED',
-    'TAX_ID_VERIFIED',
-    'ELECTRONIC_SYSTEM_REGISTRATION_VERIFIED',
-    'DATA_PROTECTION_AGREEMENT_SIGNED',
-    'INTEGRATION_TESTED',
-  ],
-} as const;
 export const ZChecklistItemSchema = z.enum([
   ...new Set([...CHECKLIST_ITEMS.PROVIDER, ...CHECKLIST_ITEMS.PLATFORM]),
 ] as [string, ...string[]]);

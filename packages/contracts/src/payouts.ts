@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pageOf, ZPageInputSchema, ZRupiahSchema, ZTimestampSchema } from './common';
 import { idSchema } from './ids';
+import { INCENTIVE_STATUSES, SETTLEMENT_STATUSES } from './values';
 
 /**
  * Money out: organisations' payout accounts (connected accounts at the payment provider),
@@ -51,7 +52,6 @@ export type TPayoutAccount = z.infer<typeof ZPayoutAccountSchema>;
 
 export const ZSetPayoutAccountInputSchema = z.object({ destination: ZPayoutDestinationSchema });
 
-export const SETTLEMENT_STATUSES = ['PENDING', 'IN_TRANSIT', 'PAID', 'FAILED'] as const;
 const ZBusinessDateSchema = z.iso
   .date()
   .meta({ description: 'A business day in WIB', example: '2026-11-22' });
@@ -156,7 +156,6 @@ export const ZReconciliationSchema = z
   .meta({ id: 'Reconciliation' });
 export type TReconciliation = z.infer<typeof ZReconciliationSchema>;
 
-export const INCENTIVE_STATUSES = ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED'] as const;
 export const INCENTIVE_MISSING = [
   'COMPLETED_TRAINING',
   'REVIEW',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ZTimestampSchema } from './common';
 import { idSchema } from './ids';
+import { STATISTIC_DIMENSIONS } from './values';
 
 /*
  * The PMO's reports on providers, courses and platforms for a period, and the program's
@@ -146,16 +147,6 @@ export const ZRebuildReportsResultSchema = z.object({
 
 /* Statistics */
 
-export const STATISTIC_DIMENSIONS = [
-  'province',
-  'regency',
-  'gender',
-  'ageBand',
-  'cohort',
-  'mode',
-  'category',
-  'month',
-] as const;
 export const ZStatisticDimensionSchema = z.enum(STATISTIC_DIMENSIONS);
 export type TStatisticDimension = z.infer<typeof ZStatisticDimensionSchema>;
 

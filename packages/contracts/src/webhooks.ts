@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ZTimestampSchema } from './common';
 import { EVENT_TYPES } from './events';
 import { idSchema } from './ids';
+import { WEBHOOK_DELIVERY_STATUSES } from './values';
 
 /** Webhook signatures: `Latih-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256("t.body")>[,v1=…]`. */
 export const WEBHOOK_SIGNATURE_HEADER = 'Latih-Signature';
@@ -81,7 +82,7 @@ export const ZWebhookDeliverySchema = z
     endpointId: z.string(),
     eventId: z.string(),
     eventType: z.string(),
-    status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']),
+    status: z.enum(WEBHOOK_DELIVERY_STATUSES),
     attempts: z.number().int(),
     nextAttemptAt: ZTimestampSchema.nullable(),
     lastAttemptAt: ZTimestampSchema.nullable(),
@@ -102,7 +103,7 @@ export const ZWebhookAttemptSchema = z.object({
 
 export const ZListWebhookDeliveriesInputSchema = z.object({
   endpointId: idSchema('webhookEndpoint'),
-  status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).optional(),
+  status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });
@@ -111,7 +112,7 @@ export const ZWebhookDeliveryIdInputSchema = z.object({ id: idSchema('webhookDel
 
 export const ZPmoListWebhookDeliveriesInputSchema = z.object({
   organisationId: idSchema('organisation').optional(),
-  status: z.enum(['PENDING', 'SUCCEEDED', 'FAILED']).optional(),
+  status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });

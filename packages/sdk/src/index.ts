@@ -44,6 +44,8 @@ export type {
   TWebhookEndpoint,
   TWhoAmI,
 } from '@latih/contracts';
+// The API's closed lists of values (statuses, kinds, modes, reasons…), bundled without zod.
+export * from '@latih/contracts/values';
 export { canonicalize, type Jwks, verifyCertificate } from './certificates';
 export { createLatihConsoleClient, type LatihConsoleClientOptions } from './console';
 export { isLatihError, LatihAuthError, LatihError, type LatihErrorCode } from './errors';

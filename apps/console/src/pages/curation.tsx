@@ -1,3 +1,4 @@
+import { COURSE_MODES, REJECTION_REASONS } from '@latih/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, describe } from '../api';
@@ -6,7 +7,6 @@ import { usePrefs } from '../i18n';
 import { useCan } from '../session';
 import {
   CategoryField,
-  COURSE_MODES,
   Field,
   Loading,
   MoreButton,
@@ -15,18 +15,6 @@ import {
   Table,
   useCursorList,
 } from '../ui';
-
-const REASONS = [
-  'SCHEME_RULES',
-  'OUTCOMES_MISSING',
-  'SCHEDULE_INCOMPLETE',
-  'VENUE_INCOMPLETE',
-  'PRICE_UNREASONABLE',
-  'DUPLICATE',
-  'MISLEADING_CONTENT',
-  'QUALITY',
-  'OTHER',
-] as const;
 
 export function CurationQueue() {
   const { t, locale, zone } = usePrefs();
@@ -119,7 +107,7 @@ export function CourseReview({ id }: { id: string }) {
   });
   const reject = useMutation({
     mutationFn: (note: string) =>
-      api.pmo.curation.reject.mutate({ id, reasons: reasons as (typeof REASONS)[number][], note }),
+      api.pmo.curation.reject.mutate({ id, reasons: reasons as (typeof REJECTION_REASONS)[number][], note }),
     onSuccess: () => {
       setDone(t('rejected'));
       void qc.invalidateQueries({ queryKey: ['curation'] });
@@ -192,7 +180,7 @@ export function CourseReview({ id }: { id: string }) {
           <form onSubmit={onReject} aria-label={t('reject')}>
             <fieldset>
               <legend>{t('reasons')}</legend>
-              {REASONS.map((r) => (
+              {REJECTION_REASONS.map((r) => (
                 <label key={r} className="check">
                   <input
                     type="checkbox"

@@ -1,3 +1,4 @@
+import { INCENTIVE_STATUSES, SETTLEMENT_STATUSES } from '@latih/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, csvUrl, describe } from '../api';
@@ -5,9 +6,6 @@ import { dateTime, rupiah } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
 import { Field, Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
-
-const SETTLEMENT_STATUSES = ['PENDING', 'IN_TRANSIT', 'PAID', 'FAILED'] as const;
-const INCENTIVE_STATUSES = ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED'] as const;
 
 /** Settlements and incentives: status, failures with the provider's reason, and retry (finance, admin). */
 export function MoneyPage() {

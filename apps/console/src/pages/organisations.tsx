@@ -1,3 +1,4 @@
+import { CHECKLIST_ITEMS, ORGANISATION_KINDS, ORGANISATION_STATUSES } from '@latih/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, csvUrl, describe } from '../api';
@@ -6,31 +7,14 @@ import { usePrefs } from '../i18n';
 import { useCan } from '../session';
 import { Field, Loading, MoreButton, SelectField, Table, useCursorList } from '../ui';
 
-const KINDS = ['PROVIDER', 'PLATFORM'] as const;
-const STATUSES = ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] as const;
-/** Due diligence per kind, as pmo.organisations.approve requires it (contracts CHECKLIST_ITEMS). */
-const CHECKLIST = {
-  PROVIDER: [
-    'LEGAL_ENTITY_VERIFIED',
-    'TAX_ID_VERIFIED',
-    'TRAINING_LICENCE_VERIFIED',
-    'DATA_PROTECTION_AGREEMENT_SIGNED',
-    'INTEGRATION_TESTED',
-  ],
-  PLATFORM: [
-    'LEGAL_ENTITY_VERIFIED',
-    'TAX_ID_VERIFIED',
-    'ELECTRONIC_SYSTEM_REGISTRATION_VERIFIED',
-    'DATA_PROTECTION_AGREEMENT_SIGNED',
-    'INTEGRATION_TESTED',
-  ],
-} as const;
+/** Partners only: the PMO's own organisation is not onboarded. */
+const KINDS = ORGANISATION_KINDS.filter((k) => k !== 'PMO');
 
 /** Providers and platforms, applications first in mind: kind and status filters, paged, CSV. */
 export function OrganisationsPage() {
   const { t, locale, zone } = usePrefs();
-  const [kind, setKind] = useState<(typeof KINDS)[number] | ''>('');
-  const [status, setStatus] = useState<(typeof STATUSES)[number] | ''>('');
+  const [kind, setKind] = useState<(typeof ORGANISATION_KINDS)[number] | ''>('');
+  const [status, setStatus] = useState<(typeof ORGANISATION_STATUSES)[number] | ''>('');
   const filter = { ...(kind ? { kind } : {}), ...(status ? { status } : {}) };
   const q = useCursorList(['organisation-list', filter], (cursor) =>
     api.pmo.organisations.list.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
@@ -40,7 +24,7 @@ export function OrganisationsPage() {
       <h1 id="h-orgs">{t('organisations')}</h1>
       <div className="filters">
         <SelectField label={t('kind')} value={kind} values={KINDS} onChange={setKind} />
-        <SelectField label={t('status')} value={status} values={STATUSES} onChange={setStatus} />
+        <SelectField label={t('status')} value={status} values={ORGANISATION_STATUSES} onChange={setStatus} />
         <a href={csvUrl('organisations', filter)} download>
           {t('downloadCsv')}
         </a>
@@ -130,7 +114,7 @@ export function OrganisationPage({ id }: { id: string }) {
   });
   if (!q.data) return <Loading error={q.error} />;
   const o = q.data;
-  const items = o.kind === 'PMO' ? [] : CHECKLIST[o.kind];
+  const items = o.kind === 'PMO' ? [] : CHECKLIST_ITEMS[o.kind];
   const marks = new Map(o.checklist.map((m) => [m.item, m]));
   const admin = can('pmo.organisations.approve');
   const failure = check.error ?? decide.error ?? issue.error ?? revoke.error;

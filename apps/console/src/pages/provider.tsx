@@ -1,19 +1,11 @@
+import { COURSE_MODES } from '@latih/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, csvUrl } from '../api';
 import { count, dateTime, percent, rupiah, todayWib } from '../format';
 import { usePrefs } from '../i18n';
-import {
-  CategoryField,
-  COURSE_MODES,
-  Loading,
-  MoreButton,
-  type Order,
-  SelectField,
-  Table,
-  useCursorList,
-} from '../ui';
+import { CategoryField, Loading, MoreButton, type Order, SelectField, Table, useCursorList } from '../ui';
 
 type Sort = 'name' | 'vouchersSold' | 'completionRate' | 'medianDaysToComplete' | 'ratingAverage';
 

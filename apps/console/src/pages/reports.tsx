@@ -1,10 +1,10 @@
+import { ORGANISATION_STATUSES } from '@latih/sdk';
 import { useState } from 'react';
 import { api, csvUrl } from '../api';
 import { count, dayAfter, percent, rupiah, todayWib } from '../format';
 import { usePrefs } from '../i18n';
 import { Field, Loading, MoreButton, type Order, SelectField, Table, useCursorList } from '../ui';
 
-const STATUSES = ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] as const;
 type Sort =
   | 'name'
   | 'vouchersSold'
@@ -19,7 +19,7 @@ export function ReportsPage() {
   const { t, locale } = usePrefs();
   const [from, setFrom] = useState(todayWib(-30));
   const [to, setTo] = useState(todayWib());
-  const [status, setStatus] = useState<(typeof STATUSES)[number] | ''>('');
+  const [status, setStatus] = useState<(typeof ORGANISATION_STATUSES)[number] | ''>('');
   const [minSold, setMinSold] = useState('');
   const [order, setOrder] = useState<Order>({ key: 'vouchersSold', dir: 'desc' });
   // The "to" field is inclusive, as people read a date range; the API's `to` is the day after.
@@ -44,7 +44,7 @@ export function ReportsPage() {
         <Field label={t('to')}>
           {(id) => <input id={id} type="date" value={to} onChange={(e) => setTo(e.target.value)} />}
         </Field>
-        <SelectField label={t('status')} value={status} values={STATUSES} onChange={setStatus} />
+        <SelectField label={t('status')} value={status} values={ORGANISATION_STATUSES} onChange={setStatus} />
         <Field label={t('minSold')}>
           {(id) => (
             <input

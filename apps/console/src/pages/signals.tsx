@@ -1,3 +1,4 @@
+import { CASE_OUTCOMES, CASE_STATUSES, SIGNAL_STATUSES, SIGNAL_TYPES } from '@latih/sdk';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api, csvUrl, describe } from '../api';
@@ -14,18 +15,6 @@ import {
   Table,
   useCursorList,
 } from '../ui';
-
-const SIGNAL_TYPES = [
-  'SHARED_DEVICE',
-  'SHARED_IP',
-  'COMPLETION_TOO_FAST',
-  'DUPLICATE_ASSIGNMENT',
-  'REDEMPTION_BURST',
-  'PERFECT_RATING_BURST',
-  'IDENTITY_CHECK_FAILURES',
-] as const;
-const SIGNAL_STATUSES = ['OPEN', 'CASE_OPENED', 'DISMISSED'] as const;
-const CASE_STATUSES = ['OPEN', 'AWAITING_EVIDENCE', 'DECIDED'] as const;
 
 export function SignalsPage() {
   const { t, locale, zone } = usePrefs();
@@ -288,8 +277,6 @@ function SignalDetail({ signal }: { signal: SignalView }) {
   );
 }
 
-const OUTCOMES = ['NO_ACTION', 'WARNING', 'VOID_COMPLETION', 'SUSPEND_COURSE', 'SUSPEND_PROVIDER'] as const;
-
 export function CasePage({ id }: { id: string }) {
   const { t, locale, zone } = usePrefs();
   const can = useCan();
@@ -302,7 +289,7 @@ export function CasePage({ id }: { id: string }) {
     onSuccess: refresh,
   });
   const decide = useMutation({
-    mutationFn: (v: { outcome: (typeof OUTCOMES)[number]; reason: string }) =>
+    mutationFn: (v: { outcome: (typeof CASE_OUTCOMES)[number]; reason: string }) =>
       api.pmo.cases.decide.mutate({ id, ...v }),
     onSuccess: refresh,
   });
@@ -353,7 +340,7 @@ export function CasePage({ id }: { id: string }) {
               e.preventDefault();
               const f = new FormData(e.currentTarget);
               decide.mutate({
-                outcome: String(f.get('outcome')) as (typeof OUTCOMES)[number],
+                outcome: String(f.get('outcome')) as (typeof CASE_OUTCOMES)[number],
                 reason: String(f.get('reason')),
               });
             }}
@@ -361,7 +348,7 @@ export function CasePage({ id }: { id: string }) {
             <Field label={t('outcome')}>
               {(fid) => (
                 <select id={fid} name="outcome">
-                  {OUTCOMES.map((o) => (
+                  {CASE_OUTCOMES.map((o) => (
                     <option key={o}>{o}</option>
                   ))}
                 </select>

@@ -1,3 +1,4 @@
+import { STATISTIC_DIMENSIONS } from '@latih/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
@@ -7,17 +8,7 @@ import { usePrefs } from '../i18n';
 import { ProvinceMap } from '../map';
 import { Field, Loading, ProvinceField, Table, useProvinces } from '../ui';
 
-const DIMENSIONS = [
-  'province',
-  'regency',
-  'gender',
-  'ageBand',
-  'cohort',
-  'mode',
-  'category',
-  'month',
-] as const;
-type Dimension = (typeof DIMENSIONS)[number];
+type Dimension = (typeof STATISTIC_DIMENSIONS)[number];
 
 export function StatisticsPage() {
   const { t, locale } = usePrefs();
@@ -45,7 +36,7 @@ export function StatisticsPage() {
         <Field label={t('dimension')}>
           {(id) => (
             <select id={id} value={dimension} onChange={(e) => setDimension(e.target.value as Dimension)}>
-              {DIMENSIONS.map((d) => (
+              {STATISTIC_DIMENSIONS.map((d) => (
                 <option key={d} value={d}>
                   {t(`dim_${d}`)}
                 </option>

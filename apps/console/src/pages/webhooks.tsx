@@ -1,15 +1,14 @@
+import { WEBHOOK_DELIVERY_STATUSES } from '@latih/sdk';
 import { useState } from 'react';
 import { api, csvUrl } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
 import { Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
 
-const STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
-
 /** Every partner's webhook deliveries: who is not receiving events, and the last answer or error. */
 export function WebhooksPage() {
   const { t, locale, zone } = usePrefs();
-  const [status, setStatus] = useState<(typeof STATUSES)[number] | ''>('');
+  const [status, setStatus] = useState<(typeof WEBHOOK_DELIVERY_STATUSES)[number] | ''>('');
   const [organisationId, setOrganisation] = useState('');
   const filter = { ...(status ? { status } : {}), ...(organisationId ? { organisationId } : {}) };
   const q = useCursorList(['webhooks', filter], (cursor) =>
@@ -20,7 +19,12 @@ export function WebhooksPage() {
     <section aria-labelledby="h-webhooks">
       <h1 id="h-webhooks">{t('webhooks')}</h1>
       <div className="filters">
-        <SelectField label={t('status')} value={status} values={STATUSES} onChange={setStatus} />
+        <SelectField
+          label={t('status')}
+          value={status}
+          values={WEBHOOK_DELIVERY_STATUSES}
+          onChange={setStatus}
+        />
         <OrganisationField label={t('organisation')} value={organisationId} onChange={setOrganisation} />
         <a href={csvUrl('webhooks/deliveries', filter)} download>
           {t('downloadCsv')}

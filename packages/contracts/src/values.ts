@@ -1,0 +1,74 @@
+/*
+ * The closed lists of values the API takes and returns, as plain arrays without zod, so that the
+ * SDK can publish them at runtime (for filters, selects, exhaustive switches) without bundling the
+ * schemas. The zod enums in the other contract modules are built from these.
+ */
+
+export const COURSE_MODES = ['SELF_PACED', 'WEBINAR', 'LURING', 'HYBRID'] as const;
+
+export const REJECTION_REASONS = [
+  'SCHEME_RULES',
+  'OUTCOMES_MISSING',
+  'SCHEDULE_INCOMPLETE',
+  'VENUE_INCOMPLETE',
+  'PRICE_UNREASONABLE',
+  'DUPLICATE',
+  'MISLEADING_CONTENT',
+  'QUALITY',
+  'OTHER',
+] as const;
+
+export const ORGANISATION_KINDS = ['PMO', 'PROVIDER', 'PLATFORM'] as const;
+export const ORGANISATION_STATUSES = ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] as const;
+
+/** Due diligence before an organisation goes ACTIVE; every item of its kind must be checked. */
+export const CHECKLIST_ITEMS = {
+  PROVIDER: [
+    'LEGAL_ENTITY_VERIFIED',
+    'TAX_ID_VERIFIED',
+    'TRAINING_LICENCE_VERIFIED',
+    'DATA_PROTECTION_AGREEMENT_SIGNED',
+    'INTEGRATION_TESTED',
+  ],
+  PLATFORM: [
+    'LEGAL_ENTITY_VERIFIED',
+    'TAX_ID_VERIFIED',
+    'ELECTRONIC_SYSTEM_REGISTRATION_VERIFIED',
+    'DATA_PROTECTION_AGREEMENT_SIGNED',
+    'INTEGRATION_TESTED',
+  ],
+} as const;
+
+export const SIGNAL_TYPES = [
+  'SHARED_DEVICE',
+  'SHARED_IP',
+  'COMPLETION_TOO_FAST',
+  'DUPLICATE_ASSIGNMENT',
+  'REDEMPTION_BURST',
+  'PERFECT_RATING_BURST',
+  'IDENTITY_CHECK_FAILURES',
+] as const;
+export const SIGNAL_STATUSES = ['OPEN', 'CASE_OPENED', 'DISMISSED'] as const;
+export const CASE_STATUSES = ['OPEN', 'AWAITING_EVIDENCE', 'DECIDED'] as const;
+export const CASE_OUTCOMES = [
+  'NO_ACTION',
+  'WARNING',
+  'VOID_COMPLETION',
+  'SUSPEND_COURSE',
+  'SUSPEND_PROVIDER',
+] as const;
+
+export const SETTLEMENT_STATUSES = ['PENDING', 'IN_TRANSIT', 'PAID', 'FAILED'] as const;
+export const INCENTIVE_STATUSES = ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED'] as const;
+export const WEBHOOK_DELIVERY_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
+
+export const STATISTIC_DIMENSIONS = [
+  'province',
+  'regency',
+  'gender',
+  'ageBand',
+  'cohort',
+  'mode',
+  'category',
+  'month',
+] as const;
