@@ -141,6 +141,28 @@ export function useCursorList<P extends { items: unknown[]; nextCursor: string |
   return { ...q, rows, first: q.data?.pages[0] };
 }
 
+type CursorList<T> = ReturnType<typeof useCursorList<{ items: T[]; nextCursor: string | null }>>;
+
+/** A cursor-paged list as a table: loading or its error, the rows so far, and "load more". */
+export function ListTable<T>({
+  list,
+  total,
+  empty,
+  ...table
+}: { list: CursorList<T>; total?: number; empty?: ReactNode } & Omit<
+  Parameters<typeof Table<T>>[0],
+  'rows'
+>) {
+  if (!list.data) return <Loading error={list.error} />;
+  if (empty !== undefined && list.rows.length === 0) return <p>{empty}</p>;
+  return (
+    <>
+      <Table {...table} rows={list.rows} />
+      <MoreButton list={list} total={total} />
+    </>
+  );
+}
+
 /** How many rows are shown (and of how many, when the server counts), and "load more" while there are more. */
 export function MoreButton({
   list,
@@ -166,17 +188,49 @@ export function MoreButton({
   );
 }
 
+/** A labelled whole-number filter ("at least …"); empty means no filter. */
+export function NumberField({
+  label,
+  value,
+  onChange,
+  max,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  max?: number;
+}) {
+  return (
+    <Field label={label}>
+      {(id) => (
+        <input
+          id={id}
+          type="number"
+          min={0}
+          max={max}
+          className="short"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
 /** A labelled select over fixed values, with an empty "all" choice. */
 export function SelectField<V extends string>({
   label,
   value,
   values,
   onChange,
+  labelOf,
 }: {
   label: string;
   value: V | '';
   values: readonly V[];
   onChange: (v: V | '') => void;
+  /** How to show a value (the value itself by default). */
+  labelOf?: (v: V) => string;
 }) {
   const { t } = usePrefs();
   return (
@@ -186,7 +240,7 @@ export function SelectField<V extends string>({
           <option value="">{t('all')}</option>
           {values.map((v) => (
             <option key={v} value={v}>
-              {v}
+              {labelOf ? labelOf(v) : v}
             </option>
           ))}
         </select>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api, csvUrl } from '../api';
 import { dateTime, dayAfter, wibStart } from '../format';
 import { usePrefs } from '../i18n';
-import { Field, Loading, MoreButton, Table, useCursorList } from '../ui';
+import { Field, ListTable, useCursorList } from '../ui';
 
 export function AuditPage() {
   const { t, locale, zone } = usePrefs();
@@ -22,7 +22,6 @@ export function AuditPage() {
   const q = useCursorList(['audit', filter], (cursor) =>
     api.pmo.audit.list.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
   );
-  const rows = q.rows;
   return (
     <section aria-labelledby="h-audit">
       <h1 id="h-audit">{t('audit')}</h1>
@@ -60,40 +59,32 @@ export function AuditPage() {
           {t('downloadCsv')}
         </a>
       </div>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : (
-        <>
-          <Table
-            caption={t('audit')}
-            rowKey={(r) => r.id}
-            rows={rows}
-            columns={[
-              {
-                key: 'when',
-                label: t('when'),
-                render: (r) => dateTime(r.occurredAt, locale, zone),
-                sort: (r) => r.occurredAt,
-              },
-              {
-                key: 'who',
-                label: t('who'),
-                render: (r) => r.actorClientId ?? '—',
-                sort: (r) => r.actorClientId,
-              },
-              { key: 'action', label: t('action'), render: (r) => r.action, sort: (r) => r.action },
-              { key: 'entity', label: t('entity'), render: (r) => `${r.entityType} ${r.entityId}` },
-              {
-                key: 'change',
-                label: t('change'),
-                render: (r) =>
-                  r.fromState || r.toState ? `${r.fromState ?? '∅'} → ${r.toState ?? '∅'}` : '',
-              },
-            ]}
-          />
-          <MoreButton list={q} />
-        </>
-      )}
+      <ListTable
+        list={q}
+        caption={t('audit')}
+        rowKey={(r) => r.id}
+        columns={[
+          {
+            key: 'when',
+            label: t('when'),
+            render: (r) => dateTime(r.occurredAt, locale, zone),
+            sort: (r) => r.occurredAt,
+          },
+          {
+            key: 'who',
+            label: t('who'),
+            render: (r) => r.actorClientId ?? '—',
+            sort: (r) => r.actorClientId,
+          },
+          { key: 'action', label: t('action'), render: (r) => r.action, sort: (r) => r.action },
+          { key: 'entity', label: t('entity'), render: (r) => `${r.entityType} ${r.entityId}` },
+          {
+            key: 'change',
+            label: t('change'),
+            render: (r) => (r.fromState || r.toState ? `${r.fromState ?? '∅'} → ${r.toState ?? '∅'}` : ''),
+          },
+        ]}
+      />
     </section>
   );
 }

@@ -8,11 +8,11 @@ import { useCan } from '../session';
 import {
   CategoryField,
   Field,
+  ListTable,
   Loading,
-  MoreButton,
+  NumberField,
   OrganisationField,
   SelectField,
-  Table,
   useCursorList,
 } from '../ui';
 
@@ -39,54 +39,35 @@ export function CurationQueue() {
         <OrganisationField label={t('provider')} kind="PROVIDER" value={providerId} onChange={setProvider} />
         <SelectField label={t('mode')} value={mode} values={COURSE_MODES} onChange={setMode} />
         <CategoryField value={category} onChange={setCategory} />
-        <Field label={t('minAgeHours')}>
-          {(id) => (
-            <input
-              id={id}
-              type="number"
-              min={0}
-              className="short"
-              value={minAge}
-              onChange={(e) => setMinAge(e.target.value)}
-            />
-          )}
-        </Field>
+        <NumberField label={t('minAgeHours')} value={minAge} onChange={setMinAge} />
       </div>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : q.rows.length === 0 ? (
-        <p>{t('emptyQueue')}</p>
-      ) : (
-        <>
-          <Table<Item>
-            caption={t('curation')}
-            rowKey={(r) => `${r.courseId}:${r.revisionId ?? ''}`}
-            rows={q.rows}
-            columns={[
-              {
-                key: 'title',
-                label: t('title'),
-                render: (r) => <a href={`#/curation/${r.courseId}`}>{r.title}</a>,
-                sort: (r) => r.title,
-              },
-              {
-                key: 'provider',
-                label: t('provider'),
-                render: (r) => r.providerName,
-                sort: (r) => r.providerName,
-              },
-              { key: 'mode', label: t('mode'), render: (r) => r.mode, sort: (r) => r.mode },
-              {
-                key: 'submitted',
-                label: t('submitted'),
-                render: (r) => dateTime(r.submittedAt, locale, zone),
-                sort: (r) => r.submittedAt,
-              },
-            ]}
-          />
-          <MoreButton list={q} />
-        </>
-      )}
+      <ListTable<Item>
+        list={q}
+        empty={t('emptyQueue')}
+        caption={t('curation')}
+        rowKey={(r) => `${r.courseId}:${r.revisionId ?? ''}`}
+        columns={[
+          {
+            key: 'title',
+            label: t('title'),
+            render: (r) => <a href={`#/curation/${r.courseId}`}>{r.title}</a>,
+            sort: (r) => r.title,
+          },
+          {
+            key: 'provider',
+            label: t('provider'),
+            render: (r) => r.providerName,
+            sort: (r) => r.providerName,
+          },
+          { key: 'mode', label: t('mode'), render: (r) => r.mode, sort: (r) => r.mode },
+          {
+            key: 'submitted',
+            label: t('submitted'),
+            render: (r) => dateTime(r.submittedAt, locale, zone),
+            sort: (r) => r.submittedAt,
+          },
+        ]}
+      />
     </section>
   );
 }

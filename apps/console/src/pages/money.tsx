@@ -5,7 +5,7 @@ import { api, csvUrl, describe } from '../api';
 import { dateTime, rupiah } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
-import { Field, Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
+import { Field, ListTable, OrganisationField, SelectField, useCursorList } from '../ui';
 
 /** Settlements and incentives: status, failures with the provider's reason, and retry (finance, admin). */
 export function MoneyPage() {
@@ -64,37 +64,32 @@ export function MoneyPage() {
           {t('downloadCsv')}
         </a>
       </div>
-      {settlements.data ? (
-        <Table
-          caption={t('settlements')}
-          rowKey={(r) => r.id}
-          rows={settlements.rows}
-          columns={[
-            { key: 'date', label: t('when'), render: (r) => r.batchDate, sort: (r) => r.batchDate },
-            { key: 'org', label: t('provider'), render: (r) => `${r.role} ${r.organisationId}` },
-            { key: 'amount', label: t('amount'), render: (r) => rupiah(r.amount), sort: (r) => r.amount },
-            { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
-            {
-              key: 'why',
-              label: t('reason'),
-              render: (r) => (r.failure ? `${r.failure.code}: ${r.failure.message}` : (r.lastError ?? '')),
-            },
-            {
-              key: 'retry',
-              label: t('action'),
-              render: (r) =>
-                r.status === 'FAILED' && can('pmo.settlements.retry') ? (
-                  <button type="button" onClick={() => retryS.mutate(r.id)} disabled={retryS.isPending}>
-                    {t('retry')}
-                  </button>
-                ) : null,
-            },
-          ]}
-        />
-      ) : (
-        <Loading error={settlements.error} />
-      )}
-      <MoreButton list={settlements} />
+      <ListTable
+        list={settlements}
+        caption={t('settlements')}
+        rowKey={(r) => r.id}
+        columns={[
+          { key: 'date', label: t('when'), render: (r) => r.batchDate, sort: (r) => r.batchDate },
+          { key: 'org', label: t('provider'), render: (r) => `${r.role} ${r.organisationId}` },
+          { key: 'amount', label: t('amount'), render: (r) => rupiah(r.amount), sort: (r) => r.amount },
+          { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
+          {
+            key: 'why',
+            label: t('reason'),
+            render: (r) => (r.failure ? `${r.failure.code}: ${r.failure.message}` : (r.lastError ?? '')),
+          },
+          {
+            key: 'retry',
+            label: t('action'),
+            render: (r) =>
+              r.status === 'FAILED' && can('pmo.settlements.retry') ? (
+                <button type="button" onClick={() => retryS.mutate(r.id)} disabled={retryS.isPending}>
+                  {t('retry')}
+                </button>
+              ) : null,
+          },
+        ]}
+      />
       <h2>{t('incentives')}</h2>
       <div className="filters">
         <SelectField
@@ -117,47 +112,38 @@ export function MoneyPage() {
           {t('downloadCsv')}
         </a>
       </div>
-      {incentives.data ? (
-        <Table
-          caption={t('incentives')}
-          rowKey={(r) => `${r.id ?? r.participantId}:${r.instalment}`}
-          rows={incentives.rows}
-          columns={[
-            { key: 'p', label: t('participants'), render: (r) => r.participantId },
-            { key: 'inst', label: '#', render: (r) => `${r.instalment}/${r.instalments}` },
-            { key: 'amount', label: t('amount'), render: (r) => rupiah(r.amount), sort: (r) => r.amount },
-            { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
-            {
-              key: 'due',
-              label: t('when'),
-              render: (r) => dateTime(r.dueAt, locale, zone),
-              sort: (r) => r.dueAt,
-            },
-            {
-              key: 'why',
-              label: t('reason'),
-              render: (r) => (r.failure ? `${r.failure.code}: ${r.failure.message}` : r.missing.join(', ')),
-            },
-            {
-              key: 'retry',
-              label: t('action'),
-              render: (r) =>
-                r.status === 'FAILED' && r.id && can('pmo.incentives.retry') ? (
-                  <button
-                    type="button"
-                    onClick={() => r.id && retryI.mutate(r.id)}
-                    disabled={retryI.isPending}
-                  >
-                    {t('retry')}
-                  </button>
-                ) : null,
-            },
-          ]}
-        />
-      ) : (
-        <Loading error={incentives.error} />
-      )}
-      <MoreButton list={incentives} />
+      <ListTable
+        list={incentives}
+        caption={t('incentives')}
+        rowKey={(r) => `${r.id ?? r.participantId}:${r.instalment}`}
+        columns={[
+          { key: 'p', label: t('participants'), render: (r) => r.participantId },
+          { key: 'inst', label: '#', render: (r) => `${r.instalment}/${r.instalments}` },
+          { key: 'amount', label: t('amount'), render: (r) => rupiah(r.amount), sort: (r) => r.amount },
+          { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
+          {
+            key: 'due',
+            label: t('when'),
+            render: (r) => dateTime(r.dueAt, locale, zone),
+            sort: (r) => r.dueAt,
+          },
+          {
+            key: 'why',
+            label: t('reason'),
+            render: (r) => (r.failure ? `${r.failure.code}: ${r.failure.message}` : r.missing.join(', ')),
+          },
+          {
+            key: 'retry',
+            label: t('action'),
+            render: (r) =>
+              r.status === 'FAILED' && r.id && can('pmo.incentives.retry') ? (
+                <button type="button" onClick={() => r.id && retryI.mutate(r.id)} disabled={retryI.isPending}>
+                  {t('retry')}
+                </button>
+              ) : null,
+          },
+        ]}
+      />
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { api, csvUrl, describe } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
 import { useCan } from '../session';
-import { Field, Loading, MoreButton, SelectField, Table, useCursorList } from '../ui';
+import { Field, ListTable, Loading, SelectField, Table, useCursorList } from '../ui';
 
 /** Partners only: the PMO's own organisation is not onboarded. */
 const KINDS = ORGANISATION_KINDS.filter((k) => k !== 'PMO');
@@ -29,34 +29,27 @@ export function OrganisationsPage() {
           {t('downloadCsv')}
         </a>
       </div>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : (
-        <>
-          <Table
-            caption={t('organisations')}
-            rowKey={(r) => r.id}
-            rows={q.rows.filter((o) => o.kind !== 'PMO')}
-            columns={[
-              {
-                key: 'name',
-                label: t('organisation'),
-                render: (r) => <a href={`#/organisations/${r.id}`}>{r.name}</a>,
-                sort: (r) => r.name,
-              },
-              { key: 'kind', label: t('kind'), render: (r) => r.kind, sort: (r) => r.kind },
-              { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
-              {
-                key: 'created',
-                label: t('created'),
-                render: (r) => dateTime(r.createdAt, locale, zone),
-                sort: (r) => r.createdAt,
-              },
-            ]}
-          />
-          <MoreButton list={q} />
-        </>
-      )}
+      <ListTable
+        list={q}
+        caption={t('organisations')}
+        rowKey={(r) => r.id}
+        columns={[
+          {
+            key: 'name',
+            label: t('organisation'),
+            render: (r) => <a href={`#/organisations/${r.id}`}>{r.name}</a>,
+            sort: (r) => r.name,
+          },
+          { key: 'kind', label: t('kind'), render: (r) => r.kind, sort: (r) => r.kind },
+          { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
+          {
+            key: 'created',
+            label: t('created'),
+            render: (r) => dateTime(r.createdAt, locale, zone),
+            sort: (r) => r.createdAt,
+          },
+        ]}
+      />
     </section>
   );
 }

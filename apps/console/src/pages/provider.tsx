@@ -5,7 +5,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import { api, csvUrl } from '../api';
 import { count, dateTime, percent, rupiah, todayWib } from '../format';
 import { usePrefs } from '../i18n';
-import { CategoryField, Loading, MoreButton, type Order, SelectField, Table, useCursorList } from '../ui';
+import { CategoryField, ListTable, Loading, type Order, SelectField, useCursorList } from '../ui';
 
 type Sort = 'name' | 'vouchersSold' | 'completionRate' | 'medianDaysToComplete' | 'ratingAverage';
 
@@ -109,47 +109,41 @@ export function ProviderPage({ id }: { id: string }) {
           {t('downloadCsv')}
         </a>
       </div>
-      {courses.data ? (
-        <>
-          <Table
-            caption={t('courses')}
-            rowKey={(r) => r.courseId ?? ''}
-            rows={courses.rows}
-            order={order}
-            onOrder={setOrder}
-            columns={[
-              { key: 'title', label: t('title'), render: (r) => r.courseTitle, serverSort: 'name' },
-              {
-                key: 'sold',
-                label: t('sold'),
-                render: (r) => count(r.vouchersSold, locale),
-                serverSort: 'vouchersSold',
-              },
-              {
-                key: 'rate',
-                label: t('completionRate'),
-                render: (r) => percent(r.completionRate, locale),
-                serverSort: 'completionRate',
-              },
-              {
-                key: 'median',
-                label: t('medianDays'),
-                render: (r) => r.medianDaysToComplete ?? '—',
-                serverSort: 'medianDaysToComplete',
-              },
-              {
-                key: 'rating',
-                label: t('rating'),
-                render: (r) => r.ratingAverage ?? '—',
-                serverSort: 'ratingAverage',
-              },
-            ]}
-          />
-          <MoreButton list={courses} total={courses.first?.total} />
-        </>
-      ) : (
-        <Loading error={courses.error} />
-      )}
+      <ListTable
+        list={courses}
+        total={courses.first?.total}
+        caption={t('courses')}
+        rowKey={(r) => r.courseId ?? ''}
+        order={order}
+        onOrder={setOrder}
+        columns={[
+          { key: 'title', label: t('title'), render: (r) => r.courseTitle, serverSort: 'name' },
+          {
+            key: 'sold',
+            label: t('sold'),
+            render: (r) => count(r.vouchersSold, locale),
+            serverSort: 'vouchersSold',
+          },
+          {
+            key: 'rate',
+            label: t('completionRate'),
+            render: (r) => percent(r.completionRate, locale),
+            serverSort: 'completionRate',
+          },
+          {
+            key: 'median',
+            label: t('medianDays'),
+            render: (r) => r.medianDaysToComplete ?? '—',
+            serverSort: 'medianDaysToComplete',
+          },
+          {
+            key: 'rating',
+            label: t('rating'),
+            render: (r) => r.ratingAverage ?? '—',
+            serverSort: 'ratingAverage',
+          },
+        ]}
+      />
       <h2>{t('cases')}</h2>
       {cases.data ? (
         <ul>

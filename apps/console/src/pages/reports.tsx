@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, csvUrl } from '../api';
 import { count, dayAfter, percent, rupiah, todayWib } from '../format';
 import { usePrefs } from '../i18n';
-import { Field, Loading, MoreButton, type Order, SelectField, Table, useCursorList } from '../ui';
+import { Field, ListTable, NumberField, type Order, SelectField, useCursorList } from '../ui';
 
 type Sort =
   | 'name'
@@ -45,75 +45,58 @@ export function ReportsPage() {
           {(id) => <input id={id} type="date" value={to} onChange={(e) => setTo(e.target.value)} />}
         </Field>
         <SelectField label={t('status')} value={status} values={ORGANISATION_STATUSES} onChange={setStatus} />
-        <Field label={t('minSold')}>
-          {(id) => (
-            <input
-              id={id}
-              type="number"
-              min={0}
-              value={minSold}
-              onChange={(e) => setMinSold(e.target.value)}
-              className="short"
-            />
-          )}
-        </Field>
+        <NumberField label={t('minSold')} value={minSold} onChange={setMinSold} />
         <a href={csvUrl('reports/providers', input)} download>
           {t('downloadCsv')}
         </a>
       </div>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : (
-        <>
-          <Table
-            caption={t('reports')}
-            rowKey={(r) => r.providerId}
-            rows={q.rows}
-            order={order}
-            onOrder={setOrder}
-            columns={[
-              {
-                key: 'name',
-                label: t('provider'),
-                render: (r) => <a href={`#/providers/${r.providerId}`}>{r.providerName}</a>,
-                serverSort: 'name',
-              },
-              {
-                key: 'sold',
-                label: t('sold'),
-                render: (r) => count(r.vouchersSold, locale),
-                serverSort: 'vouchersSold',
-              },
-              {
-                key: 'red',
-                label: t('redeemed'),
-                render: (r) => count(r.vouchersRedeemed, locale),
-                serverSort: 'vouchersRedeemed',
-              },
-              {
-                key: 'rate',
-                label: t('completionRate'),
-                render: (r) => percent(r.completionRate, locale),
-                serverSort: 'completionRate',
-              },
-              {
-                key: 'rating',
-                label: t('rating'),
-                render: (r) => (r.ratingAverage ?? '—').toString(),
-                serverSort: 'ratingAverage',
-              },
-              {
-                key: 'refunds',
-                label: t('refunds'),
-                render: (r) => `${r.refunds} · ${rupiah(r.refundAmount)}`,
-                serverSort: 'refunds',
-              },
-              { key: 'cases', label: t('openCases'), render: (r) => r.openCases, serverSort: 'openCases' },
-            ]}
-          />
-          <MoreButton list={q} total={q.first?.total} />
-        </>
-      )}
+      <ListTable
+        list={q}
+        total={q.first?.total}
+        caption={t('reports')}
+        rowKey={(r) => r.providerId}
+        order={order}
+        onOrder={setOrder}
+        columns={[
+          {
+            key: 'name',
+            label: t('provider'),
+            render: (r) => <a href={`#/providers/${r.providerId}`}>{r.providerName}</a>,
+            serverSort: 'name',
+          },
+          {
+            key: 'sold',
+            label: t('sold'),
+            render: (r) => count(r.vouchersSold, locale),
+            serverSort: 'vouchersSold',
+          },
+          {
+            key: 'red',
+            label: t('redeemed'),
+            render: (r) => count(r.vouchersRedeemed, locale),
+            serverSort: 'vouchersRedeemed',
+          },
+          {
+            key: 'rate',
+            label: t('completionRate'),
+            render: (r) => percent(r.completionRate, locale),
+            serverSort: 'completionRate',
+          },
+          {
+            key: 'rating',
+            label: t('rating'),
+            render: (r) => (r.ratingAverage ?? '—').toString(),
+            serverSort: 'ratingAverage',
+          },
+          {
+            key: 'refunds',
+            label: t('refunds'),
+            render: (r) => `${r.refunds} · ${rupiah(r.refundAmount)}`,
+            serverSort: 'refunds',
+          },
+          { key: 'cases', label: t('openCases'), render: (r) => r.openCases, serverSort: 'openCases' },
+        ]}
+      />
       <PlatformReport from={from} to={dayAfter(to)} />
     </section>
   );
@@ -137,42 +120,36 @@ function PlatformReport({ from, to }: { from: string; to: string }) {
           {t('downloadCsv')}
         </a>
       </p>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : (
-        <>
-          <Table
-            caption={t('platformReport')}
-            rowKey={(r) => r.platformId}
-            rows={q.rows}
-            order={order}
-            onOrder={setOrder}
-            columns={[
-              { key: 'name', label: t('platform'), render: (r) => r.platformName, serverSort: 'name' },
-              { key: 'sales', label: t('sales'), render: (r) => count(r.sales, locale), serverSort: 'sales' },
-              {
-                key: 'amount',
-                label: t('salesAmount'),
-                render: (r) => rupiah(r.salesAmount),
-                serverSort: 'salesAmount',
-              },
-              {
-                key: 'refunds',
-                label: t('refunds'),
-                render: (r) => `${r.refunds} · ${rupiah(r.refundAmount)}`,
-                serverSort: 'refundAmount',
-              },
-              {
-                key: 'commission',
-                label: t('commission'),
-                render: (r) => rupiah(r.commission),
-                serverSort: 'commission',
-              },
-            ]}
-          />
-          <MoreButton list={q} total={q.first?.total} />
-        </>
-      )}
+      <ListTable
+        list={q}
+        total={q.first?.total}
+        caption={t('platformReport')}
+        rowKey={(r) => r.platformId}
+        order={order}
+        onOrder={setOrder}
+        columns={[
+          { key: 'name', label: t('platform'), render: (r) => r.platformName, serverSort: 'name' },
+          { key: 'sales', label: t('sales'), render: (r) => count(r.sales, locale), serverSort: 'sales' },
+          {
+            key: 'amount',
+            label: t('salesAmount'),
+            render: (r) => rupiah(r.salesAmount),
+            serverSort: 'salesAmount',
+          },
+          {
+            key: 'refunds',
+            label: t('refunds'),
+            render: (r) => `${r.refunds} · ${rupiah(r.refundAmount)}`,
+            serverSort: 'refundAmount',
+          },
+          {
+            key: 'commission',
+            label: t('commission'),
+            render: (r) => rupiah(r.commission),
+            serverSort: 'commission',
+          },
+        ]}
+      />
     </>
   );
 }

@@ -7,12 +7,12 @@ import { usePrefs } from '../i18n';
 import { useCan } from '../session';
 import {
   Field,
+  ListTable,
   Loading,
-  MoreButton,
+  NumberField,
   OrganisationField,
   ScrollBox,
   SelectField,
-  Table,
   useCursorList,
 } from '../ui';
 
@@ -52,74 +52,50 @@ export function SignalsPage() {
         <a href="#/cases">{t('casesList')}</a>
       </p>
       <div className="filters">
-        <Field label={t('type')}>
-          {(id) => (
-            <select id={id} value={type} onChange={(e) => setType(e.target.value as typeof type)}>
-              <option value="">{t('all')}</option>
-              {SIGNAL_TYPES.map((v) => (
-                <option key={v} value={v}>
-                  {t(`sig_${v}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label={t('type')}
+          value={type}
+          values={SIGNAL_TYPES}
+          onChange={setType}
+          labelOf={(v) => t(`sig_${v}`)}
+        />
         <SelectField label={t('status')} value={status} values={SIGNAL_STATUSES} onChange={setStatus} />
         <OrganisationField label={t('provider')} kind="PROVIDER" value={providerId} onChange={setProvider} />
-        <Field label={t('minScore')}>
-          {(id) => (
-            <input
-              id={id}
-              type="number"
-              min={0}
-              max={100}
-              className="short"
-              value={minScore}
-              onChange={(e) => setMinScore(e.target.value)}
-            />
-          )}
-        </Field>
+        <NumberField label={t('minScore')} value={minScore} onChange={setMinScore} max={100} />
         <a href={csvUrl('signals', filter)} download>
           {t('downloadCsv')}
         </a>
       </div>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : (
-        <>
-          <Table<Signal>
-            caption={t('signals')}
-            rowKey={(r) => r.id}
-            rows={q.rows}
-            columns={[
-              {
-                key: 'type',
-                label: t('type'),
-                render: (r) => <abbr title={r.type}>{t(`sig_${r.type}`)}</abbr>,
-                sort: (r) => r.type,
-              },
-              { key: 'score', label: t('score'), render: (r) => r.score, sort: (r) => r.score },
-              {
-                key: 'summary',
-                label: t('summary'),
-                render: (r) => (
-                  <button type="button" className="link" onClick={() => setSelected(r.id)}>
-                    {r.summary}
-                  </button>
-                ),
-              },
-              { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
-              {
-                key: 'seen',
-                label: t('when'),
-                render: (r) => dateTime(r.lastSeenAt, locale, zone),
-                sort: (r) => r.lastSeenAt,
-              },
-            ]}
-          />
-          <MoreButton list={q} />
-        </>
-      )}
+      <ListTable<Signal>
+        list={q}
+        caption={t('signals')}
+        rowKey={(r) => r.id}
+        columns={[
+          {
+            key: 'type',
+            label: t('type'),
+            render: (r) => <abbr title={r.type}>{t(`sig_${r.type}`)}</abbr>,
+            sort: (r) => r.type,
+          },
+          { key: 'score', label: t('score'), render: (r) => r.score, sort: (r) => r.score },
+          {
+            key: 'summary',
+            label: t('summary'),
+            render: (r) => (
+              <button type="button" className="link" onClick={() => setSelected(r.id)}>
+                {r.summary}
+              </button>
+            ),
+          },
+          { key: 'status', label: t('status'), render: (r) => r.status, sort: (r) => r.status },
+          {
+            key: 'seen',
+            label: t('when'),
+            render: (r) => dateTime(r.lastSeenAt, locale, zone),
+            sort: (r) => r.lastSeenAt,
+          },
+        ]}
+      />
       {signal && <SignalDetail signal={signal} />}
     </section>
   );
@@ -144,50 +120,43 @@ export function CasesPage() {
           {t('downloadCsv')}
         </a>
       </div>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : (
-        <>
-          <Table
-            caption={t('casesList')}
-            rowKey={(r) => r.id}
-            rows={q.rows}
-            columns={[
-              {
-                key: 'summary',
-                label: t('summary'),
-                render: (r) => <a href={`#/cases/${r.id}`}>{r.summary}</a>,
-                sort: (r) => r.summary,
-              },
-              {
-                key: 'subject',
-                label: t('subject'),
-                render: (r) => `${r.subjectType} ${r.subjectId}`,
-                sort: (r) => r.subjectType,
-              },
-              {
-                key: 'provider',
-                label: t('provider'),
-                render: (r) => r.providerId,
-                sort: (r) => r.providerId,
-              },
-              {
-                key: 'status',
-                label: t('status'),
-                render: (r) => (r.decision ? `${r.status} · ${r.decision.outcome}` : r.status),
-                sort: (r) => r.status,
-              },
-              {
-                key: 'created',
-                label: t('created'),
-                render: (r) => dateTime(r.createdAt, locale, zone),
-                sort: (r) => r.createdAt,
-              },
-            ]}
-          />
-          <MoreButton list={q} />
-        </>
-      )}
+      <ListTable
+        list={q}
+        caption={t('casesList')}
+        rowKey={(r) => r.id}
+        columns={[
+          {
+            key: 'summary',
+            label: t('summary'),
+            render: (r) => <a href={`#/cases/${r.id}`}>{r.summary}</a>,
+            sort: (r) => r.summary,
+          },
+          {
+            key: 'subject',
+            label: t('subject'),
+            render: (r) => `${r.subjectType} ${r.subjectId}`,
+            sort: (r) => r.subjectType,
+          },
+          {
+            key: 'provider',
+            label: t('provider'),
+            render: (r) => r.providerId,
+            sort: (r) => r.providerId,
+          },
+          {
+            key: 'status',
+            label: t('status'),
+            render: (r) => (r.decision ? `${r.status} · ${r.decision.outcome}` : r.status),
+            sort: (r) => r.status,
+          },
+          {
+            key: 'created',
+            label: t('created'),
+            render: (r) => dateTime(r.createdAt, locale, zone),
+            sort: (r) => r.createdAt,
+          },
+        ]}
+      />
     </section>
   );
 }

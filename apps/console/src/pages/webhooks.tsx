@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api, csvUrl } from '../api';
 import { dateTime } from '../format';
 import { usePrefs } from '../i18n';
-import { Loading, MoreButton, OrganisationField, SelectField, Table, useCursorList } from '../ui';
+import { ListTable, OrganisationField, SelectField, useCursorList } from '../ui';
 
 /** Every partner's webhook deliveries: who is not receiving events, and the last answer or error. */
 export function WebhooksPage() {
@@ -14,7 +14,6 @@ export function WebhooksPage() {
   const q = useCursorList(['webhooks', filter], (cursor) =>
     api.pmo.webhooks.deliveries.query({ ...filter, limit: 50, ...(cursor ? { cursor } : {}) }),
   );
-  const rows = q.rows;
   return (
     <section aria-labelledby="h-webhooks">
       <h1 id="h-webhooks">{t('webhooks')}</h1>
@@ -30,45 +29,38 @@ export function WebhooksPage() {
           {t('downloadCsv')}
         </a>
       </div>
-      {!q.data ? (
-        <Loading error={q.error} />
-      ) : (
-        <>
-          <Table
-            caption={t('webhooks')}
-            rowKey={(r) => r.id}
-            rows={rows}
-            columns={[
-              {
-                key: 'when',
-                label: t('when'),
-                render: (r) => dateTime(r.createdAt, locale, zone),
-                sort: (r) => r.createdAt,
-              },
-              {
-                key: 'org',
-                label: t('organisation'),
-                render: (r) => r.organisationId,
-                sort: (r) => r.organisationId,
-              },
-              { key: 'url', label: 'URL', render: (r) => r.url },
-              { key: 'type', label: t('type'), render: (r) => r.eventType, sort: (r) => r.eventType },
-              {
-                key: 'status',
-                label: t('status'),
-                render: (r) => `${r.status} (${r.attempts})`,
-                sort: (r) => r.status,
-              },
-              {
-                key: 'last',
-                label: t('reason'),
-                render: (r) => [r.lastStatusCode, r.lastError].filter(Boolean).join(' · '),
-              },
-            ]}
-          />
-          <MoreButton list={q} />
-        </>
-      )}
+      <ListTable
+        list={q}
+        caption={t('webhooks')}
+        rowKey={(r) => r.id}
+        columns={[
+          {
+            key: 'when',
+            label: t('when'),
+            render: (r) => dateTime(r.createdAt, locale, zone),
+            sort: (r) => r.createdAt,
+          },
+          {
+            key: 'org',
+            label: t('organisation'),
+            render: (r) => r.organisationId,
+            sort: (r) => r.organisationId,
+          },
+          { key: 'url', label: 'URL', render: (r) => r.url },
+          { key: 'type', label: t('type'), render: (r) => r.eventType, sort: (r) => r.eventType },
+          {
+            key: 'status',
+            label: t('status'),
+            render: (r) => `${r.status} (${r.attempts})`,
+            sort: (r) => r.status,
+          },
+          {
+            key: 'last',
+            label: t('reason'),
+            render: (r) => [r.lastStatusCode, r.lastError].filter(Boolean).join(' · '),
+          },
+        ]}
+      />
     </section>
   );
 }
