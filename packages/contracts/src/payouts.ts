@@ -83,7 +83,10 @@ export const ZSettlementItemSchema = z
   .object({
     voucherId: idSchema('voucher'),
     courseId: idSchema('course'),
-    basis: z.enum(['REDEEMED', 'COMPLETED']).meta({ description: 'What made the voucher payable' }),
+    basis: z.enum(['REDEEMED', 'COMPLETED', 'REVERSED']).meta({
+      description:
+        'What made the voucher payable; REVERSED: a negative line undoing an earlier one (its run was cancelled), netted in this settlement',
+    }),
     price: ZRupiahSchema,
     commission: ZRupiahSchema.meta({ description: "The platform's commission out of the price" }),
     amount: ZRupiahSchema.meta({ description: 'What this organisation is paid for the voucher' }),

@@ -21,6 +21,11 @@ export const ZSchemeRulesSchema = z.object({
     payableOn: z.enum(['REDEEMED', 'COMPLETED']),
     platformCommissionBps: z.number().int().min(0).max(10_000),
   }),
+  /**
+   * A voucher refunded because its run was cancelled: if the participant's purchase window has
+   * closed (or closes sooner), it is extended to this many days after the refund, to buy again.
+   */
+  refundGraceDays: z.number().int().min(0),
 });
 export type TSchemeRules = z.infer<typeof ZSchemeRulesSchema>;
 

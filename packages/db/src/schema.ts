@@ -119,6 +119,12 @@ export const idempotencyKeys = pgTable(
     status: text('status', { enum: ['IN_PROGRESS', 'COMPLETED'] }).notNull(),
     /** A crashed first attempt holds the key only until then; the next retry may take it over. */
     lockedUntil: ts('locked_until').notNull(),
+    /**
+     * The fencing token of the attempt that holds the key: a claim (or a takeover) writes a new one,
+     * and only the attempt whose token is still here may complete or release the key. Null on rows
+     * written before fencing existed.
+     */
+    attempt: text('attempt'),
     responseStatus: integer('response_status'),
     responseBody: jsonb('response_body'),
     createdAt: ts('created_at').notNull().defaultNow(),
@@ -489,6 +495,8 @@ export const vouchers = pgTable(
     issuedAt: ts('issued_at').notNull().defaultNow(),
     redeemedAt: ts('redeemed_at'),
     closedAt: ts('closed_at'),
+    /** Why it was closed when that is not its own status: `RUN_CANCELLED`, `PLATFORM_CANCELLED`… */
+    closeReason: text('close_reason'),
   },
   (t) => [
     uniqueIndex('vouchers_code_hash_idx').on(t.codeHash),
@@ -532,6 +540,8 @@ export const enrollments = pgTable(
     assignmentFeedback: text('assignment_feedback'),
     postTestScore: integer('post_test_score'),
     completedAt: ts('completed_at'),
+    /** Why a WITHDRAWN enrollment ended, e.g. `RUN_CANCELLED`. */
+    endReason: text('end_reason'),
   },
   (t) => [
     uniqueIndex('enrollments_voucher_idx').on(t.voucherId),
@@ -732,7 +742,8 @@ export const settlementItems = pgTable(
     /** null for the program's share. */
     organisationId: text('organisation_id').references(() => organisations.id),
     courseId: text('course_id').notNull(),
-    basis: text('basis', { enum: ['REDEEMED', 'COMPLETED', 'NOT_COMPLETED'] }).notNull(),
+    /** REVERSED: a negative line undoing an earlier one (its run was cancelled): netted in the next batch. */
+    basis: text('basis', { enum: ['REDEEMED', 'COMPLETED', 'NOT_COMPLETED', 'REVERSED'] }).notNull(),
     price: bigint('price', { mode: 'number' }).notNull(),
     commission: bigint('commission', { mode: 'number' }).notNull(),
     amount: bigint('amount', { mode: 'number' }).notNull(),
@@ -741,7 +752,13 @@ export const settlementItems = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [
-    uniqueIndex('settlement_items_voucher_role_idx').on(t.voucherId, t.role),
+    // One accrual per voucher and role, and at most one reversal of it.
+    uniqueIndex('settlement_items_voucher_role_idx')
+      .on(t.voucherId, t.role)
+      .where(sql`${t.basis} <> 'REVERSED'`),
+    uniqueIndex('settlement_items_voucher_role_reversal_idx')
+      .on(t.voucherId, t.role)
+      .where(sql`${t.basis} = 'REVERSED'`),
     index('settlement_items_settlement_idx').on(t.settlementId, t.id),
     index('settlement_items_unsettled_idx')
       .on(t.organisationId, t.payableAt)
@@ -1025,3 +1042,43 @@ export const staffSessions = pgTable(
   },
   (t) => [index('staff_sessions_staff_idx').on(t.staffId)],
 );
+
+/**
+ * The schedule's bookkeeping, one row per job: when it last ran (on any instance), how long it
+ * took, its last failure; and for jobs that run on one instance at a time, the lease that says
+ * which instance holds it and when the next run is due. Leases use the database's real time, never
+ * the sandbox clock, so moving the clock cannot break them.
+ */
+export const jobRuns = pgTable('job_runs', {
+  name: text('name').primaryKey(),
+  nextRunAt: ts('next_run_at'),
+  leaseOwner: text('lease_owner'),
+  leaseUntil: ts('lease_until'),
+  lastStartedAt: ts('last_started_at'),
+  lastFinishedAt: ts('last_finished_at'),
+  lastDurationMs: integer('last_duration_ms'),
+  lastInstance: text('last_instance'),
+  /** What the last successful run did, e.g. `{ "expired": 3 }`. */
+  lastSummary: jsonb('last_summary').$type<Record<string, number>>(),
+  /** The program clock's time at the last start (differs from lastStartedAt under a test clock). */
+  lastClockAt: ts('last_clock_at'),
+  lastFailureAt: ts('last_failure_at'),
+  lastFailure: text('last_failure'),
+  runs: bigint('runs', { mode: 'number' }).notNull().default(0),
+  failures: bigint('failures', { mode: 'number' }).notNull().default(0),
+});
+
+/**
+ * The sandbox's test clock (outside production only): the program's time is the real time plus
+ * `offsetMs`, which only ever grows. One row, shared by every gateway and worker on the database.
+ */
+export const testClock = pgTable('test_clock', {
+  id: text('id').primaryKey(),
+  offsetMs: bigint('offset_ms', { mode: 'number' }).notNull(),
+  /** ADVANCING from an advance until every scheduled job has run once at the new time. */
+  status: text('status', { enum: ['READY', 'ADVANCING'] }).notNull(),
+  /** Real time of the last advance. */
+  advancedAt: ts('advanced_at'),
+  advancedBy: text('advanced_by'),
+  generation: integer('generation').notNull().default(0),
+});
