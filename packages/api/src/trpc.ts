@@ -1,5 +1,13 @@
 import { AppError, STAFF_WRITE_PREFIXES, type TRole } from '@latih/contracts';
-import { createSealer, csrfMatches, runIdempotent, type Sealer, staffSession } from '@latih/core';
+import {
+  createSealer,
+  csrfMatches,
+  IdempotencyInProgressError,
+  isReplayedRefusal,
+  runIdempotent,
+  type Sealer,
+  staffSession,
+} from '@latih/core';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { type AuthedContext, servicesOf } from './context';
 import type { ApiContext } from './context-types';
@@ -36,7 +44,10 @@ const errors = t.middleware(async ({ next, ctx, path }) => {
       'unhandled error',
     );
   }
-  if (app.code === 'IDEMPOTENCY_IN_PROGRESS' || app.code === 'SERVICE_UNAVAILABLE')
+  // An idempotency key held by an attempt that died is free only when its lock expires: the error
+  // knows when (see core's `inProgress`); otherwise a second is the best guess.
+  if (app instanceof IdempotencyInProgressError) ctx.setHeader('Retry-After', String(app.retryAfterSeconds));
+  else if (app.code === 'IDEMPOTENCY_IN_PROGRESS' || app.code === 'SERVICE_UNAVAILABLE')
     ctx.setHeader('Retry-After', '1');
   throw toTRPCError(app);
 });
@@ -112,6 +123,10 @@ const idempotent = t.middleware(async (opts) => {
       // Unwrap so the idempotency layer can tell a domain refusal (stored) from a failure (released).
       throw r.error.cause instanceof AppError ? r.error.cause : r.error;
     },
+  }).catch((err: unknown) => {
+    // A stored refusal answered again is a replay too: say so, as for a replayed success.
+    if (isReplayedRefusal(err)) ctx.setHeader('Idempotent-Replayed', 'true');
+    throw err;
   });
   if (replayed) ctx.setHeader('Idempotent-Replayed', 'true');
   // A replay has no downstream result object: build the one tRPC expects from the stored data.

@@ -74,8 +74,9 @@ export const ERROR_CATALOG = {
   IDEMPOTENCY_IN_PROGRESS: {
     status: 409,
     message: 'A request with this Idempotency-Key is still being processed: retry shortly.',
-    when: 'A request with the same `Idempotency-Key` is still running. The response carries `Retry-After`.',
-    action: "Wait and retry with the same key: you will get the first request's response.",
+    when: 'A request with the same `Idempotency-Key` is still running (as long as it runs: the same request never runs twice at once), or it died with its gateway and its key is held until its 2-minute lock expires (at most 2 minutes after it started); also a request that lost its key to such a retry (it keeps none of its effects). `Retry-After` is 1 second while the first request runs; when it died, the seconds until its lock expires.',
+    action:
+      "Wait `Retry-After` seconds and retry with the same key: you get the first request's response, or, after a crash, the request runs then.",
   },
   INVALID_STATE: {
     status: 409,
