@@ -127,5 +127,25 @@ export const ZListEventsInputSchema = z.object({
     .optional()
     .meta({ description: 'Only these types (REST: repeat the parameter, ?types=a&types=b)' }),
   limit: z.coerce.number().int().min(1).max(200).default(100),
-  cursor: z.string().optional().meta({ description: 'nextCursor of the previous page: resume after it' }),
+  cursor: z.string().optional().meta({
+    description: 'nextCursor of the previous page: resume after it; omit to start from your oldest event',
+  }),
 });
+
+/**
+ * A page of events.list. It is a feed, not a finite list: the cursor is never null (an empty page
+ * hands yours back), so follow it with `hasMore` (the SDK's followFeed), not until it runs out.
+ */
+export const ZEventPageSchema = z.object({
+  items: z
+    .array(ZEventSchema)
+    .meta({ description: 'Oldest first, in the order their transactions wrote them' }),
+  nextCursor: z.string().meta({
+    description:
+      'Always present: store it and pass it as `cursor` next time. An event committed later never lands behind it.',
+  }),
+  hasMore: z.boolean().meta({
+    description: 'true: more events are ready, call again at once; false: caught up, poll again later',
+  }),
+});
+export type TEventPage = z.infer<typeof ZEventPageSchema>;

@@ -26,6 +26,7 @@ export type {
   TErrorCode,
   TEvent,
   TEventDataMap,
+  TEventPage,
   TEventType,
   TImportResult,
   TIndicator,
@@ -49,7 +50,15 @@ export * from '@latih/contracts/values';
 export { canonicalize, type Jwks, verifyCertificate } from './certificates';
 export { createLatihConsoleClient, type LatihConsoleClientOptions } from './console';
 export { isLatihError, LatihAuthError, LatihError, type LatihErrorCode } from './errors';
-export { type CatalogSyncBatch, type CatalogSyncOptions, paginate, syncCatalog } from './iterate';
+export {
+  type CatalogSyncBatch,
+  type CatalogSyncOptions,
+  type FeedBatch,
+  type FeedFollowOptions,
+  followFeed,
+  paginate,
+  syncCatalog,
+} from './iterate';
 export { type LatihEvent, LatihWebhookError, type VerifyWebhookOptions, verifyWebhook } from './webhooks';
 
 export type LatihClientOptions = {
@@ -71,7 +80,8 @@ export type LatihClient = TRPCClient<AppRouter> & {
   catalog: {
     /**
      * The catalog change feed as an async iterator of batches: apply each batch's changes, then
-     * store its cursor; pass it as `since` after a restart.
+     * store its cursor; pass it as `since` after a restart. Stops once caught up, or with
+     * `follow: true` keeps polling every `pollIntervalMs` until `signal` aborts (see followFeed).
      */
     sync(opts?: CatalogSyncOptions): AsyncGenerator<CatalogSyncBatch, void, undefined>;
   };

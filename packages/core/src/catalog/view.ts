@@ -125,15 +125,19 @@ export async function getCatalogCourse(opts: { db: Db; id: string }): Promise<TC
 
 /**
  * The catalog change feed: what changed after `since`, as UPSERTs (the course as it is now, with its
- * runs on sale and seat availability) and TOMBSTONEs (no longer on sale), in a total order. A
- * consumer that stores `nextCursor` and calls again never misses a change (see migration 0006).
+ * runs on sale and seat availability) and TOMBSTONEs (no longer on sale), in a total order: by the
+ * writing transaction's id, then by sequence within it. A consumer that stores `nextCursor` and
+ * calls again never misses a change (see migration 0006).
  */
 export async function catalogChanges(opts: {
   db: Db;
   input: TCatalogChangesInput;
 }): Promise<TCatalogChanges> {
   const since = decodeFeedCursor(opts.input.since, 'since');
-  const rows = await catalogChangesAfter(opts.db, since, opts.input.limit);
+  // One row more than asked: hasMore is then exact, so a consumer that has read everything is told
+  // it is caught up instead of making one more call for an empty page.
+  const read = await catalogChangesAfter(opts.db, since, opts.input.limit + 1);
+  const rows = read.slice(0, opts.input.limit);
   const last = rows.at(-1);
   // One entry per course, at its last position in this page: its current state says it all.
   const lastIndex = new Map(rows.map((r, i) => [r.courseId, i]));
@@ -153,6 +157,6 @@ export async function catalogChanges(opts: {
   return {
     changes,
     nextCursor: encodeFeedCursor(last ? { xid: last.xid, seq: last.seq } : since),
-    hasMore: rows.length === opts.input.limit,
+    hasMore: read.length > opts.input.limit,
   };
 }

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import {
   AppError,
   type TEvent,
+  type TEventPage,
   type TEventType,
   type TWebhookDelivery,
   type TWebhookEndpoint,
@@ -21,7 +22,6 @@ import {
   type Db,
   decodeCursor,
   deleteWebhookEndpoint,
-  encodeCursor,
   eventsAfter,
   expireCurrentWebhookSecret,
   findWebhookDelivery,
@@ -41,6 +41,7 @@ import {
 import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
+import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 import { newId, ulid } from '../ids';
 import type { Sealer } from '../sealing';
 import { newWebhookSecret } from './signature';
@@ -402,25 +403,20 @@ export function toEvent(r: {
 }
 
 /**
- * The caller's events for those who poll instead of (or besides) receiving webhooks. Follow
- * nextCursor: an event whose transaction commits late still appears after the cursor, never behind.
+ * The caller's events for those who poll instead of (or besides) receiving webhooks: a feed, not a
+ * finite list. Follow nextCursor: an event whose transaction commits late still appears after the
+ * cursor, never behind. The cursor is always there (an empty page hands yours back); `hasMore`
+ * says whether to call again at once or to wait and poll.
  */
 export async function listEvents(opts: {
   db: Db;
   actor: Actor;
   input: z.input<typeof ZListEventsInputSchema>;
-}) {
+}): Promise<TEventPage> {
   const input = ZListEventsInputSchema.parse(opts.input);
-  let since = { xid: '0', seq: 0 };
-  if (input.cursor) {
-    const [xid, seq] = decodeCursor(input.cursor).split(':');
-    if (!xid || !/^\d+$/.test(xid) || !seq || !/^\d+$/.test(seq))
-      throw new AppError('VALIDATION_FAILED', {
-        message: 'The cursor is not one this API returned.',
-        field: 'cursor',
-      });
-    since = { xid, seq: Number(seq) };
-  }
+  // The same reader as the catalog feed's (it also takes the JSON-wrapped cursors events.list
+  // handed out before, and refuses numbers too big for the database's casts).
+  const since = decodeFeedCursor(input.cursor, 'cursor');
   const rows = await eventsAfter(opts.db, {
     organisationId: opts.actor.organisationId,
     since,
@@ -431,20 +427,8 @@ export async function listEvents(opts: {
   const page = more ? rows.slice(0, input.limit) : rows;
   const last = page.at(-1);
   return {
-    items: page.map((r) =>
-      toEvent({
-        id: r.id,
-        type: r.type,
-        entityType: r.entity_type,
-        entityId: r.entity_id,
-        data: r.data,
-        createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
-      }),
-    ),
-    // Always a position to resume from: poll again with it later (an empty page keeps yours).
-    nextCursor: last
-      ? encodeCursor(`${last.xid}:${Number(last.seq)}`)
-      : (input.cursor ?? encodeCursor('0:0')),
+    items: page.map(toEvent),
+    nextCursor: encodeFeedCursor(last ? { xid: last.xid, seq: last.seq } : since),
     hasMore: more,
   };
 }

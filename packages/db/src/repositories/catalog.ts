@@ -1,4 +1,4 @@
-import type { TCurationQueueInput, TListCatalogInput } from '@latih/contracts';
+import { AppError, type TCurationQueueInput, type TListCatalogInput } from '@latih/contracts';
 import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { execRows } from '../client';
@@ -91,7 +91,14 @@ export async function curationQueue(db: Db, input: TCurationQueueInput, now: Dat
   }
   if (input.cursor) {
     const [micros, id] = decodeCursor(input.cursor).split('|');
-    where.push(sql`(${submittedMicros}, ${courses.id}) > (${Number(micros)}::bigint, ${id ?? ''})`);
+    // A forged position would fail the bigint cast in SQL (a 500): refuse it as a bad cursor.
+    if (!micros || !/^\d{1,16}$/.test(micros) || id === undefined) {
+      throw new AppError('VALIDATION_FAILED', {
+        message: 'The cursor is not one this API returned.',
+        field: 'cursor',
+      });
+    }
+    where.push(sql`(${submittedMicros}, ${courses.id}) > (${Number(micros)}::bigint, ${id})`);
   }
   const rows = await db
     .select({
@@ -131,13 +138,16 @@ export type CatalogChangeRow = { seq: number; xid: string; courseId: string };
  * 0006 for why this never skips a change.
  */
 export async function catalogChangesAfter(db: Db, since: { xid: string; seq: number }, limit: number) {
-  return execRows<{ seq: number | string; xid: string; course_id: string }>(
+  // The text form is selected under another name: ORDER BY binds to an output alias before a
+  // column, so `xid::text as xid … order by xid` sorted text ("1391" before "999") and skipped and
+  // repeated changes once transaction ids gained a digit. Order by the xid8 column itself.
+  return execRows<{ seq: number | string; xid_text: string; course_id: string }>(
     db,
-    sql`select seq, xid::text as xid, course_id from catalog_changes
+    sql`select c.seq, c.xid::text as xid_text, c.course_id from catalog_changes c
         where ${afterFeedPosition(since)}
-        order by xid, seq
+        order by c.xid, c.seq
         limit ${limit}`,
-  ).then((rows) => rows.map((r) => ({ seq: Number(r.seq), xid: String(r.xid), courseId: r.course_id })));
+  ).then((rows) => rows.map((r) => ({ seq: Number(r.seq), xid: String(r.xid_text), courseId: r.course_id })));
 }
 
 /** Courses on sale or not, by id, with provider name (for the feed's upserts). */

@@ -239,21 +239,34 @@ export async function webhookAttemptsOf(db: Db, deliveryId: string) {
     .orderBy(asc(webhookAttempts.id));
 }
 
+export type EventFeedRow = {
+  /** Position in the feed: the writing transaction, then the row's sequence within it. */
+  xid: string;
+  seq: number;
+  id: string;
+  type: string;
+  entityType: string;
+  entityId: string;
+  data: Record<string, unknown>;
+  createdAt: Date;
+};
+
 /**
  * The organisation's events after a feed position, in (xid, seq) order (see afterFeedPosition), so
- * a poller following nextCursor never misses an event that commits late.
+ * a poller following nextCursor never misses an event that commits late. Up to `limit + 1` rows:
+ * the extra one tells the caller there is more.
  */
 export async function eventsAfter(
   db: Db,
   input: { organisationId: string; since: { xid: string; seq: number }; types?: string[]; limit: number },
-) {
+): Promise<EventFeedRow[]> {
   const typeFilter =
     input.types && input.types.length > 0
-      ? sql`and type = any(string_to_array(${input.types.join(',')}, ','))`
+      ? sql`and e.type = any(string_to_array(${input.types.join(',')}, ','))`
       : sql``;
-  return execRows<{
+  const rows = await execRows<{
     seq: number | string;
-    xid: string;
+    xid_text: string;
     id: string;
     type: string;
     entity_type: string;
@@ -262,11 +275,24 @@ export async function eventsAfter(
     created_at: Date | string;
   }>(
     db,
-    sql`select seq, xid::text as xid, id, type, entity_type, entity_id, data, created_at from events
-        where organisation_id = ${input.organisationId}
+    // Not `xid::text as xid`: ORDER BY would bind to that text alias and sort "1391" before "999"
+    // (STACK.md trap 15). The text form has its own name; the order is the xid8 column's.
+    sql`select e.seq, e.xid::text as xid_text, e.id, e.type, e.entity_type, e.entity_id, e.data, e.created_at
+        from events e
+        where e.organisation_id = ${input.organisationId}
           and ${afterFeedPosition(input.since)}
           ${typeFilter}
-        order by xid, seq
+        order by e.xid, e.seq
         limit ${input.limit + 1}`,
   );
+  return rows.map((r) => ({
+    xid: String(r.xid_text),
+    seq: Number(r.seq),
+    id: r.id,
+    type: r.type,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    data: r.data,
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+  }));
 }

@@ -1,12 +1,16 @@
 // An ESM consumer: what a provider's integration looks like, type-checked with skipLibCheck off.
 import {
   createLatihClient,
+  type FeedBatch,
+  followFeed,
   isLatihError,
   type LatihError,
   type LatihErrorCode,
   paginate,
+  type TCatalogChange,
   type TCourse,
   type TCreateCourseInput,
+  type TEvent,
 } from '@latih/sdk';
 import { expectTypeOf } from 'expect-type';
 
@@ -85,4 +89,38 @@ export async function storefront(): Promise<number> {
     expectTypeOf(v.codeLast4).toEqualTypeOf<string>();
   }
   return titles.size;
+}
+
+// Finite lists and feeds are told apart by their types. A list's cursor runs out (null on its last
+// page); a feed's never does (it answers hasMore), so paginate would call it forever.
+type EventsPage = Awaited<ReturnType<typeof latih.events.list.query>>;
+expectTypeOf<EventsPage['nextCursor']>().toEqualTypeOf<string>();
+expectTypeOf<EventsPage['hasMore']>().toEqualTypeOf<boolean>();
+type VouchersPage = Awaited<ReturnType<typeof latih.platform.vouchers.list.query>>;
+expectTypeOf<VouchersPage['nextCursor']>().toEqualTypeOf<string | null>();
+
+export async function feeds(signal: AbortSignal, stored: string | undefined): Promise<string | undefined> {
+  // @ts-expect-error: events.list is a feed, not a finite list: paginate refuses it
+  paginate(latih.events.list);
+  // @ts-expect-error: the catalog change feed is a feed too
+  paginate(latih.platform.catalog.changes);
+  // @ts-expect-error: and followFeed takes feeds only, not finite lists
+  followFeed(latih.platform.vouchers.list);
+
+  let cursor = stored;
+  for await (const batch of followFeed(
+    latih.events.list,
+    { ...(cursor ? { cursor } : {}), types: ['voucher.issued'] },
+    { follow: true, pollIntervalMs: 10_000, signal },
+  )) {
+    expectTypeOf(batch).toEqualTypeOf<FeedBatch<TEvent>>();
+    expectTypeOf(batch.hasMore).toEqualTypeOf<boolean>();
+    cursor = batch.cursor;
+  }
+  for await (const batch of followFeed(latih.platform.catalog.changes, { limit: 500 })) {
+    expectTypeOf(batch.items).toEqualTypeOf<TCatalogChange[]>();
+    // @ts-expect-error: the catalog feed's cursor parameter is `since`
+    followFeed(latih.platform.catalog.changes, { cursor: batch.cursor });
+  }
+  return cursor;
 }

@@ -1,6 +1,5 @@
-import { ZEventSchema, ZListEventsInputSchema } from '@latih/contracts';
+import { ZEventPageSchema, ZListEventsInputSchema } from '@latih/contracts';
 import { listEvents } from '@latih/core';
-import { z } from 'zod';
 import { anyRoleProcedure } from '../../trpc';
 
 export const listEventsRoute = anyRoleProcedure
@@ -16,5 +15,5 @@ export const listEventsRoute = anyRoleProcedure
     },
   })
   .input(ZListEventsInputSchema)
-  .output(z.object({ items: z.array(ZEventSchema), nextCursor: z.string(), hasMore: z.boolean() }))
+  .output(ZEventPageSchema)
   .query(({ ctx, input }) => listEvents({ db: ctx.db, actor: ctx.actor, input }));
