@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createPaymentsClient, createPaymentsMock, type PaymentsClient } from '@latih/payments';
+import {
+  createPaymentsClient,
+  createPaymentsMock,
+  type PaymentsClient,
+  type WebhookRetry,
+} from '@latih/payments';
 import { setupServer } from 'msw/node';
 
 /** What the gateway needs of a payment provider: a client, and the secret its webhooks are signed with. */
@@ -27,14 +32,28 @@ export function realPayments(opts: {
   };
 }
 
+/** Development's compressed retry schedule (Stripe starts near a minute); still 3 days in all. */
+export const DEVELOPMENT_WEBHOOK_RETRY: Partial<WebhookRetry> = {
+  firstDelayMs: 5_000,
+  maxDelayMs: 60_000,
+  giveUpAfterMs: 3 * 86_400_000,
+};
+
 /**
  * The development default: the msw mock plays the provider in this process. Requests to its base
  * URL are answered by the mock's handlers; every other request (partners' webhooks, the mock's
  * own webhooks to this gateway) goes out untouched. Payouts settle on a timer, as a real
- * provider's would, and come back as signed webhooks.
+ * provider's would, and come back as signed webhooks, retried until this gateway answers 2xx.
+ * It lives and dies with this process: `npm run payments:mock` is the one to share between
+ * gateways and `npm run worker`, and across restarts.
  */
 export function mockPayments(
-  opts: { tickMs?: number; settleMs?: { pending: number; inTransit: number }; now?: () => number } = {},
+  opts: {
+    tickMs?: number;
+    settleMs?: { pending: number; inTransit: number };
+    now?: () => number;
+    webhookRetry?: Partial<WebhookRetry>;
+  } = {},
 ) {
   const apiKey = `sk_test_${randomBytes(16).toString('hex')}`;
   const webhook = { url: '', secret: `whsec_${randomBytes(24).toString('hex')}` };
@@ -44,6 +63,9 @@ export function mockPayments(
     webhook,
     ...(opts.settleMs ? { settleMs: opts.settleMs } : {}),
     ...(opts.now ? { now: opts.now } : {}),
+    webhookRetry: { ...DEVELOPMENT_WEBHOOK_RETRY, ...opts.webhookRetry },
+    // The gateway checks webhook signatures against its real clock, whatever its program time.
+    signatureNow: Date.now,
   });
   const server = setupServer(...mock.handlers);
   server.listen({ onUnhandledRequest: 'bypass' });

@@ -6,9 +6,10 @@ import { signatureHeader } from './signature';
 /**
  * The payment provider, played with msw request handlers and in-memory state: connected accounts,
  * transfers, payouts that move `pending → in_transit → paid | failed` later (and, as Stripe's can,
- * sometimes `paid → failed`), a balance, Stripe-style idempotency, signed webhooks, realistic
- * latency, and faults on demand. Time moves with `tick(now)`, so tests decide when payouts settle;
- * `start()` ticks on a timer for a running gateway.
+ * sometimes `paid → failed`), a balance, Stripe-style idempotency, signed webhooks retried until
+ * answered 2xx (as Stripe retries them, for up to 3 days), realistic latency, and faults on demand.
+ * Time moves with `tick()` on the mock's `now()`, so tests decide when payouts settle and when a
+ * webhook is tried again; `start()` ticks on a timer for a running gateway.
  */
 export type PaymentsMockOptions = {
   baseUrl: string;
@@ -27,9 +28,70 @@ export type PaymentsMockOptions = {
   now?: () => number;
   /** How long a payout stays pending, then in transit. Default 1 000 and 2 000 ms. */
   settleMs?: { pending: number; inTransit: number };
+  /** When an undelivered webhook is tried again. Defaults: Stripe's order of magnitude, see below. */
+  webhookRetry?: Partial<WebhookRetry>;
+  /**
+   * The clock webhook signatures are dated by. Default `now`; a gateway that checks them against
+   * its real clock while its program time is moved (a sandbox test clock) needs `Date.now`.
+   */
+  signatureNow?: () => number;
+  /** Told of every webhook attempt (a standalone provider logs them). */
+  onAttempt?: (attempt: WebhookAttempt, delivery: WebhookDelivery) => void;
+};
+
+/**
+ * The schedule of webhook retries. An event not answered 2xx (a network error, no answer within
+ * `timeoutMs`, a redirect, any other status) is tried again `firstDelayMs` after the first
+ * attempt, then after twice that, and so on up to `maxDelayMs` between attempts; once the next
+ * attempt would come later than `giveUpAfterMs` after the event, the provider gives up. Stripe
+ * retries for up to 3 days with an exponential backoff; development compresses the schedule.
+ */
+export type WebhookRetry = {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  giveUpAfterMs: number;
+  timeoutMs: number;
+};
+
+export const STRIPE_LIKE_WEBHOOK_RETRY: WebhookRetry = {
+  firstDelayMs: 60_000,
+  maxDelayMs: 6 * 3_600_000,
+  giveUpAfterMs: 3 * 86_400_000,
+  timeoutMs: 10_000,
 };
 
 export type PaymentsEvent = { id: string; type: string; created: number; data: { object: Payout } };
+
+/** One event's way to the webhook URL. */
+export type WebhookDelivery = {
+  eventId: string;
+  type: string;
+  payoutId: string;
+  /** The mock's time (ms) when the event happened. */
+  createdAt: number;
+  /** `dropped`: lost by the provider itself (`faults.dropWebhooks`), never sent. */
+  state: 'pending' | 'delivered' | 'gave_up' | 'dropped';
+  attempts: number;
+  /** When it is tried next (pending only). */
+  nextAttemptAt: number | null;
+};
+
+/** One POST of an event to the webhook URL, as the provider's dashboard lists them. */
+export type WebhookAttempt = {
+  eventId: string;
+  type: string;
+  payoutId: string;
+  /** 1 for the first try. */
+  attempt: number;
+  /** The mock's time (ms) when it was sent. */
+  at: number;
+  url: string;
+  /** The answer's status; null when none came (network error, timeout). */
+  status: number | null;
+  /** Why it failed without an answer: `ECONNREFUSED`, `timeout`, …; null otherwise. */
+  error: string | null;
+  delivered: boolean;
+};
 
 type Stored = { hash: string; status: number; body: unknown };
 
@@ -43,18 +105,36 @@ function destinationKey(d: string | Destination): string {
 export function createPaymentsMock(opts: PaymentsMockOptions) {
   const base = opts.baseUrl.replace(/\/$/, '');
   const random = opts.random ?? Math.random;
-  const now = opts.now ?? Date.now;
+  const clockOf = opts.now ?? Date.now;
+  const signatureNow = opts.signatureNow ?? clockOf;
+  /** Moved forward by `advanceClock` (the sandbox's test clock moves the provider's time too). */
+  let offsetMs = 0;
+  const now = () => clockOf() + offsetMs;
   const settle = opts.settleMs ?? { pending: 1_000, inTransit: 2_000 };
-  /** Change at any time. `down`: an outage, every request answered 503 before doing anything. */
-  const faults = { errorRate: opts.errorRate ?? 0, timeoutRate: opts.timeoutRate ?? 0, down: false };
+  const retry: WebhookRetry = { ...STRIPE_LIKE_WEBHOOK_RETRY, ...opts.webhookRetry };
+  /**
+   * Change at any time. `down`: an outage, every request answered 503 before doing anything.
+   * `dropWebhooks`: events are recorded but never sent (a provider's own bug): only reading the
+   * payouts back finds what they said.
+   */
+  const faults = {
+    errorRate: opts.errorRate ?? 0,
+    timeoutRate: opts.timeoutRate ?? 0,
+    down: false,
+    dropWebhooks: false,
+  };
   const state = {
     accounts: new Map<string, Account>(),
     transfers: new Map<string, Transfer>(),
     payouts: new Map<string, Payout & { changedAt: number; failLater: boolean }>(),
     idempotency: new Map<string, Stored>(),
     balance: opts.balance ?? 10_000_000_000,
-    /** Every event the mock sent (or tried to send) to the webhook URL. */
+    /** Every event, in order, whether it was delivered, is still being tried, or was dropped. */
     events: [] as PaymentsEvent[],
+    /** Each event's delivery, by event id (in the events' order). */
+    deliveries: new Map<string, WebhookDelivery>(),
+    /** Every POST to the webhook URL, in the order sent. */
+    attempts: [] as WebhookAttempt[],
     /** Requests that reached a handler, by `METHOD path`. */
     requests: [] as string[],
   };
@@ -66,28 +146,112 @@ export function createPaymentsMock(opts: PaymentsMockOptions) {
 
   const requirementsOf = (d: Destination | null | undefined) => (d ? [] : ['external_account']);
 
-  async function send(type: string, payout: Payout) {
+  const eventsById = new Map<string, PaymentsEvent>();
+  /** Records an event and, when a webhook URL is configured, queues its delivery (first try: now). */
+  function emit(type: string, payout: Payout) {
+    const at = now();
     const event: PaymentsEvent = {
       id: id('evt'),
       type,
-      created: Math.floor(now() / 1000),
+      created: Math.floor(at / 1000),
       data: { object: payout },
     };
     state.events.push(event);
     if (!opts.webhook) return;
+    eventsById.set(event.id, event);
+    state.deliveries.set(event.id, {
+      eventId: event.id,
+      type,
+      payoutId: payout.id,
+      createdAt: at,
+      state: faults.dropWebhooks ? 'dropped' : 'pending',
+      attempts: 0,
+      nextAttemptAt: faults.dropWebhooks ? null : at,
+    });
+  }
+
+  /** Deliveries being sent right now: overlapping ticks (a slow receiver) must not send one twice. */
+  const sending = new Set<string>();
+
+  /**
+   * One attempt: signed afresh at the time of sending (as Stripe does, so a retry days later is
+   * not refused as a replay), redirects not followed, anything but 2xx a failure.
+   */
+  async function attempt(d: WebhookDelivery, event: PaymentsEvent) {
+    const at = now();
+    const url = opts.webhook?.url ?? '';
     const body = JSON.stringify(event);
-    try {
-      await fetch(opts.webhook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'payments-signature': signatureHeader(body, [opts.webhook.secret], Math.floor(now() / 1000)),
-        },
-        body,
-      });
-    } catch {
-      // The provider retries its webhooks; the gateway also reconciles by reading payouts.
+    let status: number | null = null;
+    let failure: string | null = null;
+    if (!url) failure = 'no webhook URL';
+    else
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            // Dated by the signing clock, never moved by advanceClock (Stripe's test clocks do not
+            // move its signatures either): the receiver checks the timestamp against its own clock.
+            'payments-signature': signatureHeader(
+              body,
+              [opts.webhook?.secret ?? ''],
+              Math.floor(signatureNow() / 1000),
+            ),
+          },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(retry.timeoutMs),
+        });
+        status = res.status;
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (err) {
+        failure = describeFailure(err);
+      }
+    const delivered = status !== null && status >= 200 && status < 300;
+    d.attempts++;
+    const record: WebhookAttempt = {
+      eventId: d.eventId,
+      type: d.type,
+      payoutId: d.payoutId,
+      attempt: d.attempts,
+      at,
+      url,
+      status,
+      error: failure,
+      delivered,
+    };
+    state.attempts.push(record);
+    if (delivered) {
+      d.state = 'delivered';
+      d.nextAttemptAt = null;
+    } else {
+      const next = at + Math.min(retry.firstDelayMs * 2 ** (d.attempts - 1), retry.maxDelayMs);
+      if (next > d.createdAt + retry.giveUpAfterMs) {
+        d.state = 'gave_up';
+        d.nextAttemptAt = null;
+      } else d.nextAttemptAt = next;
     }
+    opts.onAttempt?.(record, d);
+  }
+
+  /** Sends every delivery that is due, oldest event first. */
+  async function deliverDue() {
+    const t = now();
+    const due = [...state.deliveries.values()].filter(
+      (d) =>
+        d.state === 'pending' && d.nextAttemptAt !== null && d.nextAttemptAt <= t && !sending.has(d.eventId),
+    );
+    for (const d of due) {
+      const event = eventsById.get(d.eventId);
+      if (!event) continue;
+      sending.add(d.eventId);
+      try {
+        await attempt(d, event);
+      } finally {
+        sending.delete(d.eventId);
+      }
+    }
+    return due.length;
   }
 
   /**
@@ -275,17 +439,20 @@ export function createPaymentsMock(opts: PaymentsMockOptions) {
     return { ...rest };
   }
 
-  const pendingEvents: Array<[string, Payout]> = [];
   function move(p: Payout & { changedAt: number }, to: PayoutStatus, failure?: [string, string]) {
     p.status = to;
     p.changedAt = now();
     if (failure) [p.failureCode, p.failureMessage] = failure;
     if (to === 'paid') p.arrivalDate = Math.floor(now() / 1000);
-    pendingEvents.push([`payout.${to === 'in_transit' ? 'updated' : to}`, publicPayout(p)]);
+    emit(`payout.${to === 'in_transit' ? 'updated' : to}`, publicPayout(p));
   }
 
-  /** Moves payouts along by the clock and sends the webhooks for what changed. */
+  /**
+   * Moves payouts along by the clock, then sends the webhooks that are due: new events, and
+   * earlier ones whose retry time has come. Returns how many events this tick made.
+   */
   async function tick(): Promise<number> {
+    const before = state.events.length;
     const t = now();
     for (const p of state.payouts.values()) {
       const age = t - p.changedAt;
@@ -299,9 +466,9 @@ export function createPaymentsMock(opts: PaymentsMockOptions) {
         move(p, 'failed', ['could_not_process', 'The bank returned the payout after it was paid.']);
       }
     }
-    const out = pendingEvents.splice(0);
-    for (const [type, payout] of out) await send(type, payout);
-    return out.length;
+    const made = state.events.length - before;
+    await deliverDue();
+    return made;
   }
 
   let timer: NodeJS.Timeout | undefined;
@@ -310,14 +477,35 @@ export function createPaymentsMock(opts: PaymentsMockOptions) {
     state,
     scenarios,
     faults,
+    /** The schedule in force (read only). */
+    webhookRetry: retry as Readonly<WebhookRetry>,
     tick,
+    now,
+    /** Moves the provider's clock forward (a test clock): payouts settle, retries come due. */
+    advanceClock(ms: number) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError('the clock only moves forward');
+      offsetMs += ms;
+      return now();
+    },
     /** Ticks every `ms` (for a running gateway); returns a stop function. */
-    start(ms = 500) {
-      timer = setInterval(() => void tick(), ms);
+    start(ms = 500, onError?: (err: unknown) => void) {
+      timer = setInterval(() => {
+        tick().catch((err: unknown) => onError?.(err));
+      }, ms);
       timer.unref();
       return () => clearInterval(timer);
     },
   };
+}
+
+/** A short reason for a POST that got no answer: the socket's error code, or `timeout`. */
+function describeFailure(err: unknown): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timeout';
+  const cause =
+    err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string' && cause.message) return cause.message;
+  return err instanceof Error ? err.message : String(err);
 }
 
 export type PaymentsMock = ReturnType<typeof createPaymentsMock>;
