@@ -32,6 +32,7 @@ export * from './participants/import';
 export * from './participants/nik';
 export * from './payouts/accounts';
 export * from './payouts/incentives';
+export * from './payouts/reconcile';
 export * from './payouts/settlements';
 export * from './payouts/state';
 export * from './payouts/worker';

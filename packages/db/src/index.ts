@@ -14,6 +14,7 @@ export * from './repositories/marketplace';
 export * from './repositories/organisations';
 export * from './repositories/oversight';
 export * from './repositories/participants';
+export * from './repositories/payout-reconcile';
 export * from './repositories/payouts';
 export * from './repositories/redemption';
 export * from './repositories/reports';
