@@ -22,6 +22,7 @@ import {
   insertCourse,
   insertRevision,
   listCourses as listCourseRows,
+  lockProviderForCatalog,
   type RevisionRow,
   runsOfCourses,
   toCourse,
@@ -270,25 +271,37 @@ export async function submitCourse(opts: DomainCall<{ id: string }>): Promise<TC
 /** The provider takes a course off sale for good (or abandons a draft). Suspended ones stay with the PMO. */
 export async function withdrawCourse(opts: DomainCall<{ id: string }>): Promise<TCourse> {
   requireProvider(opts.actor);
-  return opts.db.transaction(async (tx) => {
-    const row = await findCourseRow(tx, opts.input.id, visibilityFor(opts.actor), { forUpdate: true });
-    if (!row) throw notFound(opts.input.id);
-    if (!['DRAFT', 'REJECTED', 'PUBLISHED'].includes(row.status)) throw invalidState(row, 'withdrawn');
-    const open = await findOpenRevision(tx, row.id);
-    if (open) await updateRevision(tx, open.id, { status: 'REJECTED', rejection: withdrawnNote() });
-    const updated = await updateCourseRow(tx, row.id, { status: 'WITHDRAWN' });
-    const course = toCourse(updated, null);
-    await recordChange(tx, {
-      actor: actorRef(opts.actor, opts.requestId),
-      action: 'course.withdrawn',
-      entityType: 'course',
-      entityId: row.id,
-      fromState: row.status,
-      toState: 'WITHDRAWN',
-      event: { type: 'course.withdrawn', ...courseEvent(course) },
-    });
-    return course;
+  return opts.db.transaction((tx) =>
+    withdrawInTransaction(tx, { actor: opts.actor, requestId: opts.requestId, id: opts.input.id }),
+  );
+}
+
+/** The withdrawal inside the caller's transaction. */
+export async function withdrawInTransaction(
+  tx: Db,
+  opts: { actor: Actor; requestId: string | null; id: string },
+): Promise<TCourse> {
+  requireProvider(opts.actor);
+  const row = await findCourseRow(tx, opts.id, visibilityFor(opts.actor), { forUpdate: true });
+  if (!row) throw notFound(opts.id);
+  // A course leaving sale is a decision on its visibility, which also depends on the provider's
+  // status: it takes the provider's row like every such write (lockProviderForCatalog says why).
+  await lockProviderForCatalog(tx, row.providerId);
+  if (!['DRAFT', 'REJECTED', 'PUBLISHED'].includes(row.status)) throw invalidState(row, 'withdrawn');
+  const open = await findOpenRevision(tx, row.id);
+  if (open) await updateRevision(tx, open.id, { status: 'REJECTED', rejection: withdrawnNote() });
+  const updated = await updateCourseRow(tx, row.id, { status: 'WITHDRAWN' });
+  const course = toCourse(updated, null);
+  await recordChange(tx, {
+    actor: actorRef(opts.actor, opts.requestId),
+    action: 'course.withdrawn',
+    entityType: 'course',
+    entityId: row.id,
+    fromState: row.status,
+    toState: 'WITHDRAWN',
+    event: { type: 'course.withdrawn', ...courseEvent(course) },
   });
+  return course;
 }
 
 const withdrawnNote = () => ({

@@ -17,6 +17,7 @@ import {
   findCourseRow,
   findDuplicateCourse,
   findOpenRevision,
+  lockProviderForCatalog,
   runsOfCourses,
   type SessionRow,
   sessionsOf,
@@ -188,73 +189,93 @@ const courseEvent = (course: TCourse) => ({ organisationId: course.providerId, d
 export async function approveCourse(opts: DomainCall<{ id: string; note?: string }>): Promise<TCourse> {
   requirePmo(opts.actor);
   const now = opts.now ?? new Date();
-  return opts.db.transaction(async (tx) => {
-    const row = await findCourseRow(tx, opts.input.id, { kind: 'all' }, { forUpdate: true });
-    if (!row) throw notFound(opts.input.id);
-    const ref = actorRef(opts.actor, opts.requestId);
-    const scheme = await resolveScheme(tx, row.schemeId, now);
-    const note = opts.input.note ?? '';
-    if (row.status === 'IN_REVIEW') {
-      assertSchemeRules(contentOf(row), scheme);
-      const updated = await updateCourseRow(tx, row.id, {
-        status: 'PUBLISHED',
-        publishedAt: now,
-        rejection: null,
-      });
-      const course = toCourse(updated, null);
-      await recordChange(tx, {
-        actor: ref,
-        action: 'course.approved',
-        entityType: 'course',
-        entityId: row.id,
-        fromState: 'IN_REVIEW',
-        toState: 'PUBLISHED',
-        auditData: { note },
-        event: { type: 'course.approved', ...courseEvent(course) },
-      });
-      await recordChange(tx, {
-        actor: ref,
-        action: 'course.published',
-        entityType: 'course',
-        entityId: row.id,
-        fromState: 'IN_REVIEW',
-        toState: 'PUBLISHED',
-        event: { type: 'course.published', ...courseEvent(course) },
-      });
-      return course;
-    }
-    const revision = await findOpenRevision(tx, row.id);
-    if (revision?.status === 'IN_REVIEW') {
-      assertSchemeRules(revision.content, scheme);
-      const updated = await updateCourseRow(tx, row.id, {
-        ...contentColumns(revision.content),
-        version: row.version + 1,
-      });
-      await updateRevision(tx, revision.id, { status: 'APPROVED', decidedAt: now });
-      const course = toCourse(updated, null);
-      await recordChange(tx, {
-        actor: ref,
-        action: 'course.revision_approved',
-        entityType: 'course',
-        entityId: row.id,
-        fromState: 'REVISION_IN_REVIEW',
-        toState: row.status,
-        auditData: { revisionId: revision.id, note, version: updated.version },
-        event: { type: 'course.approved', ...courseEvent(course) },
-      });
-      await recordChange(tx, {
-        actor: ref,
-        action: 'course.updated',
-        entityType: 'course',
-        entityId: row.id,
-        fromState: row.status,
-        toState: row.status,
-        event: { type: 'course.updated', ...courseEvent(course) },
-      });
-      return course;
-    }
-    throw new AppError('INVALID_STATE', { message: `Course ${row.id} has nothing in review.` });
-  });
+  return opts.db.transaction((tx) =>
+    approveInTransaction(tx, {
+      actor: opts.actor,
+      requestId: opts.requestId,
+      id: opts.input.id,
+      note: opts.input.note ?? '',
+      now,
+    }),
+  );
+}
+
+/**
+ * The approval inside the caller's transaction. It locks the course, then its provider's row
+ * (lockProviderForCatalog says why): an approval racing the provider's suspension or reinstatement
+ * would otherwise leave the feed without a change row that reads the final state.
+ */
+export async function approveInTransaction(
+  tx: Db,
+  opts: { actor: Actor; requestId: string | null; id: string; note: string; now: Date },
+): Promise<TCourse> {
+  requirePmo(opts.actor);
+  const { now, note } = opts;
+  const row = await findCourseRow(tx, opts.id, { kind: 'all' }, { forUpdate: true });
+  if (!row) throw notFound(opts.id);
+  await lockProviderForCatalog(tx, row.providerId);
+  const ref = actorRef(opts.actor, opts.requestId);
+  const scheme = await resolveScheme(tx, row.schemeId, now);
+  if (row.status === 'IN_REVIEW') {
+    assertSchemeRules(contentOf(row), scheme);
+    const updated = await updateCourseRow(tx, row.id, {
+      status: 'PUBLISHED',
+      publishedAt: now,
+      rejection: null,
+    });
+    const course = toCourse(updated, null);
+    await recordChange(tx, {
+      actor: ref,
+      action: 'course.approved',
+      entityType: 'course',
+      entityId: row.id,
+      fromState: 'IN_REVIEW',
+      toState: 'PUBLISHED',
+      auditData: { note },
+      event: { type: 'course.approved', ...courseEvent(course) },
+    });
+    await recordChange(tx, {
+      actor: ref,
+      action: 'course.published',
+      entityType: 'course',
+      entityId: row.id,
+      fromState: 'IN_REVIEW',
+      toState: 'PUBLISHED',
+      event: { type: 'course.published', ...courseEvent(course) },
+    });
+    return course;
+  }
+  const revision = await findOpenRevision(tx, row.id);
+  if (revision?.status === 'IN_REVIEW') {
+    assertSchemeRules(revision.content, scheme);
+    const updated = await updateCourseRow(tx, row.id, {
+      ...contentColumns(revision.content),
+      version: row.version + 1,
+    });
+    await updateRevision(tx, revision.id, { status: 'APPROVED', decidedAt: now });
+    const course = toCourse(updated, null);
+    await recordChange(tx, {
+      actor: ref,
+      action: 'course.revision_approved',
+      entityType: 'course',
+      entityId: row.id,
+      fromState: 'REVISION_IN_REVIEW',
+      toState: row.status,
+      auditData: { revisionId: revision.id, note, version: updated.version },
+      event: { type: 'course.approved', ...courseEvent(course) },
+    });
+    await recordChange(tx, {
+      actor: ref,
+      action: 'course.updated',
+      entityType: 'course',
+      entityId: row.id,
+      fromState: row.status,
+      toState: row.status,
+      event: { type: 'course.updated', ...courseEvent(course) },
+    });
+    return course;
+  }
+  throw new AppError('INVALID_STATE', { message: `Course ${row.id} has nothing in review.` });
 }
 
 export async function rejectCourse(
@@ -333,6 +354,9 @@ export async function changeCourseSuspension(
     : (['SUSPENDED', 'PUBLISHED'] as const);
   const row = await findCourseRow(tx, opts.id, { kind: 'all' }, { forUpdate: true });
   if (!row) throw notFound(opts.id);
+  // Whether the course is on sale depends on this row and the provider's: serialise with a provider
+  // suspension or reinstatement (lockProviderForCatalog says why).
+  await lockProviderForCatalog(tx, row.providerId);
   if (row.status !== from) {
     throw new AppError('INVALID_STATE', {
       message: `Course ${row.id} is ${row.status}; expected ${from}.`,

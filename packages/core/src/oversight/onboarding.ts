@@ -274,6 +274,12 @@ export async function changeOrganisationSuspension(
   tx: Db,
   opts: { actor: Actor; requestId: string | null; id: string; reason: string; suspended: boolean; now: Date },
 ): Promise<number> {
+  // FOR UPDATE first, before the courses are selected: it waits for every course write holding the
+  // provider's row FOR SHARE (approval, a course's suspension, withdrawal), so the selection below,
+  // on a fresh snapshot under READ COMMITTED, sees the ones that committed first; those that lock
+  // after us commit after us, and their own change rows are read after both (see
+  // lockProviderForCatalog). Before course writes took that lock, a course approved mid-suspension
+  // was missed here and never re-announced.
   const row = await organisationFor(tx, opts.id, true);
   if (row.kind === 'PMO')
     throw new AppError('INVALID_STATE', { message: 'The program office cannot be suspended.' });

@@ -46,3 +46,27 @@ export async function listOrganisations(db: Db, input: TListOrganisationsInput) 
     .limit(input.limit + 1);
   return toPage(rows, input.limit, (r) => r.id, toOrganisation);
 }
+
+/**
+ * FOR SHARE on a provider's row: taken by every course write that decides whether a course is on
+ * sale (approval, a course's suspension or reinstatement, withdrawal), after the course's own row
+ * (the order reviews use too: course, then provider), and held to commit.
+ *
+ * The feed serves each change row with the course's state at read time, and whether a course is on
+ * sale depends on two rows: the course's status and its provider's. A provider's suspension or
+ * reinstatement re-announces the courses it sees as published; a course approved in a transaction
+ * it cannot see yet was missed, and if that approval committed first a storefront could read it
+ * with the provider's old status and never hear of the course again. SHARE conflicts with the
+ * provider change's FOR UPDATE (and with a plain UPDATE's NO KEY UPDATE, which KEY SHARE would
+ * not), so the two decisions are serialised: either the course write commits first and the
+ * provider change, locking after it, sees the course and re-announces it; or the provider change
+ * commits first and the course write's own change row is read after both. Course writes do not
+ * block each other (SHARE is shared). See docs/architecture.md (the catalog feed).
+ */
+export async function lockProviderForCatalog(db: Db, providerId: string): Promise<void> {
+  await db
+    .select({ id: organisations.id })
+    .from(organisations)
+    .where(eq(organisations.id, providerId))
+    .for('share');
+}
