@@ -81,7 +81,7 @@ export const ERROR_CATALOG = {
   INVALID_STATE: {
     status: 409,
     message: 'The resource is not in a state that allows this action.',
-    when: "The action is not allowed in the resource's current state (e.g. submitting a course that is not a DRAFT, editing one in review, opening a run of a course not on sale). The message names the state.",
+    when: "The action is not allowed in the resource's current state (e.g. submitting a course that is not a DRAFT, editing one in review, opening a run of a course not on sale, cancelling a run some of whose enrollments already have a reported outcome). The message names the state.",
     action: 'Read the resource, then decide; do not retry blindly.',
   },
   EXTERNAL_ID_TAKEN: {
@@ -240,6 +240,12 @@ export const ERROR_CATALOG = {
     when: 'The last seat of the run was taken (possibly by a concurrent purchase).',
     action: 'Offer another run of the course.',
   },
+  RUN_CANCELLED: {
+    status: 409,
+    message: 'The run was cancelled: nothing was charged.',
+    when: 'The run was cancelled by its provider or the program, at checkout or while the purchase was being confirmed (a confirm that loses to the cancellation). The balance was not debited and no voucher was issued.',
+    action: 'Offer another run of the course (the `run.cancelled` event says why); do not retry this one.',
+  },
   INSUFFICIENT_BALANCE: {
     status: 422,
     message: "The participant's balance does not cover the price.",
@@ -309,7 +315,7 @@ export const ERROR_CATALOG = {
   VOUCHER_CANCELLED: {
     status: 409,
     message: 'This voucher was cancelled and refunded.',
-    when: 'The platform cancelled it (or its run was cancelled).',
+    when: 'The platform cancelled it, or its run was cancelled (then even a voucher already redeemed is cancelled and refunded; its `closeReason` is `RUN_CANCELLED`).',
     action: 'The participant must buy again.',
   },
   VOUCHER_EXPIRED: {

@@ -1,6 +1,6 @@
 import type { TCourse } from './courses';
 import type { TAttendanceMethod, TAttendanceStatus } from './delivery';
-import type { TVoucher } from './marketplace';
+import type { TVoucher, TVoucherCloseReason } from './marketplace';
 import type { TPayoutAccount, TSettlement } from './payouts';
 import type { TRun } from './runs';
 
@@ -46,12 +46,15 @@ export const EVENT_TYPES = [
   'evidence_request.created',
   'control_case.decided',
   'enrollment.completion_voided',
+  'enrollment.withdrawn',
 ] as const;
 export type TEventType = (typeof EVENT_TYPES)[number];
 
 type CourseData = { course: TCourse };
 type RunRef = { runId: string; courseId: string };
 type VoucherData = { voucher: TVoucher };
+/** The price went back to the participant's balance; they may buy again until `purchaseDeadline`. */
+type Refund = { amount: number; purchaseDeadline: string };
 
 /** What each event type carries in `data`. Additive changes only: fields are never removed. */
 export type TEventDataMap = {
@@ -73,9 +76,27 @@ export type TEventDataMap = {
   'run.reopened': RunRef;
   'run.started': RunRef;
   'run.finished': RunRef;
-  'run.cancelled': RunRef & { reason: string; seatsTaken: number };
+  /** seatsTaken: the seats sold when it was cancelled; every one of them is refunded. */
+  'run.cancelled': RunRef & {
+    reason: string;
+    seatsTaken: number;
+    vouchersCancelled?: number;
+    enrollmentsWithdrawn?: number;
+  };
   'voucher.issued': VoucherData;
-  'voucher.cancelled': VoucherData;
+  /**
+   * reason: PLATFORM_CANCELLED (the platform's cancel) or RUN_CANCELLED (its run was cancelled,
+   * `run.reason` says why; a voucher already redeemed is cancelled too). Absent on events written
+   * before these fields existed.
+   */
+  'voucher.cancelled': VoucherData & {
+    reason?: TVoucherCloseReason;
+    run?: { id: string; reason: string };
+    refund?: Refund & {
+      /** The purchase window was extended (the scheme's refundGraceDays) so the refund can be spent. */
+      extended: boolean;
+    };
+  };
   'voucher.expired': VoucherData;
   'voucher.redeemed': VoucherData & { enrollmentId: string };
   'attendance.recorded': {
@@ -112,6 +133,15 @@ export type TEventDataMap = {
     voucherId: string;
     courseId: string;
     reason: string;
+  };
+  /** To the provider: an enrollment ended without an outcome (its run was cancelled; nobody is paid for it). */
+  'enrollment.withdrawn': {
+    enrollmentId: string;
+    voucherId: string;
+    courseId: string;
+    runId: string | null;
+    reason: 'RUN_CANCELLED';
+    runCancellationReason: string;
   };
 };
 

@@ -40,6 +40,14 @@ export const VOUCHER_STATUSES = [
   'EXPIRED',
 ] as const;
 
+/**
+ * Why a CANCELLED voucher was closed: its platform cancelled it, or its run was cancelled (then
+ * even a REDEEMED voucher is cancelled, and refunded). Null for any other status, and for vouchers
+ * cancelled before this field existed.
+ */
+export const VOUCHER_CLOSE_REASONS = ['PLATFORM_CANCELLED', 'RUN_CANCELLED'] as const;
+export type TVoucherCloseReason = (typeof VOUCHER_CLOSE_REASONS)[number];
+
 export const ZVoucherSchema = z
   .object({
     id: idSchema('voucher'),
@@ -53,6 +61,10 @@ export const ZVoucherSchema = z
     expiresAt: ZTimestampSchema,
     issuedAt: ZTimestampSchema,
     closedAt: ZTimestampSchema.nullable(),
+    closeReason: z.enum(VOUCHER_CLOSE_REASONS).nullable().meta({
+      description:
+        'Why a CANCELLED voucher was closed: PLATFORM_CANCELLED, or RUN_CANCELLED (its run was cancelled; the price went back to the balance). Null otherwise',
+    }),
   })
   .meta({ id: 'Voucher' });
 export type TVoucher = z.infer<typeof ZVoucherSchema>;

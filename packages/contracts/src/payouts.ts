@@ -79,6 +79,13 @@ export const ZSettlementSchema = z
   .meta({ id: 'Settlement' });
 export type TSettlement = z.infer<typeof ZSettlementSchema>;
 
+/** Whole rupiah like ZRupiahSchema, but negative on a REVERSED line (it gives back what was paid). */
+const ZSignedRupiahSchema = z
+  .number()
+  .int({ message: 'Amounts are whole rupiah' })
+  .min(-1_000_000_000_000)
+  .max(1_000_000_000_000);
+
 export const ZSettlementItemSchema = z
   .object({
     voucherId: idSchema('voucher'),
@@ -88,8 +95,15 @@ export const ZSettlementItemSchema = z
         'What made the voucher payable; REVERSED: a negative line undoing an earlier one (its run was cancelled), netted in this settlement',
     }),
     price: ZRupiahSchema,
-    commission: ZRupiahSchema.meta({ description: "The platform's commission out of the price" }),
-    amount: ZRupiahSchema.meta({ description: 'What this organisation is paid for the voucher' }),
+    commission: ZSignedRupiahSchema.meta({
+      description: "The platform's commission out of the price; negative on a REVERSED line",
+      example: 350_000,
+    }),
+    amount: ZSignedRupiahSchema.meta({
+      description:
+        'What this organisation is paid for the voucher; negative on a REVERSED line (netted against the other lines)',
+      example: 3_150_000,
+    }),
     payableAt: ZTimestampSchema,
   })
   .meta({ id: 'SettlementItem' });

@@ -13,6 +13,7 @@ import {
   findRunRow,
   insertRun,
   listRuns as listRunRows,
+  lockSettlementBatchesShared,
   type RunRow,
   replaceSessions,
   runsDueToAdvance,
@@ -27,6 +28,7 @@ import { type ValidatedSessions, validateSessions } from './catalog/rules';
 import { recordChange } from './changes';
 import { type DomainCall, isUniqueViolation, notFound, visibilityFor } from './courses';
 import { newId } from './ids';
+import { endVouchersOfCancelledRun } from './marketplace/vouchers';
 
 type RunStatus = RunRow['status'];
 
@@ -237,22 +239,43 @@ export async function openRun(opts: DomainCall<{ id: string }>): Promise<TRun> {
 }
 
 /**
- * Cancels a run that has not finished, with a reason. Its `run.cancelled` event is what refunds the
- * vouchers sold for it (marketplace).
+ * Cancels a run that has not finished, with a reason, and in the same transaction ends what was
+ * sold for it (endVouchersOfCancelledRun): every ISSUED voucher, and every REDEEMED one whose
+ * enrollment is still in training, is cancelled and refunded; a run some of whose enrollments
+ * already have an outcome is refused (the class took place). Its seats are given back.
  */
 export async function cancelRun(opts: DomainCall<{ id: string; reason: string }>): Promise<TRun> {
   const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
-    const row = await findRunRow(tx, opts.input.id, scopeFor(opts.actor), { forUpdate: true });
+    // Before the run: a settlement batch must not accrue a voucher this is about to refund.
+    await lockSettlementBatchesShared(tx);
+    // FOR NO KEY UPDATE: serialises with a confirmation taking a seat (an UPDATE of this row), yet
+    // lets a redemption insert its enrollment (a foreign key to this row) and finish, so that the
+    // voucher it holds is released to us instead of deadlocking.
+    const row = await findRunRow(tx, opts.input.id, scopeFor(opts.actor), { forNoKeyUpdate: true });
     if (!row) throw notFound(opts.input.id);
     if (row.status === 'FINISHED' || row.status === 'CANCELLED') {
       throw new AppError('INVALID_STATE', {
         message: `Run ${row.id} is ${row.status}: it cannot be cancelled.`,
       });
     }
+    const ref = actorRef(opts.actor, opts.requestId);
     const cancellation = { reason: opts.input.reason, at: now.toISOString() };
-    const run = await runView(tx, await updateRunRow(tx, row.id, { status: 'CANCELLED', cancellation }));
-    await recordRun(tx, actorRef(opts.actor, opts.requestId), run, {
+    const ended = await endVouchersOfCancelledRun(tx, {
+      run: row,
+      reason: cancellation.reason,
+      actor: ref,
+      now,
+    });
+    const run = await runView(
+      tx,
+      await updateRunRow(tx, row.id, {
+        status: 'CANCELLED',
+        cancellation,
+        seatsTaken: Math.max(0, row.seatsTaken - ended.vouchersCancelled),
+      }),
+    );
+    await recordRun(tx, ref, run, {
       action: 'run.cancelled',
       from: row.status,
       to: 'CANCELLED',
@@ -263,7 +286,10 @@ export async function cancelRun(opts: DomainCall<{ id: string; reason: string }>
           runId: run.id,
           courseId: run.courseId,
           reason: cancellation.reason,
-          seatsTaken: run.seatsTaken,
+          // The seats sold when it was cancelled (each refunded), not what is left.
+          seatsTaken: row.seatsTaken,
+          vouchersCancelled: ended.vouchersCancelled,
+          enrollmentsWithdrawn: ended.enrollmentsWithdrawn,
         },
       },
     });

@@ -21,6 +21,7 @@ import {
   type ParticipantRow,
   participantAccount,
   postLedgerTransaction,
+  type RunRow,
   takeSeat,
   toVoucher,
   updateCheckout,
@@ -87,10 +88,23 @@ async function saleableOffer(
     throw new AppError('VALIDATION_FAILED', { message: 'Choose a run of this course.', field: 'runId' });
   const run = await findRunRow(db, runId, {});
   if (!run || run.courseId !== course.id) throw notFound(runId, 'runId');
-  if (run.status === 'FULL') throw new AppError('RUN_FULL', { field: 'runId' });
-  if (run.status !== 'OPEN')
-    throw new AppError('COURSE_NOT_ON_SALE', { message: `The run is ${run.status}.`, field: 'runId' });
+  const closed = runClosedError(run);
+  if (closed) throw closed;
   return { course, run };
+}
+
+/** Why a run sells no seat, or null if it is OPEN with a seat left. */
+function runClosedError(run: Pick<RunRow, 'id' | 'status' | 'seatsTaken' | 'capacity' | 'cancellation'>) {
+  if (run.status === 'CANCELLED')
+    return new AppError('RUN_CANCELLED', {
+      message: `The run was cancelled${run.cancellation ? ` (${run.cancellation.reason})` : ''}: nothing was charged.`,
+      field: 'runId',
+    });
+  if (run.status === 'FULL' || (run.status === 'OPEN' && run.seatsTaken >= run.capacity))
+    return new AppError('RUN_FULL', { field: 'runId' });
+  if (run.status !== 'OPEN')
+    return new AppError('COURSE_NOT_ON_SALE', { message: `The run is ${run.status}.`, field: 'runId' });
+  return null;
 }
 
 function toCheckout(c: CheckoutRow, participant: Pick<ParticipantRow, 'name' | 'nikLast4'>): TCheckout {
@@ -207,17 +221,26 @@ export async function confirmCheckout(opts: Call<{ id: string; code: string }>) 
 }
 
 async function purchase(tx: Db, opts: Call<unknown>, checkout: CheckoutRow, now: Date) {
-  const participant = await lockParticipant(tx, checkout.participantId);
-  assertCanBuy(participant, now);
-  const { course, run } = await saleableOffer(tx, participant, checkout.courseId, checkout.runId);
-  const debited = await debitBalance(tx, participant.id, checkout.price);
-  if (!debited) throw new AppError('INSUFFICIENT_BALANCE', { field: 'courseId' });
+  const seen = await findParticipant(tx, checkout.participantId);
+  if (!seen) throw notFound(checkout.participantId);
+  assertCanBuy(seen, now);
+  const { course, run } = await saleableOffer(tx, seen, checkout.courseId, checkout.runId);
+  if (seen.balance < checkout.price) throw new AppError('INSUFFICIENT_BALANCE', { field: 'courseId' });
+  // The seat before the participant: the lock order of a run's cancellation (run, then the
+  // participants it refunds), so that the two cannot deadlock.
   let becameFull = false;
   if (run) {
     const seat = await takeSeat(tx, run.id);
-    if (!seat) throw new AppError('RUN_FULL', { field: 'runId' });
+    // The conditional update found no seat to take: say why, from the run as it is now (a
+    // cancellation that won the race, the last seat sold, or the run closed meanwhile).
+    if (!seat) throw (await whyNoSeat(tx, run.id)) ?? new AppError('RUN_FULL', { field: 'runId' });
     becameFull = seat.status === 'FULL';
   }
+  // Checked again under the lock: the window or the balance may have changed since.
+  const participant = await lockParticipant(tx, checkout.participantId);
+  assertCanBuy(participant, now);
+  const debited = await debitBalance(tx, participant.id, checkout.price);
+  if (!debited) throw new AppError('INSUFFICIENT_BALANCE', { field: 'courseId' });
   const scheme = await resolveScheme(tx, participant.schemeId, now);
   const expiresAt = run
     ? new Date(run.startsAt.getTime() + scheme.rules.redemptionWindow.afterMinutes * 60_000)
@@ -280,6 +303,11 @@ async function purchase(tx: Db, opts: Call<unknown>, checkout: CheckoutRow, now:
     });
   }
   return { voucher: shown, code, balanceLeft: debited.balance };
+}
+
+async function whyNoSeat(tx: Db, runId: string): Promise<AppError | null> {
+  const run = await findRunRow(tx, runId, {});
+  return run ? runClosedError(run) : notFound(runId, 'runId');
 }
 
 async function lockParticipant(tx: Db, participantId: string): Promise<ParticipantRow> {

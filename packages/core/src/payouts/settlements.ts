@@ -1,5 +1,6 @@
 import { AppError, type TSettlement, type TSettlementBatch, type TSettlementItem } from '@latih/contracts';
 import {
+  accrualsOfVouchers,
   assignSettlementItems,
   type Db,
   decodeCursor,
@@ -15,6 +16,7 @@ import {
   lockSettlementBatches,
   PAYOUTS_PENDING,
   PROGRAM_FUND,
+  participantAccount,
   payableAccount,
   postLedgerTransactions,
   type SettlementRow,
@@ -128,6 +130,73 @@ export async function accruePayable(tx: Db, cutoff: Date, now: Date): Promise<nu
     await postLedgerTransactions(tx, ledger);
     total += vouchers.length;
   }
+}
+
+/**
+ * Undoes the accrual of vouchers whose class did not happen (their run was cancelled after the
+ * batch divided their price): for each accrued line a REVERSED line with the negative amount and
+ * commission, and per voucher one balanced ledger transaction that takes back from the provider's
+ * and platform's payable accounts what the accrual credited them and gives the price back to the
+ * participant. A line not yet settled nets to zero with its reversal in the next batch; one already
+ * settled (or paid) leaves a negative line that the organisation's next settlement deducts
+ * (unsettledTotals pays only a positive net, so a debt carries forward).
+ *
+ * Returns, per voucher reversed, whether its accrual had already been settled; vouchers never
+ * accrued are not in it (their price is still in escrow: the caller refunds from there). The caller
+ * holds the vouchers' rows and the settlement-batch lock (shared), so no batch accrues them meanwhile.
+ */
+export async function reverseAccruals(
+  tx: Db,
+  vouchers: { id: string; participantId: string; price: number }[],
+  now: Date,
+): Promise<Map<string, { settled: boolean }>> {
+  const reversed = new Map<string, { settled: boolean }>();
+  if (vouchers.length === 0) return reversed;
+  const accruals = await accrualsOfVouchers(
+    tx,
+    vouchers.map((v) => v.id),
+  );
+  if (accruals.length === 0) return reversed;
+  const items: Parameters<typeof insertSettlementItems>[1] = [];
+  const ledger: { id: string; kind: string; reference: string; entries: LedgerMovement[] }[] = [];
+  for (const v of vouchers) {
+    const lines = accruals.filter((a) => a.voucherId === v.id);
+    if (lines.length === 0) continue;
+    // Only a voucher paid out to organisations is reversed here; a forfeit (PROGRAM) line belongs to
+    // an outcome, and runs with outcomes are not cancelled.
+    if (lines.some((l) => l.role === 'PROGRAM' || l.organisationId === null))
+      throw new Error(`voucher ${v.id} has a program line: it has an outcome and cannot be reversed`);
+    if (lines.reduce((sum, l) => sum + l.amount, 0) !== v.price)
+      throw new Error(`voucher ${v.id}: its accrued lines do not add up to its price`);
+    for (const l of lines)
+      items.push({
+        voucherId: l.voucherId,
+        role: l.role,
+        organisationId: l.organisationId,
+        courseId: l.courseId,
+        basis: 'REVERSED',
+        price: l.price,
+        commission: -l.commission,
+        amount: -l.amount,
+        payableAt: now,
+        createdAt: now,
+      });
+    ledger.push({
+      id: newId('ledgerTransaction', now.getTime()),
+      kind: 'VOUCHER_PAYABLE_REVERSED',
+      reference: v.id,
+      entries: [
+        ...lines.map((l) => ({ account: payableAccount(l.organisationId ?? ''), amount: -l.amount })),
+        { account: participantAccount(v.participantId), amount: v.price },
+      ],
+    });
+    reversed.set(v.id, { settled: lines.some((l) => l.settlementId !== null) });
+  }
+  const inserted = await insertSettlementItems(tx, items);
+  // At most one reversal per voucher and role (a unique index): a second one would pay back twice.
+  if (inserted.length !== items.length) throw new Error('a voucher was reversed twice');
+  await postLedgerTransactions(tx, ledger);
+  return reversed;
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { TVoucher } from '@latih/contracts';
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { type TVoucher, type TVoucherCloseReason, VOUCHER_CLOSE_REASONS } from '@latih/contracts';
+import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { checkouts, enrollments, participants, runs, vouchers } from '../schema';
 import { decodeCursor, toPage } from './cursor';
@@ -20,7 +20,14 @@ export function toVoucher(v: VoucherRow): TVoucher {
     expiresAt: v.expiresAt.toISOString(),
     issuedAt: v.issuedAt.toISOString(),
     closedAt: v.closedAt?.toISOString() ?? null,
+    closeReason: closeReasonOf(v.closeReason),
   };
+}
+
+function closeReasonOf(value: string | null): TVoucherCloseReason | null {
+  return (VOUCHER_CLOSE_REASONS as readonly string[]).includes(value ?? '')
+    ? (value as TVoucherCloseReason)
+    : null;
 }
 
 export async function insertCheckout(db: Db, values: typeof checkouts.$inferInsert): Promise<CheckoutRow> {
@@ -83,12 +90,12 @@ export async function takeSeat(db: Db, runId: string) {
   return row;
 }
 
-/** Gives a seat back; a FULL run opens again. */
-export async function releaseSeat(db: Db, runId: string) {
+/** Gives seats back (one unless told); a FULL run opens again. */
+export async function releaseSeat(db: Db, runId: string, seats = 1) {
   const [row] = await db
     .update(runs)
     .set({
-      seatsTaken: sql`greatest(${runs.seatsTaken} - 1, 0)`,
+      seatsTaken: sql`greatest(${runs.seatsTaken} - ${seats}, 0)`,
       status: sql`case when ${runs.status} = 'FULL' then 'OPEN' else ${runs.status} end`,
       updatedAt: sql`now()`,
     })
@@ -134,10 +141,16 @@ export async function findVoucher(
 }
 
 /** Closes an ISSUED voucher; no row when it is no longer ISSUED (a concurrent redeem won). */
-export async function closeIssuedVoucher(db: Db, id: string, status: 'CANCELLED' | 'EXPIRED', at: Date) {
+export async function closeIssuedVoucher(
+  db: Db,
+  id: string,
+  status: 'CANCELLED' | 'EXPIRED',
+  at: Date,
+  reason: TVoucherCloseReason | null = null,
+) {
   const [row] = await db
     .update(vouchers)
-    .set({ status, closedAt: at })
+    .set({ status, closedAt: at, closeReason: reason })
     .where(and(eq(vouchers.id, id), eq(vouchers.status, 'ISSUED')))
     .returning();
   return row;
@@ -163,11 +176,13 @@ export async function listVouchers(
   return toPage(rows, input.limit, (r) => r.id, toVoucher);
 }
 
+/** ISSUED vouchers past their deadline, oldest first, claimed (rows another worker holds are skipped). */
 export async function dueVouchers(db: Db, now: Date, limit = 500) {
   return db
     .select()
     .from(vouchers)
     .where(and(eq(vouchers.status, 'ISSUED'), lt(vouchers.expiresAt, now)))
+    .orderBy(asc(vouchers.expiresAt))
     .limit(limit)
     .for('update', { skipLocked: true });
 }
@@ -177,8 +192,133 @@ export async function dueBalances(db: Db, now: Date, limit = 500) {
     .select({ id: participants.id, balance: participants.balance })
     .from(participants)
     .where(and(lt(participants.purchaseDeadline, now), sql`${participants.balance} > 0`))
+    .orderBy(asc(participants.id))
     .limit(limit)
     .for('update', { skipLocked: true });
+}
+
+/**
+ * Locks the given runs without waiting: the ids of those locked (a run another transaction holds,
+ * say one being cancelled, is left out). Used by work that already holds voucher rows, which must
+ * never wait for a run: a run's cancellation locks the run first and its vouchers after.
+ */
+export async function lockRunsNoWait(db: Db, runIds: string[]): Promise<Set<string>> {
+  if (runIds.length === 0) return new Set();
+  const rows = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(inArray(runs.id, runIds))
+    .orderBy(asc(runs.id))
+    .for('no key update', { skipLocked: true });
+  return new Set(rows.map((r) => r.id));
+}
+
+/* ---------- a run's cancellation ---------- */
+
+/*
+ * Lock order, shared by everything that changes these rows, so that no two of them can deadlock:
+ * run → enrollments → vouchers → participants (each set in id order). Row locks are taken FOR NO
+ * KEY UPDATE: they still exclude each other and every UPDATE, but not the key-share locks that
+ * inserting a row with a foreign key takes (a redemption inserting its enrollment must not wait
+ * for the run while holding its voucher).
+ */
+
+export type EnrollmentLockRow = typeof enrollments.$inferSelect;
+
+/** The run's enrollments, locked (those that exist now; see lockEnrollmentsOfVouchers). */
+export async function lockRunEnrollments(db: Db, runId: string): Promise<EnrollmentLockRow[]> {
+  return db
+    .select()
+    .from(enrollments)
+    .where(eq(enrollments.runId, runId))
+    .orderBy(asc(enrollments.id))
+    .for('no key update');
+}
+
+/** The enrollments of these vouchers, locked (redeemed after the run's enrollments were locked). */
+export async function lockEnrollmentsOfVouchers(db: Db, voucherIds: string[]): Promise<EnrollmentLockRow[]> {
+  if (voucherIds.length === 0) return [];
+  return db
+    .select()
+    .from(enrollments)
+    .where(inArray(enrollments.voucherId, voucherIds))
+    .orderBy(asc(enrollments.id))
+    .for('no key update');
+}
+
+/**
+ * The run's vouchers that still hold a seat (ISSUED, REDEEMED, or with an outcome), locked. Called
+ * after the run is locked: a confirmation that sold a seat has committed by then (taking the seat
+ * updates the run row, so the two serialise) and its voucher is seen here; one that comes later
+ * finds the run CANCELLED. A redemption or completion in flight is waited for, and its voucher seen
+ * as it left it.
+ */
+export async function lockRunVouchers(db: Db, runId: string): Promise<VoucherRow[]> {
+  return db
+    .select()
+    .from(vouchers)
+    .where(
+      and(
+        eq(vouchers.runId, runId),
+        inArray(vouchers.status, ['ISSUED', 'REDEEMED', 'COMPLETED', 'NOT_COMPLETED']),
+      ),
+    )
+    .orderBy(asc(vouchers.id))
+    .for('no key update');
+}
+
+/** ISSUED or REDEEMED → CANCELLED for the run's cancellation (the only way out of REDEEMED but an outcome). */
+export async function cancelOpenVouchers(
+  db: Db,
+  ids: string[],
+  at: Date,
+  reason: TVoucherCloseReason,
+): Promise<VoucherRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .update(vouchers)
+    .set({ status: 'CANCELLED', closedAt: at, closeReason: reason })
+    .where(and(inArray(vouchers.id, ids), inArray(vouchers.status, ['ISSUED', 'REDEEMED'])))
+    .returning();
+}
+
+/** IN_TRAINING → WITHDRAWN, with why. */
+export async function withdrawEnrollments(db: Db, ids: string[], reason: string) {
+  if (ids.length === 0) return [];
+  return db
+    .update(enrollments)
+    .set({ status: 'WITHDRAWN', endReason: reason })
+    .where(and(inArray(enrollments.id, ids), eq(enrollments.status, 'IN_TRAINING')))
+    .returning();
+}
+
+/** Participants about to be refunded, locked in id order. */
+export async function lockParticipantsForRefund(db: Db, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db
+    .select({
+      id: participants.id,
+      schemeId: participants.schemeId,
+      purchaseDeadline: participants.purchaseDeadline,
+    })
+    .from(participants)
+    .where(inArray(participants.id, [...new Set(ids)]))
+    .orderBy(asc(participants.id))
+    .for('no key update');
+}
+
+/** Credits a refund and, when given, moves the purchase deadline (to give the refund time to be spent). */
+export async function refundParticipant(db: Db, id: string, amount: number, purchaseDeadline: Date | null) {
+  const [row] = await db
+    .update(participants)
+    .set({
+      balance: sql`${participants.balance} + ${amount}`,
+      ...(purchaseDeadline ? { purchaseDeadline } : {}),
+    })
+    .where(eq(participants.id, id))
+    .returning({ balance: participants.balance, purchaseDeadline: participants.purchaseDeadline });
+  if (!row) throw new Error(`participant ${id} vanished during a refund`);
+  return row;
 }
 
 export async function findVoucherByCodeHash(db: Db, codeHash: string, opts: { forUpdate?: boolean } = {}) {

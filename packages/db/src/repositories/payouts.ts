@@ -85,6 +85,17 @@ export async function lockSettlementBatches(db: Db): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtext('latih:settlement-batch'))`);
 }
 
+/**
+ * The same lock, shared: held by a run's cancellation, which may reverse what a batch accrues.
+ * The batch reads payable vouchers without locking them, so the two must not overlap: a
+ * cancellation waits for a running batch (and then sees its accruals, to reverse them), and a
+ * batch waits for running cancellations (and then no longer sees their vouchers as payable).
+ * Cancellations do not wait for each other.
+ */
+export async function lockSettlementBatchesShared(db: Db): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock_shared(hashtext('latih:settlement-batch'))`);
+}
+
 export async function getSettlementBatch(db: Db, date: string) {
   const [row] = await db.select().from(settlementBatches).where(eq(settlementBatches.date, date));
   return row ?? null;
@@ -164,7 +175,21 @@ export async function insertSettlementItems(db: Db, rows: (typeof settlementItem
     .returning({ voucherId: settlementItems.voucherId, role: settlementItems.role });
 }
 
-/** Per organisation, what is payable before the cutoff and in no settlement yet. */
+/** The accrual lines of these vouchers (not reversals), with the batch date if already settled. */
+export async function accrualsOfVouchers(db: Db, voucherIds: string[]) {
+  if (voucherIds.length === 0) return [];
+  return db
+    .select()
+    .from(settlementItems)
+    .where(and(inArray(settlementItems.voucherId, voucherIds), sql`${settlementItems.basis} <> 'REVERSED'`))
+    .orderBy(asc(settlementItems.id));
+}
+
+/**
+ * Per organisation, what is payable before the cutoff and in no settlement yet. An organisation
+ * whose lines net to zero or less (a REVERSED line larger than what it earned since) gets no
+ * settlement: its lines wait, and are netted against what it earns next.
+ */
 export async function unsettledTotals(db: Db, cutoff: Date) {
   const rows = await execRows<{
     organisation_id: string;

@@ -107,7 +107,7 @@ const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"H
 const VOUCHER_JSON = sql.raw(`jsonb_build_object('id', u.id, 'codeLast4', u.code_last4, 'status', u.status,
   'participantId', u.participant_id, 'courseId', u.course_id, 'runId', u.run_id, 'providerId', u.provider_id,
   'price', u.price, 'expiresAt', ${iso('u.expires_at')}, 'issuedAt', ${iso('u.issued_at')},
-  'closedAt', ${iso('u.closed_at')})`);
+  'closedAt', ${iso('u.closed_at')}, 'closeReason', u.close_reason)`);
 
 /**
  * The common case in one round trip: a self-paced voucher, redeemed by its provider for its course

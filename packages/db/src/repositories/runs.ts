@@ -66,18 +66,27 @@ export async function replaceSessions(db: Db, runId: string, sessions: Omit<NewS
     .returning();
 }
 
+/**
+ * `forUpdate` locks the row FOR UPDATE; `forNoKeyUpdate` takes the weaker lock an UPDATE takes,
+ * which still excludes other updates (a seat being taken) but not the key-share lock of a row
+ * inserted with a foreign key to the run (an enrollment being redeemed).
+ */
 export async function findRunRow(
   db: Db,
   id: string,
   scope: { providerId?: string },
-  opts: { forUpdate?: boolean } = {},
+  opts: { forUpdate?: boolean; forNoKeyUpdate?: boolean } = {},
 ): Promise<RunRow | undefined> {
   const q = db
     .select()
     .from(runs)
     .where(and(eq(runs.id, id), scope.providerId ? eq(runs.providerId, scope.providerId) : undefined))
     .limit(1);
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  const [row] = opts.forUpdate
+    ? await q.for('update')
+    : opts.forNoKeyUpdate
+      ? await q.for('no key update')
+      : await q;
   return row;
 }
 
