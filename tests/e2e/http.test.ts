@@ -2,6 +2,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { SCHEDULE } from '@latih/core';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../support/gateway';
@@ -284,7 +285,19 @@ describe('the gateway over HTTP', () => {
 
   it('serves health, readiness, the OpenAPI 3.1 document and a readable reference', async () => {
     expect(await (await call('/healthz')).json()).toEqual({ status: 'ok' });
-    expect(await (await call('/readyz')).json()).toEqual({ status: 'ready' });
+    // Ready, with the operator's view of the schedule: every job of it, whether it runs here.
+    const ready = (await (await call('/readyz')).json()) as {
+      status: string;
+      jobs: { name: string; runsHere: boolean; everyMs: number; lagMs: number | null }[];
+    };
+    expect(ready.status).toBe('ready');
+    expect(ready.jobs.map((j) => j.name)).toEqual(SCHEDULE.map((j) => j.name));
+    expect(ready.jobs.find((j) => j.name === 'webhooks.deliver')).toMatchObject({
+      runsHere: true,
+      everyMs: 100,
+    });
+    // No payment provider in this gateway: the money jobs do not run here.
+    expect(ready.jobs.find((j) => j.name === 'payouts.pay')?.runsHere).toBe(false);
 
     const doc = (await (await call('/v1/openapi.json')).json()) as {
       openapi: string;

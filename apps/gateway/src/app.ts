@@ -28,7 +28,9 @@ import {
   csrfMatches,
   type DevOtpChannel,
   issueClientCredentialsToken,
+  type JobStatus,
   OAuthError,
+  type ProgramClock,
   receivePaymentWebhook,
   signInStaff,
   signOutStaff,
@@ -49,6 +51,10 @@ export type AppOptions = {
   logger: Logger;
   version: string;
   ready: () => Promise<{ ok: boolean; reason?: string }>;
+  /** The program clock: a sandbox's test clock is re-read before every request. */
+  clock?: ProgramClock;
+  /** The schedule's jobs and their last runs, for /readyz (null: this process runs none). */
+  jobs?: () => Promise<JobStatus[] | null>;
   /** The payment provider's webhook secret; null: no payments webhook route. */
   paymentsWebhookSecret?: string | null;
 };
@@ -111,6 +117,15 @@ export function createApp(opts: AppOptions): express.Express {
     next();
   });
 
+  // A sandbox's test clock may have been moved through another gateway: read it before any rule does.
+  const clock = opts.clock;
+  if (clock?.kind === 'test') {
+    app.use((req, _res, next) => {
+      if (req.path === '/healthz' || req.path.startsWith('/console/assets/')) return next();
+      clock.refresh().then(() => next(), next);
+    });
+  }
+
   // The payment provider's webhooks: the signature covers the raw body, so this route reads it
   // raw, before any JSON parser. Answers 2xx once the event is recorded (or was already).
   app.post(
@@ -127,6 +142,7 @@ export function createApp(opts: AppOptions): express.Express {
           signature: req.header('payments-signature'),
           secret,
           now: new Date(services.now()),
+          verifyAt: new Date(),
         });
         if (!r.ok) return sendError(res, 'PAYMENTS_WEBHOOK_INVALID', r.reason);
         res.json({ received: true, duplicate: r.duplicate });
@@ -148,10 +164,19 @@ export function createApp(opts: AppOptions): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Readiness, and the operator's view of the schedule: each job's last run (on any instance), its
+  // duration, how late it is and its last failure. Jobs never make an instance unready.
   app.get('/readyz', async (_req, res) => {
     const r = await opts.ready();
-    if (r.ok) res.json({ status: 'ready' });
-    else sendError(res, 'SERVICE_UNAVAILABLE', r.reason);
+    if (!r.ok) return sendError(res, 'SERVICE_UNAVAILABLE', r.reason);
+    const jobs = await opts.jobs?.().catch(() => null);
+    return res.json({
+      status: 'ready',
+      ...(clock?.kind === 'test'
+        ? { clock: { kind: 'test', now: new Date(clock.now()).toISOString() } }
+        : {}),
+      jobs: jobs ?? null,
+    });
   });
 
   mountPages(app, services);
@@ -257,7 +282,7 @@ export function createApp(opts: AppOptions): express.Express {
         db: services.db,
         email: parsed.data.email,
         password: parsed.data.password,
-        now: new Date(services.now()),
+        now: new Date(),
         requestId: res.locals.requestId as string,
         ip: req.ip ?? null,
         userAgent: req.header('user-agent') ?? null,
@@ -275,9 +300,7 @@ export function createApp(opts: AppOptions): express.Express {
   });
   app.get('/console/api/session', async (req, res) => {
     const token = cookie(req, SESSION_COOKIE);
-    const found = token
-      ? await staffSession({ db: services.db, token, now: new Date(services.now()) })
-      : null;
+    const found = token ? await staffSession({ db: services.db, token, now: new Date() }) : null;
     res.setHeader('cache-control', 'no-store');
     if (!found) return sendError(res, 'SESSION_INVALID');
     return res.status(200).json(found.session);
@@ -289,7 +312,7 @@ export function createApp(opts: AppOptions): express.Express {
       await signOutStaff({
         db: services.db,
         token,
-        now: new Date(services.now()),
+        now: new Date(),
         requestId: res.locals.requestId as string,
       });
     }

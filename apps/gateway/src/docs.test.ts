@@ -18,3 +18,12 @@ describe('docs/errors.md', () => {
     expect(section).toMatch(/\*\*What to do:\*\* \S/);
   });
 });
+
+describe('docs/operations.md', () => {
+  it('is generated from the current schedule (run npm run docs:jobs)', async () => {
+    const { renderOperationsDoc } = await import('../../../scripts/jobs-doc');
+    expect(readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8')).toBe(
+      renderOperationsDoc(),
+    );
+  });
+});

@@ -77,4 +77,44 @@ describe('environment validation', () => {
       }),
     ).toThrow(/SEED_DEMO/);
   });
+
+  it('the test clock is on outside production, off on request, and refused in production', () => {
+    expect(parseEnv({}).testClock).toBe(true);
+    expect(parseEnv({ TEST_CLOCK: 'false' }).testClock).toBe(false);
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/l',
+      SIGNING_KEYS_FILE: '/k',
+      NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
+      PAYMENTS_BASE_URL: 'https://api.pay.example',
+      PAYMENTS_API_KEY: 'sk_live_0123456789',
+      PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+    };
+    expect(parseEnv(production).testClock).toBe(false);
+    expect(() => parseEnv({ ...production, TEST_CLOCK: 'true' })).toThrow(
+      /TEST_CLOCK="true": must not be true in production/,
+    );
+  });
+
+  it('JOBS and JOB_INTERVALS name real jobs of the schedule', () => {
+    expect(parseEnv({}).jobs).toEqual({ run: true, intervals: {} });
+    expect(parseEnv({ JOBS: 'off' }).jobs.run).toBe(false);
+    expect(parseEnv({ JOBS: 'webhooks.deliver,payouts.pay' }).jobs).toEqual({
+      run: true,
+      only: ['webhooks.deliver', 'payouts.pay'],
+      intervals: {},
+    });
+    expect(() => parseEnv({ JOBS: 'webhooks.deliver,payouts.teleport' })).toThrow(
+      /JOBS="webhooks.deliver,payouts.teleport": no job is called payouts.teleport/,
+    );
+    expect(() => parseEnv({ JOBS: 'All Of Them' })).toThrow(/JOBS="All Of Them": must be all, off/);
+    expect(parseEnv({ JOB_INTERVALS: 'webhooks.deliver=500, signals.detect=0' }).jobs.intervals).toEqual({
+      'webhooks.deliver': 500,
+      'signals.detect': 0,
+    });
+    expect(() => parseEnv({ JOB_INTERVALS: 'webhooks.deliver=soon' })).toThrow(
+      /JOB_INTERVALS="webhooks.deliver=soon": "webhooks.deliver=soon" is not name=milliseconds/,
+    );
+    expect(parseEnv({}).webhookIntervalMs).toBeUndefined();
+  });
 });

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import { SCHEDULE } from '@latih/core';
 import { z } from 'zod';
+import { parseJobIntervals } from './jobs-config';
 
 /**
  * The only place that reads process.env. Every variable is validated at start; a bad one stops
@@ -20,9 +22,19 @@ const ZEnvSchema = z
     SIGNING_KEYS_FILE: z.string().min(1).optional(),
     PUBLIC_URL: z.url({ message: 'must be an absolute URL such as https://api.example.id' }).optional(),
     SEED_DEMO: z.stringbool({ error: 'must be true or false' }).optional(),
-    WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
-    PAYOUT_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(5000),
-    OVERSIGHT_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+    // Older names for some jobs' intervals (see jobs-config.ts); JOB_INTERVALS covers every job.
+    WEBHOOK_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+    PAYOUT_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+    OVERSIGHT_WORKER_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).optional(),
+    JOBS: z
+      .string()
+      .regex(/^(all|off|[a-z][a-z.-]*(,[a-z][a-z.-]*)*)$/, {
+        message: 'must be all, off, or a comma-separated list of job names',
+      })
+      .default('all'),
+    JOB_INTERVALS: z.string().optional(),
+    WORKER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    TEST_CLOCK: z.stringbool({ error: 'must be true or false' }).optional(),
     PAYMENTS_BASE_URL: z.url({ message: 'must be the payment provider API base URL, https://…' }).optional(),
     PAYMENTS_API_KEY: z.string().min(8).optional(),
     PAYMENTS_WEBHOOK_SECRET: z.string().min(16).optional(),
@@ -60,6 +72,13 @@ const ZEnvSchema = z
     if (!env.NIK_HASH_KEY) {
       ctx.addIssue({ code: 'custom', path: ['NIK_HASH_KEY'], message: 'is required in production' });
     }
+    if (env.TEST_CLOCK) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEST_CLOCK'],
+        message: "must not be true in production (anyone could move the program's time)",
+      });
+    }
     if (env.SEED_DEMO) {
       ctx.addIssue({
         code: 'custom',
@@ -81,11 +100,16 @@ export type Config = {
   signingKeysFileGiven: boolean;
   publicUrl: string | undefined;
   seedDemo: boolean;
-  /** The in-process webhook worker's pause between passes; 0 runs none (another process does). */
-  webhookIntervalMs: number;
-  /** The in-process payout worker's pause between passes; 0 runs none. */
-  payoutIntervalMs: number;
-  oversightIntervalMs: number;
+  /** Older names for job intervals (jobs-config.ts legacyIntervals); undefined: the schedule's own. */
+  webhookIntervalMs: number | undefined;
+  payoutIntervalMs: number | undefined;
+  oversightIntervalMs: number | undefined;
+  /** Which jobs of the schedule this process runs: all, none (`npm run worker` runs them), or these. */
+  jobs: { run: boolean; only?: string[]; intervals: Record<string, number> };
+  /** The sandbox test clock (sandbox.clock.*): on outside production unless TEST_CLOCK=false. */
+  testClock: boolean;
+  /** `npm run worker`: where it answers /healthz and /readyz (none when unset). */
+  workerPort: number | undefined;
   /** A real payment provider; undefined: the in-process mock (development only). */
   payments: { baseUrl: string; apiKey: string; webhookSecret: string } | undefined;
   nikHashKey: Buffer | undefined;
@@ -122,6 +146,9 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     webhookIntervalMs: env.WEBHOOK_WORKER_INTERVAL_MS,
     payoutIntervalMs: env.PAYOUT_WORKER_INTERVAL_MS,
     oversightIntervalMs: env.OVERSIGHT_WORKER_INTERVAL_MS,
+    jobs: jobsOf(env.JOBS, env.JOB_INTERVALS, source),
+    testClock: env.TEST_CLOCK ?? env.NODE_ENV !== 'production',
+    workerPort: env.WORKER_PORT,
     payments:
       env.PAYMENTS_BASE_URL && env.PAYMENTS_API_KEY && env.PAYMENTS_WEBHOOK_SECRET
         ? {
@@ -132,6 +159,31 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
         : undefined,
     nikHashKey: env.NIK_HASH_KEY ? Buffer.from(env.NIK_HASH_KEY, 'base64') : undefined,
   };
+}
+
+function jobsOf(
+  jobs: string,
+  intervals: string | undefined,
+  source: Record<string, string | undefined>,
+): Config['jobs'] {
+  const known = SCHEDULE.map((j) => j.name);
+  const fail = (name: string, message: string) => {
+    throw new ConfigError(`Invalid configuration:\n  ${name}=${JSON.stringify(source[name])}: ${message}`);
+  };
+  let only: string[] | undefined;
+  if (jobs !== 'all' && jobs !== 'off') {
+    only = jobs.split(',');
+    const unknown = only.filter((n) => !known.includes(n));
+    if (unknown.length > 0)
+      fail('JOBS', `no job is called ${unknown.join(', ')} (jobs: ${known.join(', ')})`);
+  }
+  let parsed: Record<string, number> = {};
+  try {
+    parsed = intervals ? parseJobIntervals(intervals, known) : {};
+  } catch (err) {
+    fail('JOB_INTERVALS', (err as Error).message);
+  }
+  return { run: jobs !== 'off', ...(only ? { only } : {}), intervals: parsed };
 }
 
 export function loadEnv(): Config {

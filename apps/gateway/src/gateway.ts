@@ -1,15 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Services } from '@latih/api';
 import {
-  advanceRuns,
-  createPayoutWorker,
+  createScheduler,
   createSealer,
   DEMO_ORGANISATIONS,
   type DevOtpChannel,
   type KeySource,
-  refreshRecentRollups,
-  runSignalDetection,
-  runWebhookWorkerOnce,
+  type ProgramClock,
+  SCHEDULE,
+  type Scheduler,
   seedDemo,
   seedDemoCatalog,
   seedDemoParticipants,
@@ -17,8 +16,8 @@ import {
   TokenService,
 } from '@latih/core';
 import type { Database } from '@latih/db';
-import { deleteExpiredIdempotencyKeys } from '@latih/db';
 import { createApp } from './app';
+import { type JobsConfig, legacyIntervals } from './jobs-config';
 import type { Logger } from './logger';
 import type { PaymentsSetup } from './payments';
 
@@ -27,6 +26,8 @@ export const VERSION = '0.1.0';
 export type Gateway = {
   url: string;
   services: Services;
+  /** The schedule's runner in this process; null when the jobs run elsewhere (JOBS=off). */
+  scheduler: Scheduler | null;
   close: () => Promise<void>;
 };
 
@@ -45,18 +46,23 @@ export async function startGateway(opts: {
   nikHashKey: Buffer;
   /** Development: codes readable at GET /dev/otp/:checkoutId. Null: checkout answers OTP_CHANNEL_UNAVAILABLE. */
   otp: DevOtpChannel | null;
+  /** The program clock: a sandbox's TestClock, or the real time (default). */
+  clock?: ProgramClock;
+  /** Tests: the program time as a function (wrapped into a clock). Ignored when `clock` is given. */
   now?: () => number;
+  /** Whether this process runs the schedule (default: every job), and with which intervals. */
+  jobs?: JobsConfig;
   /** Development and tests: webhook endpoints may be http://localhost. Never in production. */
   allowLocalWebhooks?: boolean;
-  /** How often the in-process webhook worker looks for work; 0 turns it off. Default 1 000 ms. */
+  /** Shorthand for the `webhooks.deliver` job's interval; 0 turns it off. Default 1 000 ms. */
   webhookIntervalMs?: number;
   /** The fetch the webhook worker POSTs with (tests). */
   webhookFetch?: typeof fetch;
   /** The payment provider (or its in-process mock); null: payout procedures answer PAYMENTS_UNAVAILABLE. */
   payments?: PaymentsSetup | null;
-  /** How often the in-process payout worker runs (batches, incentives, payouts); 0 turns it off. Default 5 000 ms. */
+  /** Shorthand for the payout jobs' interval (payouts.pay, settlements.batch); 0 turns all four money jobs off. */
   payoutIntervalMs?: number;
-  /** Report rollups every pass, fraud signals hourly. 0: another process does it. */
+  /** Shorthand for reports.rollups' interval; 0 turns it and signals.detect off. */
   oversightIntervalMs?: number;
 }): Promise<Gateway> {
   const { database, logger } = opts;
@@ -74,14 +80,23 @@ export async function startGateway(opts: {
   }
 
   let issuer = typeof opts.issuer === 'string' ? opts.issuer : '';
-  const now = opts.now ?? Date.now;
-  const tokens = new TokenService(opts.keys, () => issuer, now);
+  const fixedNow = opts.now;
+  const clock: ProgramClock = opts.clock ?? {
+    kind: 'system',
+    now: fixedNow ?? Date.now,
+    refresh: async () => {},
+  };
+  let scheduler: Scheduler | null = null;
+  const now = () => clock.now();
+  // Tokens live in real time: moving a sandbox clock must not expire them (nor keep them alive).
+  const tokens = new TokenService(opts.keys, () => issuer, Date.now);
   const services: Services = {
     db: database.db,
     tokens,
     nikHashKey: opts.nikHashKey,
     otp: opts.otp,
     now,
+    clock,
     allowLocalWebhooks: opts.allowLocalWebhooks === true,
     payments: opts.payments?.client ?? null,
     log: logger,
@@ -92,6 +107,8 @@ export async function startGateway(opts: {
     paymentsWebhookSecret: opts.payments?.webhookSecret ?? null,
     logger,
     version: VERSION,
+    clock,
+    jobs: () => scheduler?.status() ?? Promise.resolve(null),
     ready: async () => {
       try {
         await database.ping();
@@ -122,151 +139,52 @@ export async function startGateway(opts: {
   if (typeof opts.issuer !== 'string') issuer = opts.issuer(port);
   opts.payments?.setWebhookUrl?.(`${url}/payments/webhook`);
 
-  // Idempotency keys are kept 24 h; sweep expired ones hourly (any gateway may do it).
-  const sweep = setInterval(
-    () => {
-      deleteExpiredIdempotencyKeys(database.db, new Date(now())).catch((err: unknown) =>
-        logger.warn({ err }, 'idempotency sweep failed'),
-      );
-    },
-    60 * 60 * 1000,
-  );
-  sweep.unref();
-  // Runs move OPEN → RUNNING → FINISHED with the clock; every gateway may run this (SKIP LOCKED).
-  const clock = setInterval(() => {
-    advanceRuns({ db: database.db, now: new Date(now()) }).catch((err: unknown) =>
-      logger.warn({ err }, 'advancing runs failed'),
-    );
-  }, 60_000);
-  clock.unref();
-  const webhooks = startWebhookWorker({
-    db: database.db,
-    sealer: createSealer(opts.nikHashKey, 'webhook-secrets'),
-    now,
-    intervalMs: opts.webhookIntervalMs ?? 1000,
-    logger,
-    ...(opts.webhookFetch ? { fetch: opts.webhookFetch } : {}),
-  });
-  const payments = opts.payments;
-  const payoutWorker = payments
-    ? createPayoutWorker({
+  // The one schedule (packages/core/src/jobs/schedule.ts), in this process unless JOBS=off.
+  const runJobs = opts.jobs?.run ?? true;
+  scheduler = runJobs
+    ? createScheduler({
         db: database.db,
-        payments: payments.client,
-        sealer: createSealer(opts.nikHashKey, 'payout-destinations'),
-        now: () => new Date(now()),
+        clock,
+        jobs: SCHEDULE,
+        deps: {
+          db: database.db,
+          payments: opts.payments?.client ?? null,
+          webhookSealer: createSealer(opts.nikHashKey, 'webhook-secrets'),
+          payoutSealer: createSealer(opts.nikHashKey, 'payout-destinations'),
+          otpInbox: opts.otp,
+          ...(opts.webhookFetch ? { webhookFetch: opts.webhookFetch } : {}),
+        },
         log: logger,
+        intervals: {
+          ...legacyIntervals({
+            webhookIntervalMs: opts.webhookIntervalMs,
+            payoutIntervalMs: opts.payoutIntervalMs,
+            oversightIntervalMs: opts.oversightIntervalMs,
+          }),
+          ...opts.jobs?.intervals,
+        },
+        ...(opts.jobs?.only ? { only: opts.jobs.only } : {}),
       })
     : null;
-  const payouts = startLoop({
-    name: 'payout worker',
-    intervalMs: payoutWorker ? (opts.payoutIntervalMs ?? 5000) : 0,
-    logger,
-    pass: async () => {
-      const r = await payoutWorker?.();
-      return (r?.settlements ?? 0) >= 20 || (r?.incentives ?? 0) >= 20;
-    },
-  });
-
-  // Oversight: yesterday's and today's report rollups every pass, fraud signals every hour.
-  let signalsAt = 0;
-  const oversight = startLoop({
-    name: 'oversight worker',
-    intervalMs: opts.oversightIntervalMs ?? 60_000,
-    logger,
-    pass: async () => {
-      const at = new Date(now());
-      await refreshRecentRollups(database.db, at);
-      if (at.getTime() - signalsAt >= 3_600_000) {
-        signalsAt = at.getTime();
-        const found = await runSignalDetection({ db: database.db, now: at });
-        if (found.created > 0) logger.warn(found, 'new fraud signals');
-      }
-      return false;
-    },
-  });
+  if (scheduler) {
+    await scheduler.start();
+    logger.info(
+      { instance: scheduler.instanceId, jobs: scheduler.jobNames },
+      'running the schedule in this process',
+    );
+  }
 
   return {
     url,
     services,
+    scheduler,
     close: async () => {
-      clearInterval(sweep);
-      clearInterval(clock);
-      await webhooks.stop();
-      await payouts.stop();
-      await oversight.stop();
+      await scheduler?.stop();
       opts.payments?.close?.();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
-    },
-  };
-}
-
-/**
- * The outbox worker, in-process by default: fans new events out to webhook endpoints and sends
- * what is due. Any number of gateways may run it (work is claimed with SKIP LOCKED).
- */
-function startWebhookWorker(opts: {
-  db: Database['db'];
-  sealer: ReturnType<typeof createSealer>;
-  now: () => number;
-  intervalMs: number;
-  logger: Logger;
-  fetch?: typeof fetch;
-}): { stop: () => Promise<void> } {
-  return startLoop({
-    name: 'webhook worker',
-    intervalMs: opts.intervalMs,
-    logger: opts.logger,
-    pass: async () => {
-      const r = await runWebhookWorkerOnce({
-        db: opts.db,
-        now: new Date(opts.now()),
-        sealer: opts.sealer,
-        log: opts.logger,
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      });
-      return r.events >= 500 || r.deliveries >= 50;
-    },
-  });
-}
-
-/**
- * A background loop: passes never overlap; a pass that says it found a full batch runs again at
- * once, otherwise after the interval. 0 runs nothing (another process does the work).
- */
-function startLoop(opts: {
-  name: string;
-  intervalMs: number;
-  logger: Logger;
-  pass: () => Promise<boolean>;
-}): { stop: () => Promise<void> } {
-  if (opts.intervalMs <= 0) return { stop: async () => {} };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const pass = async () => {
-    try {
-      return await opts.pass();
-    } catch (err) {
-      opts.logger.warn({ err }, `${opts.name} pass failed`);
-      return false;
-    }
-  };
-  const schedule = (delay: number) => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = pass().then((busy) => schedule(busy ? 0 : opts.intervalMs));
-    }, delay);
-    timer.unref();
-  };
-  schedule(opts.intervalMs);
-  return {
-    stop: async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
     },
   };
 }

@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { DevOtpChannel } from '@latih/core';
+import { DevOtpChannel, TestClock } from '@latih/core';
 import { openDatabase } from '@latih/db';
 import { bannerText } from './banner';
+import { developmentNikKey } from './dev-keys';
 import { ConfigError, loadEnv } from './env';
 import { startGateway } from './gateway';
 import { FileKeyStore } from './keystore';
@@ -56,8 +54,14 @@ async function main(): Promise<void> {
       'running on embedded PGlite: commits are not fsynced; for development and demos only. Set DATABASE_URL for production.',
     );
   }
+  if (config.testClock)
+    logger.warn(
+      "the sandbox test clock is on: anyone with a token may move the program's time forward (POST /v1/sandbox/clock/advance). Set TEST_CLOCK=false to turn it off; production refuses it.",
+    );
   const gateway = await startGateway({
     database,
+    ...(config.testClock ? { clock: new TestClock(database.db) } : {}),
+    jobs: config.jobs,
     keys: keys.keys,
     issuer: (port) => config.publicUrl ?? `http://localhost:${port}`,
     logger,
@@ -68,10 +72,10 @@ async function main(): Promise<void> {
     // No production channel for one-time codes exists yet: production answers OTP_CHANNEL_UNAVAILABLE.
     otp: config.nodeEnv === 'production' ? null : new DevOtpChannel(),
     allowLocalWebhooks: config.nodeEnv !== 'production',
-    webhookIntervalMs: config.webhookIntervalMs,
+    ...(config.webhookIntervalMs !== undefined ? { webhookIntervalMs: config.webhookIntervalMs } : {}),
     payments: config.payments ? realPayments(config.payments) : mockPayments(),
-    payoutIntervalMs: config.payoutIntervalMs,
-    oversightIntervalMs: config.oversightIntervalMs,
+    ...(config.payoutIntervalMs !== undefined ? { payoutIntervalMs: config.payoutIntervalMs } : {}),
+    ...(config.oversightIntervalMs !== undefined ? { oversightIntervalMs: config.oversightIntervalMs } : {}),
   });
   if (!config.payments)
     logger.warn(
@@ -96,17 +100,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
-}
-
-/** Development only: a key generated once and kept in the data folder (production requires NIK_HASH_KEY). */
-function developmentNikKey(dataDir: string, logger: ReturnType<typeof createLogger>): Buffer {
-  const file = join(dataDir, 'nik-hash-key');
-  if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
-    logger.warn({ file }, 'NIK_HASH_KEY is not set: generated a development key in the data folder.');
-  }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-import type { Actor, OtpChannel, TokenService } from '@latih/core';
+import type { Actor, OtpChannel, ProgramClock, TokenService } from '@latih/core';
 import type { Db } from '@latih/db';
 import type { PaymentsClient } from '@latih/payments/client';
 import type { ApiContext, ServicesHandle } from './context-types';
@@ -13,7 +13,10 @@ export type Services = {
   nikHashKey: Buffer;
   /** Sends checkout one-time codes; null where none is configured (checkout is then unavailable). */
   otp: OtpChannel | null;
+  /** The program's time in ms (the clock's `now`): every time-based rule reads it. */
   now: () => number;
+  /** The program clock: a sandbox's test clock (sandbox.clock.*); none: the real time. */
+  clock?: ProgramClock;
   /** Development and tests only: webhook endpoints may be http://localhost. Never in production. */
   allowLocalWebhooks?: boolean;
   /** The payment provider (the in-process mock in development); null where none is configured. */

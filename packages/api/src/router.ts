@@ -44,6 +44,7 @@ import { redeemVoucherRoute } from './routers/provider/vouchers/redeem-voucher';
 import { errorCodesRoute } from './routers/public/error-codes';
 import { categoriesRoute, regionsRoute, schemesRoute } from './routers/public/reference';
 import { verifyCertificateRoute } from './routers/public/verify-certificate';
+import { sandboxRouter } from './routers/sandbox/clock';
 import { platformWebhooksRouter, providerWebhooksRouter } from './routers/webhooks/routes';
 import { router } from './trpc';
 
@@ -103,6 +104,7 @@ export const appRouter = router({
     certificates: router({ verify: verifyCertificateRoute }),
     statistics: publicStatisticsRoute,
   }),
+  sandbox: sandboxRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -77,7 +77,8 @@ const authenticated = t.middleware(async ({ ctx, next, type }) => {
     // A PMO staff member in the console: the session cookie, and for changes its CSRF token.
     const services = servicesOf(ctx);
     const now = new Date(services.now());
-    const found = await staffSession({ db: services.db, token: ctx.sessionCookie, now });
+    // Sessions live in real time: a sandbox clock moved ahead must not sign staff out.
+    const found = await staffSession({ db: services.db, token: ctx.sessionCookie, now: new Date() });
     if (!found) throw new AppError('SESSION_INVALID');
     if (type === 'mutation' && !csrfMatches(ctx.sessionCookie, ctx.csrfToken))
       throw new AppError('CSRF_INVALID');

@@ -574,6 +574,18 @@ export const ERROR_CATALOG = {
     when: 'An unexpected failure. Nothing was written (the transaction rolled back), and the idempotency key was released.',
     action: 'Retry with the same key; if it persists, report the `requestId`.',
   },
+  TEST_CLOCK_DISABLED: {
+    status: 403,
+    message: 'This gateway has no test clock: its time is the real time.',
+    when: 'A `sandbox.clock.*` call on a gateway that runs without the test clock (production always; elsewhere when `TEST_CLOCK=false`).',
+    action: 'Use a sandbox (any gateway started outside production, e.g. `npm start`) to move time.',
+  },
+  TEST_CLOCK_BACKWARDS: {
+    status: 422,
+    message: 'The sandbox clock only moves forward.',
+    when: "`sandbox.clock.advance` was given an instant at or before the clock's current time, or a number of seconds that is not positive.",
+    action: 'Read `sandbox.clock.get` and give a later `to`, or positive `seconds`.',
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     message: 'The service is not ready: retry shortly.',

@@ -21,6 +21,7 @@ export * from './redemption';
 export * from './regions';
 export * from './reports';
 export * from './runs';
+export * from './sandbox';
 export * from './schemes';
 export * from './staff';
 export * from './values';

@@ -16,12 +16,22 @@ export interface OtpChannel {
  * development-only endpoint. Production never mounts that endpoint nor uses this channel.
  */
 export class DevOtpChannel implements OtpChannel {
-  private readonly codes = new Map<string, string>();
+  private readonly codes = new Map<string, { code: string; sentAt: number }>();
   async send(m: { checkoutId: string; code: string }): Promise<void> {
-    this.codes.set(m.checkoutId, m.code);
+    this.codes.set(m.checkoutId, { code: m.code, sentAt: Date.now() });
   }
   read(checkoutId: string): string | undefined {
-    return this.codes.get(checkoutId);
+    return this.codes.get(checkoutId)?.code;
+  }
+  /** Forgets codes sent before `before` (real ms): a long-running sandbox must not grow forever. */
+  prune(before: number): number {
+    let n = 0;
+    for (const [id, c] of this.codes)
+      if (c.sentAt < before) {
+        this.codes.delete(id);
+        n++;
+      }
+    return n;
   }
 }
 

@@ -215,10 +215,15 @@ export async function receivePaymentWebhook(opts: {
   secret: string;
   now: Date;
   toleranceSeconds?: number;
+  /**
+   * The real time to check the signature's timestamp against (default `now`): the provider signs
+   * with its real clock, so under a sandbox test clock `now` (program time) would refuse it.
+   */
+  verifyAt?: Date;
 }): Promise<PaymentWebhookResult> {
   try {
     verifySignatureHeader(opts.rawBody, opts.signature ?? '', [opts.secret], {
-      now: opts.now.getTime(),
+      now: (opts.verifyAt ?? opts.now).getTime(),
       ...(opts.toleranceSeconds !== undefined ? { toleranceSeconds: opts.toleranceSeconds } : {}),
     });
   } catch (err) {

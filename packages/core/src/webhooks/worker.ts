@@ -73,7 +73,13 @@ export async function fanOutEvents(opts: { db: Db; now: Date; limit?: number }):
 
 export type DeliverOptions = {
   db: Db;
+  /** The program's time: when deliveries fall due, back off and are given up. */
   now: Date;
+  /**
+   * The real time the signature's `t=` carries (default `now`). Receivers check it against their own
+   * clock (5-minute tolerance), so under a sandbox test clock it must be the real time.
+   */
+  signedAt?: Date;
   sealer: Sealer;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
@@ -160,7 +166,11 @@ export async function deliverDue(opts: DeliverOptions): Promise<number> {
               {
                 'content-type': 'application/json',
                 'user-agent': 'Latih-Webhooks/1',
-                'latih-signature': signatureHeader(body, mine, Math.floor(opts.now.getTime() / 1000)),
+                'latih-signature': signatureHeader(
+                  body,
+                  mine,
+                  Math.floor((opts.signedAt ?? opts.now).getTime() / 1000),
+                ),
                 'latih-event-id': event.id,
                 'latih-event-type': event.type,
                 'latih-delivery-id': delivery.id,

@@ -1,0 +1,253 @@
+import {
+  type Db,
+  deleteEndedStaffSessions,
+  deleteExpiredIdempotencyKeys,
+  expirePendingCheckouts,
+  getSettlementBatch,
+} from '@latih/db';
+import type { PaymentsClient } from '@latih/payments/client';
+import { actorRef } from '../auth/actor';
+import type { DevOtpChannel } from '../marketplace/otp';
+import { expireDueBalances, expireDueVouchers } from '../marketplace/vouchers';
+import { refreshRecentRollups } from '../oversight/reports';
+import { runSignalDetection } from '../oversight/signals';
+import { evaluateIncentives } from '../payouts/incentives';
+import { reconcileStalePayouts } from '../payouts/reconcile';
+import { cutoffOf, previousBusinessDay, runSettlementBatch } from '../payouts/settlements';
+import { payDue } from '../payouts/worker';
+import { advanceRuns } from '../runs';
+import type { Sealer } from '../sealing';
+import { runWebhookWorkerOnce } from '../webhooks/worker';
+import type { JobDefinition } from './scheduler';
+
+/** What the scheduled jobs need from their host (the gateway or the worker process). */
+export type JobDeps = {
+  db: Db;
+  /** The payment provider; null where none is configured (the payout jobs then do not run). */
+  payments: PaymentsClient | null;
+  /** Opens webhook endpoints' signing secrets. */
+  webhookSealer: Sealer;
+  /** Opens participants' sealed payout destinations. */
+  payoutSealer: Sealer;
+  /** The fetch webhook deliveries are POSTed with (tests); the global one by default. */
+  webhookFetch?: typeof fetch;
+  /** Development: the in-memory inbox of one-time codes, pruned with the codes' expiry. */
+  otpInbox?: DevOtpChannel | null;
+};
+
+const SYSTEM = actorRef(null, null);
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** The daily settlement batch runs for yesterday (WIB) from this hour (WIB) on. */
+export const SETTLEMENT_BATCH_HOUR_WIB = 1;
+/** Payouts unchanged this long are read back from the payment provider (lost webhooks). */
+export const RECONCILE_STALE_AFTER_MS = 10 * MINUTE;
+/** Where the last read-back stopped (this process): the next goes on from there. */
+let reconcileCursor: string | null = null;
+/** Ended console sessions are kept this long (for the audit's sake), then deleted. */
+export const ENDED_SESSIONS_KEPT_MS = 7 * DAY;
+
+const every = 'every-instance' as const;
+const oneAtATime = 'one-at-a-time' as const;
+
+/**
+ * THE schedule: every periodic job of the gateway, in one place, with its interval and how it runs
+ * once across several gateways and workers. They run inside the gateway by default, or in their own
+ * process (`npm run worker`, with `JOBS=off` on the gateways). The order is the order in which a
+ * sandbox clock advance runs them once at the new time (runs start before vouchers expire, vouchers
+ * expire before balances do, the day's batch is made before payouts are paid, events go out last).
+ * docs/operations.md is generated from this list (`npm run docs:jobs`).
+ */
+export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
+  {
+    name: 'runs.advance',
+    everyMs: 30_000,
+    mode: every,
+    once: 'runs claimed with FOR UPDATE SKIP LOCKED, 500 a pass',
+    description: 'Moves runs OPEN/FULL → RUNNING at the first session and RUNNING → FINISHED after the last.',
+    run: async ({ deps, now }) => {
+      const advanced = await advanceRuns({ db: deps.db, now });
+      return { busy: advanced >= 500, summary: { advanced } };
+    },
+  },
+  {
+    name: 'vouchers.expire',
+    everyMs: MINUTE,
+    mode: every,
+    once: 'vouchers claimed with FOR UPDATE SKIP LOCKED, 500 a pass; each closes only if still ISSUED',
+    description:
+      'Unredeemed vouchers past their redemption window expire: the price back to the balance, the seat back to the run.',
+    run: async ({ deps, now }) => {
+      const r = await expireDueVouchers({ db: deps.db, now, limit: 500 });
+      return { busy: r.busy, summary: { expired: r.expired, deferred: r.deferred } };
+    },
+  },
+  {
+    name: 'balances.expire',
+    everyMs: MINUTE,
+    mode: every,
+    once: 'participants claimed with FOR UPDATE SKIP LOCKED, 500 a pass',
+    description: 'Balances past the purchase window go back to the program fund.',
+    run: async ({ deps, now }) => {
+      const r = await expireDueBalances({ db: deps.db, now, limit: 500 });
+      return { busy: r.busy, summary: { expired: r.expired, returned: r.returned } };
+    },
+  },
+  {
+    name: 'otp.expire',
+    everyMs: 5 * MINUTE,
+    mode: every,
+    once: 'checkouts claimed with FOR UPDATE SKIP LOCKED; each closes only if still PENDING',
+    description:
+      'Checkouts whose one-time code expired become EXPIRED and lose the code’s hash; the development inbox forgets old codes.',
+    run: async ({ deps, now }) => {
+      const expired = await expirePendingCheckouts(deps.db, now, 1_000);
+      const pruned = deps.otpInbox?.prune(Date.now() - HOUR) ?? 0;
+      return { busy: expired >= 1_000, summary: { expired, pruned } };
+    },
+  },
+  {
+    name: 'settlements.batch',
+    everyMs: MINUTE,
+    mode: oneAtATime,
+    once: 'job lease, and the batch takes a table lock and is made once per day',
+    description: `Yesterday’s settlement batch (WIB), once ${SETTLEMENT_BATCH_HOUR_WIB}:00 WIB has passed: accrues what became payable and makes one PENDING settlement per organisation.`,
+    enabled: (deps) => deps.payments !== null,
+    run: async ({ deps, now }) => {
+      const day = previousBusinessDay(now);
+      if (now.getTime() < cutoffOf(day).getTime() + SETTLEMENT_BATCH_HOUR_WIB * HOUR) return {};
+      if (await getSettlementBatch(deps.db, day)) return {};
+      const batch = await runSettlementBatch({ db: deps.db, actor: SYSTEM, now, date: day });
+      return {
+        summary: { settlements: batch.settlementCount, items: batch.itemCount, accrued: batch.accrued },
+      };
+    },
+  },
+  {
+    name: 'incentives.evaluate',
+    everyMs: MINUTE,
+    mode: oneAtATime,
+    once: 'job lease; each incentive row is written once (unique per participant and instalment)',
+    description:
+      'Finds participants who completed a training and reviewed it: their incentive instalments become ELIGIBLE, each due a month after the previous one.',
+    enabled: (deps) => deps.payments !== null,
+    run: async ({ deps, now }) => {
+      const r = await evaluateIncentives({ db: deps.db, actor: SYSTEM, now });
+      return { summary: { eligible: r.eligible, waiting: r.waiting } };
+    },
+  },
+  {
+    name: 'payouts.pay',
+    everyMs: 5_000,
+    mode: every,
+    once: 'settlements and incentives claimed with SKIP LOCKED and a lease; idempotency keys at the provider',
+    description: 'Pays PENDING settlements and due ELIGIBLE incentives through the payment provider.',
+    enabled: (deps) => deps.payments !== null,
+    run: async ({ deps, now, log }) => {
+      if (!deps.payments) return {};
+      const r = await payDue({ db: deps.db, payments: deps.payments, sealer: deps.payoutSealer, now, log });
+      return { busy: r.settlements >= 20 || r.incentives >= 20, summary: r };
+    },
+  },
+  {
+    name: 'payouts.reconcile',
+    everyMs: 10 * MINUTE,
+    mode: oneAtATime,
+    once: 'job lease; applying a payout state is a conditional update',
+    description:
+      'Reads back from the payment provider the payouts in flight unchanged for 10 minutes and those paid in the last 7 days (a bank may return a paid payout), in pages of 100, and applies what changed: a lost notification is recovered here.',
+    enabled: (deps) => deps.payments !== null,
+    run: async ({ deps, now }) => {
+      if (!deps.payments) return {};
+      const r = await reconcileStalePayouts({
+        db: deps.db,
+        payments: deps.payments,
+        now,
+        staleAfterMs: RECONCILE_STALE_AFTER_MS,
+        after: reconcileCursor,
+      });
+      reconcileCursor = r.nextCursor;
+      // More due than one page: go on from the cursor at once; the sweep ends when it comes back null.
+      return {
+        busy: r.nextCursor !== null,
+        summary: {
+          due: r.due,
+          checked: r.checked,
+          applied: r.applied.length,
+          mismatches: r.mismatches.length,
+          remaining: r.remaining,
+        },
+      };
+    },
+  },
+  {
+    name: 'reports.rollups',
+    everyMs: MINUTE,
+    mode: oneAtATime,
+    once: 'job lease',
+    description:
+      'Rebuilds yesterday’s and today’s report rollups (WIB days) that the PMO reports and statistics read.',
+    run: async ({ deps, now }) => {
+      await refreshRecentRollups(deps.db, now);
+      return {};
+    },
+  },
+  {
+    name: 'signals.detect',
+    everyMs: HOUR,
+    mode: oneAtATime,
+    once: 'job lease; a signal is one row per pattern and subject',
+    description: 'Runs the fraud-signal detectors over the last 30 days.',
+    run: async ({ deps, now, log }) => {
+      const found = await runSignalDetection({ db: deps.db, now });
+      if (found.created > 0) log.warn(found, 'new fraud signals');
+      return { summary: { created: found.created, updated: found.updated } };
+    },
+  },
+  {
+    name: 'idempotency.cleanup',
+    everyMs: HOUR,
+    mode: oneAtATime,
+    once: 'job lease; deletes are idempotent',
+    description: 'Deletes idempotency keys past their 24 hours.',
+    run: async ({ deps, now }) => {
+      const deleted = await deleteExpiredIdempotencyKeys(deps.db, now);
+      return { busy: deleted >= 5_000, summary: { deleted } };
+    },
+  },
+  {
+    name: 'sessions.cleanup',
+    everyMs: HOUR,
+    mode: oneAtATime,
+    once: 'job lease; deletes are idempotent',
+    description: 'Deletes console sessions that ended (expired or signed out) over 7 days ago.',
+    // Sessions live in real time (security never reads the sandbox clock).
+    run: async ({ deps }) => {
+      const deleted = await deleteEndedStaffSessions(deps.db, new Date(), ENDED_SESSIONS_KEPT_MS, 5_000);
+      return { busy: deleted >= 5_000, summary: { deleted } };
+    },
+  },
+  {
+    name: 'webhooks.deliver',
+    everyMs: 1_000,
+    mode: every,
+    once: 'events fanned out and deliveries claimed with FOR UPDATE SKIP LOCKED and a lease',
+    description:
+      'Fans new events out to the webhook endpoints that want them and sends what is due, retrying with backoff for 3 days.',
+    run: async ({ deps, now, log }) => {
+      const r = await runWebhookWorkerOnce({
+        db: deps.db,
+        now,
+        signedAt: new Date(),
+        sealer: deps.webhookSealer,
+        log,
+        ...(deps.webhookFetch ? { fetch: deps.webhookFetch } : {}),
+      });
+      return { busy: r.events >= 500 || r.deliveries >= 50, summary: r };
+    },
+  },
+];
+
+export type JobName = (typeof SCHEDULE)[number]['name'];
