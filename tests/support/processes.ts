@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+/** A port nobody listens on right now (the OS picks it; we let it go at once). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const address = s.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export type RunningProcess = {
+  name: string;
+  child: ChildProcess;
+  /** Everything it printed, stdout and stderr, as lines. */
+  lines: string[];
+  /** JSON log lines it printed (pino), parsed. */
+  logs(): Record<string, unknown>[];
+  exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+  /** SIGKILL at once: a crash. */
+  kill(): Promise<number | null>;
+};
+
+/** Runs a TypeScript entry point of the repository as its own Node process (as `npm run …` would). */
+export function startTsProcess(name: string, entry: string, env: NodeJS.ProcessEnv): RunningProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(l);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const signal = async (sig: NodeJS.Signals, graceMs: number) => {
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    child.kill(sig);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  };
+  return {
+    name,
+    child,
+    lines,
+    logs: () =>
+      lines.flatMap((l) => {
+        if (!l.startsWith('{')) return [];
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
+    exited,
+    stop: (graceMs = 15_000) => signal('SIGTERM', graceMs),
+    kill: () => signal('SIGKILL', 0),
+  };
+}
+
+/** Waits until `url` answers 2xx (or the process exits, which fails with what it printed). */
+export async function waitForHttp(p: RunningProcess, url: string, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  let exited = false;
+  void p.exited.then(() => {
+    exited = true;
+  });
+  while (Date.now() < until) {
+    if (exited) throw new Error(`${p.name} exited before ${url} answered:\n${p.lines.slice(-30).join('\n')}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not answer within ${ms} ms:\n${p.lines.slice(-30).join('\n')}`);
+}
+
+/** Polls until `check` gives a value that is not undefined/false; fails with `what` after `ms`. */
+export async function until<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  ms = 60_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
