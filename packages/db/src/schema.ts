@@ -463,7 +463,11 @@ export const checkouts = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
     confirmedAt: ts('confirmed_at'),
   },
-  (t) => [index('checkouts_platform_idx').on(t.platformId, t.id)],
+  (t) => [
+    index('checkouts_platform_idx').on(t.platformId, t.id),
+    // otp.expire finds the codes past their life.
+    index('checkouts_pending_idx').on(t.otpExpiresAt).where(sql`${t.status} = 'PENDING'`),
+  ],
 );
 
 /** Vouchers: the code is a bearer secret, kept as a hash and its last 4 characters. */
@@ -506,6 +510,10 @@ export const vouchers = pgTable(
       .where(sql`${t.status} in ('ISSUED', 'REDEEMED', 'COMPLETED')`),
     index('vouchers_platform_idx').on(t.platformId, t.id),
     index('vouchers_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'ISSUED'`),
+    // A run's cancellation finds what was sold for it without scanning every voucher.
+    index('vouchers_run_idx')
+      .on(t.runId)
+      .where(sql`${t.status} in ('ISSUED', 'REDEEMED', 'COMPLETED', 'NOT_COMPLETED')`),
     // BRIN (block ranges): tiny and nearly free to keep on columns that grow with time; report
     // rollups and fraud detectors read recent days by them.
     index('vouchers_issued_brin').using('brin', t.issuedAt),
@@ -805,6 +813,11 @@ export const settlements = pgTable(
     index('settlements_org_idx').on(t.organisationId, t.id),
     index('settlements_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'PENDING'`),
     index('settlements_payout_idx').on(t.providerPayoutId),
+    // payouts.reconcile: in flight and unchanged, or paid recently.
+    index('settlements_in_flight_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.providerPayoutId} is not null and ${t.status} in ('PENDING', 'IN_TRANSIT')`),
+    index('settlements_paid_idx').on(t.paidAt).where(sql`${t.status} = 'PAID'`),
   ],
 );
 
@@ -833,6 +846,10 @@ export const incentives = pgTable(
     index('incentives_status_idx').on(t.status, t.id),
     index('incentives_due_idx').on(t.dueAt).where(sql`${t.status} = 'ELIGIBLE'`),
     index('incentives_payout_idx').on(t.providerPayoutId),
+    index('incentives_in_flight_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.providerPayoutId} is not null and ${t.status} in ('ELIGIBLE', 'DISBURSING')`),
+    index('incentives_paid_idx').on(t.paidAt).where(sql`${t.status} = 'PAID'`),
   ],
 );
 
@@ -1040,7 +1057,11 @@ export const staffSessions = pgTable(
     ip: text('ip'),
     userAgent: text('user_agent'),
   },
-  (t) => [index('staff_sessions_staff_idx').on(t.staffId)],
+  (t) => [
+    index('staff_sessions_staff_idx').on(t.staffId),
+    // sessions.cleanup deletes the ended ones.
+    index('staff_sessions_expires_idx').on(t.expiresAt),
+  ],
 );
 
 /**

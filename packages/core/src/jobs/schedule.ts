@@ -222,7 +222,7 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
     everyMs: HOUR,
     mode: oneAtATime,
     once: 'job lease; deletes are idempotent',
-    description: 'Deletes console sessions that ended (expired or signed out) over 7 days ago.',
+    description: 'Deletes console sessions that expired over 7 days ago (signed-out ones included).',
     // Sessions live in real time (security never reads the sandbox clock).
     run: async ({ deps }) => {
       const deleted = await deleteEndedStaffSessions(deps.db, new Date(), ENDED_SESSIONS_KEPT_MS, 5_000);

@@ -196,14 +196,17 @@ export async function expirePendingCheckouts(db: Db, now: Date, limit: number): 
   return rows.length;
 }
 
-/** Console sessions that ended (expired or signed out) more than `keepMs` ago. */
+/**
+ * Console sessions past their expiry by more than `keepMs` (a signed-out session keeps its row,
+ * revoked, until then: the audit of who was signed in stays readable for a while).
+ */
 export async function deleteEndedStaffSessions(db: Db, now: Date, keepMs: number, limit: number) {
   const before = new Date(now.getTime() - keepMs).toISOString();
   const rows = await execRows<{ token_hash: string }>(
     db,
     sql`delete from ${staffSessions} where token_hash in (
           select token_hash from ${staffSessions}
-          where expires_at < ${before}::timestamptz or revoked_at < ${before}::timestamptz
+          where expires_at < ${before}::timestamptz
           limit ${limit})
         returning token_hash`,
   );

@@ -18,17 +18,19 @@ export type ReadBackWindow = {
   paidSince: Date;
 };
 
+// PAID rows always have paid_at (applyPayout sets it); the partial indexes of migration 0015 serve
+// both halves, so a read-back never scans every payout ever made.
 const candidates = (w: ReadBackWindow): SQL => {
   const stale = sql`${w.staleBefore.toISOString()}::timestamptz`;
   const paid = sql`${w.paidSince.toISOString()}::timestamptz`;
   return sql`
     select id from settlements
       where provider_payout_id is not null and updated_at <= ${stale}
-        and (status in ('PENDING', 'IN_TRANSIT') or (status = 'PAID' and coalesce(paid_at, updated_at) >= ${paid}))
+        and (status in ('PENDING', 'IN_TRANSIT') or (status = 'PAID' and paid_at >= ${paid}))
     union all
     select id from incentives
       where provider_payout_id is not null and updated_at <= ${stale}
-        and (status in ('ELIGIBLE', 'DISBURSING') or (status = 'PAID' and coalesce(paid_at, updated_at) >= ${paid}))`;
+        and (status in ('ELIGIBLE', 'DISBURSING') or (status = 'PAID' and paid_at >= ${paid}))`;
 };
 
 /** How many are due; with `afterId`, how many of them come after it (what a sweep has left). */
