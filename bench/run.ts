@@ -181,7 +181,7 @@ async function cannon(opts: {
  */
 const LOOKUP = `SELECT v.id, v.code_hash, v.code_last4, v.participant_id, v.platform_id, v.provider_id,
   v.course_id, v.run_id, v.checkout_id, v.price, v.status, v.expires_at, v.issued_at, v.redeemed_at,
-  v.closed_at, p.name AS participant_name, p.scheme_id AS participant_scheme_id, r.starts_at AS run_starts_at,
+  v.closed_at, v.close_reason, p.name AS participant_name, p.scheme_id AS participant_scheme_id, r.starts_at AS run_starts_at,
   po.status AS provider_status
   FROM vouchers v JOIN participants p ON p.id = v.participant_id
   JOIN organisations po ON po.id = v.provider_id LEFT JOIN runs r ON r.id = v.run_id`;
@@ -224,7 +224,8 @@ const item = (col: (name: string) => string) => {
     'event_data', jsonb_build_object('voucher', jsonb_build_object('id', ${id}, 'codeLast4', ${col('code_last4')},
       'status', 'REDEEMED', 'participantId', ${col('participant_id')}, 'courseId', ${col('course_id')},
       'runId', ${col('run_id')}, 'providerId', ${col('provider_id')}, 'price', ${col('price')},
-      'expiresAt', ${col('expires_at')}, 'issuedAt', ${col('issued_at')}, 'closedAt', ${col('closed_at')}),
+      'expiresAt', ${col('expires_at')}, 'issuedAt', ${col('issued_at')}, 'closedAt', ${col('closed_at')},
+      'closeReason', ${col('close_reason')}),
       'enrollmentId', 'enr_' || md5(${id})))`;
 };
 
@@ -258,7 +259,7 @@ function singleScript(seq: string, providerId: string, courseId: string): string
       jsonb_build_object('voucher', jsonb_build_object('id', u.id, 'codeLast4', u.code_last4, 'status', u.status,
         'participantId', u.participant_id, 'courseId', u.course_id, 'runId', u.run_id, 'providerId', u.provider_id,
         'price', u.price, 'expiresAt', ${iso('u.expires_at')}, 'issuedAt', ${iso('u.issued_at')},
-        'closedAt', ${iso('u.closed_at')}), 'enrollmentId', 'enr_' || md5(u.id)), 'req_bench'
+        'closedAt', ${iso('u.closed_at')}, 'closeReason', u.close_reason), 'enrollmentId', 'enr_' || md5(u.id)), 'req_bench'
     FROM upd u
   )
   SELECT c.*, EXISTS (SELECT 1 FROM enr) AS redeemed FROM c;`)}

@@ -8,7 +8,6 @@ import {
   getParticipantPayoutAccount,
   getPayoutAccount,
   getSettlement,
-  getSettlementBatch,
   insertPaymentEvent,
   paymentEventsSince,
   payoutsSince,
@@ -21,8 +20,6 @@ import { SignatureVerificationError, verifySignatureHeader } from '@latih/paymen
 import { type ActorRef, actorRef } from '../auth/actor';
 import type { Sealer } from '../sealing';
 import { retryDelayMs } from '../webhooks/worker';
-import { evaluateIncentives } from './incentives';
-import { cutoffOf, previousBusinessDay, runSettlementBatch } from './settlements';
 import { applyPayout, PayoutRaceError, type PayoutTarget, stateOf, stateOfPayout, transition } from './state';
 
 const SYSTEM: ActorRef = actorRef(null, null);
@@ -54,7 +51,14 @@ async function applyFresh(db: Db, target: PayoutTarget, payout: Payout, now: Dat
     } catch (err) {
       if (!(err instanceof PayoutRaceError) || n >= 2) throw err;
       const fresh = await reload(db, target);
-      if (!fresh) throw err;
+      // A PMO retry started a new attempt meanwhile, or the row now follows another payout: this
+      // payout is not the row's any more, so it must not be recorded on it.
+      if (
+        !fresh ||
+        fresh.row.attempt !== target.row.attempt ||
+        (fresh.row.providerPayoutId !== null && fresh.row.providerPayoutId !== payout.id)
+      )
+        throw err;
       target = fresh;
     }
   }
@@ -362,53 +366,4 @@ export async function reconcilePayouts(opts: {
     });
   }
   return report;
-}
-
-export type PayoutSchedule = {
-  /** Hour (WIB) after which yesterday's batch runs by itself. Default 1 (01:00 WIB). */
-  batchHourWib?: number;
-  /** How often the incentive evaluator scans. Default 60 s. */
-  evaluateEveryMs?: number;
-  /** Payouts in transit longer than this are read back from the provider. Default 1 h. */
-  pollInTransitAfterMs?: number;
-};
-
-/**
- * One round of the in-process payout worker: yesterday's settlement batch once its hour has come,
- * the incentive evaluator now and then, paying what is due, and reading back payouts whose
- * webhook is late. Safe on several gateways at once (lock, SKIP LOCKED, conditional updates).
- */
-export function createPayoutWorker(
-  opts: Omit<PayoutWorkerOptions, 'now'> & { now: () => Date; schedule?: PayoutSchedule },
-) {
-  let lastEvaluated = 0;
-  let lastPolled = 0;
-  const batchHour = opts.schedule?.batchHourWib ?? 1;
-  const evaluateEvery = opts.schedule?.evaluateEveryMs ?? 60_000;
-  const pollAfter = opts.schedule?.pollInTransitAfterMs ?? 3_600_000;
-  return async function runOnce() {
-    const now = opts.now();
-    const day = previousBusinessDay(now);
-    if (
-      now.getTime() >= cutoffOf(day).getTime() + batchHour * 3_600_000 &&
-      !(await getSettlementBatch(opts.db, day))
-    )
-      await runSettlementBatch({ db: opts.db, actor: SYSTEM, now, date: day });
-    if (now.getTime() - lastEvaluated >= evaluateEvery) {
-      lastEvaluated = now.getTime();
-      await evaluateIncentives({ db: opts.db, actor: SYSTEM, now });
-    }
-    const paid = await payDue({ ...opts, now });
-    if (now.getTime() - lastPolled >= pollAfter) {
-      lastPolled = now.getTime();
-      await reconcilePayouts({
-        db: opts.db,
-        payments: opts.payments,
-        now,
-        since: new Date(now.getTime() - 7 * 86_400_000),
-        inTransitBefore: new Date(now.getTime() - pollAfter),
-      });
-    }
-    return paid;
-  };
 }
