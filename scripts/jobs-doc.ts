@@ -67,7 +67,7 @@ export function renderOperationsDoc(): string {
     'process closes its sockets at once, but a machine that vanishes from the network holds its row',
     'locks until the server gives up on the connection. Set `tcp_keepalives_idle = 60` (and',
     '`idle_in_transaction_session_timeout`, e.g. `5min`) in postgresql.conf so that it does so in a',
-    'minute or two rather than the operating system\'s two hours.',
+    "minute or two rather than the operating system's two hours.",
     '',
     '## Watching them',
     '',
