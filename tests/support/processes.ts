@@ -32,9 +32,13 @@ export type RunningProcess = {
 
 /** Runs a TypeScript entry point of the repository as its own Node process (as `npm run …` would). */
 export function startTsProcess(name: string, entry: string, env: NodeJS.ProcessEnv): RunningProcess {
+  // A variable given as undefined is removed (not passed as the text "undefined").
+  const merged = Object.fromEntries(
+    Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined),
+  ) as NodeJS.ProcessEnv;
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -26,7 +26,7 @@ export const VERSION = '0.1.0';
 export type Gateway = {
   url: string;
   services: Services;
-  /** The schedule's runner in this process; null when the jobs run elsewhere (JOBS=off). */
+  /** The schedule's runner in this process (with no job, never started, under JOBS=off). */
   scheduler: Scheduler | null;
   close: () => Promise<void>;
 };
@@ -140,39 +140,40 @@ export async function startGateway(opts: {
   opts.payments?.setWebhookUrl?.(`${url}/payments/webhook`);
 
   // The one schedule (packages/core/src/jobs/schedule.ts), in this process unless JOBS=off.
+  // With JOBS=off the scheduler is made with no job and never started: /readyz still shows what
+  // the worker processes did (from job_runs), with runsHere false.
   const runJobs = opts.jobs?.run ?? true;
-  scheduler = runJobs
-    ? createScheduler({
-        db: database.db,
-        clock,
-        jobs: SCHEDULE,
-        deps: {
-          db: database.db,
-          payments: opts.payments?.client ?? null,
-          webhookSealer: createSealer(opts.nikHashKey, 'webhook-secrets'),
-          payoutSealer: createSealer(opts.nikHashKey, 'payout-destinations'),
-          otpInbox: opts.otp,
-          ...(opts.webhookFetch ? { webhookFetch: opts.webhookFetch } : {}),
-        },
-        log: logger,
-        intervals: {
-          ...legacyIntervals({
-            webhookIntervalMs: opts.webhookIntervalMs,
-            payoutIntervalMs: opts.payoutIntervalMs,
-            oversightIntervalMs: opts.oversightIntervalMs,
-          }),
-          ...opts.jobs?.intervals,
-        },
-        ...(opts.jobs?.only ? { only: opts.jobs.only } : {}),
-      })
-    : null;
-  if (scheduler) {
-    await scheduler.start();
+  const runner = createScheduler({
+    db: database.db,
+    clock,
+    jobs: SCHEDULE,
+    deps: {
+      db: database.db,
+      payments: opts.payments?.client ?? null,
+      webhookSealer: createSealer(opts.nikHashKey, 'webhook-secrets'),
+      payoutSealer: createSealer(opts.nikHashKey, 'payout-destinations'),
+      otpInbox: opts.otp,
+      ...(opts.webhookFetch ? { webhookFetch: opts.webhookFetch } : {}),
+    },
+    log: logger,
+    intervals: {
+      ...legacyIntervals({
+        webhookIntervalMs: opts.webhookIntervalMs,
+        payoutIntervalMs: opts.payoutIntervalMs,
+        oversightIntervalMs: opts.oversightIntervalMs,
+      }),
+      ...opts.jobs?.intervals,
+    },
+    ...(!runJobs ? { only: [] } : opts.jobs?.only ? { only: opts.jobs.only } : {}),
+  });
+  scheduler = runner;
+  if (runJobs) {
+    await runner.start();
     logger.info(
-      { instance: scheduler.instanceId, jobs: scheduler.jobNames },
+      { instance: runner.instanceId, jobs: runner.jobNames },
       'running the schedule in this process',
     );
-  }
+  } else logger.info('JOBS=off: this gateway runs no job (npm run worker does)');
 
   return {
     url,
