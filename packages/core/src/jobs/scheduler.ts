@@ -8,7 +8,9 @@ import {
   type JobRunRow,
   listJobRuns,
   markTestClockReady,
+  readTestClock,
   recordJobPass,
+  releaseJobLease,
   renewJobLease,
 } from '@latih/db';
 import { type ProgramClock, TestClock } from '../clock';
@@ -251,6 +253,12 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
       force: true,
     });
     if (!claimed) return;
+    // Another instance may have caught up with this advance between our read and our claim.
+    const current = await readTestClock(opts.db);
+    if (current?.status !== 'ADVANCING' || current.generation !== generation) {
+      await releaseJobLease(opts.db, { name: CATCH_UP_JOB, owner: instanceId });
+      return;
+    }
     const started = Date.now();
     const failed: string[] = [];
     const heartbeat = setInterval(() => {

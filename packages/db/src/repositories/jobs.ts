@@ -94,6 +94,14 @@ export async function finishJobLease(
     .where(and(eq(jobRuns.name, v.name), eq(jobRuns.leaseOwner, v.owner)));
 }
 
+/** Gives a lease back without recording a run (the holder found nothing to do). */
+export async function releaseJobLease(db: Db, v: { name: string; owner: string }): Promise<void> {
+  await db
+    .update(jobRuns)
+    .set({ leaseOwner: null, leaseUntil: null })
+    .where(and(eq(jobRuns.name, v.name), eq(jobRuns.leaseOwner, v.owner)));
+}
+
 /** Records a pass of a job that every instance runs (its work is claimed row by row). */
 export async function recordJobPass(
   db: Db,
