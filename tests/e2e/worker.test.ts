@@ -103,7 +103,7 @@ describe.runIf(postgresAvailable())('npm run worker: the schedule in its own pro
 
   it('stops on SIGTERM after its running jobs, with exit code 0', async () => {
     expect(await worker.stop()).toBe(0);
-    expect(worker.lines.join('\n')).toContain('worker stopped');
+    expect(worker.logs().some((l) => l.msg === 'stopped' && l.service === 'latih-worker')).toBe(true);
   });
 
   it('refuses to start without PostgreSQL, or with no job to run', async () => {

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from './env';
 
+/** A complete production configuration (each test changes one thing). */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgres://db/l',
+  SIGNING_KEYS_FILE: '/k',
+  NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
+  PAYMENTS_BASE_URL: 'https://api.pay.example',
+  PAYMENTS_API_KEY: 'sk_live_0123456789',
+  PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
+};
+
 describe('environment validation', () => {
   it('has development defaults: port 3000, embedded PGlite in ./.latih/data, demo seed', () => {
     const c = parseEnv({});
@@ -64,34 +75,14 @@ describe('environment validation', () => {
     expect(() => parseEnv({ NIK_HASH_KEY: 'c2hvcnQ=' })).toThrow(
       /NIK_HASH_KEY="c2hvcnQ=": must be at least 32 bytes/,
     );
-    expect(() =>
-      parseEnv({
-        NODE_ENV: 'production',
-        DATABASE_URL: 'postgres://db/l',
-        SIGNING_KEYS_FILE: '/k',
-        NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
-        PAYMENTS_BASE_URL: 'https://api.pay.example',
-        PAYMENTS_API_KEY: 'sk_live_0123456789',
-        PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
-        SEED_DEMO: 'true',
-      }),
-    ).toThrow(/SEED_DEMO/);
+    expect(() => parseEnv({ ...PRODUCTION, SEED_DEMO: 'true' })).toThrow(/SEED_DEMO/);
   });
 
   it('the test clock is on outside production, off on request, and refused in production', () => {
     expect(parseEnv({}).testClock).toBe(true);
     expect(parseEnv({ TEST_CLOCK: 'false' }).testClock).toBe(false);
-    const production = {
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://db/l',
-      SIGNING_KEYS_FILE: '/k',
-      NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
-      PAYMENTS_BASE_URL: 'https://api.pay.example',
-      PAYMENTS_API_KEY: 'sk_live_0123456789',
-      PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
-    };
-    expect(parseEnv(production).testClock).toBe(false);
-    expect(() => parseEnv({ ...production, TEST_CLOCK: 'true' })).toThrow(
+    expect(parseEnv(PRODUCTION).testClock).toBe(false);
+    expect(() => parseEnv({ ...PRODUCTION, TEST_CLOCK: 'true' })).toThrow(
       /TEST_CLOCK="true": must not be true in production/,
     );
   });

@@ -2,23 +2,15 @@ import { DevOtpChannel, TestClock } from '@latih/core';
 import { openDatabase } from '@latih/db';
 import { bannerText } from './banner';
 import { developmentNikKey } from './dev-keys';
-import { ConfigError, loadEnv } from './env';
+import { ConfigError } from './env';
 import { startGateway } from './gateway';
 import { FileKeyStore } from './keystore';
 import { createLogger } from './logger';
 import { mockPayments, realPayments } from './payments';
+import { configOrExit, runMain, stopOnSignals } from './process';
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadEnv>;
-  try {
-    config = loadEnv();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = configOrExit();
   const logger = createLogger(config.logLevel);
 
   let keys: FileKeyStore;
@@ -85,24 +77,15 @@ async function main(): Promise<void> {
   logger.info({ url: publicUrl, engine: database.engine }, 'gateway listening');
   if (config.seedDemo) process.stdout.write(bannerText(publicUrl));
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    await gateway.close();
-    keys.close();
-    await database.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(logger, {
+    graceMs: 10_000,
+    what: 'finishing in-flight requests',
+    stop: async () => {
+      await gateway.close();
+      keys.close();
+      await database.close();
+    },
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);

@@ -9,10 +9,10 @@ import {
 } from '@latih/core';
 import { openDatabase } from '@latih/db';
 import { developmentNikKey } from './dev-keys';
-import { ConfigError, loadEnv } from './env';
 import { legacyIntervals } from './jobs-config';
 import { createLogger } from './logger';
 import { realPayments } from './payments';
+import { configOrExit, runMain, stopOnSignals } from './process';
 
 /**
  * `npm run worker`: the schedule (packages/core/src/jobs/schedule.ts) in a process of its own, for
@@ -22,16 +22,7 @@ import { realPayments } from './payments';
  * jobs, a payment provider (PAYMENTS_BASE_URL; `npm run payments:mock` in development).
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadEnv>;
-  try {
-    config = loadEnv();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  const config = configOrExit();
   const logger = createLogger(config.logLevel).child({ service: 'latih-worker' });
   if (!config.databaseUrl) {
     console.error(
@@ -100,25 +91,16 @@ async function main(): Promise<void> {
       }).listen(config.workerPort, config.host)
     : null;
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'worker shutting down: letting running jobs finish');
-    const force = setTimeout(() => process.exit(1), 30_000);
-    force.unref();
-    server?.close();
-    await scheduler.stop();
-    payments?.close?.();
-    await database.close();
-    logger.info('worker stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(logger, {
+    graceMs: 30_000,
+    what: 'letting running jobs finish',
+    stop: async () => {
+      server?.close();
+      await scheduler.stop();
+      payments?.close?.();
+      await database.close();
+    },
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+runMain(main);
