@@ -96,7 +96,9 @@ export async function advanceTestClock(opts: {
   input: { to?: string | undefined; seconds?: number | undefined };
 }): Promise<TTestClock> {
   const clock = requireTestClock(opts.clock);
-  await clock.refresh();
+  // Read through the caller's handle, not the clock's own: with an Idempotency-Key this runs inside
+  // the idempotency transaction, and a query on another handle deadlocks PGlite for good.
+  clock.apply(await readTestClock(opts.db));
   const from = clock.now();
   const { to, seconds } = opts.input;
   if ((to === undefined) === (seconds === undefined))
