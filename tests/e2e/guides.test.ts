@@ -1,18 +1,32 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { checkLedger } from '@latih/db';
 import { signatureHeader } from '@latih/payments/signature';
 import { createLatihClient } from '@latih/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bannerText } from '../../apps/gateway/src/banner';
 import { mockPayments } from '../../apps/gateway/src/payments';
-import { startTestGateway } from '../support/gateway';
+import { type SandboxOptions, startTestGateway } from '../support/gateway';
+
+/*
+ * Every guide, followed as a newcomer would on a fresh `npm start`: each guide gets a gateway of its
+ * own, freshly started with only its demo data, the sandbox test clock on its database and the whole
+ * schedule running in-process (as `npm start` runs it). The examples run in the guide's order, and a
+ * value passes from one to the next only as the guide tells the reader: the demo credentials from
+ * the `export` lines in getting-started.md, a voucher code from the `export` line an example prints.
+ * Nothing is set up behind the guide's back, and time moves only through the sandbox clock's API.
+ */
 
 const execFileAsync = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
+
+/** Quicker than `npm start` so that tests wait less; every job still runs, as it would there. */
+const QUICK_JOBS: SandboxOptions = {
+  jobIntervals: { 'webhooks.deliver': 100, 'payouts.pay': 200, 'incentives.evaluate': 300 },
+};
 
 /** The fenced block that follows `<!-- example: NAME -->` in a guide. */
 function example(guide: string, name: string): string {
@@ -23,8 +37,25 @@ function example(guide: string, name: string): string {
   return match[1];
 }
 
+/** The variables that `export A=1 B=2` lines set (in a guide's block, or in what an example printed). */
+function exportsIn(lines: string | string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of typeof lines === 'string' ? lines.split('\n') : lines) {
+    const m = /^export\s+(.+)$/.exec(line.trim());
+    if (!m?.[1]) continue;
+    for (const pair of m[1]
+      .replace(/\s#.*$/, '')
+      .trim()
+      .split(/\s+/)) {
+      const eq = pair.indexOf('=');
+      if (eq > 0) out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
 /** Runs a TypeScript example from the repository root (so '@latih/sdk' resolves); its output lines. */
-async function runTs(code: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+async function runTs(code: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<string[]> {
   const dir = mkdtempSync(join(root, '.guide-'));
   try {
     const file = join(dir, 'example.ts');
@@ -32,7 +63,7 @@ async function runTs(code: string, env: NodeJS.ProcessEnv): Promise<string[]> {
     const out = await execFileAsync(process.execPath, ['--import', 'tsx', file], {
       env,
       cwd: root,
-      timeout: 60_000,
+      timeout: timeoutMs,
     });
     return out.stdout.trim().split('\n');
   } finally {
@@ -40,319 +71,499 @@ async function runTs(code: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   }
 }
 
-/** Runs a shell example in a scratch folder (it may write files); its output lines. */
-async function runSh(script: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+/**
+ * Runs shell examples one after the other in one bash, as a reader pastes them into one terminal
+ * (variables set by one are there for the next), in a scratch folder; its output lines. Stricter
+ * than a terminal: any failing command fails the test.
+ */
+async function runSh(scripts: string | string[], env: NodeJS.ProcessEnv): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'latih-guide-'));
   try {
-    const out = await execFileAsync('bash', ['-c', script], { env, cwd: dir, timeout: 60_000 });
+    const script = (Array.isArray(scripts) ? scripts : [scripts]).join('\n');
+    const out = await execFileAsync('bash', ['-e', '-u', '-o', 'pipefail', '-c', script], {
+      env,
+      cwd: dir,
+      timeout: 120_000,
+    });
     return out.stdout.trim().split('\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** What the guides' examples read: the gateway's URL and the demo organisations' credentials. */
-function demoEnv(gw: Awaited<ReturnType<typeof startTestGateway>>): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    LATIH_URL: gw.url,
-    PROVIDER_ID: gw.demo['provider-a'].clientId,
-    PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
-    PMO_ID: gw.demo.pmo.clientId,
-    PMO_SECRET: gw.demo.pmo.clientSecret,
-    PLATFORM_ID: gw.demo['platform-a'].clientId,
-    PLATFORM_SECRET: gw.demo['platform-a'].clientSecret,
-  };
+type Gateway = Awaited<ReturnType<typeof startTestGateway>>;
+type MockPayments = ReturnType<typeof mockPayments>;
+
+/** What a reader has at hand while following guides: the sandbox, and their terminal's exports. */
+type Reader = {
+  gw: Gateway;
+  payments: MockPayments | null;
+  /** The terminal's environment: getting-started's exports, then whatever a guide says to export. */
+  env: NodeJS.ProcessEnv;
+  /** True when this guide runs on a sandbox of its own (some checks count what the guide alone did). */
+  fresh: boolean;
+  /** Values a step's checks keep for a later step's (never passed to an example). */
+  seen: Record<string, string>;
+};
+type Step = { title: string; timeoutMs?: number; run: (r: Reader) => Promise<void> };
+type Guide = { file: string; payments?: boolean; steps: Step[] };
+
+/** What the reader exports after getting-started.md §0, pointed at this gateway's port. */
+function demoEnv(gw: Gateway): NodeJS.ProcessEnv {
+  return { ...process.env, ...exportsIn(example('getting-started.md', 'demo-env')), LATIH_URL: gw.url };
 }
 
-describe('guides: the examples run as written', () => {
-  let gw: Awaited<ReturnType<typeof startTestGateway>>;
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    gw = await startTestGateway();
-    env = demoEnv(gw);
-  });
-  afterAll(async () => {
-    await gw?.close();
+const clientOf = (gw: Gateway, key: keyof Gateway['demo']) =>
+  createLatihClient({
+    baseUrl: gw.url,
+    clientId: gw.demo[key].clientId,
+    clientSecret: gw.demo[key].clientSecret,
   });
 
-  it('pmo.md onboarding with curl: applied, checked, approved, credentials issued', async () => {
-    expect(await runSh(example('pmo.md', 'onboarding-curl'), env)).toEqual(['APPLIED', 'ACTIVE', 'lts_']);
-  });
+async function booksBalance(gw: Gateway) {
+  const books = await checkLedger(gw.database.db);
+  expect(books.unbalancedTransactions).toEqual([]);
+  expect(books.balanceMismatches).toEqual([]);
+  expect(books.balanced).toBe(true);
+}
 
-  it('pmo.md case with the SDK: opened, evidence asked and answered by the provider, decided', async () => {
-    expect(await runTs(example('pmo.md', 'case-sdk'), env)).toEqual([
-      'DECIDED WARNING',
-      'control_case.opened',
-      'control_case.evidence_requested',
-      'control_case.evidence_answered',
-      'control_case.decided',
-    ]);
-  });
+/** The WIB calendar day at the sandbox clock's time. */
+async function wibDay(gw: Gateway): Promise<string> {
+  const { now } = await clientOf(gw, 'pmo').sandbox.clock.get.query();
+  return new Date(Date.parse(now) + 7 * 3_600_000).toISOString().slice(0, 10);
+}
 
-  it('pmo.md exports with curl: the audit log and open statistics as CSV', async () => {
-    expect(await runSh(example('pmo.md', 'export-curl'), env)).toEqual([
-      '200 text/csv; charset=utf-8',
-      'id,occurredAt,actorOrganisationId,actorClientId,action,entityType,entityId,fromState,toState,requestId,data',
-      'key,label,participants,completions,certificates,incentivesPaid,incentivesPaidAmount',
-    ]);
-  });
-
-  it('provider-publish.md with curl: draft → run → review → approved → on sale', async () => {
-    expect(await runSh(example('provider-publish.md', 'curl'), env)).toEqual([
-      'IN_REVIEW',
-      'all indicators ok',
-      'PUBLISHED',
-      'OPEN',
-    ]);
-  });
-
-  it('provider-publish.md with the SDK', async () => {
-    expect(await runTs(example('provider-publish.md', 'sdk'), env)).toEqual([
-      'SESSION_HOURS_MISMATCH sessions',
-      'PUBLISHED OPEN',
-    ]);
-  });
-
-  it('marketplace-sync.md: initial load and resume with the SDK, cheap polling with curl', async () => {
-    expect(await runTs(example('marketplace-sync.md', 'sync-sdk'), env)).toEqual([
-      'storefront matches the catalog',
-      '0 changes since the stored cursor',
-    ]);
-    expect(await runSh(example('marketplace-sync.md', 'sync-curl'), env)).toEqual(['first page read', '304']);
-  });
-
-  it('checkout.md with curl and with the SDK', async () => {
-    expect(
-      await runSh(example('checkout.md', 'checkout-curl'), { ...env, CARD_NUMBER: '5101000000000001' }),
-    ).toEqual(['ISSUED', '2000000', '19']);
-    expect(
-      await runTs(example('checkout.md', 'checkout-sdk'), { ...env, CARD_NUMBER: '5101000000000002' }),
-    ).toEqual(['OTP_INVALID', 'ISSUED', 'CANCELLED']);
-  });
-});
-
-describe('guides: provider-delivery.md runs as written, 10 minutes before the class starts', () => {
-  let gw: Awaited<ReturnType<typeof startTestGateway>>;
-  let env: NodeJS.ProcessEnv;
-  const shift = { ms: 0 };
-  beforeAll(async () => {
-    gw = await startTestGateway({ now: () => Date.now() + shift.ms });
-    const platform = createLatihClient({
-      baseUrl: gw.url,
-      clientId: gw.demo['platform-a'].clientId,
-      clientSecret: gw.demo['platform-a'].clientSecret,
-    });
-    const offer = (await platform.platform.catalog.list.query({ mode: 'WEBINAR' })).items[0];
-    const run = offer?.runs[0];
-    if (!offer || !run) throw new Error('the demo webinar is not on sale');
-    const codes: string[] = [];
-    for (const cardNumber of ['5101000000000003', '5101000000000004']) {
-      const checkout = await platform.platform.checkout.create.mutate({
-        cardNumber,
-        courseId: offer.id,
-        runId: run.id,
-      });
-      const { code } = (await (await fetch(`${gw.url}/dev/otp/${checkout.id}`)).json()) as { code: string };
-      codes.push((await platform.platform.checkout.confirm.mutate({ id: checkout.id, code })).code);
-    }
-    // Ten minutes before the first session: the redemption window is open.
-    shift.ms = Date.parse(run.startsAt) - 10 * 60_000 - Date.now();
-    env = { ...demoEnv(gw), VOUCHER_CODE: codes[0], VOUCHER_CODE_2: codes[1] };
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
-
-  it('with curl: check, redeem, and the identity-check hand-off back to a registered URI', async () => {
-    expect(await runSh(example('provider-delivery.md', 'delivery-curl'), env)).toEqual([
-      'CODE_MALFORMED',
-      'true',
-      '1',
-      '303 https://lms.example.id/latih/return?state=sess-8c1f2a9d&result=CONFIRMED&enrollment_id=…&sequence=1',
-      '410',
-    ]);
-  });
-
-  it('with the SDK: completion refused, then met; the certificate verifies offline and publicly', async () => {
-    expect(await runTs(example('provider-delivery.md', 'delivery-sdk'), env)).toEqual([
-      'ATTENDANCE_INCOMPLETE',
-      'COMPLETED',
-      'true',
-      'false',
-      'VALID true',
-    ]);
-  });
-});
-
-describe('guides: webhooks.md', () => {
-  let gw: Awaited<ReturnType<typeof startTestGateway>>;
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    gw = await startTestGateway();
-    env = demoEnv(gw);
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
-
-  it('with the SDK: a local endpoint receives a signed event, verified and typed', async () => {
-    expect(await runTs(example('webhooks.md', 'webhooks-sdk'), env)).toEqual(['course.created', 'true']);
-  });
-
-  it('with plain HMAC (openssl): a real delivery verifies; a tampered body or an old one is refused', async () => {
-    const latih = createLatihClient({
-      baseUrl: gw.url,
-      clientId: gw.demo['provider-a'].clientId,
-      clientSecret: gw.demo['provider-a'].clientSecret,
-    });
-    const got = new Promise<{ header: string; body: Buffer }>((resolve) => {
-      const server = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          res.writeHead(204).end();
-          server.close();
-          resolve({ header: String(req.headers['latih-signature']), body: Buffer.concat(chunks) });
-        });
-      });
-      server.listen(0, '127.0.0.1', async () => {
-        const { port } = server.address() as AddressInfo;
-        const { secret } = await latih.provider.webhooks.create.mutate({
-          url: `http://127.0.0.1:${port}/hook`,
-          eventTypes: ['course.created'],
-        });
-        secretOf = secret;
-        await latih.provider.courses.create.mutate({
-          title: 'Membuat Konten Video Pendek',
-          summary: 'Video pendek untuk promosi usaha',
-          category: 'digital-marketing',
-          mode: 'WEBINAR',
-          hours: 16,
-          price: 1_200_000,
-        });
-      });
-    });
-    let secretOf = '';
-    const { header, body } = await got;
-    const dir = mkdtempSync(join(tmpdir(), 'latih-hmac-'));
-    try {
-      writeFileSync(join(dir, 'body.json'), body);
-      writeFileSync(join(dir, 'tampered.json'), Buffer.concat([body, Buffer.from(' ')]));
-      const script = example('webhooks.md', 'webhooks-hmac');
-      const run = (file: string, h = header) =>
-        runSh(script, { ...env, HEADER: h, BODY_FILE: join(dir, file), SECRET: secretOf });
-      expect(await run('body.json')).toEqual(['signature ok']);
-      expect(await run('tampered.json')).toEqual(['refuse']);
-      const old = header.replace(/^t=(\d+)/, (_m, t: string) => `t=${Number(t) - 600}`);
-      expect(await run('body.json', old)).toEqual(['refuse']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('polling events.list with curl keeps a cursor and resumes from it', async () => {
-    const [first, second] = await runSh(example('webhooks.md', 'events-curl'), env);
-    expect(first).toMatch(/^course\.created( course\.created)?$/);
-    expect(second).toBe('true');
-  });
-});
-
-describe('guides: payouts.md, against the in-process payment mock', () => {
-  let gw: Awaited<ReturnType<typeof startTestGateway>>;
-  let env: NodeJS.ProcessEnv;
-  const shift = { ms: 0 };
-  const now = () => Date.now() + shift.ms;
-  const payments = mockPayments({ tickMs: 50, settleMs: { pending: 100, inTransit: 100 }, now });
-  beforeAll(async () => {
-    gw = await startTestGateway({ now, payments, payoutIntervalMs: 100 });
-    env = {
-      ...demoEnv(gw),
-      PROVIDER_ID: gw.demo['provider-b'].clientId,
-      PROVIDER_SECRET: gw.demo['provider-b'].clientSecret,
-    };
-  });
-  afterAll(async () => {
-    await gw?.close();
-  });
-
-  it('a provider sets its payout account, sells a day of vouchers and reads its paid statement', async () => {
-    expect(await runSh(example('payouts.md', 'payout-account-curl'), env)).toEqual([
-      'ENABLED',
-      'BANK 009 ••••6789',
-    ]);
-    expect(payments.mock.state.accounts.size).toBe(1);
-
-    // A 2020-scheme self-paced course (payable on redemption): sold by platform-a, redeemed by provider-b.
-    const client = (key: 'platform-a' | 'provider-b' | 'pmo') =>
-      createLatihClient({
-        baseUrl: gw.url,
-        clientId: gw.demo[key].clientId,
-        clientSecret: gw.demo[key].clientSecret,
-      });
-    const platform = client('platform-a').platform;
-    const offer = (await platform.catalog.list.query({ mode: 'SELF_PACED' })).items.find((c) =>
-      c.title.startsWith('Pemasaran Digital'),
-    );
-    if (!offer) throw new Error('the demo self-paced course is not on sale');
-    // Two participants of the 2020 scheme, as the PMO imports them.
-    const cards = ['7000000000000101', '7000000000000102'];
-    const imported = await client('pmo').pmo.participants.import.mutate({
-      cohort: 12,
-      schemeId: 'PRAKERJA_2020',
-      items: cards.map((cardNumber, i) => ({
-        nik: `327301170895910${i + 1}`,
-        cardNumber,
-        name: `Peserta Gelombang 12 ${i + 1}`,
-        gender: 'M' as const,
-        birthDate: '1995-08-17',
-        regencyCode: '32.73',
-      })),
-    });
-    expect(
-      imported.results.map((r) => r.status),
-      JSON.stringify(imported.results),
-    ).toEqual(['CREATED', 'CREATED']);
-    for (const card of cards) {
-      const checkout = await platform.checkout.create.mutate({ cardNumber: card, courseId: offer.id });
-      const { code } = (await (await fetch(`${gw.url}/dev/otp/${checkout.id}`)).json()) as { code: string };
-      const bought = await platform.checkout.confirm.mutate({ id: checkout.id, code });
-      await client('provider-b').provider.vouchers.redeem.mutate({ code: bought.code, courseId: offer.id });
-    }
-    // The next day, after 01:00 WIB: the PMO runs yesterday's batch (the worker would, too).
-    shift.ms += 26 * 3_600_000;
-    const batch = await client('pmo').pmo.settlements.run.mutate({});
-    expect(batch.amount).toBe(2 * 500_000);
-    const mine = async () => (await client('provider-b').provider.settlements.list.query({})).items[0];
-    for (let i = 0; i < 100 && (await mine())?.status !== 'PAID'; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(await mine()).toMatchObject({ status: 'PAID', amount: 2 * 450_000, itemCount: 2 });
-
-    expect(await runTs(example('payouts.md', 'statements-sdk'), env)).toEqual([
-      `${batch.date} PAID Rp900.000 (2 vouchers)`,
-      'total Rp900.000',
-    ]);
-  });
-
-  it('the payments webhook takes only signed payout events', async () => {
-    const body = JSON.stringify({ id: 'evt_x', type: 'payout.paid', data: { object: { id: 'po_x' } } });
-    const unsigned = await fetch(`${gw.url}/payments/webhook`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json' },
-    });
-    expect(unsigned.status).toBe(400);
-    expect(((await unsigned.json()) as { code: string }).code).toBe('PAYMENTS_WEBHOOK_INVALID');
-    const t = Math.floor(now() / 1000);
-    const signed = await fetch(`${gw.url}/payments/webhook`, {
-      method: 'POST',
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'payments-signature': signatureHeader(body, [payments.webhookSecret], t),
+const GUIDES: Guide[] = [
+  {
+    file: 'getting-started.md',
+    steps: [
+      {
+        title: 'its exports are the demo credentials that npm start prints',
+        run: async ({ gw }) => {
+          const exported = exportsIn(example('getting-started.md', 'demo-env'));
+          expect(exported.LATIH_URL).toBe('http://localhost:3000');
+          const banner = bannerText('http://localhost:3000');
+          for (const [prefix, key] of [
+            ['PMO', 'pmo'],
+            ['PROVIDER', 'provider-a'],
+            ['PLATFORM', 'platform-a'],
+          ] as const) {
+            expect(exported[`${prefix}_ID`]).toBe(gw.demo[key].clientId);
+            expect(exported[`${prefix}_SECRET`]).toBe(gw.demo[key].clientSecret);
+            expect(banner).toContain(`client_id=${gw.demo[key].clientId}`);
+            expect(banner).toContain(`client_secret=${gw.demo[key].clientSecret}`);
+          }
+        },
       },
+      {
+        title: 'a token, then a call with it, in one terminal',
+        run: async ({ env }) => {
+          const [answer, course] = await runSh(
+            [example('getting-started.md', 'token-curl'), example('getting-started.md', 'call-curl')],
+            env,
+          );
+          expect(JSON.parse(answer ?? '')).toMatchObject({
+            access_token: expect.stringMatching(/^eyJ/),
+            token_type: 'Bearer',
+            expires_in: 900,
+          });
+          expect(JSON.parse(course ?? '')).toMatchObject({
+            id: expect.stringMatching(/^crs_/),
+            status: 'DRAFT',
+          });
+        },
+      },
+      {
+        title: 'the SDK: a draft course, and a typed NOT_FOUND',
+        run: async ({ env }) => {
+          const [created, missing, ...rest] = await runTs(example('getting-started.md', 'call-sdk'), env);
+          expect(created).toMatch(/^crs_\w+ DRAFT$/);
+          expect(missing).toMatch(/^no such course req_\w+$/);
+          expect(rest).toEqual([]);
+        },
+      },
+      {
+        title:
+          'time in the sandbox: read, an hour on (ADVANCING, then READY), never back; a day on with the SDK',
+        run: async ({ gw, env, fresh }) => {
+          const before = await clientOf(gw, 'pmo').sandbox.clock.get.query();
+          expect(await runSh(example('getting-started.md', 'clock-curl'), env)).toEqual([
+            'READY',
+            'ADVANCING',
+            String(Math.round(before.offsetSeconds / 60) + 60),
+            'TEST_CLOCK_BACKWARDS',
+          ]);
+          expect(await runTs(example('getting-started.md', 'clock-sdk'), env)).toEqual(['READY 24']);
+          const after = await clientOf(gw, 'pmo').sandbox.clock.get.query();
+          expect(after.status).toBe('READY');
+          expect(Math.round((after.offsetSeconds - before.offsetSeconds) / 3600)).toBe(25);
+          if (fresh) expect(before.offsetSeconds).toBe(0);
+        },
+      },
+    ],
+  },
+  {
+    file: 'provider-publish.md',
+    steps: [
+      {
+        title: 'with curl: draft → run → review → approved → on sale',
+        run: async ({ env }) => {
+          expect(await runSh(example('provider-publish.md', 'curl'), env)).toEqual([
+            'IN_REVIEW',
+            'all indicators ok',
+            'PUBLISHED',
+            'OPEN',
+          ]);
+        },
+      },
+      {
+        title: 'with the SDK',
+        run: async ({ env }) => {
+          expect(await runTs(example('provider-publish.md', 'sdk'), env)).toEqual([
+            'SESSION_HOURS_MISMATCH sessions',
+            'PUBLISHED OPEN',
+          ]);
+        },
+      },
+    ],
+  },
+  {
+    file: 'marketplace-sync.md',
+    steps: [
+      {
+        title: 'initial load and resume with the SDK, cheap polling with curl',
+        run: async ({ env }) => {
+          expect(await runTs(example('marketplace-sync.md', 'sync-sdk'), env)).toEqual([
+            'storefront matches the catalog',
+            '0 changes since the stored cursor',
+          ]);
+          expect(await runSh(example('marketplace-sync.md', 'sync-curl'), env)).toEqual([
+            'first page read',
+            '304',
+          ]);
+        },
+      },
+    ],
+  },
+  {
+    file: 'checkout.md',
+    steps: [
+      {
+        title: 'with curl and with the SDK, to the demo participant the guide exports',
+        run: async (r) => {
+          Object.assign(r.env, exportsIn(example('checkout.md', 'card')));
+          expect(r.env.CARD_NUMBER).toBe('5101000000000001');
+          expect(await runSh(example('checkout.md', 'checkout-curl'), r.env)).toEqual([
+            'ISSUED',
+            '2000000',
+            '19',
+          ]);
+          expect(await runTs(example('checkout.md', 'checkout-sdk'), r.env)).toEqual([
+            'OTP_INVALID',
+            'ISSUED',
+            'CANCELLED',
+          ]);
+          await booksBalance(r.gw);
+        },
+      },
+    ],
+  },
+  {
+    file: 'provider-delivery.md',
+    steps: [
+      {
+        title: 'buys two vouchers as the demo platform and prints their export lines',
+        run: async (r) => {
+          const printed = await runSh(example('provider-delivery.md', 'buy-vouchers'), r.env);
+          expect(printed).toEqual([
+            expect.stringMatching(/^export VOUCHER_CODE=[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/),
+            expect.stringMatching(/^export VOUCHER_CODE_2=[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/),
+          ]);
+          Object.assign(r.env, exportsIn(printed));
+          expect(r.env.VOUCHER_CODE).not.toBe(r.env.VOUCHER_CODE_2);
+        },
+      },
+      {
+        title:
+          'moves the sandbox clock to 10 minutes before the first session: the window was not open, then is',
+        run: async ({ gw, env }) => {
+          expect(await runSh(example('provider-delivery.md', 'open-window'), env)).toEqual([
+            'REDEMPTION_WINDOW_NOT_OPEN',
+            'ADVANCING',
+            'READY',
+          ]);
+          const provider = clientOf(gw, 'provider-a');
+          const check = await provider.provider.vouchers.check.mutate({ code: env.VOUCHER_CODE ?? '' });
+          expect(check.redeemable).toBe(true);
+          const run = await provider.provider.runs.get.query({ id: check.voucher.runId ?? '' });
+          const clock = await provider.sandbox.clock.get.query();
+          const untilFirst = Date.parse(run.sessions[0]?.startsAt ?? '') - Date.parse(clock.now);
+          expect(untilFirst).toBeLessThanOrEqual(10 * 60_000);
+          expect(untilFirst).toBeGreaterThan(5 * 60_000);
+        },
+      },
+      {
+        title: 'with curl: check, redeem, and the identity-check hand-off back to a registered URI',
+        run: async ({ env }) => {
+          expect(await runSh(example('provider-delivery.md', 'delivery-curl'), env)).toEqual([
+            'CODE_MALFORMED',
+            'true',
+            '1',
+            '303 https://lms.example.id/latih/return?state=sess-8c1f2a9d&result=CONFIRMED&enrollment_id=…&sequence=1',
+            '410',
+          ]);
+        },
+      },
+      {
+        title: 'with the SDK: completion refused, then met; the certificate verifies offline and publicly',
+        run: async ({ gw, env }) => {
+          expect(await runTs(example('provider-delivery.md', 'delivery-sdk'), env)).toEqual([
+            'ATTENDANCE_INCOMPLETE',
+            'COMPLETED',
+            'true',
+            'false',
+            'VALID true',
+          ]);
+          await booksBalance(gw);
+        },
+      },
+    ],
+  },
+  {
+    file: 'webhooks.md',
+    steps: [
+      {
+        title: 'with the SDK: a local endpoint receives a signed event, verified and typed',
+        run: async ({ env }) => {
+          expect(await runTs(example('webhooks.md', 'webhooks-sdk'), env)).toEqual([
+            'course.created',
+            'true',
+          ]);
+        },
+      },
+      {
+        title:
+          'with plain HMAC (openssl): a real delivery, captured, verifies; a tampered body or an old one is refused',
+        run: async ({ gw, env }) => {
+          expect(
+            await runSh(
+              [example('webhooks.md', 'webhooks-capture'), example('webhooks.md', 'webhooks-hmac')],
+              env,
+            ),
+          ).toEqual(['true', 't=<unix seconds>,v1=<hex>', 'signature ok', 'refuse', 'refuse']);
+          // Both examples removed their endpoints: nothing is left retrying towards a receiver that is gone.
+          expect((await clientOf(gw, 'provider-a').provider.webhooks.list.query()).items).toEqual([]);
+        },
+      },
+      {
+        title: 'polling events.list with curl keeps a cursor and resumes from it',
+        run: async ({ env }) => {
+          expect(await runSh(example('webhooks.md', 'events-curl'), env)).toEqual([
+            'course.created course.created',
+            'true',
+          ]);
+        },
+      },
+    ],
+  },
+  {
+    file: 'payouts.md',
+    payments: true,
+    steps: [
+      {
+        title: 'as the demo provider the guide exports, sets its payout account',
+        run: async (r) => {
+          Object.assign(r.env, exportsIn(example('payouts.md', 'provider-env')));
+          expect(r.env.PROVIDER_ID).toBe(r.gw.demo['provider-b'].clientId);
+          expect(r.env.PROVIDER_SECRET).toBe(r.gw.demo['provider-b'].clientSecret);
+          expect(await runSh(example('payouts.md', 'payout-account-curl'), r.env)).toEqual([
+            'ENABLED',
+            'BANK 009 ••••6789',
+          ]);
+          expect(r.payments?.mock.state.accounts.size).toBe(1);
+        },
+      },
+      {
+        title: 'a day of sales: two 2020-scheme participants imported, sold the course and redeemed',
+        run: async (r) => {
+          const before = await wibDay(r.gw);
+          const printed = await runTs(example('payouts.md', 'day-of-sales'), r.env);
+          r.seen.soldOn = `${before} ${await wibDay(r.gw)}`;
+          expect(printed).toEqual([
+            '2 participants imported',
+            'IN_TRAINING IN_TRAINING',
+            expect.stringMatching(/^export ENROLLMENT_ID=enr_\w+ VOUCHER_ID=vch_\w+ PARTICIPANT_ID=par_\w+$/),
+          ]);
+          Object.assign(r.env, exportsIn(printed));
+        },
+      },
+      {
+        title: 'overnight by the sandbox clock: the scheduled batch and payout, nothing run by hand',
+        timeoutMs: 120_000,
+        run: async (r) => {
+          const [ready, paid, ...rest] = await runTs(example('payouts.md', 'overnight'), r.env, 120_000);
+          expect(ready).toBe('READY');
+          const [day = '', status, amount] = (paid ?? '').split(' ');
+          expect(r.seen.soldOn?.split(' ')).toContain(day);
+          expect([status, amount]).toEqual(['PAID', '900000']);
+          expect(rest).toEqual([]);
+          r.seen.settledDay = day;
+          // The schedule made them: no organisation is the actor (nobody called settlements.run).
+          const made = await clientOf(r.gw, 'pmo').pmo.audit.list.query({ action: 'settlement.created' });
+          expect(made.items.length).toBeGreaterThanOrEqual(2);
+          for (const row of made.items) expect(row.actorOrganisationId).toBeNull();
+          if (r.fresh) {
+            expect(made.items).toHaveLength(2);
+            const platform = (await clientOf(r.gw, 'platform-a').platform.settlements.list.query({})).items;
+            // Its commission, settled in the same batch: not paid, as the guide says, for want of an account.
+            expect(platform).toMatchObject([
+              {
+                batchDate: day,
+                amount: 100_000,
+                itemCount: 2,
+                status: 'FAILED',
+                failure: { code: 'PAYOUT_ACCOUNT_NOT_READY' },
+              },
+            ]);
+          }
+        },
+      },
+      {
+        title: 'the statement, with its lines',
+        run: async (r) => {
+          expect(await runTs(example('payouts.md', 'statements-sdk'), r.env)).toEqual([
+            `${r.seen.settledDay} PAID Rp900.000 (2 vouchers)`,
+            'total Rp900.000',
+          ]);
+        },
+      },
+      {
+        title: 'an incentive: the first instalment paid by the scheduled jobs, the second a month later',
+        timeoutMs: 300_000,
+        run: async (r) => {
+          expect(await runTs(example('payouts.md', 'incentive-sdk'), r.env, 300_000)).toEqual([
+            'COMPLETED',
+            '1/4 PAID, 2/4 ELIGIBLE, 3/4 ELIGIBLE, 4/4 ELIGIBLE',
+            '1/4 PAID, 2/4 PAID, 3/4 ELIGIBLE, 4/4 ELIGIBLE',
+          ]);
+          await booksBalance(r.gw);
+        },
+      },
+      {
+        title:
+          'the payments webhook takes only payout events signed in real time, whatever the sandbox clock says',
+        run: async ({ gw, payments }) => {
+          const secret = payments?.webhookSecret ?? '';
+          const body = JSON.stringify({ id: 'evt_x', type: 'payout.paid', data: { object: { id: 'po_x' } } });
+          const send = (headers: Record<string, string>) =>
+            fetch(`${gw.url}/payments/webhook`, {
+              method: 'POST',
+              body,
+              headers: { 'content-type': 'application/json', ...headers },
+            });
+          const unsigned = await send({});
+          expect(unsigned.status).toBe(400);
+          expect(((await unsigned.json()) as { code: string }).code).toBe('PAYMENTS_WEBHOOK_INVALID');
+          // The sandbox clock is a month ahead by now; a signature is checked against the real time.
+          const clock = await clientOf(gw, 'pmo').sandbox.clock.get.query();
+          expect(clock.offsetSeconds).toBeGreaterThan(30 * 86_400);
+          const atProgramTime = signatureHeader(body, [secret], Math.floor(Date.parse(clock.now) / 1000));
+          const ahead = await send({ 'payments-signature': atProgramTime });
+          expect(ahead.status).toBe(400);
+          expect(((await ahead.json()) as { code: string }).code).toBe('PAYMENTS_WEBHOOK_INVALID');
+          const stale = signatureHeader(body, [secret], Math.floor(Date.now() / 1000) - 600);
+          expect((await send({ 'payments-signature': stale })).status).toBe(400);
+          const signed = await send({
+            'payments-signature': signatureHeader(body, [secret], Math.floor(Date.now() / 1000)),
+          });
+          expect(signed.status).toBe(200);
+          expect(await signed.json()).toEqual({ received: true, duplicate: false });
+        },
+      },
+    ],
+  },
+  {
+    file: 'pmo.md',
+    steps: [
+      {
+        title: 'onboarding with curl: applied, checked, approved, credentials issued',
+        run: async ({ env }) => {
+          expect(await runSh(example('pmo.md', 'onboarding-curl'), env)).toEqual([
+            'APPLIED',
+            'ACTIVE',
+            'lts_',
+          ]);
+        },
+      },
+      {
+        title: 'a case with the SDK: opened, evidence asked and answered by the provider, decided',
+        run: async ({ env }) => {
+          expect(await runTs(example('pmo.md', 'case-sdk'), env)).toEqual([
+            'DECIDED WARNING',
+            'control_case.opened',
+            'control_case.evidence_requested',
+            'control_case.evidence_answered',
+            'control_case.decided',
+          ]);
+        },
+      },
+      {
+        title: 'exports with curl: the audit log and open statistics as CSV',
+        run: async ({ env }) => {
+          expect(await runSh(example('pmo.md', 'export-curl'), env)).toEqual([
+            '200 text/csv; charset=utf-8',
+            'id,occurredAt,actorOrganisationId,actorClientId,action,entityType,entityId,fromState,toState,requestId,data',
+            'key,label,participants,completions,certificates,incentivesPaid,incentivesPaidAmount',
+          ]);
+        },
+      },
+    ],
+  },
+];
+
+/** A freshly started sandbox (as `npm start` runs it) for the steps of one describe; closed after. */
+function sandboxFor(opts: { payments: boolean; fresh: boolean }): Reader {
+  const reader = { fresh: opts.fresh, seen: {}, payments: null } as unknown as Reader;
+  beforeAll(async () => {
+    // The mock intercepts this process's fetch while it lives: made here, not while collecting.
+    reader.payments = opts.payments
+      ? mockPayments({ tickMs: 50, settleMs: { pending: 100, inTransit: 100 } })
+      : null;
+    reader.gw = await startTestGateway({
+      sandbox: QUICK_JOBS,
+      ...(reader.payments ? { payments: reader.payments } : {}),
     });
-    expect(signed.status).toBe(200);
-    expect(await signed.json()).toEqual({ received: true, duplicate: false });
+    reader.env = demoEnv(reader.gw);
   });
+  afterAll(async () => {
+    await reader.gw?.close();
+  });
+  return reader;
+}
+
+for (const guide of GUIDES) {
+  describe(`guides: ${guide.file}, on a fresh sandbox of its own`, () => {
+    const reader = sandboxFor({ payments: guide.payments === true, fresh: true });
+    for (const step of guide.steps) it(step.title, () => step.run(reader), step.timeoutMs);
+  });
+}
+
+describe("guides: all of them, one after another on one sandbox, in the README's order", () => {
+  // The guides as the README's list of links gives them (the README mentions some earlier, too).
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const links = readme.slice(readme.indexOf('## Links'));
+  const order = [...links.matchAll(/\]\(docs\/guides\/([a-z-]+\.md)\)/g)].map((m) => m[1] ?? '');
+
+  it('the README lists every guide, and every guide in docs/guides is tested', () => {
+    const files = readdirSync(join(root, 'docs/guides')).filter((f) => f.endsWith('.md'));
+    expect([...order].sort()).toEqual([...files].sort());
+    expect([...GUIDES.map((g) => g.file)].sort()).toEqual([...files].sort());
+  });
+
+  const reader = sandboxFor({ payments: true, fresh: false });
+  for (const file of order) {
+    const guide = GUIDES.find((g) => g.file === file);
+    for (const step of guide?.steps ?? [])
+      it(`${file}: ${step.title}`, () => step.run(reader), step.timeoutMs);
+  }
 });

@@ -2,16 +2,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { DEMO_ORGANISATIONS, DevOtpChannel } from '@latih/core';
+import { DEMO_ORGANISATIONS, DevOtpChannel, TestClock } from '@latih/core';
 import { startGateway } from '../../apps/gateway/src/gateway';
 import { FileKeyStore } from '../../apps/gateway/src/keystore';
 import { createLogger } from '../../apps/gateway/src/logger';
 import type { PaymentsSetup } from '../../apps/gateway/src/payments';
 import { freshDatabase, type TestDatabase } from './db';
 
+/**
+ * As `npm start` runs outside production: the sandbox test clock on the gateway's database (moved
+ * only through the API) and the whole schedule in-process. `jobIntervals` (ms, by job name) only
+ * shortens intervals so that tests wait less; every job still runs.
+ */
+export type SandboxOptions = {
+  jobIntervals?: Record<string, number>;
+  /** false: this gateway runs no job, as with JOBS=off and no worker (the clock then stays ADVANCING). */
+  runJobs?: boolean;
+};
+
 /** A real gateway on a random port over a fresh database, with its key file and log lines. */
 export async function startTestGateway(
-  opts: { now?: () => number; payments?: PaymentsSetup; payoutIntervalMs?: number } = {},
+  opts: {
+    now?: () => number;
+    payments?: PaymentsSetup;
+    payoutIntervalMs?: number;
+    /** Run it as `npm start` does: test clock and the whole schedule (see SandboxOptions). */
+    sandbox?: SandboxOptions;
+  } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'latih-e2e-'));
   const keyFile = join(dir, 'signing-keys.json');
@@ -24,6 +41,9 @@ export async function startTestGateway(
     },
   });
   const database: TestDatabase = await freshDatabase('pglite');
+  const sandbox = opts.sandbox;
+  if (sandbox && opts.now) throw new Error('a sandbox gateway moves its time through the clock API only');
+  const clock = sandbox ? new TestClock(database.db) : null;
   const gateway = await startGateway({
     database,
     keys: keys.keys,
@@ -35,10 +55,18 @@ export async function startTestGateway(
     nikHashKey: Buffer.alloc(32, 7),
     otp: new DevOtpChannel(),
     allowLocalWebhooks: true,
-    webhookIntervalMs: 100,
-    oversightIntervalMs: 0,
+    ...(clock
+      ? { clock, jobs: { run: sandbox?.runJobs ?? true, intervals: { ...sandbox?.jobIntervals } } }
+      : { webhookIntervalMs: 100, oversightIntervalMs: 0 }),
     ...(opts.now ? { now: opts.now } : {}),
-    ...(opts.payments ? { payments: opts.payments, payoutIntervalMs: opts.payoutIntervalMs ?? 100 } : {}),
+    ...(opts.payments
+      ? {
+          payments: opts.payments,
+          ...(clock && opts.payoutIntervalMs === undefined
+            ? {}
+            : { payoutIntervalMs: opts.payoutIntervalMs ?? 100 }),
+        }
+      : {}),
   });
   const demo = Object.fromEntries(DEMO_ORGANISATIONS.map((o) => [o.key, o])) as Record<
     (typeof DEMO_ORGANISATIONS)[number]['key'],
@@ -51,6 +79,8 @@ export async function startTestGateway(
     lines,
     demo,
     database,
+    /** The sandbox clock (sandbox gateways only); read it, never set it: time moves through the API. */
+    clock,
     async token(key: keyof typeof demo): Promise<string> {
       const o = demo[key];
       const res = await fetch(`${gateway.url}/v1/oauth/token`, {

@@ -37,6 +37,7 @@ export type {
   TScheme,
   TSession,
   TSessionInput,
+  TTestClock,
   TUpdateCourseInput,
   TUpdateRunInput,
   TVenue,
@@ -59,6 +60,12 @@ export {
   paginate,
   syncCatalog,
 } from './iterate';
+export {
+  type AdvanceSandboxClockOptions,
+  advanceSandboxClock,
+  LatihClockTimeoutError,
+  type SandboxClockTarget,
+} from './sandbox';
 export { type LatihEvent, LatihWebhookError, type VerifyWebhookOptions, verifyWebhook } from './webhooks';
 
 export type LatihClientOptions = {

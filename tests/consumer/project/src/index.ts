@@ -1,9 +1,12 @@
 // An ESM consumer: what a provider's integration looks like, type-checked with skipLibCheck off.
 import {
+  advanceSandboxClock,
   createLatihClient,
+  createLatihConsoleClient,
   type FeedBatch,
   followFeed,
   isLatihError,
+  LatihClockTimeoutError,
   type LatihError,
   type LatihErrorCode,
   paginate,
@@ -11,6 +14,7 @@ import {
   type TCourse,
   type TCreateCourseInput,
   type TEvent,
+  type TTestClock,
 } from '@latih/sdk';
 import { expectTypeOf } from 'expect-type';
 
@@ -123,4 +127,27 @@ export async function feeds(signal: AbortSignal, stored: string | undefined): Pr
     followFeed(latih.platform.catalog.changes, { cursor: batch.cursor });
   }
   return cursor;
+}
+
+// The sandbox clock: moved forward and awaited until every scheduled job ran at the new time.
+export async function nextNight(signal: AbortSignal): Promise<string> {
+  const ready = await advanceSandboxClock(latih, { seconds: 86_400 });
+  expectTypeOf(ready).toEqualTypeOf<TTestClock>();
+  expectTypeOf(ready.status).toEqualTypeOf<'READY' | 'ADVANCING'>();
+  await advanceSandboxClock(latih, { to: new Date('2027-01-05T18:30:00.000Z') }, { pollIntervalMs: 500 });
+  try {
+    await advanceSandboxClock(latih, { to: '2027-02-05T18:30:00.000Z' }, { timeoutMs: 60_000, signal });
+  } catch (err) {
+    if (err instanceof LatihClockTimeoutError) expectTypeOf(err.clock).toEqualTypeOf<TTestClock>();
+    throw err;
+  }
+  // The console's client has the same sandbox procedures.
+  await advanceSandboxClock(createLatihConsoleClient({ csrfToken: () => 'x' }), { seconds: 60 });
+  // @ts-expect-error: either `to` or `seconds`, and seconds is a number
+  await advanceSandboxClock(latih, { seconds: '60' });
+  // @ts-expect-error: a target is required
+  await advanceSandboxClock(latih, {});
+  // @ts-expect-error: the first argument is a Latih client
+  await advanceSandboxClock({}, { seconds: 60 });
+  return (await latih.sandbox.clock.get.query()).now;
 }
