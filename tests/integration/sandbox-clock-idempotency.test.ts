@@ -55,4 +55,21 @@ describe.each(engines())('sandbox.clock.advance with an Idempotency-Key on %s', 
     const read = await within(10_000, 'get', h.caller('pmo').sandbox.clock.get());
     expect(read.offsetSeconds).toBe(moved.offsetSeconds);
   });
+
+  it('an advance past the keys’ 24 hours, retried with its key, replays instead of moving the clock again', async () => {
+    const clock = new TestClock(h.db);
+    h.services.clock = clock;
+    h.services.now = () => clock.now();
+    const before = (await h.caller('pmo').sandbox.clock.get()).offsetSeconds;
+    const first = h.session('platformA', { idempotencyKey: 'advance-two-days' });
+    const moved = await within(10_000, 'advance', first.api.sandbox.clock.advance({ seconds: 2 * 86_400 }));
+    expect(moved.offsetSeconds - before).toBeGreaterThanOrEqual(2 * 86_400 - 2);
+    // The answer is kept 24 h from the clock's new time, so the retry finds it.
+    const retry = h.session('platformA', { idempotencyKey: 'advance-two-days' });
+    expect(await within(10_000, 'retry', retry.api.sandbox.clock.advance({ seconds: 2 * 86_400 }))).toEqual(
+      moved,
+    );
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect((await h.caller('pmo').sandbox.clock.get()).offsetSeconds).toBe(moved.offsetSeconds);
+  });
 });

@@ -123,7 +123,10 @@ export async function runIdempotent<T>(opts: {
   const mine = { ...ref, attempt: claim.attempt };
   const store = (value: unknown) => (opts.sealer ? { sealed: opts.sealer.seal(value) } : value);
   const complete = async (db: Db, responseStatus: number, responseBody: unknown) => {
-    if (!(await completeIdempotencyKey(db, { ...mine, responseStatus, responseBody })))
+    // Kept 24 h from the answer, read on the clock as it is now: an answer that moved the sandbox
+    // clock (sandbox.clock.advance) must outlive the move, or a retry of it would move it again.
+    const expiresAt = new Date((opts.now ?? Date.now)() + IDEMPOTENCY_RETENTION_MS);
+    if (!(await completeIdempotencyKey(db, { ...mine, responseStatus, responseBody, expiresAt })))
       throw new FencedOutError();
   };
 

@@ -128,11 +128,16 @@ export async function holdIdempotencyKey(tx: Db, v: IdempotencyAttempt): Promise
  */
 export async function completeIdempotencyKey(
   db: Db,
-  v: IdempotencyAttempt & { responseStatus: number; responseBody: unknown },
+  v: IdempotencyAttempt & { responseStatus: number; responseBody: unknown; expiresAt?: Date },
 ): Promise<boolean> {
   const rows = await db
     .update(t)
-    .set({ status: 'COMPLETED', responseStatus: v.responseStatus, responseBody: v.responseBody })
+    .set({
+      status: 'COMPLETED',
+      responseStatus: v.responseStatus,
+      responseBody: v.responseBody,
+      ...(v.expiresAt ? { expiresAt: v.expiresAt } : {}),
+    })
     .where(and(owned(v), eq(t.status, 'IN_PROGRESS')))
     .returning({ key: t.key });
   return rows.length > 0;
