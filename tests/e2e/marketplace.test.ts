@@ -1,5 +1,6 @@
 import { createLatihClient, paginate } from '@latih/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedsCaughtUp } from '../support/feed-horizon';
 import { startTestGateway } from '../support/gateway';
 
 describe('marketplace over HTTP', () => {
@@ -22,6 +23,9 @@ describe('marketplace over HTTP', () => {
     const platform = client('platform-a');
     const storefront = new Map<string, string>();
     let stored: string | undefined;
+    // The feed serves a write once no older transaction is open on the database server
+    // (feed-horizon.ts): immediate on this PGlite gateway, a wait on a shared PostgreSQL server.
+    await feedsCaughtUp(gw.database.db);
     for await (const batch of platform.catalog.sync({ limit: 2 })) {
       for (const c of batch.changes) {
         if (c.type === 'UPSERT' && c.course) storefront.set(c.courseId, c.course.title);
@@ -37,6 +41,7 @@ describe('marketplace over HTTP', () => {
     // The PMO suspends one: the next sync from the stored cursor carries just its tombstone.
     const pmo = client('pmo');
     await pmo.pmo.curation.suspend.mutate({ id: listed[0] ?? '', reason: 'Pemeriksaan lapangan' });
+    await feedsCaughtUp(gw.database.db);
     const batches = [];
     for await (const batch of platform.catalog.sync({ since: stored ?? '' })) batches.push(batch);
     expect(batches.flatMap((b) => b.changes)).toEqual([

@@ -2,11 +2,17 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { fullCourse } from '../support/catalog-fixtures';
 import { engines, postgresAvailable } from '../support/db';
+import { feedsCaughtUp } from '../support/feed-horizon';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 import { buy, onSale, participants } from '../support/marketplace-fixtures';
 
-/** A consumer that follows the feed to its end, as a storefront would. */
-async function follow(h: Harness, since?: string) {
+/**
+ * A consumer that follows the feed to its end, as a storefront would, once the feed serves every
+ * write committed so far: a transaction open elsewhere on a shared PostgreSQL server rightly holds
+ * the feed back (see feed-horizon.ts). `{ wait: false }` reads whatever it serves right now.
+ */
+async function follow(h: Harness, since?: string, opts: { wait?: boolean } = {}) {
+  if (opts.wait !== false) await feedsCaughtUp(h.db);
   const feed = h.caller('platformA').platform.catalog;
   const seen: { type: string; courseId: string; seats?: number }[] = [];
   let cursor = since;
@@ -103,8 +109,8 @@ describe.runIf(postgresAvailable())('the feed under out-of-order commits on real
       const seqB = await seqOf(b, y.course.id);
       expect(seqA).toBeLessThan(seqB);
 
-      // The consumer polls now, while A is still open.
-      const mid = await follow(h, start);
+      // The consumer polls now, while A is still open (without waiting: the feed cannot pass A).
+      const mid = await follow(h, start, { wait: false });
       // A reader ordered by sequence alone would hand out B's change now and move its cursor past
       // A's lower number, so A's change, committed later, would never be read. This feed holds B
       // back until A is done.

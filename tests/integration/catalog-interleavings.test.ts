@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { fullCourse, sessions } from '../support/catalog-fixtures';
 import { postgresAvailable } from '../support/db';
-import { feedCaughtUp, feedServes } from '../support/feed-horizon';
+import { feedsCaughtUp, feedsServe } from '../support/feed-horizon';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 
 /**
@@ -99,7 +99,7 @@ function storefront(h: Harness) {
     },
     /** Polls once every transaction that committed before this call can be served. */
     async catchUp() {
-      await feedCaughtUp(h.database.db);
+      await feedsCaughtUp(h.db);
       await this.poll();
     },
   };
@@ -223,7 +223,7 @@ async function interleave(
   await a.done;
   // The poll that hands out `first`'s change row while `second` is still open (`second` took its
   // transaction id after `first`, so it does not hold `first`'s row back).
-  await feedServes(h.database.db, await a.xid);
+  await feedsServe(h.db, await a.xid);
   await store.poll();
   await b.stepped;
   await store.poll();

@@ -5,6 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines, postgresAvailable } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
+import { feedsCaughtUp } from '../support/feed-horizon';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 
 const refusal = (p: Promise<unknown>) =>
@@ -171,6 +172,8 @@ describe.each(engines())('certificates, reviews and the identity check on %s', (
       const view = await h.caller('platformA').platform.catalog.get({ id: course.id });
       expect(view.rating).toEqual({ average: 4.5, count: 2 });
       expect(view.provider.rating).toEqual({ average: 4.5, count: 2 });
+      // The feed serves the reviews' change rows once no older transaction is open on the server.
+      await feedsCaughtUp(h.db);
       const feed = await h.caller('platformA').platform.catalog.changes({ since: before.nextCursor });
       const last = feed.changes.filter((ch) => ch.courseId === course.id).at(-1);
       expect(last?.course?.rating).toEqual({ average: 4.5, count: 2 });

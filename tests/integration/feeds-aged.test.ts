@@ -5,9 +5,10 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fullCourse } from '../support/catalog-fixtures';
 import { engines } from '../support/db';
+import { feedsCaughtUp } from '../support/feed-horizon';
 import { type Harness, useHarness } from '../support/harness';
 import { buy, onSale, participants } from '../support/marketplace-fixtures';
-import { boundariesAhead, burnXidsTo, feedsCaughtUp, nextXid, type XidBurn } from '../support/xids';
+import { boundariesAhead, burnXidsTo, nextXid, type XidBurn } from '../support/xids';
 
 /*
  * The feeds on an old database. Both feeds page by (transaction id, sequence); a fresh test
@@ -112,7 +113,7 @@ async function ageWithWrites(h: Harness): Promise<Omit<World, 'h'>> {
       )
     )[0]?.n ?? 0;
   for (let i = 0; i < 4 || (await providerEvents()) <= 110; i++) await write.next();
-  await feedsCaughtUp(h.database);
+  await feedsCaughtUp(h.db);
   return { crossed, burns };
 }
 

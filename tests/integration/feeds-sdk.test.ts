@@ -2,9 +2,9 @@ import { followFeed, paginate, syncCatalog } from '@latih/sdk';
 import { describe, expect, it } from 'vitest';
 import { fullCourse } from '../support/catalog-fixtures';
 import { engines } from '../support/db';
+import { feedsCaughtUp } from '../support/feed-horizon';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 import { onSale } from '../support/marketplace-fixtures';
-import { feedsCaughtUp } from '../support/xids';
 
 /*
  * The SDK's two ways through cursor-paged procedures, against the real procedures: `paginate` ends
@@ -65,7 +65,7 @@ describe.each(engines())('SDK iteration helpers on %s', (engine) => {
 
   it('followFeed reads events.list until caught up, resumes from a stored cursor, and filters', async () => {
     await newCourses(h, 5, 'providerA');
-    await feedsCaughtUp(h.database);
+    await feedsCaughtUp(h.db);
     const events = h.caller('providerA').events;
     const batches = [];
     for await (const batch of followFeed({ query: events.list }, { limit: 2 })) batches.push(batch);
@@ -75,7 +75,7 @@ describe.each(engines())('SDK iteration helpers on %s', (engine) => {
     const stored = batches.at(-1)?.cursor ?? '';
 
     const fresh = await newCourses(h, 3, 'providerA');
-    await feedsCaughtUp(h.database);
+    await feedsCaughtUp(h.db);
     const resumed = [];
     for await (const batch of followFeed(
       { query: events.list },
@@ -88,7 +88,7 @@ describe.each(engines())('SDK iteration helpers on %s', (engine) => {
 
   it('followFeed with follow: polls while caught up, delivers what commits meanwhile, and ends quietly on abort', async () => {
     const events = h.caller('providerA').events;
-    await feedsCaughtUp(h.database);
+    await feedsCaughtUp(h.db);
     let start = '';
     for await (const batch of followFeed({ query: events.list }, { limit: 200 })) start = batch.cursor;
 
@@ -119,11 +119,11 @@ describe.each(engines())('SDK iteration helpers on %s', (engine) => {
   it('followFeed and syncCatalog follow the catalog change feed (cursor parameter `since`)', async () => {
     const catalog = h.caller('platformA').platform.catalog;
     const feed = { query: (input: { since?: string; limit?: number }) => catalog.changes(input) };
-    await feedsCaughtUp(h.database);
+    await feedsCaughtUp(h.db);
     let stored = '';
     for await (const batch of syncCatalog(feed, { limit: 5 })) stored = batch.cursor;
     const { course } = await onSale(h);
-    await feedsCaughtUp(h.database);
+    await feedsCaughtUp(h.db);
     const items = [];
     for await (const batch of followFeed(feed, { since: stored, limit: 1 })) items.push(...batch.items);
     expect(items.at(-1)).toMatchObject({ type: 'UPSERT', courseId: course.id });
@@ -135,7 +135,7 @@ describe.each(engines())('SDK iteration helpers on %s', (engine) => {
   it('the feeds take only cursors they issued (events.list also its older JSON form), never a 500', async () => {
     const events = h.caller('providerA').events;
     const catalog = h.caller('platformA').platform.catalog;
-    await feedsCaughtUp(h.database);
+    await feedsCaughtUp(h.db);
     const first = await events.list({ limit: 1 });
     const [xid, seq] = Buffer.from(first.nextCursor, 'base64url').toString().split(':');
     // The form events.list handed out before (JSON-wrapped) still resumes at the same place.

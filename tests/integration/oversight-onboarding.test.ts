@@ -3,6 +3,7 @@ import { schema } from '@latih/db';
 import { asc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
+import { feedsCaughtUp } from '../support/feed-horizon';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 import { buy, onSale, participants } from '../support/marketplace-fixtures';
 
@@ -21,7 +22,9 @@ const application = {
   regencyCode: '31.71',
 };
 
+/** Follows the change feed to its end once it serves every write committed so far (feed-horizon.ts). */
 async function follow(h: Harness, since?: string) {
+  await feedsCaughtUp(h.db);
   const seen: { type: string; courseId: string }[] = [];
   let cursor = since;
   for (;;) {

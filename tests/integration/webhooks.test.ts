@@ -13,6 +13,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { fullCourse } from '../support/catalog-fixtures';
 import { engines, postgresAvailable } from '../support/db';
+import { feedsCaughtUp } from '../support/feed-horizon';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 
 const refusal = (p: Promise<unknown>) =>
@@ -326,6 +327,8 @@ describe.each(engines())('webhooks on %s', (engine) => {
     expect(disabled.disabledReason).toMatch(/^Every delivery has failed since/);
     const [d] = await deliveriesOf(h, endpoint.id);
     expect(d?.status).toBe('FAILED');
+    // events.list serves the notice once no older transaction is open on the server (feed-horizon.ts).
+    await feedsCaughtUp(h.db);
     const told = await h.caller('platformA').events.list({ types: ['webhook_endpoint.disabled'] });
     expect(told.items.map((e) => e.data)).toContainEqual(
       expect.objectContaining({ endpointId: endpoint.id }),
@@ -362,6 +365,7 @@ describe.each(engines())('webhooks on %s', (engine) => {
 
   it('events.list pages through the caller’s own events, filtered by type', async () => {
     for (let i = 0; i < 5; i++) await newCourse(h, 'providerB');
+    await feedsCaughtUp(h.db);
     const mine = h.caller('providerB').events;
     const first = await mine.list({ types: ['course.created'], limit: 3 });
     expect(first.items).toHaveLength(3);
@@ -436,6 +440,7 @@ describe.runIf(postgresAvailable())('webhook workers and event polling on real P
       expect(during.items.map((e) => e.id)).not.toContain(`evt_01${'0'.repeat(23)}a`);
       cursor = during.nextCursor;
       await client.query('commit');
+      await feedsCaughtUp(h.db);
       const seen = [...during.items];
       for (let page = await poll(cursor); page.items.length > 0; page = await poll(cursor)) {
         seen.push(...page.items);

@@ -76,41 +76,6 @@ export function boundariesAhead(
   return power - next <= (opts.budget ?? XID_BURN_BUDGET) ? [power] : [];
 }
 
-/**
- * Waits until the feeds (catalog changes, events.list) can serve everything committed so far: they
- * serve rows only below their snapshot's xmin, and on PostgreSQL that is the oldest transaction
- * still running anywhere in the cluster, in any database. Another test file holding a transaction
- * open on its own database therefore delays this one's feeds; a test that writes and then reads a
- * feed to its end calls this in between. Immediate on PGlite (one session, nothing else running).
- */
-export async function feedsCaughtUp(
-  database: TestDatabase,
-  opts: { timeoutMs?: number } = {},
-): Promise<void> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-  await withSession(database, async (query) => {
-    const snapshot = async () => {
-      const row = (
-        await query(
-          'select pg_snapshot_xmin(pg_current_snapshot())::text as xmin, pg_snapshot_xmax(pg_current_snapshot())::text as xmax',
-        )
-      )[0];
-      return { xmin: BigInt(String(row?.xmin)), xmax: BigInt(String(row?.xmax)) };
-    };
-    // Every transaction that wrote so far has an id below the next one to be handed out.
-    const target = (await snapshot()).xmax;
-    for (;;) {
-      const { xmin } = await snapshot();
-      if (xmin >= target) return;
-      if (Date.now() > deadline)
-        throw new Error(
-          `transaction ${xmin} is still open somewhere in the cluster: the feeds cannot pass it`,
-        );
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  });
-}
-
 type Query = (text: string) => Promise<Record<string, unknown>[]>;
 
 /**
