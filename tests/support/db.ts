@@ -4,7 +4,11 @@ import { type Database, openPglite, openPostgres } from '@latih/db';
 import pg from 'pg';
 import { inject } from 'vitest';
 
-export type EngineName = 'pglite' | 'postgres';
+/**
+ * `postgres-fresh-cluster`: a PostgreSQL cluster of its own, started for the file (see
+ * fresh-cluster.ts), for tests that need the transaction counter to start at the beginning.
+ */
+export type EngineName = 'pglite' | 'postgres' | 'postgres-fresh-cluster';
 
 /** PGlite always; PostgreSQL too when the run has TEST_DATABASE_URL. */
 export function engines(): EngineName[] {
@@ -27,6 +31,8 @@ export async function freshDatabase(
     const db = await openPglite({ loadDataDir: new Blob([dump]) });
     return { ...db, drop: () => db.close() };
   }
+  if (engine === 'postgres-fresh-cluster')
+    return (await import('./fresh-cluster')).freshClusterDatabase(opts);
   const templateUrl = inject('pgTemplateUrl');
   if (!templateUrl) throw new Error('PostgreSQL is not configured for this run (TEST_DATABASE_URL)');
   const template = new URL(templateUrl).pathname.slice(1);
