@@ -122,5 +122,26 @@ describe.runIf(postgresAvailable())('npm run worker: the schedule in its own pro
     });
     expect(await noJobs.exited).toBe(1);
     expect(noJobs.lines.join('\n')).toMatch(/JOBS="off": a worker with no jobs has nothing to do/);
+    // Without the gateways' NIK key it could not open webhook secrets: it must not make its own.
+    const emptyDir = mkdtempSync(join(tmpdir(), 'latih-worker-nokey-'));
+    const noKey = startTsProcess('worker without the key', 'apps/gateway/src/worker.ts', {
+      NODE_ENV: 'development',
+      DATABASE_URL: db.url,
+      DATA_DIR: emptyDir,
+      NIK_HASH_KEY: undefined,
+    });
+    expect(await noKey.exited).toBe(1);
+    expect(noKey.lines.join('\n')).toMatch(/NIK_HASH_KEY: is required by npm run worker/);
+    rmSync(emptyDir, { recursive: true, force: true });
+    // A health port already taken: one clear line, before any job runs.
+    const taken = startTsProcess('worker on a taken port', 'apps/gateway/src/worker.ts', {
+      NODE_ENV: 'development',
+      DATABASE_URL: db.url,
+      DATA_DIR: dataDir,
+      WORKER_PORT: new URL(url).port,
+    });
+    expect(await taken.exited).toBe(1);
+    expect(taken.lines.join('\n')).toMatch(/WORKER_PORT \d+ is already in use/);
+    expect(taken.lines.join('\n')).not.toMatch(/running the schedule/);
   });
 });

@@ -1,7 +1,8 @@
 import {
-  CATCH_UP_JOB,
+  advanceTestClock,
   createScheduler,
   createSealer,
+  getTestClock,
   type JobDefinition,
   type JobDeps,
   type ProgramClock,
@@ -17,6 +18,7 @@ import { codeOf, TEST_NIK_KEY, useHarness } from '../support/harness';
 import { buy, onSale, participants } from '../support/marketplace-fixtures';
 
 const quiet = { info: () => undefined, warn: () => undefined };
+const testActor = { role: 'pmo', organisationId: null, clientId: 'test', scopes: [] } as never;
 
 /** Polls until `check` is true (the schedule works on its own time); fails after `ms`. */
 async function eventually(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
@@ -370,6 +372,7 @@ describe.runIf(postgresAvailable())('the schedule across instances on PostgreSQL
         owner: 'dead-gateway',
         leaseMs: 600,
         clockAt: new Date(),
+        generation: 0,
       }),
     ).toBe(true);
     let firstRun = 0;
@@ -399,7 +402,7 @@ describe.runIf(postgresAvailable())('the schedule across instances on PostgreSQL
     expect(row?.leaseOwner).toBeNull();
   });
 
-  it('after an advance only one instance catches up, and the clock both share becomes READY', async () => {
+  it('after an advance a one-at-a-time job runs once at the new time, whichever instance runs it, and the clock both share turns READY', async () => {
     const [a, b] = await twoPools();
     const ca = new TestClock(a);
     const cb = new TestClock(b);
@@ -413,23 +416,92 @@ describe.runIf(postgresAvailable())('the schedule across instances on PostgreSQL
     };
     await start({ db: a, clock: ca, jobs: [job], deps: null, log: quiet, instanceId: 'A' });
     await start({ db: b, clock: cb, jobs: [job], deps: null, log: quiet, instanceId: 'B' });
-    const { advanceTestClock } = await import('@latih/core');
-    const actor = { role: 'pmo', organisationId: null, clientId: 'test', scopes: [] } as never;
+    const runs = async () => (await listJobRuns(a, ['test.noop']))[0]?.runs ?? 0;
+    await eventually(async () => (await runs()) === 1, 'the first run');
     for (let round = 1; round <= 3; round++) {
-      await advanceTestClock({ db: a, clock: ca, actor, requestId: null, input: { seconds: 3600 } });
+      await advanceTestClock({
+        db: a,
+        clock: ca,
+        actor: testActor,
+        requestId: null,
+        input: { seconds: 3600 },
+      });
       await eventually(async () => {
         await cb.refresh();
         return cb.state?.status === 'READY' && cb.generation === round;
       }, `round ${round} to be READY`);
-      // One catch-up per advance, by whichever instance took its lease (recorded just after READY).
-      await eventually(
-        async () => (await listJobRuns(a, [CATCH_UP_JOB]))[0]?.runs === round,
-        `catch-up ${round} to be recorded`,
-      );
+      // Once per advance: the instance that ran it at the new time spares the other its catch-up.
+      await eventually(async () => (await runs()) === round + 1, `run ${round + 1} to be recorded`);
+      expect(await runs()).toBe(round + 1);
     }
     // Both instances read the same program time.
     await ca.refresh();
     expect(Math.abs(ca.now() - cb.now())).toBeLessThan(1_000);
     expect(cb.now() - Date.now()).toBeGreaterThanOrEqual(3 * 3_600_000 - 2_000);
+  });
+
+  it('READY waits for every live scheduler: a worker running other jobs holds it until its own have run at the new time', async () => {
+    const [a, b] = await twoPools();
+    const ca = new TestClock(a);
+    const cb = new TestClock(b);
+    let release: () => void = () => undefined;
+    let slowRuns = 0;
+    const job = (name: string, run: JobDefinition<null>['run']): JobDefinition<null> => ({
+      name,
+      everyMs: 3_600_000,
+      mode: 'every-instance',
+      once: 'claims',
+      description: name,
+      run,
+    });
+    // A runs only the quick job, B only the slow one (as a gateway and a worker split with JOBS=…).
+    await start({ db: a, clock: ca, jobs: [job('test.quick', async () => ({}))], deps: null, log: quiet });
+    await start({
+      db: b,
+      clock: cb,
+      jobs: [
+        job('test.slow', async () => {
+          // Its first run is the one after the advance (its interval is an hour): it hangs until released.
+          slowRuns++;
+          if (slowRuns === 1) await new Promise<void>((r) => (release = r));
+          return {};
+        }),
+      ],
+      deps: null,
+      log: quiet,
+    });
+    const seen = await advanceTestClock({
+      db: a,
+      clock: ca,
+      actor: testActor,
+      requestId: null,
+      input: { seconds: 60 },
+    });
+    expect(seen).toMatchObject({ status: 'ADVANCING', schedulers: 2 });
+    // (The quick one may already have run by the time the answer is made.)
+    expect(seen.pendingJobs).toContain('test.slow');
+    // The quick job has run at the new time; the slow one is still running there: not READY yet.
+    await eventually(async () => {
+      const v = await getTestClock({ db: a, clock: ca });
+      return v.pendingJobs.length === 1 && v.pendingJobs[0] === 'test.slow';
+    }, 'the quick job to catch up');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await getTestClock({ db: a, clock: ca })).status).toBe('ADVANCING');
+    release();
+    await eventually(async () => (await getTestClock({ db: a, clock: ca })).status === 'READY', 'READY');
+    expect((await getTestClock({ db: a, clock: ca })).pendingJobs).toEqual([]);
+  });
+
+  it('with no scheduler running, an advance stays ADVANCING and says so', async () => {
+    const [a] = await twoPools();
+    const ca = new TestClock(a);
+    const v = await advanceTestClock({
+      db: a,
+      clock: ca,
+      actor: testActor,
+      requestId: null,
+      input: { seconds: 60 },
+    });
+    expect(v).toMatchObject({ status: 'ADVANCING', schedulers: 0, pendingJobs: [] });
   });
 });

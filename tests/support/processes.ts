@@ -85,7 +85,8 @@ export async function waitForHttp(p: RunningProcess, url: string, ms = 60_000): 
   while (Date.now() < until) {
     if (exited) throw new Error(`${p.name} exited before ${url} answered:\n${p.lines.slice(-30).join('\n')}`);
     try {
-      const res = await fetch(url);
+      // A server that accepts but never answers must not hang the wait.
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       if (res.ok) return;
     } catch {
       // not listening yet

@@ -16,3 +16,12 @@ export function developmentNikKey(dataDir: string, logger: Logger): Buffer {
   }
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
 }
+
+/**
+ * The gateway's development key if its data folder holds one: a worker must seal and open with the
+ * gateway's key, never make one of its own (webhook secrets and payout destinations would not open).
+ */
+export function existingDevelopmentNikKey(dataDir: string): Buffer | null {
+  const file = join(dataDir, 'nik-hash-key');
+  return existsSync(file) ? Buffer.from(readFileSync(file, 'utf8').trim(), 'base64') : null;
+}

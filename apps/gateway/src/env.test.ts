@@ -99,6 +99,7 @@ describe('environment validation', () => {
       /JOBS="webhooks.deliver,payouts.teleport": no job is called payouts.teleport/,
     );
     expect(() => parseEnv({ JOBS: 'All Of Them' })).toThrow(/JOBS="All Of Them": must be all, off/);
+    expect(() => parseEnv({ JOBS: 'all,off' })).toThrow(/JOBS="all,off": all and off stand alone/);
     expect(parseEnv({ JOB_INTERVALS: 'webhooks.deliver=500, signals.detect=0' }).jobs.intervals).toEqual({
       'webhooks.deliver': 500,
       'signals.detect': 0,

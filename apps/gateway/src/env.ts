@@ -173,6 +173,8 @@ function jobsOf(
   let only: string[] | undefined;
   if (jobs !== 'all' && jobs !== 'off') {
     only = jobs.split(',');
+    if (only.some((n) => n === 'all' || n === 'off'))
+      fail('JOBS', 'all and off stand alone, not in a list of job names');
     const unknown = only.filter((n) => !known.includes(n));
     if (unknown.length > 0)
       fail('JOBS', `no job is called ${unknown.join(', ')} (jobs: ${known.join(', ')})`);

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import {
   createScheduler,
   createSealer,
@@ -8,7 +8,7 @@ import {
   TestClock,
 } from '@latih/core';
 import { openDatabase } from '@latih/db';
-import { developmentNikKey } from './dev-keys';
+import { existingDevelopmentNikKey } from './dev-keys';
 import { legacyIntervals } from './jobs-config';
 import { createLogger } from './logger';
 import { realPayments } from './payments';
@@ -23,7 +23,7 @@ import { configOrExit, runMain, stopOnSignals } from './process';
  */
 async function main(): Promise<void> {
   const config = configOrExit();
-  const logger = createLogger(config.logLevel).child({ service: 'latih-worker' });
+  const logger = createLogger(config.logLevel, undefined, 'latih-worker');
   if (!config.databaseUrl) {
     console.error(
       'Invalid configuration:\n  DATABASE_URL: is required by npm run worker (the embedded PGlite database can be opened by one process only: the gateway runs the jobs itself there)',
@@ -34,13 +34,30 @@ async function main(): Promise<void> {
     console.error('Invalid configuration:\n  JOBS="off": a worker with no jobs has nothing to do');
     process.exit(1);
   }
+  // The key the gateways seal webhook secrets and payout destinations with: the worker must have the
+  // same one, never make its own (in development, the gateway's DATA_DIR holds it).
+  const nikHashKey = config.nikHashKey ?? existingDevelopmentNikKey(config.dataDir);
+  if (!nikHashKey) {
+    console.error(
+      `Invalid configuration:\n  NIK_HASH_KEY: is required by npm run worker: the gateways' key (in development, start the worker with the gateway's DATA_DIR, which holds it; ${config.dataDir} does not)`,
+    );
+    process.exit(1);
+  }
+  // Listen first: a port in use stops the worker before it runs any job.
+  // Until the schedule runs, /readyz answers 503 (and /healthz 200).
+  let readiness: () => Promise<{ status: number; body: unknown }> = async () => ({
+    status: 503,
+    body: { status: 'starting' },
+  });
+  const server = config.workerPort
+    ? await listenForHealth(config.workerPort, config.host, () => readiness())
+    : null;
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.dbPoolSize,
   });
   await database.migrate();
-  const nikHashKey = config.nikHashKey ?? developmentNikKey(config.dataDir, logger);
   const payments = config.payments ? realPayments(config.payments) : null;
   if (!payments)
     logger.warn(
@@ -74,22 +91,20 @@ async function main(): Promise<void> {
     'worker running the schedule',
   );
 
-  // Optional: /healthz and /readyz (with every job's last run) for the orchestrator and operators.
-  const server = config.workerPort
-    ? createServer((req, res) => {
-        const send = (status: number, body: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-          res.end(JSON.stringify(body));
-        };
-        if (req.url === '/healthz') return send(200, { status: 'ok' });
-        if (req.url === '/readyz')
-          return void Promise.all([database.ping(), scheduler.status()]).then(
-            ([, jobs]) => send(200, { status: 'ready', jobs }),
-            () => send(503, { status: 'unavailable', reason: 'The database is not reachable.' }),
-          );
-        return send(404, { code: 'ROUTE_NOT_FOUND' });
-      }).listen(config.workerPort, config.host)
-    : null;
+  readiness = () =>
+    Promise.all([database.ping(), scheduler.status()]).then(
+      ([, jobs]) => ({
+        status: 200,
+        body: {
+          status: 'ready',
+          ...(clock.kind === 'test'
+            ? { clock: { kind: 'test', now: new Date(clock.now()).toISOString() } }
+            : {}),
+          jobs,
+        },
+      }),
+      () => ({ status: 503, body: { status: 'unavailable', reason: 'The database is not reachable.' } }),
+    );
 
   stopOnSignals(logger, {
     graceMs: 30_000,
@@ -100,6 +115,34 @@ async function main(): Promise<void> {
       payments?.close?.();
       await database.close();
     },
+  });
+}
+
+/** /healthz and /readyz for the orchestrator and operators (WORKER_PORT); a port in use is a clear error. */
+function listenForHealth(
+  port: number,
+  host: string,
+  ready: () => Promise<{ status: number; body: unknown }>,
+): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = createServer((req, res) => {
+      const send = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(body));
+      };
+      if (req.url === '/healthz') return send(200, { status: 'ok' });
+      if (req.url === '/readyz') return void ready().then((r) => send(r.status, r.body));
+      return send(404, { code: 'ROUTE_NOT_FOUND' });
+    });
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      console.error(
+        err.code === 'EADDRINUSE'
+          ? `WORKER_PORT ${port} is already in use on ${host}: stop the other process or set WORKER_PORT`
+          : `WORKER_PORT ${port}: ${err.message}`,
+      );
+      process.exit(1);
+    });
+    server.listen(port, host, () => resolve(server));
   });
 }
 

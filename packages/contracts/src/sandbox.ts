@@ -15,6 +15,13 @@ export const ZTestClockSchema = z
         'ADVANCING after an advance until every scheduled job has run once at the new time (in schedule order); then READY',
     }),
     advancedAt: ZTimestampSchema.nullable().meta({ description: 'Real time of the last advance' }),
+    schedulers: z.number().int().min(0).meta({
+      description:
+        'How many processes run the schedule now (gateways, workers). With none, an advance stays ADVANCING',
+    }),
+    pendingJobs: z.array(z.string()).meta({
+      description: 'ADVANCING: the jobs those processes run that have not yet run at the new time',
+    }),
   })
   .meta({ id: 'TestClock' });
 export type TTestClock = z.infer<typeof ZTestClockSchema>;

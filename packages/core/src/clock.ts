@@ -1,5 +1,13 @@
 import { AppError, type TTestClock } from '@latih/contracts';
-import { advanceTestClockRow, type Db, makeAllJobsDue, readTestClock, type TestClockRow } from '@latih/db';
+import {
+  advanceTestClockRow,
+  type Db,
+  jobsBehindGeneration,
+  liveJobInstances,
+  makeAllJobsDue,
+  readTestClock,
+  type TestClockRow,
+} from '@latih/db';
 import { type Actor, actorRef } from './auth/actor';
 import { recordChange } from './changes';
 
@@ -61,21 +69,33 @@ export class TestClock implements ProgramClock {
     this.offsetMs = Math.max(this.offsetMs, row.offsetMs);
   }
 
-  view(): TTestClock {
+  view(jobs: { schedulers: number; pendingJobs: string[] }): TTestClock {
     return {
       now: new Date(this.now()).toISOString(),
-      offsetSeconds: Math.floor(this.offsetMs / 1000),
+      offsetSeconds: Math.round(this.offsetMs / 1000),
       status: this.row?.status ?? 'READY',
       advancedAt: this.row?.advancedAt?.toISOString() ?? null,
+      ...jobs,
     };
   }
 }
 
+/** Must match the scheduler's SCHEDULER_LIVE_MS (jobs/scheduler.ts imports this module). */
+const LIVE_MS = 20_000;
+
+/** Who runs the schedule now and, while the clock is ADVANCING, which of their jobs are behind. */
+async function scheduleProgress(db: Db, clock: TestClock) {
+  const live = await liveJobInstances(db, LIVE_MS);
+  const pendingJobs =
+    clock.state?.status === 'ADVANCING' ? await jobsBehindGeneration(db, clock.generation, LIVE_MS) : [];
+  return { schedulers: live.length, pendingJobs };
+}
+
 /** The sandbox clock as the API shows it; TEST_CLOCK_DISABLED where there is none (production). */
-export async function getTestClock(opts: { clock: ProgramClock }): Promise<TTestClock> {
+export async function getTestClock(opts: { db: Db; clock: ProgramClock }): Promise<TTestClock> {
   const clock = requireTestClock(opts.clock);
   await clock.refresh();
-  return clock.view();
+  return clock.view(await scheduleProgress(opts.db, clock));
 }
 
 function requireTestClock(clock: ProgramClock): TestClock {
@@ -132,5 +152,5 @@ export async function advanceTestClock(opts: {
     return written;
   });
   clock.apply(row);
-  return clock.view();
+  return clock.view(await scheduleProgress(opts.db, clock));
 }

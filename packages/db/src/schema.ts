@@ -1083,10 +1083,26 @@ export const jobRuns = pgTable('job_runs', {
   lastSummary: jsonb('last_summary').$type<Record<string, number>>(),
   /** The program clock's time at the last start (differs from lastStartedAt under a test clock). */
   lastClockAt: ts('last_clock_at'),
+  /** The sandbox clock's generation at the last start: a run at or after an advance has caught up with it. */
+  lastGeneration: integer('last_generation').notNull().default(0),
   lastFailureAt: ts('last_failure_at'),
   lastFailure: text('last_failure'),
   runs: bigint('runs', { mode: 'number' }).notNull().default(0),
   failures: bigint('failures', { mode: 'number' }).notNull().default(0),
+});
+
+/**
+ * The processes running the schedule now, and which jobs each runs: every scheduler says so every
+ * few seconds (seen_at, database time) and removes its row when it stops. Whether a sandbox clock
+ * advance has been caught up is judged against the jobs that live instances run.
+ */
+export const jobInstances = pgTable('job_instances', {
+  id: text('id').primaryKey(),
+  jobs: text('jobs').array().notNull(),
+  host: text('host').notNull(),
+  pid: integer('pid').notNull(),
+  startedAt: ts('started_at').notNull(),
+  seenAt: ts('seen_at').notNull(),
 });
 
 /**

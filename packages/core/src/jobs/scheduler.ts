@@ -5,12 +5,13 @@ import {
   type Db,
   ensureJobRows,
   finishJobLease,
+  heartbeatJobInstance,
   type JobRunRow,
+  jobsBehindGeneration,
   listJobRuns,
   markTestClockReady,
-  readTestClock,
   recordJobPass,
-  releaseJobLease,
+  removeJobInstance,
   renewJobLease,
 } from '@latih/db';
 import { type ProgramClock, TestClock } from '../clock';
@@ -98,11 +99,12 @@ export type SchedulerOptions<D> = {
   pollMs?: number;
 };
 
-/** The job that, after the sandbox clock moves, runs every job once at the new time, in order. */
-export const CATCH_UP_JOB = 'sandbox.catch-up';
 /** A run renews its lease every third of it: an instance that dies loses its jobs within a minute. */
 const DEFAULT_LEASE_MS = 60_000;
-const CATCH_UP_LEASE_MS = 30_000;
+/** Every scheduler says it is alive this often; one unheard of for LIVE_MS is gone. */
+const HEARTBEAT_MS = 5_000;
+/** Kept equal to clock.ts's LIVE_MS (the clock's view of who runs the schedule). */
+export const SCHEDULER_LIVE_MS = 20_000;
 
 type Slot<D> = {
   def: JobDefinition<D>;
@@ -151,13 +153,27 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
   let ticking: Promise<void> = Promise.resolve();
   let seenGeneration = -1;
   let catchingUp: Promise<void> | null = null;
+  /** The last sandbox clock generation this instance has run all its jobs for. */
+  let caughtUpGeneration = -1;
+  let lastHeartbeat = 0;
+  const heartbeat = () =>
+    heartbeatJobInstance(opts.db, {
+      id: instanceId,
+      jobs: slots.map((s) => s.def.name),
+      host: hostname(),
+      pid: process.pid,
+    }).then(() => {
+      lastHeartbeat = Date.now();
+    });
 
   const pollOf = (slot: Slot<D>) => Math.min(slot.everyMs, pollMs);
 
-  async function runSlot(slot: Slot<D>, force: boolean): Promise<JobRunReport> {
+  /** `force`: due or not; a number: a catch-up of that clock generation (skipped if already run since). */
+  async function runSlot(slot: Slot<D>, force: boolean | number): Promise<JobRunReport> {
     const { def } = slot;
     const started = Date.now();
     const clockAt = new Date(opts.clock.now());
+    const generation = testClock?.generation ?? 0;
     const leaseMs = def.leaseMs ?? DEFAULT_LEASE_MS;
     let heartbeat: NodeJS.Timeout | undefined;
     if (def.mode === 'one-at-a-time') {
@@ -166,7 +182,8 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
         owner: instanceId,
         leaseMs,
         clockAt,
-        force,
+        generation,
+        ...(typeof force === 'number' ? { behindGeneration: force } : { force }),
       });
       if (!claimed) {
         slot.nextAt = Date.now() + pollOf(slot);
@@ -210,6 +227,7 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
           instance: instanceId,
           startedAt: new Date(started),
           clockAt,
+          generation,
           outcome,
         });
     } catch (err) {
@@ -227,7 +245,7 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
   }
 
   /** Never two runs of one job at once on this instance: a second caller waits for the first. */
-  async function runExclusive(slot: Slot<D>, force: boolean): Promise<JobRunReport> {
+  async function runExclusive(slot: Slot<D>, force: boolean | number): Promise<JobRunReport> {
     while (slot.running) await slot.running.catch(() => undefined);
     const p = runSlot(slot, force);
     slot.running = p;
@@ -239,61 +257,46 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
   }
 
   /**
-   * After the sandbox clock moved: one instance (whoever takes the catch-up lease) runs every job
-   * once at the new time, in schedule order — runs start, vouchers expire before balances do, the
-   * day's batch is made before payouts are paid, events go out last — then marks the clock READY.
+   * After the sandbox clock moved (generation `g`): this instance runs each of its jobs once at the
+   * new time, in schedule order — runs start, vouchers expire before balances do, the day's batch
+   * is made before payouts are paid, events go out last. A one-at-a-time job another instance has
+   * already run since the advance is skipped; one held elsewhere is waited for. Every instance does
+   * its part; the clock turns READY once no job a live scheduler runs is behind the advance.
    */
-  async function catchUp(generation: number): Promise<void> {
-    const clockAt = new Date(opts.clock.now());
-    const claimed = await claimJobLease(opts.db, {
-      name: CATCH_UP_JOB,
-      owner: instanceId,
-      leaseMs: CATCH_UP_LEASE_MS,
-      clockAt,
-      force: true,
-    });
-    if (!claimed) return;
-    // Another instance may have caught up with this advance between our read and our claim.
-    const current = await readTestClock(opts.db);
-    if (current?.status !== 'ADVANCING' || current.generation !== generation) {
-      await releaseJobLease(opts.db, { name: CATCH_UP_JOB, owner: instanceId });
-      return;
-    }
+  async function catchUp(g: number): Promise<void> {
     const started = Date.now();
     const failed: string[] = [];
-    const heartbeat = setInterval(() => {
-      renewJobLease(opts.db, { name: CATCH_UP_JOB, owner: instanceId, leaseMs: CATCH_UP_LEASE_MS }).catch(
-        (err: unknown) => opts.log.warn({ err }, 'could not renew the catch-up lease'),
-      );
-    }, CATCH_UP_LEASE_MS / 3);
-    heartbeat.unref();
-    try {
-      for (const slot of slots) {
-        let report = await runExclusive(slot, true);
-        // Held by another instance right now: wait for it to finish, then run at the new time.
-        for (let waited = 0; !report.ran && waited < 60_000 && !stopped; waited += 200) {
-          await new Promise((r) => setTimeout(r, 200));
-          report = await runExclusive(slot, true);
-        }
-        if (report.ran && !report.ok) failed.push(slot.def.name);
+    const ranSince = async (name: string) =>
+      ((await listJobRuns(opts.db, [name]))[0]?.lastGeneration ?? 0) >= g;
+    for (const slot of slots) {
+      if (stopped || (testClock?.generation ?? g) !== g) return;
+      if (slot.def.mode === 'one-at-a-time' && (await ranSince(slot.def.name))) continue;
+      let report = await runExclusive(slot, g);
+      // Held by another instance right now: wait for it, then run unless it already ran at the new time.
+      for (let waited = 0; !report.ran && waited < 60_000 && !stopped; waited += 200) {
+        await new Promise((r) => setTimeout(r, 200));
+        if (await ranSince(slot.def.name)) break;
+        report = await runExclusive(slot, g);
       }
-      if (!stopped) await markTestClockReady(opts.db, generation);
-    } finally {
-      clearInterval(heartbeat);
-      await finishJobLease(opts.db, {
-        name: CATCH_UP_JOB,
-        owner: instanceId,
-        nextInMs: 0,
-        outcome:
-          failed.length === 0
-            ? { ok: true, durationMs: Date.now() - started, summary: { generation, jobs: slots.length } }
-            : { ok: false, durationMs: Date.now() - started, error: `failed: ${failed.join(', ')}` },
-      }).catch((err: unknown) => opts.log.warn({ err }, 'could not record the catch-up run'));
+      if (report.ran && !report.ok) failed.push(slot.def.name);
     }
+    caughtUpGeneration = g;
     opts.log.info(
-      { generation, durationMs: Date.now() - started, failed, clock: clockAt.toISOString() },
-      'sandbox clock: every job ran at the new time',
+      {
+        generation: g,
+        durationMs: Date.now() - started,
+        failed,
+        clock: new Date(opts.clock.now()).toISOString(),
+      },
+      'sandbox clock: this instance ran its jobs at the new time',
     );
+    await markReadyIfCaughtUp(g);
+  }
+
+  async function markReadyIfCaughtUp(g: number): Promise<void> {
+    const behind = await jobsBehindGeneration(opts.db, g, SCHEDULER_LIVE_MS);
+    if (behind.length === 0 && (await markTestClockReady(opts.db, g)))
+      opts.log.info({ generation: g }, 'sandbox clock READY: every running job has run at the new time');
   }
 
   async function tick(): Promise<void> {
@@ -309,14 +312,18 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
         if (seenGeneration >= 0) for (const s of slots) s.nextAt = 0;
         seenGeneration = generation;
       }
-      if (testClock.state?.status === 'ADVANCING' && !catchingUp) {
-        catchingUp = catchUp(generation)
+      if (testClock.state?.status === 'ADVANCING' && !catchingUp && slots.length > 0) {
+        catchingUp = (
+          caughtUpGeneration === generation ? markReadyIfCaughtUp(generation) : catchUp(generation)
+        )
           .catch((err: unknown) => opts.log.warn({ err }, 'sandbox clock catch-up failed'))
           .finally(() => {
             catchingUp = null;
           });
       }
     }
+    if (slots.length > 0 && Date.now() - lastHeartbeat >= HEARTBEAT_MS)
+      await heartbeat().catch((err: unknown) => opts.log.warn({ err }, 'scheduler heartbeat failed'));
     const now = Date.now();
     for (const slot of slots) {
       if (slot.running || now < slot.nextAt || stopped) continue;
@@ -339,7 +346,11 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
     jobNames: slots.map((s) => s.def.name),
     async start() {
       if (!stopped) return;
-      await ensureJobRows(opts.db, [...opts.jobs.map((j) => j.name), ...(testClock ? [CATCH_UP_JOB] : [])]);
+      await ensureJobRows(
+        opts.db,
+        opts.jobs.map((j) => j.name),
+      );
+      if (slots.length > 0) await heartbeat();
       const now = Date.now();
       for (const slot of slots)
         slot.nextAt = now + (slot.def.mode === 'one-at-a-time' ? pollOf(slot) : slot.everyMs);
@@ -356,6 +367,8 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
       await ticking.catch(() => undefined);
       await Promise.all(slots.map((s) => s.running?.catch(() => undefined)));
       await catchingUp;
+      // Gone at once, not after SCHEDULER_LIVE_MS: an advance does not wait for this instance.
+      if (slots.length > 0) await removeJobInstance(opts.db, instanceId).catch(() => undefined);
     },
     async runNow(name, runOpts = {}) {
       const slot = byName.get(name);

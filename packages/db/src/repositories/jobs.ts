@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
-import { checkouts, jobRuns, staffSessions, testClock } from '../schema';
+import { checkouts, jobInstances, jobRuns, staffSessions, testClock } from '../schema';
 
 export type JobRunRow = typeof jobRuns.$inferSelect;
 export type TestClockRow = typeof testClock.$inferSelect;
@@ -21,11 +21,24 @@ export async function ensureJobRows(db: Db, names: string[]): Promise<void> {
  */
 export async function claimJobLease(
   db: Db,
-  v: { name: string; owner: string; leaseMs: number; clockAt: Date; force?: boolean },
+  v: {
+    name: string;
+    owner: string;
+    leaseMs: number;
+    clockAt: Date;
+    generation: number;
+    /** Whether it is due or not. */
+    force?: boolean;
+    /** A sandbox catch-up: due or not, but only if no run has started since this clock generation. */
+    behindGeneration?: number;
+  },
 ): Promise<boolean> {
-  const due = v.force
-    ? sql`true`
-    : sql`(${jobRuns.nextRunAt} is null or ${jobRuns.nextRunAt} <= clock_timestamp())`;
+  const due =
+    v.behindGeneration !== undefined
+      ? sql`${jobRuns.lastGeneration} < ${v.behindGeneration}`
+      : v.force
+        ? sql`true`
+        : sql`(${jobRuns.nextRunAt} is null or ${jobRuns.nextRunAt} <= clock_timestamp())`;
   const rows = await db
     .update(jobRuns)
     .set({
@@ -34,6 +47,7 @@ export async function claimJobLease(
       lastStartedAt: sql`clock_timestamp()`,
       lastInstance: v.owner,
       lastClockAt: v.clockAt,
+      lastGeneration: v.generation,
     })
     .where(
       and(
@@ -105,7 +119,7 @@ export async function releaseJobLease(db: Db, v: { name: string; owner: string }
 /** Records a pass of a job that every instance runs (its work is claimed row by row). */
 export async function recordJobPass(
   db: Db,
-  v: { name: string; instance: string; startedAt: Date; clockAt: Date; outcome: Outcome },
+  v: { name: string; instance: string; startedAt: Date; clockAt: Date; generation: number; outcome: Outcome },
 ): Promise<void> {
   await db
     .update(jobRuns)
@@ -113,9 +127,52 @@ export async function recordJobPass(
       lastStartedAt: v.startedAt,
       lastInstance: v.instance,
       lastClockAt: v.clockAt,
+      lastGeneration: v.generation,
       ...outcomeColumns(v.outcome),
     })
     .where(eq(jobRuns.name, v.name));
+}
+
+/** A scheduler says it is alive and which jobs it runs (database time). */
+export async function heartbeatJobInstance(
+  db: Db,
+  v: { id: string; jobs: string[]; host: string; pid: number },
+): Promise<void> {
+  await db
+    .insert(jobInstances)
+    .values({ ...v, startedAt: sql`clock_timestamp()`, seenAt: sql`clock_timestamp()` })
+    .onConflictDoUpdate({ target: jobInstances.id, set: { jobs: v.jobs, seenAt: sql`clock_timestamp()` } });
+}
+
+export async function removeJobInstance(db: Db, id: string): Promise<void> {
+  await db.delete(jobInstances).where(eq(jobInstances.id, id));
+}
+
+/** Schedulers seen within `withinMs` (the others stopped or died); older rows are deleted on the way. */
+export async function liveJobInstances(db: Db, withinMs: number) {
+  const horizon = sql`clock_timestamp() - make_interval(secs => ${withinMs / 1000})`;
+  await db.delete(jobInstances).where(lt(jobInstances.seenAt, sql`${horizon} - interval '1 hour'`));
+  return db
+    .select()
+    .from(jobInstances)
+    .where(sql`${jobInstances.seenAt} > ${horizon}`)
+    .orderBy(asc(jobInstances.id));
+}
+
+/**
+ * After a sandbox clock advance (generation `g`): the jobs that live schedulers run and that no
+ * instance has started since the advance. Empty: the schedule has caught up.
+ */
+export async function jobsBehindGeneration(db: Db, g: number, withinMs: number): Promise<string[]> {
+  const live = await liveJobInstances(db, withinMs);
+  const running = [...new Set(live.flatMap((i) => i.jobs))];
+  if (running.length === 0) return [];
+  const done = await db
+    .select({ name: jobRuns.name })
+    .from(jobRuns)
+    .where(and(inArray(jobRuns.name, running), sql`${jobRuns.lastGeneration} >= ${g}`));
+  const caughtUp = new Set(done.map((r) => r.name));
+  return running.filter((n) => !caughtUp.has(n)).sort();
 }
 
 /** After the sandbox clock moves: every one-at-a-time job is due at once. */

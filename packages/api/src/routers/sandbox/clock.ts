@@ -20,7 +20,7 @@ export const getTestClockRoute = anyRoleProcedure
   })
   .input(z.object({}).optional())
   .output(ZTestClockSchema)
-  .query(({ ctx }) => getTestClock({ clock: servicesOf(ctx).clock ?? systemClock }));
+  .query(({ ctx }) => getTestClock({ db: ctx.db, clock: servicesOf(ctx).clock ?? systemClock }));
 
 export const advanceTestClockRoute = anyRoleProcedure
   .meta({
