@@ -468,33 +468,46 @@ describe.runIf(postgresAvailable())('idempotency races on real PostgreSQL', () =
       ...o,
     });
 
-  beforeAll(async () => {
-    await h.db.execute(sql`create table test_effects (key text not null, label text not null)`);
-  });
-
-  it('a running first attempt keeps its key past the lock time: the retry answers IN_PROGRESS (Retry-After 1), then replays its answer', async () => {
-    const key = 'fence-live';
+  /**
+   * An attempt that does its effect, then waits inside its transaction until `finish()`: `started`
+   * resolves once the effect is written, `settled` with the attempt's outcome.
+   */
+  function heldAttempt(
+    key: string,
+    label: string,
+    o: Partial<Parameters<typeof runIdempotent<{ code: string }>>[0]> = {},
+  ) {
     const started = deferred();
     const finish = deferred();
-    const first = settle(
+    const settled = settle(
       attempt(key, {
-        now: LATE,
+        ...o,
         run: async (tx) => {
-          const r = await effect(tx, key, 'first');
+          const r = await effect(tx, key, label);
           started.resolve();
           await finish.promise;
           return r;
         },
       }),
     );
-    await started.promise;
+    return { started: started.promise, finish: () => finish.resolve(), settled };
+  }
+
+  beforeAll(async () => {
+    await h.db.execute(sql`create table test_effects (key text not null, label text not null)`);
+  });
+
+  it('a running first attempt keeps its key past the lock time: the retry answers IN_PROGRESS (Retry-After 1), then replays its answer', async () => {
+    const key = 'fence-live';
+    const firstAttempt = heldAttempt(key, 'first', { now: LATE });
+    await firstAttempt.started;
     const retry = await settle(attempt(key, { run: (tx) => effect(tx, key, 'retry') }));
     expect(retry.ok).toBe(false);
     const err = retry.ok ? undefined : retry.error;
     expect(appCode(err)).toBe('IDEMPOTENCY_IN_PROGRESS');
     expect(err instanceof IdempotencyInProgressError && err.retryAfterSeconds).toBe(1);
-    finish.resolve();
-    const done = await first;
+    firstAttempt.finish();
+    const done = await firstAttempt.settled;
     if (!done.ok) throw done.error;
     expect(done.value.replayed).toBe(false);
     const replay = await attempt(key, {});
@@ -566,24 +579,13 @@ describe.runIf(postgresAvailable())('idempotency races on real PostgreSQL', () =
       }),
     );
     await stall.reached;
-    const ownerStarted = deferred();
-    const ownerFinish = deferred();
-    const owner = settle(
-      attempt(key, {
-        run: async (tx) => {
-          const r = await effect(tx, key, 'owner');
-          ownerStarted.resolve();
-          await ownerFinish.promise;
-          return r;
-        },
-      }),
-    );
-    await ownerStarted.promise;
+    const ownerAttempt = heldAttempt(key, 'owner');
+    await ownerAttempt.started;
     stall.resume();
     const late = await first;
     expect(late.ok ? 'succeeded' : String(late.error)).toContain('connection reset');
-    ownerFinish.resolve();
-    const done = await owner;
+    ownerAttempt.finish();
+    const done = await ownerAttempt.settled;
     if (!done.ok) throw done.error;
     expect(await attempt(key, {})).toEqual({ result: done.value.result, replayed: true });
     expect(await effects(key)).toEqual(['owner']);
@@ -697,25 +699,14 @@ describe.runIf(postgresAvailable())('idempotency races on real PostgreSQL', () =
 
   it('the expiry sweep skips a key whose attempt is running, and never waits for it', async () => {
     const key = 'sweep-live';
-    const started = deferred();
-    const finish = deferred();
-    const first = settle(
-      attempt(key, {
-        run: async (tx) => {
-          const r = await effect(tx, key, 'first');
-          started.resolve();
-          await finish.promise;
-          return r;
-        },
-      }),
-    );
-    await started.promise;
+    const firstAttempt = heldAttempt(key, 'first');
+    await firstAttempt.started;
     // Two days later by the program's clock, the running attempt's key has expired too.
     const deleted = await deleteExpiredIdempotencyKeys(h.db, new Date(Date.now() + 2 * 86_400_000));
     expect(deleted).toBeGreaterThan(0);
     expect(await keyRow(h, key)).toMatchObject({ status: 'IN_PROGRESS' });
-    finish.resolve();
-    const done = await first;
+    firstAttempt.finish();
+    const done = await firstAttempt.settled;
     if (!done.ok) throw done.error;
     expect(await attempt(key, {})).toEqual({ result: done.value.result, replayed: true });
   });
