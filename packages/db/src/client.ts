@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -16,7 +16,18 @@ export type Schema = typeof schema;
 /** A database handle or an open transaction: repositories accept either. */
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 
-export const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../drizzle');
+/**
+ * The SQL migrations: packages/db/drizzle beside this source file, or, in the compiled gateway
+ * (apps/gateway/dist, where this file is bundled into a chunk), the copy its build puts in dist/drizzle.
+ */
+export const MIGRATIONS_FOLDER = migrationsFolder(dirname(fileURLToPath(import.meta.url)));
+
+function migrationsFolder(here: string): string {
+  const candidates = [resolve(here, '../drizzle'), resolve(here, 'drizzle')];
+  return (
+    candidates.find((dir) => existsSync(join(dir, 'meta', '_journal.json'))) ?? (candidates[0] as string)
+  );
+}
 
 /** PostgreSQL type OIDs whose text form we parse ourselves, identically on both drivers. */
 const OID_INT8 = 20;
