@@ -172,7 +172,7 @@ describe.each(engines())('onboarding and suspension on %s', (engine) => {
     await h.caller('providerB').provider.redirectUris.register({ uri: 'https://lain.example.com/cb' });
     const { endpoint } = await h
       .caller('providerB')
-      .provider.webhooks.create({ url: 'https://203.0.113.9/hooks', eventTypes: ['voucher.redeemed'] });
+      .provider.webhooks.create({ url: 'https://93.184.215.14/hooks', eventTypes: ['voucher.redeemed'] });
     const detail = await pmo().get({ id: providerB });
     expect(detail.redirectUris).toEqual([
       expect.objectContaining({ uri: 'https://kelas.cakap.example.id/kembali', concerns: [] }),

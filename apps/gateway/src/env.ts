@@ -35,6 +35,8 @@ const ZEnvSchema = z
     JOB_INTERVALS: z.string().optional(),
     WORKER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     TEST_CLOCK: z.stringbool({ error: 'must be true or false' }).optional(),
+    // Development only: webhooks to loopback and private addresses (npm start sets it; see README).
+    WEBHOOKS_ALLOW_PRIVATE: z.stringbool({ error: 'must be true or false' }).optional(),
     PAYMENTS_BASE_URL: z.url({ message: 'must be the payment provider API base URL, https://…' }).optional(),
     PAYMENTS_API_KEY: z.string().min(8).optional(),
     PAYMENTS_WEBHOOK_SECRET: z.string().min(16).optional(),
@@ -86,6 +88,14 @@ const ZEnvSchema = z
         message: 'must not be true in production (public secrets)',
       });
     }
+    if (env.WEBHOOKS_ALLOW_PRIVATE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOKS_ALLOW_PRIVATE'],
+        message:
+          "must not be true in production (partners' webhook URLs could reach the gateway's own network; npm start sets it for development)",
+      });
+    }
   });
 
 export type Config = {
@@ -110,6 +120,11 @@ export type Config = {
   testClock: boolean;
   /** `npm run worker`: where it answers /healthz and /readyz (none when unset). */
   workerPort: number | undefined;
+  /**
+   * WEBHOOKS_ALLOW_PRIVATE: webhooks may go to loopback and private addresses. Only when set to
+   * true (npm start does, for the guides' local receivers); never in production.
+   */
+  webhooksAllowPrivate: boolean;
   /** A real payment provider; undefined: the in-process mock (development only). */
   payments: { baseUrl: string; apiKey: string; webhookSecret: string } | undefined;
   nikHashKey: Buffer | undefined;
@@ -149,6 +164,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     jobs: jobsOf(env.JOBS, env.JOB_INTERVALS, source),
     testClock: env.TEST_CLOCK ?? env.NODE_ENV !== 'production',
     workerPort: env.WORKER_PORT,
+    webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE === true,
     payments:
       env.PAYMENTS_BASE_URL && env.PAYMENTS_API_KEY && env.PAYMENTS_WEBHOOK_SECRET
         ? {

@@ -52,7 +52,10 @@ export async function startGateway(opts: {
   now?: () => number;
   /** Whether this process runs the schedule (default: every job), and with which intervals. */
   jobs?: JobsConfig;
-  /** Development and tests: webhook endpoints may be http://localhost. Never in production. */
+  /**
+   * WEBHOOKS_ALLOW_PRIVATE (development and tests): webhook endpoints may be on loopback and private
+   * addresses, registered and delivered to. Never in production.
+   */
   allowLocalWebhooks?: boolean;
   /** Shorthand for the `webhooks.deliver` job's interval; 0 turns it off. Default 1 000 ms. */
   webhookIntervalMs?: number;
@@ -153,6 +156,7 @@ export async function startGateway(opts: {
       webhookSealer: createSealer(opts.nikHashKey, 'webhook-secrets'),
       payoutSealer: createSealer(opts.nikHashKey, 'payout-destinations'),
       otpInbox: opts.otp,
+      webhookAllowPrivate: opts.allowLocalWebhooks === true,
       ...(opts.webhookFetch ? { webhookFetch: opts.webhookFetch } : {}),
     },
     log: logger,

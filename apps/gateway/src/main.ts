@@ -50,6 +50,10 @@ async function main(): Promise<void> {
     logger.warn(
       "the sandbox test clock is on: anyone with a token may move the program's time forward (POST /v1/sandbox/clock/advance). Set TEST_CLOCK=false to turn it off; production refuses it.",
     );
+  if (config.webhooksAllowPrivate)
+    logger.warn(
+      'WEBHOOKS_ALLOW_PRIVATE=true: webhook endpoints may be on loopback and private addresses, over plain http too (the guides receive on 127.0.0.1). npm start sets it; for development only, production refuses it.',
+    );
   const gateway = await startGateway({
     database,
     ...(config.testClock ? { clock: new TestClock(database.db) } : {}),
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
     nikHashKey: config.nikHashKey ?? developmentNikKey(config.dataDir, logger),
     // No production channel for one-time codes exists yet: production answers OTP_CHANNEL_UNAVAILABLE.
     otp: config.nodeEnv === 'production' ? null : new DevOtpChannel(),
-    allowLocalWebhooks: config.nodeEnv !== 'production',
+    allowLocalWebhooks: config.webhooksAllowPrivate,
     ...(config.webhookIntervalMs !== undefined ? { webhookIntervalMs: config.webhookIntervalMs } : {}),
     payments: config.payments ? realPayments(config.payments) : mockPayments(),
     ...(config.payoutIntervalMs !== undefined ? { payoutIntervalMs: config.payoutIntervalMs } : {}),

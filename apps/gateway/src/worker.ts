@@ -63,6 +63,10 @@ async function main(): Promise<void> {
     logger.warn(
       'PAYMENTS_BASE_URL is not set: the money jobs (settlements.batch, incentives.evaluate, payouts.pay, payouts.reconcile) do not run here. In development, start `npm run payments:mock` and set the variables it prints, on the gateway and here.',
     );
+  if (config.webhooksAllowPrivate)
+    logger.warn(
+      'WEBHOOKS_ALLOW_PRIVATE=true: webhooks may go to loopback and private addresses (development only).',
+    );
   const clock: ProgramClock = config.testClock ? new TestClock(database.db) : systemClock;
   const scheduler = createScheduler({
     db: database.db,
@@ -73,6 +77,7 @@ async function main(): Promise<void> {
       payments: payments?.client ?? null,
       webhookSealer: createSealer(nikHashKey, 'webhook-secrets'),
       payoutSealer: createSealer(nikHashKey, 'payout-destinations'),
+      webhookAllowPrivate: config.webhooksAllowPrivate,
     },
     log: logger,
     intervals: {

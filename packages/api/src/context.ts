@@ -1,4 +1,4 @@
-import type { Actor, OtpChannel, ProgramClock, TokenService } from '@latih/core';
+import type { Actor, OtpChannel, ProgramClock, TokenService, WebhookLookup } from '@latih/core';
 import type { Db } from '@latih/db';
 import type { PaymentsClient } from '@latih/payments/client';
 import type { ApiContext, ServicesHandle } from './context-types';
@@ -17,8 +17,13 @@ export type Services = {
   now: () => number;
   /** The program clock: a sandbox's test clock (sandbox.clock.*); none: the real time. */
   clock?: ProgramClock;
-  /** Development and tests only: webhook endpoints may be http://localhost. Never in production. */
+  /**
+   * WEBHOOKS_ALLOW_PRIVATE (development and tests only, refused in production): webhook endpoints may
+   * be on loopback and private addresses, and plain http to them.
+   */
   allowLocalWebhooks?: boolean;
+  /** How webhook URLs' host names are resolved for the address check (tests); the system's by default. */
+  webhookLookup?: WebhookLookup;
   /** The payment provider (the in-process mock in development); null where none is configured. */
   payments?: PaymentsClient | null;
   log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };

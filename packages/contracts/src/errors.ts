@@ -369,8 +369,9 @@ export const ERROR_CATALOG = {
   WEBHOOK_URL_INVALID: {
     status: 400,
     message: 'The webhook URL is not acceptable.',
-    when: 'It is not an absolute https URL (http only for localhost outside production), or it has a fragment or credentials, or it points at a private or loopback address in production.',
-    action: 'Give a public https URL of your own service.',
+    when: 'It is not an absolute https URL, or it has a fragment or credentials, or its host is not public: a loopback, private, link-local, metadata or other special-use address (in any spelling: decimal, octal or hex IPv4, IPv4-mapped IPv6, a trailing dot), a local name (`localhost`, `.internal`, `.local`, one label), or a name that resolves to such an address. `message` says which. Loopback and private hosts (and plain http to them) are accepted only by a development gateway started with `WEBHOOKS_ALLOW_PRIVATE=true` (npm start sets it).',
+    action:
+      'Give a public https URL of your own service. Deliveries check the address again where they connect: a name that later resolves inside is refused there.',
   },
   WEBHOOK_ENDPOINT_NOT_FOUND: {
     status: 404,

@@ -45,6 +45,8 @@ export * from './seed';
 export * from './staff/admin';
 export * from './staff/staff';
 export * from './vouchers/code';
+export * from './webhooks/address';
 export * from './webhooks/endpoints';
 export * from './webhooks/signature';
+export * from './webhooks/transport';
 export * from './webhooks/worker';

@@ -17,6 +17,7 @@ import { cutoffOf, previousBusinessDay, runSettlementBatch } from '../payouts/se
 import { payDue } from '../payouts/worker';
 import { advanceRuns } from '../runs';
 import type { Sealer } from '../sealing';
+import type { WebhookLookup } from '../webhooks/address';
 import { runWebhookWorkerOnce } from '../webhooks/worker';
 import type { JobDefinition } from './scheduler';
 
@@ -29,8 +30,12 @@ export type JobDeps = {
   webhookSealer: Sealer;
   /** Opens participants' sealed payout destinations. */
   payoutSealer: Sealer;
-  /** The fetch webhook deliveries are POSTed with (tests); the global one by default. */
+  /** Tests only: webhook deliveries go through this fetch instead of the address-checked transport. */
   webhookFetch?: typeof fetch;
+  /** Development only (WEBHOOKS_ALLOW_PRIVATE): webhooks may go to loopback and private addresses. */
+  webhookAllowPrivate?: boolean;
+  /** How webhook host names are resolved before the address check (tests); the system's by default. */
+  webhookLookup?: WebhookLookup;
   /** Development: the in-memory inbox of one-time codes, pruned with the codes' expiry. */
   otpInbox?: DevOtpChannel | null;
 };
@@ -243,6 +248,8 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
         signedAt: new Date(),
         sealer: deps.webhookSealer,
         log,
+        allowPrivate: deps.webhookAllowPrivate === true,
+        ...(deps.webhookLookup ? { lookup: deps.webhookLookup } : {}),
         ...(deps.webhookFetch ? { fetch: deps.webhookFetch } : {}),
       });
       return { busy: r.events >= 500 || r.deliveries >= 50, summary: r };

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import {
   AppError,
   type TEvent,
@@ -44,6 +43,7 @@ import { recordChange } from '../changes';
 import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 import { newId, ulid } from '../ids';
 import type { Sealer } from '../sealing';
+import { checkWebhookUrl, parseWebhookTarget, type WebhookLookup } from './address';
 import { newWebhookSecret } from './signature';
 
 async function storeSecret(tx: Db, endpointId: string, secret: string, sealer: Sealer, now: Date) {
@@ -60,50 +60,13 @@ function requirePartner(actor: Actor): void {
   if (actor.role !== 'provider' && actor.role !== 'platform') throw new AppError('FORBIDDEN_ROLE');
 }
 
-const PRIVATE_V4 = [
-  /^10\./,
-  /^127\./,
-  /^169\.254\./,
-  /^192\.168\./,
-  /^172\.(1[6-9]|2\d|3[01])\./,
-  /^0\./,
-  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
-];
-
 /**
- * Webhook targets: absolute https, no credentials or fragment. `allowLocal` (development and tests
- * only) also accepts http to localhost; otherwise loopback, private and link-local literal
- * addresses are refused so the gateway cannot be pointed at its own network.
+ * The URL rules alone (no DNS): absolute https, no credentials or fragment, no local, metadata or
+ * special-use host. `allowLocal` (WEBHOOKS_ALLOW_PRIVATE, development only) also accepts loopback and
+ * private hosts, and plain http to them. Registration also resolves the name (checkWebhookUrl).
  */
 export function validateWebhookUrl(raw: string, allowLocal: boolean): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new AppError('WEBHOOK_URL_INVALID', { message: 'Not an absolute URL.', field: 'url' });
-  }
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const local = host === 'localhost' || host === '127.0.0.1' || host === '::1';
-  if (url.protocol !== 'https:' && !(allowLocal && local && url.protocol === 'http:'))
-    throw new AppError('WEBHOOK_URL_INVALID', { message: 'Use an https URL.', field: 'url' });
-  if (url.username || url.password || url.hash || raw.includes('#'))
-    throw new AppError('WEBHOOK_URL_INVALID', {
-      message: 'A webhook URL has no credentials and no #fragment.',
-      field: 'url',
-    });
-  if (!allowLocal) {
-    const privateAddress =
-      host === 'localhost' ||
-      host.endsWith('.localhost') ||
-      (isIP(host) === 4 && PRIVATE_V4.some((r) => r.test(host))) ||
-      (isIP(host) === 6 && (host === '::1' || host === '::' || /^f[cd]/.test(host) || /^fe80/.test(host)));
-    if (privateAddress)
-      throw new AppError('WEBHOOK_URL_INVALID', {
-        message: 'The URL points at a loopback or private address.',
-        field: 'url',
-      });
-  }
-  return url.toString();
+  return parseWebhookTarget(raw, allowLocal).url.toString();
 }
 
 export function toWebhookEndpoint(row: WebhookEndpointRow, secrets: WebhookSecretRow[]): TWebhookEndpoint {
@@ -152,12 +115,17 @@ export async function createWebhookEndpoint(
   opts: Common & {
     sealer: Sealer;
     allowLocal: boolean;
+    /** How the URL's host name is resolved for the address check (the system resolver by default). */
+    lookup?: WebhookLookup;
     input: z.input<typeof ZCreateWebhookEndpointInputSchema>;
   },
 ) {
   requirePartner(opts.actor);
   const input = ZCreateWebhookEndpointInputSchema.parse(opts.input);
-  const url = validateWebhookUrl(input.url, opts.allowLocal);
+  const url = await checkWebhookUrl(input.url, {
+    allowPrivate: opts.allowLocal,
+    ...(opts.lookup ? { lookup: opts.lookup } : {}),
+  });
   const secret = newWebhookSecret();
   return opts.db.transaction(async (tx) => {
     if ((await countWebhookEndpoints(tx, opts.actor.organisationId)) >= WEBHOOK_ENDPOINTS_PER_ORGANISATION)
@@ -212,11 +180,21 @@ export async function getWebhookEndpoint(opts: {
 
 /** Changes URL, description or types; `enabled: true` re-enables a disabled endpoint. */
 export async function updateWebhookEndpointOf(
-  opts: Common & { allowLocal: boolean; input: z.input<typeof ZUpdateWebhookEndpointInputSchema> },
+  opts: Common & {
+    allowLocal: boolean;
+    lookup?: WebhookLookup;
+    input: z.input<typeof ZUpdateWebhookEndpointInputSchema>;
+  },
 ) {
   requirePartner(opts.actor);
   const input = ZUpdateWebhookEndpointInputSchema.parse(opts.input);
-  const url = input.url === undefined ? undefined : validateWebhookUrl(input.url, opts.allowLocal);
+  const url =
+    input.url === undefined
+      ? undefined
+      : await checkWebhookUrl(input.url, {
+          allowPrivate: opts.allowLocal,
+          ...(opts.lookup ? { lookup: opts.lookup } : {}),
+        });
   return opts.db.transaction(async (tx) => {
     const before = await endpointOf(tx, opts.actor, input.id, true);
     const status = input.enabled === undefined ? before.status : input.enabled ? 'ENABLED' : 'DISABLED';

@@ -17,7 +17,9 @@ import { signatureHeader } from '@latih/payments/signature';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
 import type { Sealer } from '../sealing';
+import { type WebhookLookup, WebhookTargetRefused } from './address';
 import { toEvent } from './endpoints';
+import { pinnedTransport, type WebhookTransport } from './transport';
 
 const DAY_MS = 86_400_000;
 const FIRST_RETRY_MS = 30_000;
@@ -81,7 +83,19 @@ export type DeliverOptions = {
    */
   signedAt?: Date;
   sealer: Sealer;
-  /** Defaults to the global fetch. */
+  /**
+   * Development only (WEBHOOKS_ALLOW_PRIVATE=true): deliveries may go to loopback, private and
+   * unique-local addresses. Off by default: every address connected to must be public.
+   */
+  allowPrivate?: boolean;
+  /** How endpoint host names are resolved before the address check (tests inject their own). */
+  lookup?: WebhookLookup;
+  /** How deliveries are sent; by default node:http(s) pinned to checked addresses (transport.ts). */
+  transport?: WebhookTransport;
+  /**
+   * Tests that play the partner with a function: POSTs through this fetch instead of the transport,
+   * so no address is resolved, checked or connected to. Never set outside tests.
+   */
   fetch?: typeof fetch;
   limit?: number;
   timeoutMs?: number;
@@ -93,38 +107,44 @@ export type DeliverOptions = {
 
 type Outcome = { ok: boolean; statusCode: number | null; error: string | null; durationMs: number };
 
+/** Posts through a fetch function (tests' seam, see DeliverOptions.fetch). */
+function fetchTransport(f: typeof fetch): WebhookTransport {
+  return async (req) => {
+    const res = await f(req.url, {
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(req.timeoutMs),
+    });
+    // Read the body so the connection is released; its content is not kept.
+    await res.arrayBuffer().catch(() => undefined);
+    return { status: res.status };
+  };
+}
+
 async function post(
-  f: typeof fetch,
+  send: WebhookTransport,
   url: string,
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
 ): Promise<Outcome> {
   const started = performance.now();
+  const durationMs = () => Math.round(performance.now() - started);
   try {
-    const res = await f(url, {
-      method: 'POST',
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    // Read (and bound) the body so the connection is released; its content is not kept.
-    await res.arrayBuffer().catch(() => undefined);
+    const res = await send({ url, headers, body, timeoutMs });
     const ok = res.status >= 200 && res.status < 300;
-    return {
-      ok,
-      statusCode: res.status,
-      error: ok ? null : `HTTP ${res.status}`,
-      durationMs: Math.round(performance.now() - started),
-    };
+    return { ok, statusCode: res.status, error: ok ? null : `HTTP ${res.status}`, durationMs: durationMs() };
   } catch (err) {
     const name = err instanceof Error ? err.name : '';
     const error =
-      name === 'TimeoutError' || name === 'AbortError'
-        ? `No answer within ${timeoutMs} ms`
-        : `Could not connect: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
-    return { ok: false, statusCode: null, error, durationMs: Math.round(performance.now() - started) };
+      err instanceof WebhookTargetRefused
+        ? `Refused: ${err.message}`
+        : name === 'TimeoutError' || name === 'AbortError'
+          ? `No answer within ${timeoutMs} ms`
+          : `Could not connect: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`;
+    return { ok: false, statusCode: null, error, durationMs: durationMs() };
   }
 }
 
@@ -136,7 +156,13 @@ async function post(
  * with a `webhook_endpoint.disabled` event. Returns how many deliveries it attempted.
  */
 export async function deliverDue(opts: DeliverOptions): Promise<number> {
-  const f = opts.fetch ?? fetch;
+  const send = opts.fetch
+    ? fetchTransport(opts.fetch)
+    : (opts.transport ??
+      pinnedTransport({
+        allowPrivate: opts.allowPrivate === true,
+        ...(opts.lookup ? { lookup: opts.lookup } : {}),
+      }));
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const ids = await claimDueDeliveries(
     opts.db,
@@ -160,7 +186,7 @@ export async function deliverDue(opts: DeliverOptions): Promise<number> {
       const outcome =
         endpoint.status === 'ENABLED'
           ? await post(
-              f,
+              send,
               endpoint.url,
               body,
               {

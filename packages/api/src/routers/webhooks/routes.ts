@@ -58,6 +58,7 @@ function webhookRoutes(kind: 'provider' | 'platform') {
           now: ctx.now,
           sealer: sealerFor(s.nikHashKey, WEBHOOK_SECRETS),
           allowLocal: s.allowLocalWebhooks === true,
+          ...(s.webhookLookup ? { lookup: s.webhookLookup } : {}),
           input,
         });
       }),
@@ -95,16 +96,18 @@ function webhookRoutes(kind: 'provider' | 'platform') {
       })
       .input(ZUpdateWebhookEndpointInputSchema)
       .output(ZWebhookEndpointSchema)
-      .mutation(({ ctx, input }) =>
-        updateWebhookEndpointOf({
+      .mutation(({ ctx, input }) => {
+        const s = servicesOf(ctx);
+        return updateWebhookEndpointOf({
           db: ctx.db,
           actor: ctx.actor,
           requestId: ctx.requestId,
           now: ctx.now,
-          allowLocal: servicesOf(ctx).allowLocalWebhooks === true,
+          allowLocal: s.allowLocalWebhooks === true,
+          ...(s.webhookLookup ? { lookup: s.webhookLookup } : {}),
           input,
-        }),
-      ),
+        });
+      }),
     delete: procedure
       .meta({
         openapi: {
