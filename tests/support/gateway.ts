@@ -7,6 +7,7 @@ import { startGateway } from '../../apps/gateway/src/gateway';
 import { FileKeyStore } from '../../apps/gateway/src/keystore';
 import { createLogger } from '../../apps/gateway/src/logger';
 import type { PaymentsSetup } from '../../apps/gateway/src/payments';
+import type { RateLimits } from '../../apps/gateway/src/rate-limits';
 import { freshDatabase, type TestDatabase } from './db';
 
 /**
@@ -28,6 +29,8 @@ export async function startTestGateway(
     payoutIntervalMs?: number;
     /** Run it as `npm start` does: test clock and the whole schedule (see SandboxOptions). */
     sandbox?: SandboxOptions;
+    /** Rate limits (createRateLimits); none by default. The caller closes them after the gateway. */
+    rateLimits?: RateLimits;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'latih-e2e-'));
@@ -55,6 +58,7 @@ export async function startTestGateway(
     nikHashKey: Buffer.alloc(32, 7),
     otp: new DevOtpChannel(),
     allowLocalWebhooks: true,
+    ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(clock
       ? { clock, jobs: { run: sandbox?.runJobs ?? true, intervals: { ...sandbox?.jobIntervals } } }
       : { webhookIntervalMs: 100, oversightIntervalMs: 0 }),

@@ -43,6 +43,7 @@ import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-open
 import { renderErrorCatalog, renderReference } from './docs-page';
 import type { Logger } from './logger';
 import { mountPages } from './pages';
+import { httpRateLimits, type RateLimits } from './rate-limits';
 
 export type AppOptions = {
   services: Services;
@@ -57,6 +58,10 @@ export type AppOptions = {
   jobs?: () => Promise<JobStatus[] | null>;
   /** The payment provider's webhook secret; null: no payments webhook route. */
   paymentsWebhookSecret?: string | null;
+  /** Rate limits (rate-limits.ts); none: nothing is limited (tests that do not test them). */
+  rateLimits?: RateLimits | null;
+  /** Express's `trust proxy` (TRUST_PROXY): where req.ip, the address limits count by, comes from. */
+  trustProxy?: boolean | number | string;
 };
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -84,6 +89,7 @@ export function createApp(opts: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('trust proxy', opts.trustProxy ?? 'loopback');
 
   // Request id: accepted from the caller when sane, generated otherwise; echoed and logged.
   app.use((req, res, next) => {
@@ -116,6 +122,14 @@ export function createApp(opts: AppOptions): express.Express {
     });
     next();
   });
+
+  // Rate limits, before anything costs: per client (verified token) on the API, per address
+  // otherwise; the token endpoint and console sign-in have their own, in front of their routes.
+  const limits = opts.rateLimits
+    ? httpRateLimits(opts.rateLimits, { clientOf: (t) => services.tokens.verify(t).clientId, logger })
+    : null;
+  const limitedBy = (name: 'token' | 'signIn') => (limits ? [limits[name]] : []);
+  if (limits) app.use(limits.general);
 
   // A sandbox's test clock may have been moved through another gateway: read it before any rule does.
   const clock = opts.clock;
@@ -181,7 +195,7 @@ export function createApp(opts: AppOptions): express.Express {
 
   mountPages(app, services);
 
-  app.post('/v1/oauth/token', async (req, res, next) => {
+  app.post('/v1/oauth/token', ...limitedBy('token'), async (req, res, next) => {
     res.setHeader('Pragma', 'no-cache');
     try {
       const parsed = ZTokenRequestSchema.safeParse(req.body ?? {});
@@ -274,7 +288,7 @@ export function createApp(opts: AppOptions): express.Express {
   );
 
   // Console sign-in for PMO staff: the session lives in an httpOnly, SameSite=Strict cookie.
-  app.post('/console/api/session', async (req, res) => {
+  app.post('/console/api/session', ...limitedBy('signIn'), async (req, res) => {
     const parsed = ZSignInInputSchema.safeParse(req.body);
     if (!parsed.success) return sendError(res, 'VALIDATION_FAILED', 'Send {"email", "password"}.');
     try {

@@ -1,7 +1,22 @@
 import { resolve } from 'node:path';
 import { SCHEDULE } from '@latih/core';
+import express from 'express';
 import { z } from 'zod';
 import { parseJobIntervals } from './jobs-config';
+import {
+  DEFAULT_RATE_LIMITS,
+  RATE_LIMIT_NAMES,
+  RATE_LIMIT_VARIABLES,
+  type RateLimitRule,
+  type RateLimitSettings,
+} from './rate-limits';
+
+/** A rate limit: `points/seconds`, e.g. `600/60` (see rate-limits.ts). */
+const ZRateRule = z
+  .string()
+  .regex(/^[1-9]\d{0,6}\/[1-9]\d{0,5}$/, { message: 'must be points/seconds, e.g. 600/60' })
+  .refine((v) => Number(v.split('/')[1]) <= 86_400, { message: 'the window is at most 86400 seconds' })
+  .optional();
 
 /**
  * The only place that reads process.env. Every variable is validated at start; a bad one stops
@@ -46,8 +61,33 @@ const ZEnvSchema = z
         message: 'must be at least 32 bytes, base64-encoded',
       })
       .optional(),
+    // Rate limits (rate-limits.ts) and the client address they count by.
+    TRUST_PROXY: z.string().trim().min(1).default('loopback'),
+    RATE_LIMITS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+    RATE_LIMIT_API: ZRateRule,
+    RATE_LIMIT_PUBLIC: ZRateRule,
+    RATE_LIMIT_TOKEN: ZRateRule,
+    RATE_LIMIT_TOKEN_FAILURES: ZRateRule,
+    RATE_LIMIT_SIGN_IN: ZRateRule,
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
+      .optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,64}$/, { message: 'must be 1 to 64 of A-Z a-z 0-9 . _ : -' })
+      .default('latih:'),
   })
   .superRefine((env, ctx) => {
+    try {
+      express().set('trust proxy', trustProxyOf(env.TRUST_PROXY));
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRUST_PROXY'],
+        message: `must be false, a hop count, or proxy addresses/ranges such as loopback,10.0.0.0/8 (${(err as Error).message})`,
+      });
+    }
     if (env.PAYMENTS_BASE_URL) {
       for (const name of ['PAYMENTS_API_KEY', 'PAYMENTS_WEBHOOK_SECRET'] as const)
         if (!env[name])
@@ -73,6 +113,21 @@ const ZEnvSchema = z
     }
     if (!env.NIK_HASH_KEY) {
       ctx.addIssue({ code: 'custom', path: ['NIK_HASH_KEY'], message: 'is required in production' });
+    }
+    if (env.RATE_LIMITS === 'off') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RATE_LIMITS'],
+        message: 'must not be off in production (nothing would stop a brute force on client secrets)',
+      });
+    }
+    if (trustProxyOf(env.TRUST_PROXY) === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRUST_PROXY'],
+        message:
+          'must not be true in production (any client could choose its address in X-Forwarded-For): name the proxies or a hop count',
+      });
     }
     if (env.TEST_CLOCK) {
       ctx.addIssue({
@@ -128,6 +183,12 @@ export type Config = {
   /** A real payment provider; undefined: the in-process mock (development only). */
   payments: { baseUrl: string; apiKey: string; webhookSecret: string } | undefined;
   nikHashKey: Buffer | undefined;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For gives the client's address (req.ip). */
+  trustProxy: TrustProxy;
+  /** The rate limits; null: off (RATE_LIMITS=off, never in production). */
+  rateLimits: RateLimitSettings | null;
+  /** Rate limits shared across gateways through Redis; undefined: counted in each gateway's memory. */
+  redis: { url: string; keyPrefix: string } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -174,6 +235,9 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
           }
         : undefined,
     nikHashKey: env.NIK_HASH_KEY ? Buffer.from(env.NIK_HASH_KEY, 'base64') : undefined,
+    trustProxy: trustProxyOf(env.TRUST_PROXY),
+    rateLimits: rateLimitsOf(env, env.RATE_LIMITS === 'on'),
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
   };
 }
 
@@ -206,4 +270,29 @@ function jobsOf(
 
 export function loadEnv(): Config {
   return parseEnv(process.env);
+}
+
+/** Express `trust proxy` values: false, true (everything), a hop count, or addresses/ranges/presets. */
+export type TrustProxy = boolean | number | string;
+
+/** TRUST_PROXY's text as Express takes it: `false`/`none`, `true`, a hop count, or a list. */
+export function trustProxyOf(text: string): TrustProxy {
+  const t = text.trim().toLowerCase();
+  if (t === 'false' || t === 'none') return false;
+  if (t === 'true') return true;
+  if (/^\d+$/.test(t)) return Number(t);
+  return text.trim();
+}
+
+/** The defaults, each overridden by its RATE_LIMIT_* variable (`points/seconds`); null when off. */
+function rateLimitsOf(env: Record<string, unknown>, on: boolean): RateLimitSettings | null {
+  if (!on) return null;
+  const out = { ...DEFAULT_RATE_LIMITS };
+  for (const name of RATE_LIMIT_NAMES) {
+    const text = env[RATE_LIMIT_VARIABLES[name]];
+    if (typeof text !== 'string') continue;
+    const [points, seconds] = text.split('/').map(Number);
+    out[name] = { points, seconds } as RateLimitRule;
+  }
+  return out;
 }

@@ -20,6 +20,7 @@ import { createApp } from './app';
 import { type JobsConfig, legacyIntervals } from './jobs-config';
 import type { Logger } from './logger';
 import type { PaymentsSetup } from './payments';
+import type { RateLimits } from './rate-limits';
 
 export const VERSION = '0.1.0';
 
@@ -67,6 +68,13 @@ export async function startGateway(opts: {
   payoutIntervalMs?: number;
   /** Shorthand for reports.rollups' interval; 0 turns it and signals.detect off. */
   oversightIntervalMs?: number;
+  /**
+   * Rate limits (createRateLimits in rate-limits.ts; main.ts builds them from the environment).
+   * None: nothing is limited. The caller owns them: it closes them after the gateway.
+   */
+  rateLimits?: RateLimits | null;
+  /** Express's `trust proxy` (TRUST_PROXY): which proxies give the client's address. Default: loopback. */
+  trustProxy?: boolean | number | string;
 }): Promise<Gateway> {
   const { database, logger } = opts;
   await database.migrate();
@@ -105,6 +113,8 @@ export async function startGateway(opts: {
     log: logger,
   };
   const app = createApp({
+    rateLimits: opts.rateLimits ?? null,
+    ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
     services,
     devOtp: opts.otp,
     paymentsWebhookSecret: opts.payments?.webhookSecret ?? null,

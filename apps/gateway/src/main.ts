@@ -8,6 +8,7 @@ import { FileKeyStore } from './keystore';
 import { createLogger } from './logger';
 import { mockPayments, realPayments } from './payments';
 import { configOrExit, runMain, stopOnSignals } from './process';
+import { createRateLimits } from './rate-limits';
 
 async function main(): Promise<void> {
   const config = configOrExit();
@@ -54,8 +55,25 @@ async function main(): Promise<void> {
     logger.warn(
       'WEBHOOKS_ALLOW_PRIVATE=true: webhook endpoints may be on loopback and private addresses, over plain http too (the guides receive on 127.0.0.1). npm start sets it; for development only, production refuses it.',
     );
+  // Rate limits: shared through Redis when REDIS_URL is set, in this process's memory otherwise.
+  const rateLimits = config.rateLimits
+    ? await createRateLimits({ settings: config.rateLimits, redis: config.redis, logger })
+    : null;
+  if (!rateLimits)
+    logger.warn('RATE_LIMITS=off: nothing is rate limited (for load tests; production refuses it).');
+  else if (!config.redis)
+    logger[config.nodeEnv === 'production' ? 'warn' : 'info'](
+      "REDIS_URL is not set: rate limits count in this gateway's memory, so each gateway behind a load balancer allows the full limits on its own.",
+    );
+  else
+    logger.info(
+      { keyPrefix: config.redis.keyPrefix, redisReady: rateLimits.redisReady() },
+      'rate limits are shared through Redis',
+    );
   const gateway = await startGateway({
     database,
+    rateLimits,
+    trustProxy: config.trustProxy,
     ...(config.testClock ? { clock: new TestClock(database.db) } : {}),
     jobs: config.jobs,
     keys: keys.keys,
@@ -86,6 +104,7 @@ async function main(): Promise<void> {
     what: 'finishing in-flight requests',
     stop: async () => {
       await gateway.close();
+      await rateLimits?.close();
       keys.close();
       await database.close();
     },

@@ -587,6 +587,13 @@ export const ERROR_CATALOG = {
     when: "`sandbox.clock.advance` was given an instant at or before the clock's current time, or a number of seconds that is not positive.",
     action: 'Read `sandbox.clock.get` and give a later `to`, or positive `seconds`.',
   },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests: retry after the number of seconds in Retry-After.',
+    when: 'A rate limit is spent: requests per client (REST and tRPC share one budget; a tRPC batch counts one per call), requests per address without a valid token, token requests per client id and per address, failed token requests per client id and address (once spent, the right secret is refused too until the window ends), failed console sign-ins per address. Nothing ran. `Retry-After` says when to retry; every limited answer also carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds) and `RateLimit-Policy`. On `POST /v1/oauth/token` the answer is in OAuth\'s shape: `{"error": "rate_limited", "error_description", "requestId"}`.',
+    action:
+      'Wait `Retry-After` seconds, then retry (with the same `Idempotency-Key` for a POST). Pace yourself with `RateLimit-Remaining` and `RateLimit-Reset`; cache your access token for its 15 minutes instead of asking for one per call; ask the program office for a higher limit if your volume needs it.',
+  },
   SERVICE_UNAVAILABLE: {
     status: 503,
     message: 'The service is not ready: retry shortly.',
@@ -604,6 +611,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<TErrorCode> = new Set<TErrorCode
   'INTERNAL_ERROR',
   'SERVICE_UNAVAILABLE',
   'PAYMENTS_UNAVAILABLE',
+  'RATE_LIMITED',
 ]);
 
 export function isErrorCode(value: unknown): value is TErrorCode {
