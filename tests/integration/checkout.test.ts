@@ -93,11 +93,10 @@ describe.each(engines())('checkout with consent and vouchers on %s', (engine) =>
     const draft = await h
       .caller('providerA')
       .provider.courses.create({ ...fullCourse, title: 'Belum dijual' });
-    expect(await create(p?.cardNumber ?? '', draft.id)).toBe('COURSE_NOT_ON_SALE');
+    // Never on sale: answered as an unknown id (see unpublished-isolation.test.ts).
+    expect(await create(p?.cardNumber ?? '', draft.id)).toBe('NOT_FOUND');
     const scheduled = await publishedCourse(h); // run not opened
-    expect(await create(p?.cardNumber ?? '', scheduled.course.id, scheduled.run.id)).toBe(
-      'COURSE_NOT_ON_SALE',
-    );
+    expect(await create(p?.cardNumber ?? '', scheduled.course.id, scheduled.run.id)).toBe('NOT_FOUND');
 
     await h.db
       .update(schema.participants)

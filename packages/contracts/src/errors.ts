@@ -56,7 +56,7 @@ export const ERROR_CATALOG = {
   NOT_FOUND: {
     status: 404,
     message: 'The resource does not exist or is not visible to you.',
-    when: 'The resource does not exist, belongs to another organisation, or is not visible in its state (a platform cannot see drafts). The answer is the same in every case, so that existence is not leaked.',
+    when: "The resource does not exist, belongs to another organisation, or is not visible in its state (a platform cannot see another provider's course before it is published, nor a run before it opens, wherever it names one: catalog, checkout). The answer is the same in every case, so that existence is not leaked.",
     action: 'Check the id and that it is yours.',
   },
   ROUTE_NOT_FOUND: {
@@ -231,7 +231,7 @@ export const ERROR_CATALOG = {
   COURSE_NOT_ON_SALE: {
     status: 422,
     message: 'The course (or run) is not on sale.',
-    when: "The course is not PUBLISHED, its provider is not active, it is not in the participant's scheme, or the run is not open.",
+    when: "The course was on sale and no longer is (SUSPENDED, WITHDRAWN, or its provider is not active), it is not in the participant's scheme, or the run is not open (under way or over). A course that was never published (a draft, in review, rejected) or a run never opened answers NOT_FOUND instead, exactly like an unknown id: platforms never learn that another provider's unpublished work exists.",
     action: 'Refresh the catalog; offer another course or run.',
   },
   RUN_FULL: {
@@ -303,7 +303,7 @@ export const ERROR_CATALOG = {
   VOUCHER_OTHER_PROVIDER: {
     status: 403,
     message: 'This voucher is for another provider’s course.',
-    when: 'The voucher was bought for a course of another provider.',
+    when: 'The voucher was bought for a course of another provider. Deliberately not VOUCHER_NOT_FOUND: it tells the participant to go to the right provider, and voucher codes are random with a check character, so the answer helps no one guessing codes.',
     action: 'Send the participant to the right provider.',
   },
   VOUCHER_WRONG_COURSE: {

@@ -57,7 +57,13 @@ function assertCanBuy(participant: ParticipantRow, now: Date): void {
   }
 }
 
-/** What is on sale for this participant: the course (published, provider active, same scheme) and run. */
+/**
+ * What is on sale for this participant: the course (published, provider active, same scheme) and run.
+ * A course never published (a draft, in review, rejected: another provider's business) and a run
+ * never opened answer exactly like an unknown id, so that a platform cannot learn they exist. One
+ * that was on sale and no longer is (suspended, withdrawn, its provider suspended; a run full,
+ * cancelled or under way) answers why: platforms saw it in the catalog and its change feed.
+ */
 async function saleableOffer(
   db: Db,
   participant: ParticipantRow,
@@ -65,7 +71,7 @@ async function saleableOffer(
   runId: string | undefined | null,
 ) {
   const course = await findCourseRow(db, courseId, { kind: 'all' });
-  if (!course) throw notFound(courseId, 'courseId');
+  if (!course || course.publishedAt === null) throw notFound(courseId, 'courseId');
   const provider = await findOrganisation(db, course.providerId);
   if (course.status !== 'PUBLISHED' || provider?.status !== 'ACTIVE') {
     throw new AppError('COURSE_NOT_ON_SALE', { field: 'courseId' });
@@ -87,7 +93,7 @@ async function saleableOffer(
   if (!runId)
     throw new AppError('VALIDATION_FAILED', { message: 'Choose a run of this course.', field: 'runId' });
   const run = await findRunRow(db, runId, {});
-  if (!run || run.courseId !== course.id) throw notFound(runId, 'runId');
+  if (!run || run.courseId !== course.id || run.status === 'SCHEDULED') throw notFound(runId, 'runId');
   const closed = runClosedError(run);
   if (closed) throw closed;
   return { course, run };
