@@ -1,4 +1,5 @@
 import { SCHEDULE } from '@latih/core';
+import { MAX_NESTING } from '../apps/gateway/src/hostile-input';
 
 function duration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
@@ -86,6 +87,20 @@ export function renderOperationsDoc(): string {
     'Jobs never make an instance unready. The logs carry a line for every run that did something',
     '(`{"job":"vouchers.expire","expired":3,…}`) and a warning with the error for every failure; a',
     'failed job is tried again after its interval.',
+    '',
+    '## Hostile input, and errors in the logs',
+    '',
+    'The gateway refuses hostile input at its edge (`apps/gateway/src/hostile-input.ts`), before any',
+    'rule or query sees it: NUL characters and lone surrogates anywhere (PostgreSQL stores neither),',
+    `JSON nested more than ${MAX_NESTING} levels deep, bodies over 1 MB (10 MB for the course import), bodies`,
+    'whose `Content-Encoding` or media type is false or not taken, and a URL with headers over 16 KB',
+    "(Node's `--max-http-header-size`; a proxy in front may refuse sooner with its own limit). Each is a",
+    "4xx with the documented error body (the partners' list is in the getting-started guide's",
+    'conventions) and shows in its request\'s access-log line (`"msg":"request"` with the `status`);',
+    'what the HTTP parser refuses before Express logs `"request refused by the HTTP parser"` with the',
+    "parser's `reason`. No input should ever cause a 5xx: every `INTERNAL_ERROR` is logged at level",
+    'error (`"unhandled error"`, or `"export failed"` for a CSV export) with its `requestId` and the',
+    'cause, whichever layer it escaped from, so a request id a partner quotes leads to it.',
     '',
     '## The sandbox test clock',
     '',

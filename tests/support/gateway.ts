@@ -8,7 +8,7 @@ import { FileKeyStore } from '../../apps/gateway/src/keystore';
 import { createLogger } from '../../apps/gateway/src/logger';
 import type { PaymentsSetup } from '../../apps/gateway/src/payments';
 import type { RateLimits } from '../../apps/gateway/src/rate-limits';
-import { freshDatabase, type TestDatabase } from './db';
+import { type EngineName, freshDatabase, type TestDatabase } from './db';
 
 /**
  * As `npm start` runs outside production: the sandbox test clock on the gateway's database (moved
@@ -31,6 +31,8 @@ export async function startTestGateway(
     sandbox?: SandboxOptions;
     /** Rate limits (createRateLimits); none by default. The caller closes them after the gateway. */
     rateLimits?: RateLimits;
+    /** The database engine (default PGlite); PostgreSQL needs TEST_DATABASE_URL. */
+    engine?: EngineName;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'latih-e2e-'));
@@ -43,7 +45,7 @@ export async function startTestGateway(
       cb();
     },
   });
-  const database: TestDatabase = await freshDatabase('pglite');
+  const database: TestDatabase = await freshDatabase(opts.engine ?? 'pglite');
   const sandbox = opts.sandbox;
   if (sandbox && opts.now) throw new Error('a sandbox gateway moves its time through the clock API only');
   const clock = sandbox ? new TestClock(database.db) : null;

@@ -41,6 +41,13 @@ import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-openapi';
 import { renderErrorCatalog, renderReference } from './docs-page';
+import {
+  edgeErrors,
+  logEscapedErrors,
+  refuseHostileBodies,
+  refuseHostileRequests,
+  trpcRequestIds,
+} from './hostile-input';
 import type { Logger } from './logger';
 import { mountPages } from './pages';
 import { httpRateLimits, type RateLimits } from './rate-limits';
@@ -131,6 +138,10 @@ export function createApp(opts: AppOptions): express.Express {
   const limitedBy = (name: 'token' | 'signIn') => (limits ? [limits[name]] : []);
   if (limits) app.use(limits.general);
 
+  // Hostile input (NUL, lone surrogates, deep nesting, false encodings, other media types) is
+  // refused here and after the body parsers, before any rule or query sees it (hostile-input.ts).
+  app.use(refuseHostileRequests());
+
   // A sandbox's test clock may have been moved through another gateway: read it before any rule does.
   const clock = opts.clock;
   if (clock?.kind === 'test') {
@@ -174,6 +185,7 @@ export function createApp(opts: AppOptions): express.Express {
   );
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use('/v1/oauth/token', express.urlencoded({ extended: false, limit: BODY_LIMIT }));
+  app.use(refuseHostileBodies());
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -265,7 +277,11 @@ export function createApp(opts: AppOptions): express.Express {
     services: servicesHandle(services),
   });
 
-  app.use('/trpc', createExpressMiddleware({ router: appRouter, createContext }));
+  app.use(
+    '/trpc',
+    trpcRequestIds(),
+    createExpressMiddleware({ router: appRouter, createContext, onError: logEscapedErrors(logger) }),
+  );
 
   // The console (apps/console, built by `npm run build:console`): static files under /console.
   const consoleDist = fileURLToPath(new URL('../../console/dist/', import.meta.url));
@@ -381,13 +397,18 @@ export function createApp(opts: AppOptions): express.Express {
   app.use('/v1', restErrorShape, conditionalGet);
   app.use(
     '/v1',
-    createOpenApiExpressMiddleware({ router: appRouter as unknown as OpenApiRouter, createContext }),
+    createOpenApiExpressMiddleware({
+      router: appRouter as unknown as OpenApiRouter,
+      createContext,
+      onError: logEscapedErrors(logger),
+    }),
   );
 
   app.use((_req, res) => {
     sendError(res, 'ROUTE_NOT_FOUND');
   });
 
+  app.use(edgeErrors());
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE');
@@ -408,8 +429,7 @@ const SESSION_COOKIE = 'latih_console_session';
 function cookie(req: Request, name: string): string | null {
   for (const part of (req.header('cookie') ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name)
-      return decodeURIComponent(part.slice(i + 1).trim()) || null;
+    if (i > 0 && part.slice(0, i).trim() === name) return safeDecode(part.slice(i + 1).trim()) || null;
   }
   return null;
 }
@@ -426,7 +446,18 @@ function parseBasicAuth(header: string | undefined): { id: string; secret: strin
   const i = decoded.indexOf(':');
   if (i < 0) return undefined;
   // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-  return { id: decodeURIComponent(decoded.slice(0, i)), secret: decodeURIComponent(decoded.slice(i + 1)) };
+  const id = safeDecode(decoded.slice(0, i));
+  const secret = safeDecode(decoded.slice(i + 1));
+  return id === null || secret === null ? undefined : { id, secret };
+}
+
+/** decodeURIComponent, or null for malformed percent-encoding (a hostile header, not our failure). */
+function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
 }
 
 /**

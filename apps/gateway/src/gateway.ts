@@ -17,6 +17,7 @@ import {
 } from '@latih/core';
 import type { Database } from '@latih/db';
 import { createApp } from './app';
+import { answerClientErrors } from './hostile-input';
 import { type JobsConfig, legacyIntervals } from './jobs-config';
 import type { Logger } from './logger';
 import type { PaymentsSetup } from './payments';
@@ -135,6 +136,7 @@ export async function startGateway(opts: {
   });
 
   const server = app.listen(opts.port, opts.host);
+  answerClientErrors(server, logger);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (err: NodeJS.ErrnoException) =>

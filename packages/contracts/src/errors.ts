@@ -8,14 +8,39 @@ export const ERROR_CATALOG = {
   VALIDATION_FAILED: {
     status: 400,
     message: 'The request is not valid.',
-    when: 'An input field is missing, malformed or out of range. `field` names it (dotted path); `message` says why.',
+    when: 'An input field is missing, malformed or out of range. `field` names it (dotted path); `message` says why. Also, refused at the edge before any rule runs: text holding a NUL character (U+0000) or a lone surrogate (not well-formed Unicode) anywhere in a body, query value, tRPC `input` or path; a `__proto__` key; a REST body that is not a JSON object.',
     action: 'Fix the field and send again (failed validation does not consume the idempotency key).',
   },
   MALFORMED_JSON: {
     status: 400,
     message: 'The request body is not valid JSON.',
-    when: 'The body could not be parsed as JSON.',
+    when: 'The body (or a tRPC `input` query parameter) could not be parsed as JSON.',
     action: 'Send valid JSON with `Content-Type: application/json`.',
+  },
+  NESTING_TOO_DEEP: {
+    status: 400,
+    message: 'The input nests objects or arrays more than 64 levels deep.',
+    when: 'A JSON body or tRPC `input` nests objects or arrays more than 64 levels deep (no Latih input needs more than a few). `field` names the top of the offending branch. Refused before anything is read or written.',
+    action: 'Send the input as the reference describes it.',
+  },
+  BODY_UNREADABLE: {
+    status: 400,
+    message: 'The request body could not be read as its headers describe it.',
+    when: 'The body is not what its `Content-Encoding` says (a body labelled gzip, deflate or br that is not), or it ended before its `Content-Length`.',
+    action:
+      'Send the body uncompressed (or compressed as its `Content-Encoding` says), with a correct `Content-Length`.',
+  },
+  MALFORMED_REQUEST: {
+    status: 400,
+    message: 'The HTTP request could not be parsed.',
+    when: 'The HTTP parser refused the request before it reached the gateway: a header holding a forbidden character (NUL, a bare CR or LF), an invalid request line, a broken chunked body. The connection is closed.',
+    action: 'Fix the client; use a maintained HTTP library.',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    message: 'The request line and headers are larger than 16 KB.',
+    when: 'The URL (a long query string or tRPC `input`) and headers together exceed 16 KB. The connection is closed.',
+    action: 'Send large inputs in a body: a mutation, or fewer and shorter filters and cursors on a query.',
   },
   IDEMPOTENCY_KEY_INVALID: {
     status: 400,
@@ -111,8 +136,8 @@ export const ERROR_CATALOG = {
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     message: 'Send the request body as application/json.',
-    when: 'The body is not `application/json` (or uses an unsupported charset).',
-    action: 'Send JSON.',
+    when: 'The body is not `application/json` (the token endpoint also takes `application/x-www-form-urlencoded`), uses a charset other than UTF-8, or a `Content-Encoding` other than gzip, deflate or br. Refused before the body is read.',
+    action: 'Send JSON in UTF-8, uncompressed or gzip-compressed.',
   },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,

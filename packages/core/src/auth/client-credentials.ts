@@ -47,7 +47,9 @@ export async function issueClientCredentialsToken(opts: {
       401,
     );
   }
-  const client = await findApiClient(opts.db, opts.clientId);
+  // An id holding a NUL cannot exist (the database stores no U+0000), nor be looked up: HTTP Basic
+  // credentials are percent-decoded after the gateway's edge checks, so one can arrive here.
+  const client = opts.clientId.includes('\u0000') ? undefined : await findApiClient(opts.db, opts.clientId);
   // One answer for unknown client and wrong secret, so that ids cannot be probed.
   if (!client || !secretMatches(opts.clientSecret, client.secretHash)) {
     throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
