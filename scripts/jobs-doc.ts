@@ -1,11 +1,94 @@
 import { SCHEDULE } from '@latih/core';
 import { MAX_NESTING } from '../apps/gateway/src/hostile-input';
+import {
+  DEFAULT_METRICS_CACHE_MS,
+  HTTP_BUCKETS,
+  METRIC_DOCS,
+  type MetricDoc,
+} from '../apps/gateway/src/metrics';
 
 function duration(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   if (ms % 1_000 === 0) return `${ms / 1_000} s`;
   return `${ms} ms`;
+}
+
+/** The Metrics section: what /metrics exposes (METRIC_DOCS in apps/gateway/src/metrics.ts) and what to watch. */
+function metricsSection(): string[] {
+  const row = ([name, d]: [string, MetricDoc]) => {
+    const where = [d.gatewayOnly ? 'Gateways only.' : '', d.postgresOnly ? 'PostgreSQL only.' : '']
+      .filter(Boolean)
+      .join(' ');
+    const labels = d.labels.map((l) => `\`${l}\``).join(', ') || '—';
+    return `| \`${name}\` | ${d.type} | ${labels} | ${d.help}${where ? ` ${where}` : ''} |`;
+  };
+  return [
+    '## Metrics',
+    '',
+    '`GET /metrics` answers in the Prometheus text format (prom-client). It is never public:',
+    '',
+    '- `METRICS_TOKEN` (32 to 512 printable characters, e.g. `openssl rand -hex 32`): `/metrics` on the',
+    "  gateway's own port, for `Authorization: Bearer <token>` only (401 `TOKEN_MISSING` or",
+    '  `TOKEN_INVALID` otherwise). Give Prometheus the token with `authorization: { credentials_file: … }`.',
+    '- `METRICS_PORT` (with `METRICS_HOST`, `127.0.0.1` unless set to the interface Prometheus reaches):',
+    '  `/metrics` on a port of its own, never on the public one; with `METRICS_TOKEN` too, the token is',
+    '  required there as well. Keep the port off the load balancer.',
+    '- Neither: `/metrics` is off and answers 404 `ROUTE_NOT_FOUND`. A production gateway starts without',
+    '  them (nothing is exposed, so nothing is unsafe) but says so in a warning at start: set one.',
+    '- `npm run worker` answers `/metrics` on its `WORKER_PORT` under the same rules (the token when',
+    '  `METRICS_TOKEN` is set), with every series below but the HTTP ones.',
+    '',
+    "Besides prom-client's process metrics (`process_cpu_seconds_total`, `process_resident_memory_bytes`,",
+    '`nodejs_eventloop_lag_p99_seconds`, `nodejs_heap_size_used_bytes`, GC durations…), each process exposes:',
+    '',
+    '| metric | type | labels | meaning |',
+    '|---|---|---|---|',
+    ...Object.entries(METRIC_DOCS as Record<string, MetricDoc>).map(row),
+    '',
+    '**HTTP labels.** `procedure` is the tRPC procedure (`provider.vouchers.redeem`) for both',
+    '`/trpc/…` and its REST route under `/v1` (the route is matched as the OpenAPI document declares it, so',
+    '`GET /v1/provider/runs/{id}` is `provider.runs.get`, never a URL with its id); a tRPC batch of several',
+    'calls is `(batch)`. Other routes carry their pattern (`/v1/oauth/token`, `/verify/:number`,',
+    "`/readyz`), a CSV export `export:<name>`, the console's files `/console (static)`; an unknown tRPC",
+    'path is `(unknown)` and any other unrouted path `(unmatched)`, so a scan of random URLs adds no',
+    'series. `transport` is `rest` (under `/v1`), `trpc` or `other`; `status` is the HTTP status sent, or',
+    `\`499\` when the client went away first. Latency buckets (seconds): ${HTTP_BUCKETS.join(', ')}.`,
+    '',
+    '**Read from the database at scrape time**: the schedule (from `job_runs` and `job_instances`), the',
+    'webhook backlog and the payouts not yet settled are the same on every gateway and worker, so',
+    'aggregate them with `max`, not `sum` (`max by (job) (latih_job_failures_total)`). A scrape reads,',
+    `one query after another and reused for ${DEFAULT_METRICS_CACHE_MS / 1000} s: \`job_runs\`, the live rows of \`job_instances\`,`,
+    'PENDING deliveries through their partial index (the cost follows the backlog, not the table),',
+    'unpublished events through theirs, open incentives through `incentives_status_idx`, and the',
+    'settlements (one row per organisation and batch day, read whole: no index on their status yet).',
+    'PAID payouts (and WAITING incentives) are not counted: they grow for the life of the program. If',
+    'the reads fail, `latih_metrics_database_up` is 0 and those series are missing from the scrape; the',
+    'others are still there.',
+    '',
+    '### What to watch',
+    '',
+    'Starting points for alerts (tune the thresholds to the traffic you see):',
+    '',
+    '| alert | expression | why |',
+    '|---|---|---|',
+    '| instance down | `up{job=~"latih.*"} == 0` for 2 min | a gateway or worker stopped answering its scrape |',
+    '| server errors | `sum by (procedure) (rate(latih_http_requests_total{status=~"5.."}[5m])) > 0` for 10 min | hostile input never answers 5xx: a 5xx is a bug or an outage; each is logged with its request id |',
+    '| redeem slow | `histogram_quantile(0.99, sum by (le) (rate(latih_http_request_duration_seconds_bucket{procedure="provider.vouchers.redeem"}[5m]))) > 0.25` for 10 min | redemption at the training door answers in tens of ms at p99 |',
+    '| rate limited | `sum by (procedure) (rate(latih_http_requests_total{status="429"}[5m])) > 1` for 15 min | a partner is over its limit (or under attack); check before raising limits |',
+    '| pool exhausted | `max_over_time(latih_db_pool_waiting_queries[5m]) > 0` for 10 min | queries queue for a connection: the database or `DB_POOL_SIZE` is the bottleneck |',
+    '| database unreadable | `latih_metrics_database_up == 0` for 2 min | the scrape could not read PostgreSQL |',
+    '| job failing | `max by (job) (increase(latih_job_failures_total[30m])) > 0` | a job failed; `GET /readyz` and the logs carry its last error. Page for `payouts.pay`, `settlements.batch` and `webhooks.deliver` failing for an hour |',
+    '| job late | `max by (job) (latih_job_lag_seconds) > max by (job) (clamp_min(2 * latih_job_interval_seconds, 120))` | a job is not running on time (an instance died holding it, or it runs longer than its interval) |',
+    '| nobody runs a job | `max by (job) (latih_job_live_schedulers) == 0` for 5 min | no live gateway or worker runs it (`JOBS` lists, a worker down); the money jobs run only where a payment provider is configured |',
+    '| webhooks behind | `max(latih_webhook_oldest_due_seconds) > 300` | deliveries due for 5 min are not being sent: webhooks.deliver is down or too slow for the backlog |',
+    '| webhook backlog | `max(latih_webhook_deliveries_due) > 1000` for 15 min | more due than it sends |',
+    '| partner not receiving | `max(latih_webhook_oldest_undelivered_age_seconds) > 86400` | an event is undelivered for a day: usually a partner endpoint failing (retried for 3 days, then disabled) |',
+    '| payouts failed | `max by (kind) (latih_payouts{status="FAILED"}) > 0` | money sent back or refused: the PMO retries it once the cause is fixed |',
+    '| payouts stuck | `max(latih_payouts{kind="settlement",status="PENDING"}) > 0` for 2 h, with payouts.pay failing | the payment provider is down or refusing (a suspended organisation\'s settlements stay PENDING by design) |',
+    '| event loop blocked | `nodejs_eventloop_lag_p99_seconds > 0.1` for 10 min | CPU-bound work on the request path |',
+    '',
+  ];
 }
 
 /** docs/operations.md, generated from the schedule (`npm run docs:jobs`); a test keeps it current. */
@@ -102,6 +185,7 @@ export function renderOperationsDoc(): string {
     'error (`"unhandled error"`, or `"export failed"` for a CSV export) with its `requestId` and the',
     'cause, whichever layer it escaped from, so a request id a partner quotes leads to it.',
     '',
+    ...metricsSection(),
     '## The sandbox test clock',
     '',
     "Outside production, the program's time can be moved forward through the API (Stripe's test clocks",

@@ -49,6 +49,7 @@ import {
   trpcRequestIds,
 } from './hostile-input';
 import type { Logger } from './logger';
+import { type Metrics, metricsRoute } from './metrics';
 import { mountPages } from './pages';
 import { httpRateLimits, type RateLimits } from './rate-limits';
 
@@ -61,10 +62,17 @@ export type AppOptions = {
   ready: () => Promise<{ ok: boolean; reason?: string }>;
   /** The program clock: a sandbox's test clock is re-read before every request. */
   clock?: ProgramClock;
+  /**
+   * Set by a graceful stop: /readyz answers 503 so the load balancer stops sending, and every
+   * answer closes its connection so none is reused while the server goes away.
+   */
+  lifecycle?: { draining: boolean };
   /** The schedule's jobs and their last runs, for /readyz (null: this process runs none). */
   jobs?: () => Promise<JobStatus[] | null>;
   /** The payment provider's webhook secret; null: no payments webhook route. */
   paymentsWebhookSecret?: string | null;
+  /** Every request recorded (metrics.ts); GET /metrics answered on this port when `onPublicPort`. */
+  metrics?: { metrics: Metrics; onPublicPort: boolean; token: string | undefined } | null;
   /** Rate limits (rate-limits.ts); none: nothing is limited (tests that do not test them). */
   rateLimits?: RateLimits | null;
   /** Express's `trust proxy` (TRUST_PROXY): where req.ip, the address limits count by, comes from. */
@@ -97,11 +105,13 @@ export function createApp(opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', opts.trustProxy ?? 'loopback');
+  if (opts.metrics) app.use(opts.metrics.metrics.recordRequests);
 
   // Request id: accepted from the caller when sane, generated otherwise; echoed and logged.
   app.use((req, res, next) => {
     const given = req.header('x-request-id');
     const requestId = given && REQUEST_ID.test(given) ? given : `req_${randomUUID().replaceAll('-', '')}`;
+    if (opts.lifecycle?.draining) res.setHeader('Connection', 'close');
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -114,13 +124,16 @@ export function createApp(opts: AppOptions): express.Express {
     );
     res.setHeader('Cache-Control', 'no-store');
     const started = process.hrtime.bigint();
+    // The whole path as the client sent it (req.path is relative to a mount by the time the answer
+    // is sent: /v1/… logged as /…), with an identity-check link's token left out (a bearer secret).
+    const path = loggedPath(req.originalUrl);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       logger.info(
         {
           requestId,
           method: req.method,
-          path: req.path,
+          path,
           status: res.statusCode,
           durationMs: Math.round(ms * 10) / 10,
         },
@@ -193,6 +206,8 @@ export function createApp(opts: AppOptions): express.Express {
   // Readiness, and the operator's view of the schedule: each job's last run (on any instance), its
   // duration, how late it is and its last failure. Jobs never make an instance unready.
   app.get('/readyz', async (_req, res) => {
+    if (opts.lifecycle?.draining)
+      return sendError(res, 'SERVICE_UNAVAILABLE', 'This instance is shutting down.');
     const r = await opts.ready();
     if (!r.ok) return sendError(res, 'SERVICE_UNAVAILABLE', r.reason);
     const jobs = await opts.jobs?.().catch(() => null);
@@ -264,6 +279,8 @@ export function createApp(opts: AppOptions): express.Express {
   app.get('/docs/errors', (_req, res) => {
     res.type('html').send(renderErrorCatalog());
   });
+  // Prometheus metrics, behind METRICS_TOKEN; otherwise on METRICS_PORT only, or off (404 below).
+  if (opts.metrics?.onPublicPort) app.get('/metrics', metricsRoute(opts.metrics.metrics, opts.metrics.token));
 
   const createContext = ({ req, res }: { req: Request; res: Response }): ApiContext => ({
     requestId: res.locals.requestId as string,
@@ -421,6 +438,12 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   return app;
+}
+
+/** A request's path for the log: no query string, and no identity-check token. */
+export function loggedPath(originalUrl: string): string {
+  const path = originalUrl.split('?')[0] ?? '';
+  return path.replace(/^\/identity-check\/[^/]+/, '/identity-check/…');
 }
 
 const SESSION_COOKIE = 'latih_console_session';

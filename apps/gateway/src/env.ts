@@ -49,6 +49,7 @@ const ZEnvSchema = z
       .default('all'),
     JOB_INTERVALS: z.string().optional(),
     WORKER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).optional(),
     TEST_CLOCK: z.stringbool({ error: 'must be true or false' }).optional(),
     // Development only: webhooks to loopback and private addresses (npm start sets it; see README).
     WEBHOOKS_ALLOW_PRIVATE: z.stringbool({ error: 'must be true or false' }).optional(),
@@ -61,6 +62,15 @@ const ZEnvSchema = z
         message: 'must be at least 32 bytes, base64-encoded',
       })
       .optional(),
+    // /metrics (metrics.ts): a bearer token on the gateway's port, or a port of its own, or both.
+    METRICS_TOKEN: z
+      .string()
+      .regex(/^[\x21-\x7e]{32,512}$/, {
+        message: 'must be 32 to 512 printable characters without spaces (e.g. openssl rand -hex 32)',
+      })
+      .optional(),
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    METRICS_HOST: z.string().min(1).optional(),
     // Rate limits (rate-limits.ts) and the client address they count by.
     TRUST_PROXY: z.string().trim().min(1).default('loopback'),
     RATE_LIMITS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
@@ -93,6 +103,18 @@ const ZEnvSchema = z
         if (!env[name])
           ctx.addIssue({ code: 'custom', path: [name], message: 'is required with PAYMENTS_BASE_URL' });
     }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: "must differ from PORT (metrics on their own port are never on the gateway's)",
+      });
+    if (env.METRICS_HOST !== undefined && env.METRICS_PORT === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_HOST'],
+        message: 'is where METRICS_PORT listens: set METRICS_PORT too (or unset METRICS_HOST)',
+      });
     if (env.NODE_ENV !== 'production') return;
     if (!env.PAYMENTS_BASE_URL) {
       ctx.addIssue({
@@ -180,9 +202,21 @@ export type Config = {
    * true (npm start does, for the guides' local receivers); never in production.
    */
   webhooksAllowPrivate: boolean;
+  /**
+   * On SIGTERM, how long the gateway answers /readyz with 503 (still serving) before it stops
+   * accepting: long enough for the load balancer's health checks to take it out. 5 s in production.
+   */
+  shutdownDrainMs: number;
   /** A real payment provider; undefined: the in-process mock (development only). */
   payments: { baseUrl: string; apiKey: string; webhookSecret: string } | undefined;
   nikHashKey: Buffer | undefined;
+  /**
+   * /metrics: with `port`, on a server of its own bound to `host` (never on the public port); else
+   * with `token`, on the gateway's port; with neither, off (404). The token, when set, is required
+   * wherever /metrics answers (the worker's WORKER_PORT too). Not required in production: without
+   * it nothing is exposed (main.ts warns).
+   */
+  metrics: { token: string | undefined; port: number | undefined; host: string };
   /** Express's `trust proxy`: which proxies' X-Forwarded-For gives the client's address (req.ip). */
   trustProxy: TrustProxy;
   /** The rate limits; null: off (RATE_LIMITS=off, never in production). */
@@ -226,6 +260,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     testClock: env.TEST_CLOCK ?? env.NODE_ENV !== 'production',
     workerPort: env.WORKER_PORT,
     webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE === true,
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS ?? (env.NODE_ENV === 'production' ? 5_000 : 0),
     payments:
       env.PAYMENTS_BASE_URL && env.PAYMENTS_API_KEY && env.PAYMENTS_WEBHOOK_SECRET
         ? {
@@ -235,6 +270,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
           }
         : undefined,
     nikHashKey: env.NIK_HASH_KEY ? Buffer.from(env.NIK_HASH_KEY, 'base64') : undefined,
+    metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST ?? '127.0.0.1' },
     trustProxy: trustProxyOf(env.TRUST_PROXY),
     rateLimits: rateLimitsOf(env, env.RATE_LIMITS === 'on'),
     redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,

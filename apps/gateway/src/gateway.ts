@@ -20,6 +20,7 @@ import { createApp } from './app';
 import { answerClientErrors } from './hostile-input';
 import { type JobsConfig, legacyIntervals } from './jobs-config';
 import type { Logger } from './logger';
+import { createMetrics, type MetricsAccess, metricsEnabled, startMetricsServer } from './metrics';
 import type { PaymentsSetup } from './payments';
 import type { RateLimits } from './rate-limits';
 
@@ -27,10 +28,13 @@ export const VERSION = '0.1.0';
 
 export type Gateway = {
   url: string;
+  /** Where /metrics answers when it has a port of its own (METRICS_PORT); null otherwise. */
+  metricsUrl: string | null;
   services: Services;
   /** The schedule's runner in this process (with no job, never started, under JOBS=off). */
   scheduler: Scheduler | null;
-  close: () => Promise<void>;
+  /** Graceful stop: unready, wait `drainMs`, then stop accepting and finish what is in flight. */
+  close: (o?: { drainMs?: number }) => Promise<void>;
 };
 
 /**
@@ -69,6 +73,11 @@ export async function startGateway(opts: {
   payoutIntervalMs?: number;
   /** Shorthand for reports.rollups' interval; 0 turns it and signals.detect off. */
   oversightIntervalMs?: number;
+  /**
+   * /metrics (metrics.ts): off unless a token or a port is given. `cacheMs`: how long scrape-time
+   * database reads are reused (5 s by default; tests read fresh values with 0).
+   */
+  metrics?: (MetricsAccess & { cacheMs?: number }) | undefined;
   /**
    * Rate limits (createRateLimits in rate-limits.ts; main.ts builds them from the environment).
    * None: nothing is limited. The caller owns them: it closes them after the gateway.
@@ -113,12 +122,31 @@ export async function startGateway(opts: {
     payments: opts.payments?.client ?? null,
     log: logger,
   };
+  const lifecycle = { draining: false };
+  const access = opts.metrics && metricsEnabled(opts.metrics) ? opts.metrics : null;
+  const poolStats = database.poolStats;
+  const metrics = access
+    ? createMetrics({
+        role: 'gateway',
+        version: VERSION,
+        http: true,
+        db: database.db,
+        now,
+        jobs: () => scheduler?.status() ?? Promise.resolve(null),
+        pool: poolStats ? () => poolStats.call(database) : undefined,
+        ...(access.cacheMs !== undefined ? { cacheMs: access.cacheMs } : {}),
+        log: logger,
+      })
+    : null;
   const app = createApp({
     rateLimits: opts.rateLimits ?? null,
     ...(opts.trustProxy !== undefined ? { trustProxy: opts.trustProxy } : {}),
+    lifecycle,
     services,
     devOtp: opts.otp,
     paymentsWebhookSecret: opts.payments?.webhookSecret ?? null,
+    metrics:
+      metrics && access ? { metrics, onPublicPort: access.port === undefined, token: access.token } : null,
     logger,
     version: VERSION,
     clock,
@@ -153,6 +181,10 @@ export async function startGateway(opts: {
   const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   if (typeof opts.issuer !== 'string') issuer = opts.issuer(port);
   opts.payments?.setWebhookUrl?.(`${url}/payments/webhook`);
+  const metricsServer =
+    metrics && access?.port !== undefined
+      ? await startMetricsServer({ metrics, token: access.token, port: access.port, host: access.host })
+      : null;
 
   // The one schedule (packages/core/src/jobs/schedule.ts), in this process unless JOBS=off.
   // With JOBS=off the scheduler is made with no job and never started: /readyz still shows what
@@ -193,15 +225,25 @@ export async function startGateway(opts: {
 
   return {
     url,
+    metricsUrl: metricsServer?.url ?? null,
     services,
     scheduler,
-    close: async () => {
-      await scheduler?.stop();
+    close: async (o: { drainMs?: number } = {}) => {
+      // Unready first (the load balancer's health check sees 503 and stops sending), answers close
+      // their connections; after the drain, stop accepting and finish what is in flight, while the
+      // schedule lets its running jobs finish, frees their leases and leaves the instance list.
+      lifecycle.draining = true;
+      if (o.drainMs) await new Promise((r) => setTimeout(r, o.drainMs));
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        }),
+        scheduler?.stop(),
+      ]);
       opts.payments?.close?.();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      await metricsServer?.close();
+      metrics?.close();
     },
   };
 }

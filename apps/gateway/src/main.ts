@@ -6,6 +6,7 @@ import { ConfigError } from './env';
 import { startGateway } from './gateway';
 import { FileKeyStore } from './keystore';
 import { createLogger } from './logger';
+import { metricsEnabled } from './metrics';
 import { mockPayments, realPayments } from './payments';
 import { configOrExit, runMain, stopOnSignals } from './process';
 import { createRateLimits } from './rate-limits';
@@ -90,20 +91,27 @@ async function main(): Promise<void> {
     payments: config.payments ? realPayments(config.payments) : mockPayments(),
     ...(config.payoutIntervalMs !== undefined ? { payoutIntervalMs: config.payoutIntervalMs } : {}),
     ...(config.oversightIntervalMs !== undefined ? { oversightIntervalMs: config.oversightIntervalMs } : {}),
+    metrics: config.metrics,
   });
   if (!config.payments)
     logger.warn(
       'PAYMENTS_BASE_URL is not set: payouts go to the in-process payment mock (development only).',
+    );
+  if (gateway.metricsUrl) logger.info({ url: `${gateway.metricsUrl}/metrics` }, 'metrics listening');
+  else if (!metricsEnabled(config.metrics) && config.nodeEnv === 'production')
+    logger.warn(
+      'METRICS_TOKEN and METRICS_PORT are not set: /metrics is off. Set one of them to watch this gateway (docs/operations.md, Metrics).',
     );
   const publicUrl = config.publicUrl ?? `http://localhost:${new URL(gateway.url).port}`;
   logger.info({ url: publicUrl, engine: database.engine }, 'gateway listening');
   if (config.seedDemo) process.stdout.write(bannerText(publicUrl));
 
   stopOnSignals(logger, {
-    graceMs: 10_000,
-    what: 'finishing in-flight requests',
+    // The drain, then up to 20 s for requests and running jobs to finish.
+    graceMs: config.shutdownDrainMs + 20_000,
+    what: `unready for ${config.shutdownDrainMs} ms, then finishing in-flight requests and running jobs`,
     stop: async () => {
-      await gateway.close();
+      await gateway.close({ drainMs: config.shutdownDrainMs });
       await rateLimits?.close();
       keys.close();
       await database.close();

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   createScheduler,
   createSealer,
@@ -9,8 +9,10 @@ import {
 } from '@latih/core';
 import { openDatabase } from '@latih/db';
 import { existingDevelopmentNikKey } from './dev-keys';
+import { VERSION } from './gateway';
 import { legacyIntervals } from './jobs-config';
 import { createLogger } from './logger';
+import { createMetrics, type Metrics, metricsEnabled, metricsRequestHandler } from './metrics';
 import { realPayments } from './payments';
 import { configOrExit, runMain, stopOnSignals } from './process';
 
@@ -49,9 +51,16 @@ async function main(): Promise<void> {
     status: 503,
     body: { status: 'starting' },
   });
+  // /metrics (when METRICS_TOKEN or METRICS_PORT is set) answers here too, once the schedule runs.
+  let metrics: Metrics | null = null;
+  const wantMetrics = metricsEnabled(config.metrics);
+  const answerMetrics = (req: IncomingMessage, res: ServerResponse) =>
+    metrics ? metricsRequestHandler(metrics, config.metrics.token)(req, res) : false;
   const server = config.workerPort
-    ? await listenForHealth(config.workerPort, config.host, () => readiness())
+    ? await listenForHealth(config.workerPort, config.host, () => readiness(), answerMetrics)
     : null;
+  if (wantMetrics && !server)
+    logger.warn('the worker answers /metrics on WORKER_PORT: set WORKER_PORT to scrape its jobs');
   const database = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir,
@@ -91,6 +100,19 @@ async function main(): Promise<void> {
     ...(config.jobs.only ? { only: config.jobs.only } : {}),
   });
   await scheduler.start();
+  if (wantMetrics) {
+    const poolStats = database.poolStats;
+    metrics = createMetrics({
+      role: 'worker',
+      version: VERSION,
+      http: false,
+      db: database.db,
+      now: () => clock.now(),
+      jobs: () => scheduler.status(),
+      pool: poolStats ? () => poolStats.call(database) : undefined,
+      log: logger,
+    });
+  }
   logger.info(
     { instance: scheduler.instanceId, jobs: scheduler.jobNames, clock: clock.kind },
     'worker running the schedule',
@@ -123,11 +145,15 @@ async function main(): Promise<void> {
   });
 }
 
-/** /healthz and /readyz for the orchestrator and operators (WORKER_PORT); a port in use is a clear error. */
+/**
+ * /healthz and /readyz for the orchestrator and operators (WORKER_PORT), and whatever `other`
+ * answers (/metrics); a port in use is a clear error.
+ */
 function listenForHealth(
   port: number,
   host: string,
   ready: () => Promise<{ status: number; body: unknown }>,
+  other: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Promise<Server> {
   return new Promise((resolve) => {
     const server = createServer((req, res) => {
@@ -137,6 +163,7 @@ function listenForHealth(
       };
       if (req.url === '/healthz') return send(200, { status: 'ok' });
       if (req.url === '/readyz') return void ready().then((r) => send(r.status, r.body));
+      if (other(req, res)) return;
       return send(404, { code: 'ROUTE_NOT_FOUND' });
     });
     server.once('error', (err: NodeJS.ErrnoException) => {

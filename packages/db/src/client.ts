@@ -47,6 +47,9 @@ const parseNumeric = (value: string): string => value;
 
 export type Engine = 'pglite' | 'postgres';
 
+/** A pg Pool's connections: open (`total`, of at most `max`), `idle` among them, and queries `waiting` for one. */
+export type PoolStats = { max: number; total: number; idle: number; waiting: number };
+
 export interface Database {
   engine: Engine;
   db: Db;
@@ -56,6 +59,11 @@ export interface Database {
   migrationsCurrent(): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * PostgreSQL: the connection pool's use right now (read-only numbers, for /metrics). Undefined on
+   * PGlite, which is one in-process connection with no pool.
+   */
+  poolStats?(): PoolStats;
   /** The PGlite instance, for test cloning; undefined on PostgreSQL. */
   pglite?: PGlite;
 }
@@ -144,9 +152,16 @@ export async function openPostgres(
     opts.onIdleError ?? ((err) => console.warn(`PostgreSQL idle connection lost: ${err.message}`)),
   );
   const db = drizzlePg(pool, { schema }) as unknown as Db;
+  const max = opts.max ?? 8;
   return {
     engine: 'postgres',
     db,
+    poolStats: () => ({
+      max,
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     migrate: async () => {
       // Several gateways may start at once: one migrates, the others wait for it.
       const conn = await pool.connect();

@@ -12,6 +12,7 @@ export * from './repositories/idempotency';
 export * from './repositories/jobs';
 export * from './repositories/ledger';
 export * from './repositories/marketplace';
+export * from './repositories/metrics';
 export * from './repositories/organisations';
 export * from './repositories/oversight';
 export * from './repositories/participants';
