@@ -32,11 +32,21 @@ export type RunningProcess = {
 
 /** Runs a TypeScript entry point of the repository as its own Node process (as `npm run …` would). */
 export function startTsProcess(name: string, entry: string, env: NodeJS.ProcessEnv): RunningProcess {
+  return startProcess(name, process.execPath, ['--import', 'tsx', entry], env);
+}
+
+/** Runs a command from the repository's root, collecting what it prints. */
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): RunningProcess {
   // A variable given as undefined is removed (not passed as the text "undefined").
   const merged = Object.fromEntries(
     Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined),
   ) as NodeJS.ProcessEnv;
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(command, args, {
     cwd: root,
     env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
