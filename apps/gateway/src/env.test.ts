@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from './env';
+import { PRODUCTION_ENV } from './production-env.fixture';
 
-/** A complete production configuration (each test changes one thing). */
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  DATABASE_URL: 'postgres://db/l',
-  SIGNING_KEYS_FILE: '/k',
-  NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
-  PAYMENTS_BASE_URL: 'https://api.pay.example',
-  PAYMENTS_API_KEY: 'sk_live_0123456789',
-  PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
-};
+const PRODUCTION = PRODUCTION_ENV;
 
 describe('environment validation', () => {
   it('has development defaults: port 3000, embedded PGlite in ./.latih/data, demo seed', () => {
@@ -48,8 +40,12 @@ describe('environment validation', () => {
         SIGNING_KEYS_FILE: '/run/keys.json',
       }),
     ).toThrow(/NIK_HASH_KEY: is required in production/);
+    expect(() => parseEnv({ ...PRODUCTION, PUBLIC_URL: undefined })).toThrow(
+      /PUBLIC_URL: is required in production: it is the tokens' issuer/,
+    );
     const production = {
       NODE_ENV: 'production',
+      PUBLIC_URL: 'https://api.latih.example',
       DATABASE_URL: 'postgres://db/latih',
       SIGNING_KEYS_FILE: '/run/keys.json',
       NIK_HASH_KEY: Buffer.alloc(32, 1).toString('base64'),

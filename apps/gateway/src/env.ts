@@ -130,6 +130,14 @@ const ZEnvSchema = z
         message: 'is required in production (the embedded PGlite does not fsync its commits)',
       });
     }
+    if (!env.PUBLIC_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_URL'],
+        message:
+          "is required in production: it is the tokens' issuer, the same on every gateway behind the load balancer",
+      });
+    }
     if (!env.SIGNING_KEYS_FILE) {
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEYS_FILE'], message: 'is required in production' });
     }

@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from './env';
+import { PRODUCTION_ENV } from './production-env.fixture';
 import { addressOf, DEFAULT_RATE_LIMITS, rateLimitKeys } from './rate-limits';
 
-const PRODUCTION = {
-  NODE_ENV: 'production',
-  DATABASE_URL: 'postgres://db/l',
-  SIGNING_KEYS_FILE: '/k',
-  NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
-  PAYMENTS_BASE_URL: 'https://api.pay.example',
-  PAYMENTS_API_KEY: 'sk_live_0123456789',
-  PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
-};
+const PRODUCTION = PRODUCTION_ENV;
 
 describe('rate limit settings', () => {
   it('are on by default, in memory, behind loopback proxies only', () => {
