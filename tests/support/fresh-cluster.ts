@@ -34,8 +34,17 @@ export function freshClusterAvailable(): boolean {
   return true;
 }
 
+/** The cluster's server, stopped and started again in place (same port, same data). */
+export type ClusterServer = {
+  /** `fast`: clients are disconnected (admin shutdown), as in a failover; `immediate`: a crash. */
+  stop(mode?: 'fast' | 'immediate'): void;
+  start(): void;
+};
+
 /** A migrated database on a new, empty cluster; `drop()` stops the server and deletes its folder. */
-export async function freshClusterDatabase(opts: { poolSize?: number } = {}): Promise<TestDatabase> {
+export async function freshClusterDatabase(
+  opts: { poolSize?: number } = {},
+): Promise<TestDatabase & { server: ClusterServer }> {
   const bin = binDir();
   if (!bin) throw new Error('no PostgreSQL server binaries in /usr/lib/postgresql');
   const dir = mkdtempSync(join(tmpdir(), 'latih-cluster-'));
@@ -49,7 +58,9 @@ export async function freshClusterDatabase(opts: { poolSize?: number } = {}): Pr
   const port = await freePort();
   // Nothing here must survive a crash: skip fsync and keep the server small.
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=40`;
-  run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  const start = () =>
+    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+  start();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const stop = () => {
     try {
@@ -64,6 +75,10 @@ export async function freshClusterDatabase(opts: { poolSize?: number } = {}): Pr
     return {
       ...db,
       url,
+      server: {
+        stop: (mode = 'fast') => run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']),
+        start,
+      },
       drop: async () => {
         await db.close();
         stop();

@@ -7,6 +7,8 @@ import {
   appRouter,
   backpressureWriter,
   buildOpenApiDocument,
+  databaseUnavailable,
+  databaseUnavailableError,
   EXPORTS,
   type Services,
   servicesHandle,
@@ -402,6 +404,10 @@ export function createApp(opts: AppOptions): express.Express {
               );
         if (app.code === 'INTERNAL_ERROR')
           logger.error({ err, requestId: res.locals.requestId }, 'export failed');
+        else if (app.code === 'SERVICE_UNAVAILABLE') {
+          logger.warn({ err, requestId: res.locals.requestId }, 'database unavailable');
+          res.setHeader('Retry-After', '1');
+        }
         return sendError(res, app.code, app.message, app.field);
       }
       // Headers are gone: cut the stream short so the client sees an incomplete download, not a short file.
@@ -426,13 +432,27 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   app.use(edgeErrors());
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') return sendError(res, 'PAYLOAD_TOO_LARGE');
     if (type === 'entity.parse.failed') return sendError(res, 'MALFORMED_JSON');
     if (type === 'encoding.unsupported' || type === 'charset.unsupported')
       return sendError(res, 'UNSUPPORTED_MEDIA_TYPE');
     if (err instanceof AppError) return sendError(res, err.code, err.message, err.field);
+    if (databaseUnavailable(err)) {
+      logger.warn({ err, requestId: res.locals.requestId }, 'database unavailable');
+      res.setHeader('Retry-After', '1');
+      const unavailable = databaseUnavailableError();
+      // The token endpoint answers in OAuth's shape: RFC 6749's code for a server that cannot
+      // answer for now.
+      if (req.path === '/v1/oauth/token')
+        return res.status(unavailable.status).json({
+          error: 'temporarily_unavailable',
+          error_description: unavailable.message,
+          requestId: res.locals.requestId,
+        });
+      return sendError(res, unavailable.code, unavailable.message);
+    }
     logger.error({ err, requestId: res.locals.requestId }, 'unhandled error');
     return sendError(res, 'INTERNAL_ERROR');
   });

@@ -69,8 +69,61 @@ export function toAppError(error: TRPCError): AppError {
   const mapped = APP_CODE_BY_TRPC_CODE[error.code];
   if (mapped) return new AppError(mapped, mapped === 'ROUTE_NOT_FOUND' ? {} : { message: error.message });
   if (error.code === 'BAD_REQUEST') return new AppError('VALIDATION_FAILED', { message: error.message });
+  if (databaseUnavailable(cause)) return databaseUnavailableError();
   cause = undefined;
   return new AppError('INTERNAL_ERROR');
+}
+
+/** What a request answers while PostgreSQL cannot be reached: 503, retry shortly. */
+export function databaseUnavailableError(): AppError {
+  return new AppError('SERVICE_UNAVAILABLE', { message: 'The database is not reachable: retry shortly.' });
+}
+
+/** SQLSTATEs that mean the server went away or refuses work for now, not that the query was wrong. */
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01', // admin_shutdown: the server is stopping (a restart, a failover's fast shutdown)
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: starting up or in recovery
+  '53300', // too_many_connections
+  '25006', // read_only_sql_transaction: a standby (a replica answering at the primary's address)
+]);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const UNAVAILABLE_MESSAGES = [
+  /^Connection terminated/, // pg: the socket closed under a query or while connecting
+  /^timeout exceeded when trying to connect/, // pg Pool: no connection within connectionTimeoutMillis
+  /^Client has encountered a connection error and is not queryable/,
+  /^Cannot use a pool after calling end/,
+];
+
+/**
+ * Whether an error (or anything in its cause chain: drizzle wraps the driver's) says that the
+ * database cannot be reached right now: a connection lost or refused, a server shutting down or
+ * still in recovery, a standby at the primary's address. Such a request is not a bug: it answers
+ * 503 SERVICE_UNAVAILABLE (retryable; nothing was written, or a retry with the same idempotency key
+ * finds what was), and the gateway serves again by itself when the database is back.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code))
+        return true;
+    }
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((m) => m.test(message))) return true;
+    // AggregateError (a connect that tried IPv4 and IPv6) carries the real ones in `errors`.
+    const nested = (e as { errors?: unknown }).errors;
+    if (Array.isArray(nested) && nested.some((n) => databaseUnavailable(n))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 export type ErrorData = {

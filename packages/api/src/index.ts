@@ -1,6 +1,6 @@
 export type { ApiContext, Services, ServicesHandle } from './context';
 export { servicesHandle } from './context';
-export { toAppError } from './errors';
+export { databaseUnavailable, databaseUnavailableError, toAppError } from './errors';
 export { backpressureWriter, csvField, EXPORTS, streamExport } from './exports';
 export type { ApiMeta } from './meta';
 export { buildOpenApiDocument } from './openapi';

@@ -11,7 +11,7 @@ import {
 import { initTRPC, TRPCError } from '@trpc/server';
 import { type AuthedContext, servicesOf } from './context';
 import type { ApiContext } from './context-types';
-import { type ErrorData, errorData, toAppError, toTRPCError } from './errors';
+import { databaseUnavailable, type ErrorData, errorData, toAppError, toTRPCError } from './errors';
 import type { ApiMeta } from './meta';
 
 const t = initTRPC
@@ -42,6 +42,11 @@ const errors = t.middleware(async ({ next, ctx, path }) => {
     servicesOf(ctx).log.error(
       { err: result.error.cause ?? result.error, requestId: ctx.requestId, path },
       'unhandled error',
+    );
+  } else if (app.code === 'SERVICE_UNAVAILABLE' && databaseUnavailable(result.error)) {
+    servicesOf(ctx).log.warn(
+      { err: result.error.cause ?? result.error, requestId: ctx.requestId, path },
+      'database unavailable',
     );
   }
   // An idempotency key held by an attempt that died is free only when its lock expires: the error
