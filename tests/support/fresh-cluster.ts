@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPostgres } from '@latih/db';
@@ -27,6 +27,12 @@ function asServerUser(cmd: string, args: string[]): string[] {
   return process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', cmd, ...args] : [cmd, ...args];
 }
 
+/** A server tool from `bin` as a command and its arguments, run as the server's OS user. */
+function spawnArgs(bin: string, tool: string, args: string[]): [string, string[]] {
+  const [cmd, ...rest] = asServerUser(join(bin, tool), args);
+  return [cmd ?? '', rest];
+}
+
 export function freshClusterAvailable(): boolean {
   const bin = binDir();
   if (!bin) return false;
@@ -41,51 +47,134 @@ export type ClusterServer = {
   start(): void;
 };
 
-/** A migrated database on a new, empty cluster; `drop()` stops the server and deletes its folder. */
-export async function freshClusterDatabase(
-  opts: { poolSize?: number } = {},
-): Promise<TestDatabase & { server: ClusterServer }> {
+/**
+ * An initdb'd cluster, started, with nothing in it (no migration): a target for pg_restore, or the
+ * ground freshClusterDatabase migrates. Its settings are in its postgresql.conf, so the server's own
+ * tools work on it as they do on a production cluster (`pg_ctl -D <dataDir> stop`, `pg_resetwal`).
+ */
+export type Cluster = {
+  /** The cluster's `postgres` database. */
+  url: string;
+  port: number;
+  /** The temporary folder (writable by the server's OS user): the data folder, the server log. */
+  dir: string;
+  /** PGDATA. */
+  dataDir: string;
+  /** The PostgreSQL server binaries (initdb, pg_ctl, pg_dump, pg_resetwal …). */
+  binDir: string;
+  /** The server's log file (pg_ctl -l). */
+  logFile: string;
+  /**
+   * Runs one of the server's tools from `binDir` as the server's OS user (initdb, pg_resetwal and
+   * pg_ctl refuse root), with `args` as given; returns what it printed on stdout.
+   */
+  tool(name: string, args: string[]): string;
+  server: ClusterServer;
+  /** Stops the server if it runs (immediately: nothing here is kept) and deletes the folder. */
+  remove(): void;
+};
+
+/** Runs a server tool as the server's OS user; its stdout, or an error with its stderr. */
+function runTool(bin: string, tool: string, args: string[]): string {
+  const [cmd, rest] = spawnArgs(bin, tool, args);
+  try {
+    return execFileSync(cmd, rest, { stdio: 'pipe', encoding: 'utf8' });
+  } catch (err) {
+    // Some tools say why on stdout (pg_resetwal: "The database server was not shut down cleanly").
+    const { stdout, stderr } = err as { stdout?: string; stderr?: string };
+    throw new Error(`${tool} ${args.join(' ')} failed: ${[stderr, stdout].filter(Boolean).join('\n')}`, {
+      cause: err,
+    });
+  }
+}
+
+/** A new, empty cluster (initdb in a temporary folder), started on a free port. */
+export async function emptyCluster(): Promise<Cluster> {
   const bin = binDir();
   if (!bin) throw new Error('no PostgreSQL server binaries in /usr/lib/postgresql');
   const dir = mkdtempSync(join(tmpdir(), 'latih-cluster-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
-  const run = (tool: string, args: string[]) => {
-    const [cmd, ...rest] = asServerUser(join(bin, tool), args);
-    execFileSync(cmd ?? '', rest, { stdio: 'pipe' });
-  };
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-  const port = await freePort();
-  // Nothing here must survive a crash: skip fsync and keep the server small.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=40`;
-  const start = () =>
-    run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
-  start();
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const stop = () => {
+  const logFile = join(dir, 'server.log');
+  const run = (tool: string, args: string[]) => runTool(bin, tool, args);
+  const running = () => spawnSync(...spawnArgs(bin, 'pg_ctl', ['-D', data, 'status'])).status === 0;
+  const remove = () => {
     try {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      if (existsSync(data) && running()) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
   try {
-    const db = await openPostgres(url, { max: opts.poolSize ?? 8, onIdleError: () => undefined });
-    await db.migrate();
+    run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+    const port = await freePort();
+    // Nothing here must survive a crash: skip fsync and keep the server small.
+    appendFileSync(
+      join(data, 'postgresql.conf'),
+      [
+        '',
+        '# latih tests (fresh-cluster.ts)',
+        `port = ${port}`,
+        `unix_socket_directories = '${dir}'`,
+        "listen_addresses = '127.0.0.1'",
+        'fsync = off',
+        'synchronous_commit = off',
+        'full_page_writes = off',
+        'shared_buffers = 32MB',
+        'max_connections = 40',
+        '',
+      ].join('\n'),
+    );
+    const start = () => run('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', 'start']);
+    start();
     return {
-      ...db,
-      url,
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      port,
+      dir,
+      dataDir: data,
+      binDir: bin,
+      logFile,
+      tool: run,
       server: {
         stop: (mode = 'fast') => run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']),
         start,
       },
+      remove,
+    };
+  } catch (err) {
+    remove();
+    throw err;
+  }
+}
+
+/** A migrated database on a new, empty cluster; `drop()` stops the server and deletes its folder. */
+export async function freshClusterDatabase(
+  opts: { poolSize?: number } = {},
+): Promise<TestDatabase & { server: ClusterServer; cluster: Cluster }> {
+  const cluster = await emptyCluster();
+  try {
+    const db = await openPostgres(cluster.url, { max: opts.poolSize ?? 8, onIdleError: () => undefined });
+    try {
+      await db.migrate();
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return {
+      ...db,
+      url: cluster.url,
+      server: cluster.server,
+      cluster,
       drop: async () => {
-        await db.close();
-        stop();
+        try {
+          await db.close();
+        } finally {
+          cluster.remove();
+        }
       },
     };
   } catch (err) {
-    stop();
+    cluster.remove();
     throw err;
   }
 }
