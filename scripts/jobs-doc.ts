@@ -94,7 +94,9 @@ function metricsSection(): string[] {
 
 /** A hand-written part of docs/operations.md (scripts/operations-doc/), without its last newline. */
 function fragment(name: string): string[] {
-  return readFileSync(new URL(`./operations-doc/${name}.md`, import.meta.url), 'utf8').trimEnd().split('\n');
+  return readFileSync(new URL(`./operations-doc/${name}.md`, import.meta.url), 'utf8')
+    .trimEnd()
+    .split('\n');
 }
 
 /** docs/operations.md, generated from the schedule (`npm run docs:jobs`); a test keeps it current. */

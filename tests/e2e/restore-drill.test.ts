@@ -21,7 +21,7 @@ import {
 import { burnXidsTo } from '../support/xids';
 
 /*
- * The restore drill (docs/operations.md, "Restoring from a backup"). The change feeds page by the
+ * The restore drill (docs/operations.md, "Backups and restore"). The change feeds page by the
  * writing transaction's id, an xid8 (cursor.ts afterFeedPosition), and partners keep the position
  * they reached. A backup restored into a new cluster starts that cluster's transaction counter
  * again from the beginning, far below the ids the old cluster handed out, so every change made

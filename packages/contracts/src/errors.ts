@@ -623,7 +623,8 @@ export const ERROR_CATALOG = {
     status: 503,
     message: 'The service is not ready: retry shortly.',
     when: 'The gateway is not ready (database unreachable, migrations not current, no signing key active), or the database went away during the request (a restart or a failover). The token endpoint answers the latter as OAuth `temporarily_unavailable`, also with 503.',
-    action: 'Retry after `Retry-After` (with the same `Idempotency-Key` for a POST: if the write was done before the database went away, the retry answers it instead of doing it twice).',
+    action:
+      'Retry after `Retry-After` (with the same `Idempotency-Key` for a POST: if the write was done before the database went away, the retry answers it instead of doing it twice).',
   },
 } as const satisfies Record<string, { status: number; message: string; when: string; action: string }>;
 
