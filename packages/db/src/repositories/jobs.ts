@@ -160,8 +160,10 @@ export async function liveJobInstances(db: Db, withinMs: number) {
 }
 
 /**
- * After a sandbox clock advance (generation `g`): the jobs that live schedulers run and that no
- * instance has started since the advance. Empty: the schedule has caught up.
+ * After a sandbox clock advance (generation `g`): the jobs that live schedulers run and that have
+ * not yet run since the advance: not started since, or (one at a time) started and still holding
+ * their lease. Empty: the schedule has caught up. (A pass of an every-instance job records its
+ * generation when it ends, so a started one never counts as done.)
  */
 export async function jobsBehindGeneration(db: Db, g: number, withinMs: number): Promise<string[]> {
   const live = await liveJobInstances(db, withinMs);
@@ -170,7 +172,13 @@ export async function jobsBehindGeneration(db: Db, g: number, withinMs: number):
   const done = await db
     .select({ name: jobRuns.name })
     .from(jobRuns)
-    .where(and(inArray(jobRuns.name, running), sql`${jobRuns.lastGeneration} >= ${g}`));
+    .where(
+      and(
+        inArray(jobRuns.name, running),
+        sql`${jobRuns.lastGeneration} >= ${g}`,
+        or(isNull(jobRuns.leaseOwner), lt(jobRuns.leaseUntil, sql`clock_timestamp()`)),
+      ),
+    );
   const caughtUp = new Set(done.map((r) => r.name));
   return running.filter((n) => !caughtUp.has(n)).sort();
 }
