@@ -143,5 +143,6 @@ describe.runIf(postgresAvailable())('npm run worker: the schedule in its own pro
     expect(await taken.exited).toBe(1);
     expect(taken.lines.join('\n')).toMatch(/WORKER_PORT \d+ is already in use/);
     expect(taken.lines.join('\n')).not.toMatch(/running the schedule/);
-  });
+    // Four processes started one after another, each compiling the worker with tsx.
+  }, 90_000);
 });
