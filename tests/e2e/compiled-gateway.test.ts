@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DEMO_ORGANISATIONS } from '@latih/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, postgresAvailable, type TestDatabase } from '../support/db';
-import { freePort, type RunningProcess, waitForHttp } from '../support/processes';
+import { freePort, type RunningProcess, startProcess, waitForHttp } from '../support/processes';
 
 /**
  * The production build (npm run build, docs/adr/0004-production-build.md): apps/gateway/dist is
@@ -23,52 +23,18 @@ function startCompiled(
   env: NodeJS.ProcessEnv,
   args: string[] = [],
 ): RunningProcess {
-  const merged = Object.fromEntries(
-    Object.entries({
-      ...process.env,
+  return startProcess(
+    name,
+    process.execPath,
+    ['--enable-source-maps', `apps/gateway/dist/${entry}`, ...args],
+    {
       NODE_OPTIONS: undefined,
       DATABASE_URL: undefined,
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
       ...env,
-    }).filter(([, v]) => v !== undefined),
-  ) as NodeJS.ProcessEnv;
-  const child = spawn(process.execPath, ['--enable-source-maps', `apps/gateway/dist/${entry}`, ...args], {
-    cwd: root,
-    env: merged,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) => {
-    for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(l);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const signal = async (sig: NodeJS.Signals, graceMs: number) => {
-    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    child.kill(sig);
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    const code = await exited;
-    clearTimeout(timer);
-    return code;
-  };
-  return {
-    name,
-    child,
-    lines,
-    logs: () =>
-      lines.flatMap((l) => {
-        try {
-          return l.startsWith('{') ? [JSON.parse(l) as Record<string, unknown>] : [];
-        } catch {
-          return [];
-        }
-      }),
-    exited,
-    stop: (graceMs = 15_000) => signal('SIGTERM', graceMs),
-    kill: () => signal('SIGKILL', 0),
-  };
+    },
+  );
 }
 
 function filesUnder(dir: string): string[] {
