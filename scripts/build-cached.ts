@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * Builds the workspace packages that must be built before the gateway runs (the SDK, the console,
- * the compiled gateway), each only when its inputs changed since its last build:
+ * the compiled gateway) or its tests do (the latih CLI), each only when its inputs changed since its
+ * last build:
  *
- *   node --import tsx scripts/build-cached.ts [--force] sdk console gateway
+ *   node --import tsx scripts/build-cached.ts [--force] sdk console gateway cli
  *
  * A build leaves `.build-stamp` beside the package's dist/: a SHA-256 of its inputs (sources,
  * configuration, package.json, the lockfile, and the workspace sources it inlines) and of the dist/
@@ -52,6 +53,12 @@ const TARGETS: Record<string, Target> = {
       'packages/contracts/package.json',
       ...SHARED,
     ],
+  },
+  cli: {
+    workspace: '@latih/cli',
+    dir: 'packages/cli',
+    // It imports @latih/sdk from its build, and bundles the webhook signer of @latih/payments.
+    inputs: ['packages/cli', 'packages/sdk/dist', 'packages/payments/src/signature.ts', ...SHARED],
   },
   gateway: {
     workspace: '@latih/gateway',
