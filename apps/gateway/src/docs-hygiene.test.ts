@@ -391,7 +391,7 @@ function commandsOf(script: string): string[] {
       }
       if (c === '<' || c === '>') {
         // A redirection: its target is a file name, not a command.
-        const wasExpecting = expect;
+        const wasExpecting: boolean = expect;
         endWord();
         while (s[i] === '<' || s[i] === '>' || s[i] === '&') i++;
         while (s[i] === ' ') i++;

@@ -3,6 +3,7 @@ import { AppError, IDENTITY_FAILURE_REASONS } from '@latih/contracts';
 import { answerIdentityCheck, identityCheckPage, verifyCertificateNumber } from '@latih/core';
 import { certificatePublicKeys } from '@latih/db';
 import express, { type Express, type Response } from 'express';
+import { mountCredentialPages } from './credential-pages';
 
 /** Pages the gateway serves to people rather than partners: certificate checks and identity checks. */
 
@@ -89,6 +90,9 @@ ${valid ? '' : `<dt>Dicabut</dt><dd><time datetime="${v.revokedAt ?? ''}">${v.re
       next(err);
     }
   });
+
+  // A certificate's issuer.id and achievement.id.
+  mountCredentialPages(app, services, { page, esc });
 
   const unknown = (res: Response) =>
     page(res, 404, 'Tautan tidak dikenal', '<h1 class="bad">Tautan tidak dikenal</h1><p>Unknown link.</p>');

@@ -12,6 +12,7 @@ export * from './clock';
 export * from './courses';
 export * from './credentials/base58';
 export * from './credentials/certificates';
+export * from './credentials/profiles';
 export * from './credentials/proof';
 export * from './curation';
 export * from './delivery/identity-check';

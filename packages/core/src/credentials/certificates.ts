@@ -25,6 +25,7 @@ import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
 import { checkCharacter } from '../vouchers/code';
+import { achievementOf, CREDENTIAL_CONTEXT as CONTEXT, issuerProfileOf } from './profiles';
 import { type CredentialSigner, signCredential } from './proof';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -59,11 +60,6 @@ export function maskName(name: string): string {
     .join(' ');
 }
 
-const CONTEXT = [
-  'https://www.w3.org/ns/credentials/v2',
-  'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
-];
-
 /**
  * Issues the completion certificate of an enrollment in the caller's transaction: an Open Badges 3.0
  * credential signed with the gateway's current ES256 key, whose public half is kept published.
@@ -94,40 +90,14 @@ export async function issueCertificate(
     id: `${base}/verify/${number}`,
     type: ['VerifiableCredential', 'OpenBadgeCredential'],
     name: template?.title ?? `Sertifikat Pelatihan: ${course.title}`,
-    issuer: {
-      id: `${base}/v1/public/organisations/${provider.id}`,
-      type: ['Profile'],
-      name: provider.name,
-    },
+    issuer: issuerProfileOf(provider, base),
     validFrom: issuedAt,
     credentialSubject: {
       type: ['AchievementSubject'],
       identifier: [
         { type: 'IdentityObject', identityType: 'name', hashed: false, identityHash: participant.name },
       ],
-      achievement: {
-        id: `${base}/v1/public/courses/${course.id}`,
-        type: ['Achievement'],
-        achievementType: 'Certificate',
-        humanCode: number,
-        name: course.title,
-        description: course.summary,
-        criteria: {
-          narrative: `Completed ${course.durationMinutes / 60} hours of training under the course's completion rule.`,
-        },
-        ...(template?.skills.length ? { tag: template.skills } : {}),
-        ...(course.competencyCodes.length
-          ? {
-              alignment: course.competencyCodes.map((code) => ({
-                type: ['Alignment'],
-                targetName: code,
-                targetUrl: `https://skkni.kemnaker.go.id/unit/${encodeURIComponent(code)}`,
-                targetFramework: 'SKKNI',
-                targetCode: code,
-              })),
-            }
-          : {}),
-      },
+      achievement: { ...achievementOf(course, base), humanCode: number },
     },
   };
   const credential = signCredential(unsigned, opts.signer, opts.now);
