@@ -3,6 +3,7 @@ import { generateOpenApiDocument, type OpenApiRouter } from 'trpc-to-openapi';
 type SchemaObject = Record<string, unknown> & { type: 'object' };
 
 import { EXPORTS } from './exports';
+import { declareErrorsAndHeaders } from './openapi-errors';
 import { appRouter } from './router';
 
 /** The OpenAPI 3.1 document of every procedure served under /v1, plus the OAuth token endpoint. */
@@ -64,6 +65,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version: string })
     ...doc.paths,
     ...exportPaths(),
   };
+  declareErrorsAndHeaders(doc as unknown as Parameters<typeof declareErrorsAndHeaders>[0]);
   return doc;
 }
 
