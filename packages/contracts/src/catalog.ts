@@ -82,7 +82,7 @@ export const ZListCatalogInputSchema = z.object({
     .regex(/^\d{2}$/)
     .optional()
     .meta({ description: 'Courses with a luring session there' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
 export type TListCatalogInput = z.infer<typeof ZListCatalogInputSchema>;
@@ -94,7 +94,7 @@ export const ZCatalogChangesInputSchema = z.object({
     .max(200)
     .optional()
     .meta({ description: 'The nextCursor of your previous call; omit to start from the beginning' }),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: z.coerce.number<number>().int().min(1).max(500).default(100),
 });
 export type TCatalogChangesInput = z.infer<typeof ZCatalogChangesInputSchema>;
 

@@ -13,8 +13,11 @@ export const ZRupiahSchema = z
   .max(1_000_000_000_000)
   .meta({ description: 'Amount in whole rupiah', example: 3_500_000 });
 
+// Query numbers (`limit`, `minScore`, …) are coerced: over REST they arrive as strings ("20").
+// `z.coerce.number()` alone types its input `unknown`, so a string `limit` compiled against the SDK;
+// `z.coerce.number<number>()` keeps the coercion at run time and types the input `number`.
 export const ZPageInputSchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
 export type TPageInput = z.infer<typeof ZPageInputSchema>;

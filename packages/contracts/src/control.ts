@@ -41,7 +41,7 @@ export const ZListSignalsInputSchema = ZPageInputSchema.extend({
   type: ZSignalTypeSchema.optional(),
   status: z.enum(SIGNAL_STATUSES).optional(),
   providerId: idSchema('organisation').optional(),
-  minScore: z.coerce.number().int().min(0).max(100).optional(),
+  minScore: z.coerce.number<number>().int().min(0).max(100).optional(),
 });
 export type TListSignalsInput = z.infer<typeof ZListSignalsInputSchema>;
 

@@ -132,7 +132,7 @@ export const ZCourseIdInputSchema = z.object({ id: idSchema('course') });
 export const ZListCoursesInputSchema = z.object({
   status: ZCourseStatusSchema.optional(),
   mode: ZCourseModeSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
 export type TListCoursesInput = z.infer<typeof ZListCoursesInputSchema>;

@@ -10,11 +10,11 @@ export const ZCurationQueueInputSchema = z.object({
   mode: ZCourseModeSchema.optional(),
   category: z.string().optional(),
   minAgeHours: z.coerce
-    .number()
+    .number<number>()
     .min(0)
     .optional()
     .meta({ description: 'Only items waiting at least this long' }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
 export type TCurationQueueInput = z.infer<typeof ZCurationQueueInputSchema>;

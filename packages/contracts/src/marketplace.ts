@@ -78,7 +78,7 @@ export const ZConfirmCheckoutResultSchema = z.object({
 export const ZVoucherIdInputSchema = z.object({ id: idSchema('voucher') });
 export const ZListVouchersInputSchema = z.object({
   status: z.enum(VOUCHER_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
 export const ZVoucherPageSchema = pageOf(ZVoucherSchema);

@@ -24,7 +24,7 @@ export type TOrganisation = z.infer<typeof ZOrganisationSchema>;
 export const ZListOrganisationsInputSchema = z.object({
   kind: ZOrganisationKindSchema.optional(),
   status: ZOrganisationStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
 export type TListOrganisationsInput = z.infer<typeof ZListOrganisationsInputSchema>;

@@ -67,7 +67,7 @@ export const SCORECARD_SORTS = [
 ] as const;
 
 const reportPage = {
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  limit: z.coerce.number<number>().int().min(1).max(1000).default(50),
   cursor: z.string().min(1).max(200).optional(),
   order: z.enum(['asc', 'desc']).default('desc'),
 };
@@ -78,7 +78,7 @@ export const ZProviderReportInputSchema = z.object({
   sort: z.enum(SCORECARD_SORTS).default('vouchersSold'),
   providerId: idSchema('organisation').optional(),
   status: z.enum(['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED']).optional(),
-  minVouchersSold: z.coerce.number().int().min(0).optional(),
+  minVouchersSold: z.coerce.number<number>().int().min(0).optional(),
 });
 export type TProviderReportInput = z.infer<typeof ZProviderReportInputSchema>;
 
@@ -90,7 +90,7 @@ export const ZCourseReportInputSchema = z.object({
   courseId: idSchema('course').optional(),
   mode: z.enum(['SELF_PACED', 'WEBINAR', 'LURING', 'HYBRID']).optional(),
   category: z.string().max(100).optional(),
-  minVouchersSold: z.coerce.number().int().min(0).optional(),
+  minVouchersSold: z.coerce.number<number>().int().min(0).optional(),
 });
 export type TCourseReportInput = z.infer<typeof ZCourseReportInputSchema>;
 

@@ -112,7 +112,7 @@ export type TRun = z.infer<typeof ZRunSchema>;
 export const ZListRunsInputSchema = z.object({
   courseId: idSchema('course').optional(),
   status: ZRunStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(200).optional(),
 });
 export const ZRunPageSchema = pageOf(ZRunSchema);

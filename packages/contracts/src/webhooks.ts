@@ -104,7 +104,7 @@ export const ZWebhookAttemptSchema = z.object({
 export const ZListWebhookDeliveriesInputSchema = z.object({
   endpointId: idSchema('webhookEndpoint'),
   status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });
 
@@ -113,7 +113,7 @@ export const ZWebhookDeliveryIdInputSchema = z.object({ id: idSchema('webhookDel
 export const ZPmoListWebhookDeliveriesInputSchema = z.object({
   organisationId: idSchema('organisation').optional(),
   status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(50),
   cursor: z.string().optional(),
 });
 export const ZPmoWebhookDeliverySchema = ZWebhookDeliverySchema.extend({
@@ -126,7 +126,7 @@ export const ZListEventsInputSchema = z.object({
     .union([ZEventTypeSchema, z.array(ZEventTypeSchema).max(EVENT_TYPES.length)])
     .optional()
     .meta({ description: 'Only these types (REST: repeat the parameter, ?types=a&types=b)' }),
-  limit: z.coerce.number().int().min(1).max(200).default(100),
+  limit: z.coerce.number<number>().int().min(1).max(200).default(100),
   cursor: z.string().optional().meta({
     description: 'nextCursor of the previous page: resume after it; omit to start from your oldest event',
   }),

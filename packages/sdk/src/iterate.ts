@@ -16,7 +16,10 @@ import type { TCatalogChange } from '@latih/contracts';
 type ListQuery = (input: never) => Promise<{ items: unknown[]; nextCursor: string | null }>;
 type OutputOf<Q extends (input: never) => Promise<unknown>> = Awaited<ReturnType<Q>>;
 type ItemOf<Q extends ListQuery> = OutputOf<Q>['items'][number];
-type FiltersOf<Q extends ListQuery> = Omit<NonNullable<Parameters<Q>[0]>, 'cursor'>;
+// A list whose every field is optional takes `input?: X | void`; NonNullable keeps the `void`, and
+// Omit over `X | void` is `{}`, which took any filters (`{ limit: 'ten' }` compiled).
+type InputOf<Q extends (input: never) => unknown> = Exclude<Parameters<Q>[0], void>;
+type FiltersOf<Q extends ListQuery> = Omit<InputOf<Q>, 'cursor'>;
 
 /**
  * Accepts Q only when it is a finite list: its cursor can be null and it has no `hasMore`. For a
@@ -61,7 +64,7 @@ type FeedOutput = { nextCursor: string; hasMore: boolean } & ({ items: unknown[]
 type FeedQuery = (input: never, opts?: { signal?: AbortSignal }) => Promise<FeedOutput>;
 type FeedItemOf<Q extends FeedQuery> =
   OutputOf<Q> extends { items: (infer T)[] } ? T : OutputOf<Q> extends { changes: (infer T)[] } ? T : never;
-type FeedInputOf<Q extends FeedQuery> = NonNullable<Parameters<Q>[0]>;
+type FeedInputOf<Q extends FeedQuery> = InputOf<Q>;
 
 export type FeedFollowOptions = {
   /**
