@@ -1,5 +1,14 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -304,6 +313,47 @@ describe('the latih CLI against a sandbox gateway', { timeout: 120_000 }, () => 
     const usage = await latih('clock', 'advance', '--json');
     expect(usage.code).toBe(1);
     expect(json(usage).error).toMatchObject({ code: 'USAGE' });
+  });
+
+  it("the README's example runs as written", async () => {
+    const readme = readFileSync(
+      fileURLToPath(new URL('../../packages/cli/README.md', import.meta.url)),
+      'utf8',
+    );
+    const start = readme.indexOf('<!-- example: cli -->');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(start))?.[1];
+    if (start < 0 || !block) throw new Error('no example in packages/cli/README.md');
+    // `latih` on the PATH, as `npm link` or a global install puts it; a fresh configuration folder.
+    const home = mkdtempSync(join(dir, 'readme-'));
+    mkdirSync(join(home, 'bin'));
+    writeFileSync(join(home, 'bin', 'latih'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const output = await new Promise<Result>((resolve) => {
+      execFile(
+        'bash',
+        ['-euo', 'pipefail', '-c', block],
+        {
+          cwd: home,
+          env: {
+            ...env,
+            PATH: `${join(home, 'bin')}:${process.env.PATH}`,
+            XDG_CONFIG_HOME: join(home, 'config'),
+            LATIH_URL: gw.url,
+            PROVIDER_ID: gw.demo['provider-a'].clientId,
+            PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
+          },
+        },
+        (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
+      );
+    });
+    expect(output.stderr).not.toContain('Error ');
+    expect(output.code).toBe(0);
+    expect(output.stdout).toContain('Logged in to');
+    expect(output.stdout).toMatch(/row +1 +CREATED +TENUN-2027-01/);
+    expect(output.stdout).toContain('Dry run, nothing written');
+    expect(output.stdout).toMatch(/^1$/m); // one course created by the real import
+    expect(output.stdout).toMatch(/Program time .* READY/);
   });
 
   it('logout removes the profile', async () => {
