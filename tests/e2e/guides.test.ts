@@ -174,6 +174,20 @@ const GUIDES: Guide[] = [
         },
       },
       {
+        title:
+          'the token verified with independent code: header and claims as documented, signature by the JWKS',
+        run: async ({ env }) => {
+          const [typ, claims, lifetime, ...rest] = await runTs(
+            example('getting-started.md', 'verify-token'),
+            env,
+          );
+          expect(typ).toBe('at+jwt true');
+          expect(claims).toBe('true provider catalog:read catalog:write vouchers:redeem reports:write');
+          expect(lifetime).toBe('900');
+          expect(rest).toEqual([]);
+        },
+      },
+      {
         title: 'the SDK: a draft course, and a typed NOT_FOUND',
         run: async ({ env }) => {
           const [created, missing, ...rest] = await runTs(example('getting-started.md', 'call-sdk'), env);

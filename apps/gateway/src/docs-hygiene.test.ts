@@ -224,6 +224,7 @@ const SHELL_COMMANDS: Record<string, string> = {
   npx: 'ships with Node.js',
   curl: 'the HTTP client the guides are written with (Debian standard, and in every node image)',
   openssl: 'HMAC in the webhook guide (Debian standard: ca-certificates depends on it)',
+  latih: "this repository's own CLI (packages/cli), which its README says how to install",
 };
 
 /**
@@ -255,13 +256,25 @@ const SHELL_KEYWORDS = new Set([
 /**
  * The commands a bash script calls: the first word of each simple command, in command substitutions
  * too (inside double quotes as well), minus the functions the script defines. Quoted text, variable
- * expansions, arrays and the word lists of `for` and `case` are data. Heredocs are not read.
+ * expansions, arrays and the word lists of `for` and `case` are data. Heredoc bodies are data too.
  */
 function commandsOf(script: string): string[] {
   const commands = new Set<string>();
   const defined = new Set<string>();
   let i = 0;
-  const s = script;
+  // Heredoc bodies are data: dropped before scanning (the `<<EOF` itself reads as a redirection).
+  const kept: string[] = [];
+  let heredoc: { tag: string; dash: boolean } | null = null;
+  for (const line of script.split('\n')) {
+    if (heredoc) {
+      if ((heredoc.dash ? line.trim() : line) === heredoc.tag) heredoc = null;
+      continue;
+    }
+    kept.push(line);
+    const m = /(?<!<)<<(?!<)(-?)\s*(['"]?)([\w-]+)\2/.exec(line);
+    if (m?.[3]) heredoc = { tag: m[3], dash: m[1] === '-' };
+  }
+  const s = kept.join('\n');
   /** Skips a balanced `${…}` or `$((…))` or `(…)` starting at s[i] (the opener), quotes respected. */
   const skipBalanced = (open: string, close: string) => {
     let depth = 0;
@@ -488,6 +501,11 @@ describe('shell examples use only what a default Debian with Node has', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's array expansion, not a template
     const arrays = 'AUTH=(-H "Authorization: Bearer $TOKEN" -H \'x: y\')\ncurl "${AUTH[@]}" > out.json';
     expect(commandsOf(arrays)).toEqual(['curl']);
+    expect(commandsOf('cat > a.json <<\'EOF\'\n[{ "x": 1 }]\nEOF\nnode a.js < a.json')).toEqual([
+      'cat',
+      'node',
+    ]);
+    expect(commandsOf('cat <<-END\n\tjq . \n\tEND\necho done')).toEqual(['cat', 'echo']);
     expect(commandsOf('# uuidgen in a comment\necho "uuidgen in a string"')).toEqual(['echo']);
     expect(commandsOf('until [ "$(clock | json .status)" = READY ]; do sleep 1; done')).toEqual([
       '[',
