@@ -238,6 +238,7 @@ describe('the gateway over HTTP', () => {
       field: 'hours',
       requestId: 'my-trace-123',
       retryable: false,
+      docUrl: '/docs/errors/VALIDATION_FAILED',
     });
     expect(JSON.stringify(body)).not.toMatch(/stack|at .*\.ts/);
   });
@@ -329,6 +330,43 @@ describe('the gateway over HTTP', () => {
     expect(res.items).toContainEqual(
       expect.objectContaining({ code: 'IDEMPOTENCY_IN_PROGRESS', status: 409 }),
     );
+    // The SDK's own codes are listed with the rest, each with its page.
+    expect(res.items).toContainEqual({
+      code: 'CLIENT_AUTH_FAILED',
+      status: 401,
+      message: expect.any(String),
+      retryable: false,
+      docs: '/docs/errors/CLIENT_AUTH_FAILED',
+      sdkOnly: true,
+    });
+    expect(res.items).toContainEqual(
+      expect.objectContaining({ code: 'NETWORK_ERROR', status: null, retryable: true, sdkOnly: true }),
+    );
+  });
+
+  it('every error body links the page of its code (docUrl), one HTML page per code', async () => {
+    const missing = await call('/v1/provider/courses/crs_nope');
+    const body = (await missing.json()) as { code: string; docUrl: string; requestId: string };
+    expect(body.docUrl).toBe(`/docs/errors/${body.code}`);
+    const page = await call(body.docUrl);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain(`<h1><code>${body.code}</code></h1>`);
+    expect(html).toContain('<h2>What to do</h2>');
+    // Over tRPC, the same field in the error's data.
+    const rpc = (await (await call('/trpc/provider.courses.get?input=%7B%22id%22%3A1%7D')).json()) as {
+      error: { data: { code: string; docUrl: string } };
+    };
+    expect(rpc.error.data.docUrl).toBe(`/docs/errors/${rpc.error.data.code}`);
+    // The SDK's codes have pages too; an unknown code is a 404 in the usual body.
+    expect((await call('/docs/errors/NETWORK_ERROR')).status).toBe(200);
+    const unknown = await call('/docs/errors/NOT_A_CODE');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({
+      code: 'ROUTE_NOT_FOUND',
+      docUrl: '/docs/errors/ROUTE_NOT_FOUND',
+    });
   });
 });
 

@@ -136,6 +136,7 @@ describe('/metrics: who may read it', () => {
       message: expect.stringContaining('METRICS_TOKEN'),
       requestId: missing.res.headers.get('x-request-id'),
       retryable: false,
+      docUrl: '/docs/errors/TOKEN_MISSING',
     });
     expect(missing.text).not.toContain('latih_');
 
@@ -178,6 +179,7 @@ describe('/metrics: who may read it', () => {
         message: expect.any(String),
         requestId: r.res.headers.get('x-request-id'),
         retryable: false,
+        docUrl: '/docs/errors/ROUTE_NOT_FOUND',
       });
     }
   });

@@ -292,6 +292,7 @@ describe.each(BACKENDS)('rate limits (%s)', (backend) => {
       message: expect.stringMatching(/^Too many requests for this client: retry after \d+ s/),
       requestId: restRefused.headers.get('x-request-id'),
       retryable: true,
+      docUrl: '/docs/errors/RATE_LIMITED',
     });
     expect(headersOf(restRefused)).toMatchObject({ limit: '10', remaining: '0' });
     expect(Number(restRefused.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -138,10 +138,23 @@ describe('the SDK against a running gateway', () => {
     const bad = createLatihClient({ baseUrl: gw.url, clientId: gw.demo.pmo.clientId, clientSecret: 'wrong' });
     const err = await bad.auth.whoami.query().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LatihError);
-    expect(err).toMatchObject({ code: 'CLIENT_AUTH_FAILED', status: 401, retryable: false });
+    expect(err).toMatchObject({
+      code: 'CLIENT_AUTH_FAILED',
+      status: 401,
+      retryable: false,
+      docUrl: '/docs/errors/CLIENT_AUTH_FAILED',
+    });
     let auth: unknown = err;
     while (auth && !(auth instanceof LatihAuthError)) auth = (auth as { cause?: unknown }).cause;
     expect(auth).toMatchObject({ error: 'invalid_client', status: 401 });
+    // The token endpoint's request id survives, so the refusal can be quoted and found in its log.
+    const requestId = (err as LatihError).requestId;
+    expect(requestId).toMatch(/^req_[0-9a-f]{32}$/);
+    expect((auth as LatihAuthError).requestId).toBe(requestId);
+    // And its code has a page of its own on the gateway.
+    const page = await fetch(`${gw.url}${(err as LatihError).docUrl}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('CLIENT_AUTH_FAILED');
   });
 
   it('exports the same closed lists of values the gateway publishes in its OpenAPI document', async () => {

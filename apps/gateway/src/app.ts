@@ -18,7 +18,7 @@ import {
 import {
   AppError,
   ERROR_CATALOG,
-  RETRYABLE_ERROR_CODES,
+  errorBody,
   STAFF_LOCKOUT_MINUTES,
   STAFF_SESSION_HOURS,
   type TErrorBody,
@@ -42,7 +42,7 @@ import { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-openapi';
-import { renderErrorCatalog, renderReference } from './docs-page';
+import { renderErrorCatalog, renderErrorPage, renderReference } from './docs-page';
 import {
   edgeErrors,
   logEscapedErrors,
@@ -85,20 +85,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BODY_LIMIT = '1mb';
 const IMPORT_BODY_LIMIT = '10mb';
 
-function errorBody(code: TErrorCode, requestId: string, message?: string, field?: string): TErrorBody {
-  return {
-    code,
-    message: message ?? ERROR_CATALOG[code].message,
-    ...(field ? { field } : {}),
-    requestId,
-    retryable: RETRYABLE_ERROR_CODES.has(code),
-  };
-}
-
 function sendError(res: Response, code: TErrorCode, message?: string, field?: string): void {
   res
     .status(ERROR_CATALOG[code].status)
-    .json(errorBody(code, res.locals.requestId as string, message, field));
+    .json(errorBody({ code, message, field, requestId: res.locals.requestId as string }));
 }
 
 export function createApp(opts: AppOptions): express.Express {
@@ -280,6 +270,13 @@ export function createApp(opts: AppOptions): express.Express {
   });
   app.get('/docs/errors', (_req, res) => {
     res.type('html').send(renderErrorCatalog());
+  });
+  // One page per code: the docUrl of every error body.
+  app.get('/docs/errors/:code', (req, res) => {
+    const html = renderErrorPage(req.params.code);
+    if (!html) return sendError(res, 'ROUTE_NOT_FOUND');
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    return res.type('html').send(html);
   });
   // Prometheus metrics, behind METRICS_TOKEN; otherwise on METRICS_PORT only, or off (404 below).
   if (opts.metrics?.onPublicPort) app.get('/metrics', metricsRoute(opts.metrics.metrics, opts.metrics.token));
@@ -537,13 +534,12 @@ function restErrorShape(_req: Request, res: Response, next: NextFunction): void 
         const body = JSON.parse(chunk) as { message?: string; data?: Partial<TErrorBody> };
         if (body.data?.code) {
           const d = body.data;
-          const out: TErrorBody = {
+          const out = errorBody({
             code: d.code as TErrorCode,
-            message: body.message ?? ERROR_CATALOG[d.code as TErrorCode].message,
-            ...(d.field ? { field: d.field } : {}),
+            message: body.message,
+            field: d.field,
             requestId: res.locals.requestId as string,
-            retryable: d.retryable ?? false,
-          };
+          });
           return end(JSON.stringify(out), ...rest);
         }
       } catch {

@@ -1,4 +1,13 @@
-import { ERROR_CATALOG, ERROR_CODES, RETRYABLE_ERROR_CODES } from '@latih/contracts';
+import {
+  CLIENT_ERROR_CATALOG,
+  CLIENT_ERROR_CODES,
+  ERROR_CATALOG,
+  ERROR_CODES,
+  errorDocUrl,
+  RETRYABLE_ERROR_CODES,
+  type TClientErrorCode,
+  type TErrorCode,
+} from '@latih/contracts';
 
 /** Renders the OpenAPI document as one readable, self-contained HTML page (no CDN, no script). */
 type Json = Record<string, unknown>;
@@ -55,13 +64,55 @@ ${params ? `<table><tr><th>Parameter</th><th>In</th><th>Required</th><th>Schema<
   );
 }
 
+/** The catalog's prose carries `code spans` (as in docs/errors.md): escaped, then set as <code>. */
+const prose = (s: string) => esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
+
+type Entry = {
+  code: string;
+  status: number | null;
+  message: string;
+  when: string;
+  action: string;
+  retry: boolean;
+  sdk: boolean;
+};
+
+function entry(code: string): Entry | undefined {
+  if (Object.hasOwn(ERROR_CATALOG, code)) {
+    const e = ERROR_CATALOG[code as TErrorCode];
+    return { code, ...e, retry: RETRYABLE_ERROR_CODES.has(code as TErrorCode), sdk: false };
+  }
+  if (Object.hasOwn(CLIENT_ERROR_CATALOG, code)) {
+    const e = CLIENT_ERROR_CATALOG[code as TClientErrorCode];
+    return { code, ...e, retry: code === 'NETWORK_ERROR', sdk: true };
+  }
+  return undefined;
+}
+
+const BODY = '<code>{ "code", "message", "field"?, "requestId", "retryable", "docUrl" }</code>';
+
 export function renderErrorCatalog(): string {
-  const rows = ERROR_CODES.map((code) => {
-    const e = ERROR_CATALOG[code];
-    return `<tr id="${code.toLowerCase()}"><td><code>${code}</code></td><td>${e.status}</td><td>${esc(e.message)}</td><td>${RETRYABLE_ERROR_CODES.has(code) ? 'yes' : 'no'}</td></tr>`;
-  }).join('');
+  const rows = [...ERROR_CODES, ...CLIENT_ERROR_CODES]
+    .map((code) => {
+      const e = entry(code) as Entry;
+      return `<tr id="${code.toLowerCase()}"><td><a href="${errorDocUrl(code as TErrorCode)}"><code>${code}</code></a></td><td>${e.sdk ? `SDK only${e.status ? ` (${e.status})` : ''}` : e.status}</td><td>${esc(e.message)}</td><td>${e.retry ? 'yes' : 'no'}</td></tr>`;
+    })
+    .join('');
   return page(
     'Latih — error codes',
-    `<h1>Error codes</h1><p>Every error body is <code>{ "code", "message", "field"?, "requestId", "retryable" }</code>. Codes are stable. <a href="/docs">API reference</a></p><table><tr><th>Code</th><th>HTTP</th><th>Meaning</th><th>Retry</th></tr>${rows}</table>`,
+    `<h1>Error codes</h1><p>Every error body is ${BODY}; <code>docUrl</code> is the code's page here. Codes are stable. <a href="/docs">API reference</a></p><table><tr><th>Code</th><th>HTTP</th><th>Meaning</th><th>Retry</th></tr>${rows}</table>`,
+  );
+}
+
+/** One page per code (`/docs/errors/<CODE>`, the `docUrl` of an error body); undefined for no code. */
+export function renderErrorPage(code: string): string | undefined {
+  const e = entry(code);
+  if (!e) return undefined;
+  const status = e.sdk
+    ? `Raised by the SDK (<code>LatihError.code</code>), never in a gateway answer${e.status ? `; <code>LatihError.status</code> ${e.status} or the token endpoint's` : ''}`
+    : `HTTP ${e.status}`;
+  return page(
+    `${code} — Latih error code`,
+    `<p><a href="/docs/errors">Error codes</a> · <a href="/docs">API reference</a></p><h1><code>${code}</code></h1><p>${status} · ${e.retry ? 'retryable (with the same <code>Idempotency-Key</code>)' : 'not retryable as is'}</p><p><strong>Message:</strong> ${esc(e.message)}</p><h2>When</h2><p>${prose(e.when)}</p><h2>What to do</h2><p>${prose(e.action)}</p><p>Every error body is ${BODY}: quote the <code>requestId</code> when you report a problem.</p>`,
   );
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ERROR_CATALOG, ERROR_CODES } from '@latih/contracts';
+import { CLIENT_ERROR_CODES, ERROR_CATALOG, ERROR_CODES } from '@latih/contracts';
 import { describe, expect, it } from 'vitest';
 import { renderErrorsDoc } from '../../../scripts/errors-doc';
 
@@ -16,6 +16,15 @@ describe('docs/errors.md', () => {
     expect(section).toContain(`HTTP ${ERROR_CATALOG[code].status}`);
     expect(section).toMatch(/\*\*When:\*\* \S/);
     expect(section).toMatch(/\*\*What to do:\*\* \S/);
+  });
+
+  it.each(CLIENT_ERROR_CODES)('documents the SDK-only %s, when it is raised and what to do', (code) => {
+    const section = errorsDoc.split(`\n## ${code.toLowerCase()}\n`)[1]?.split('\n## ')[0];
+    expect(section, `no section for ${code}`).toBeDefined();
+    expect(section).toContain('SDK only');
+    expect(section).toMatch(/\*\*When:\*\* \S/);
+    expect(section).toMatch(/\*\*What to do:\*\* \S/);
+    expect(errorsDoc).toContain(`| [\`${code}\`](#${code.toLowerCase()}) | SDK only |`);
   });
 });
 

@@ -4,8 +4,8 @@ import type { Socket } from 'node:net';
 import { toAppError } from '@latih/api';
 import {
   AppError,
+  errorBody as buildErrorBody,
   ERROR_CATALOG,
-  RETRYABLE_ERROR_CODES,
   type TErrorBody,
   type TErrorCode,
 } from '@latih/contracts';
@@ -277,13 +277,7 @@ function errorBody(
   r: { code: TErrorCode; message: string; field?: string | undefined },
   requestId: string,
 ): TErrorBody {
-  return {
-    code: r.code,
-    message: r.message,
-    ...(r.field ? { field: r.field } : {}),
-    requestId,
-    retryable: RETRYABLE_ERROR_CODES.has(r.code),
-  };
+  return buildErrorBody({ ...r, requestId });
 }
 
 /** The refusal in the shape of the transport: tRPC's envelope (one per call of a batch), OAuth's, or ours. */

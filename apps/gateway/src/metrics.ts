@@ -2,7 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { appRouter, EXPORTS } from '@latih/api';
-import { ERROR_CATALOG, RETRYABLE_ERROR_CODES, type TErrorBody, type TErrorCode } from '@latih/contracts';
+import { errorBody as buildErrorBody, type TErrorBody, type TErrorCode } from '@latih/contracts';
 import { type JobStatus, SCHEDULER_LIVE_MS } from '@latih/core';
 import {
   type Db,
@@ -496,12 +496,7 @@ export function metricsAuthorization(
 }
 
 function errorBody(code: TErrorCode, requestId: string, message?: string): TErrorBody {
-  return {
-    code,
-    message: message ?? ERROR_CATALOG[code].message,
-    requestId,
-    retryable: RETRYABLE_ERROR_CODES.has(code),
-  };
+  return buildErrorBody({ code, message, requestId });
 }
 
 /**

@@ -27,7 +27,7 @@
  * allows the full budget on its own.
  */
 import { createHash } from 'node:crypto';
-import { ERROR_CATALOG, RETRYABLE_ERROR_CODES } from '@latih/contracts';
+import { ERROR_CATALOG, errorBody } from '@latih/contracts';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Redis } from 'ioredis';
 import {
@@ -351,7 +351,8 @@ function refusalMessage(what: string, retryAfter: number): string {
 function refuseApi(req: Request, res: Response, retryAfter: number, what: string): void {
   const requestId = res.locals.requestId as string;
   const message = refusalMessage(what, retryAfter);
-  const retryable = RETRYABLE_ERROR_CODES.has('RATE_LIMITED');
+  const body = errorBody({ code: 'RATE_LIMITED', message, requestId });
+  const { message: _, ...data } = body; // tRPC carries the message beside its data
   res.status(ERROR_CATALOG.RATE_LIMITED.status);
   if (req.path.startsWith('/trpc/')) {
     const { paths, batch } = trpcCalls(req);
@@ -359,19 +360,13 @@ function refuseApi(req: Request, res: Response, retryAfter: number, what: string
       error: {
         message,
         code: TRPC_TOO_MANY_REQUESTS,
-        data: {
-          code: 'RATE_LIMITED',
-          httpStatus: 429,
-          requestId,
-          retryable,
-          ...(path ? { path } : {}),
-        },
+        data: { ...data, httpStatus: 429, ...(path ? { path } : {}) },
       },
     });
     res.json(batch ? paths.map(one) : one(paths[0]));
     return;
   }
-  res.json({ code: 'RATE_LIMITED', message, requestId, retryable });
+  res.json(body);
 }
 
 /** The procedures a /trpc request calls: `a.b,c.d?batch=1` is two. */

@@ -1,4 +1,10 @@
-import { AppError, ERROR_CATALOG, RETRYABLE_ERROR_CODES, type TErrorCode } from '@latih/contracts';
+import {
+  AppError,
+  ERROR_CATALOG,
+  errorDocUrl,
+  RETRYABLE_ERROR_CODES,
+  type TErrorCode,
+} from '@latih/contracts';
 import { TRPCError } from '@trpc/server';
 
 type TRPCCode = TRPCError['code'];
@@ -132,6 +138,7 @@ export type ErrorData = {
   field?: string;
   requestId: string;
   retryable: boolean;
+  docUrl: string;
   path?: string;
 };
 
@@ -142,6 +149,7 @@ export function errorData(app: AppError, requestId: string, path: string | undef
     ...(app.field ? { field: app.field } : {}),
     requestId,
     retryable: RETRYABLE_ERROR_CODES.has(app.code),
+    docUrl: errorDocUrl(app.code),
     ...(path ? { path } : {}),
   };
 }

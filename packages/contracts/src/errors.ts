@@ -644,6 +644,40 @@ export function isErrorCode(value: unknown): value is TErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CATALOG, value);
 }
 
+/**
+ * Codes the SDK raises itself: no gateway answer carries them, but a `LatihError` may, so they are
+ * documented with the rest (docs/errors.md, `/v1/public/error-codes`, `/docs/errors/<CODE>`).
+ * `status` is what `LatihError.status` holds: the token endpoint's answer, or none.
+ */
+export const CLIENT_ERROR_CATALOG = {
+  CLIENT_AUTH_FAILED: {
+    status: 401,
+    message: 'The token endpoint refused the client id and secret.',
+    when: "SDK only. `POST /v1/oauth/token` refused the client's credentials, so no call was made: `invalid_client` (401: wrong or revoked client id or secret), `unauthorized_client` (the organisation is not active), `invalid_scope` (a scope the client does not hold), or `rate_limited` (429). `LatihError.status` is the token endpoint's status, `requestId` its request id, and `cause` a `LatihAuthError` with the OAuth `error` and `error_description`.",
+    action:
+      'Check `clientId` and `clientSecret` (a rotated secret replaces the old one) and the `scope` you ask for; read `cause.error`. Retrying with the same credentials does not help, except after `rate_limited`.',
+  },
+  NETWORK_ERROR: {
+    status: null,
+    message: 'No answer came from the gateway.',
+    when: 'SDK only. The request got no HTTP answer: the address is wrong, the gateway is down or unreachable, the connection was cut, or `fetch` threw (an aborted signal, a CORS refusal in a browser). The call may or may not have run.',
+    action:
+      'Retry with the same `Idempotency-Key` (the SDK keeps yours when you pass one): if the first attempt was done, the retry answers it instead of doing it twice. Check `baseUrl` if it persists.',
+  },
+} as const satisfies Record<string, { status: number | null; message: string; when: string; action: string }>;
+
+export type TClientErrorCode = keyof typeof CLIENT_ERROR_CATALOG;
+export const CLIENT_ERROR_CODES = Object.keys(CLIENT_ERROR_CATALOG) as TClientErrorCode[];
+
+/**
+ * Where a code is explained, one page per code (served by the gateway as HTML): the `docUrl` of
+ * every error body, as Stripe's `doc_url`. A path on the gateway that answered, so it holds behind
+ * any PUBLIC_URL, proxy or load balancer.
+ */
+export function errorDocUrl(code: TErrorCode | TClientErrorCode): string {
+  return `/docs/errors/${code}`;
+}
+
 /** The JSON body of every error the gateway returns, over REST and (as `data`) over tRPC. */
 export type TErrorBody = {
   code: TErrorCode;
@@ -651,7 +685,26 @@ export type TErrorBody = {
   field?: string;
   requestId: string;
   retryable?: boolean;
+  /** The code's page (`/docs/errors/<CODE>`). */
+  docUrl?: string;
 };
+
+/** The one builder of error bodies: every transport (REST, tRPC's `data`, edge refusals) uses it. */
+export function errorBody(e: {
+  code: TErrorCode;
+  message?: string | undefined;
+  field?: string | undefined;
+  requestId: string;
+}): Required<Pick<TErrorBody, 'retryable' | 'docUrl'>> & TErrorBody {
+  return {
+    code: e.code,
+    message: e.message ?? ERROR_CATALOG[e.code].message,
+    ...(e.field ? { field: e.field } : {}),
+    requestId: e.requestId,
+    retryable: RETRYABLE_ERROR_CODES.has(e.code),
+    docUrl: errorDocUrl(e.code),
+  };
+}
 
 /**
  * Thrown by domain code; mapped to a transport status once, in the API's error formatter.

@@ -53,12 +53,14 @@ export class TokenManager {
       expires_in?: number;
       error?: string;
       error_description?: string;
+      requestId?: string;
     };
     if (!res.ok || !body.access_token || !body.expires_in) {
       throw new LatihAuthError(
         body.error ?? 'server_error',
         body.error_description ?? `HTTP ${res.status}`,
         res.status,
+        body.requestId ?? res.headers.get('x-request-id') ?? undefined,
       );
     }
     this.token = { value: body.access_token, expiresAt: this.now() + body.expires_in * 1000 };
