@@ -40,6 +40,10 @@ export const SKIPPED_ROUTES: { prefix: string; why: string }[] = [
   { prefix: '/.well-known', why: 'JWKS' },
   { prefix: '/identity-check', why: 'HTML page for participants' },
   { prefix: '/certificates', why: 'public HTML/JSON-LD pages' },
+  // A certificate's issuer.id and achievement.id: content-negotiated public documents (HTML for
+  // people, JSON-LD for machines), not JSON operations.
+  { prefix: '/v1/public/organisations', why: 'JSON-LD/HTML profile of an issuer' },
+  { prefix: '/v1/public/courses', why: 'JSON-LD/HTML achievement of a course' },
 ];
 
 type Operation = {
