@@ -50,15 +50,16 @@ type Operation = {
   path: string;
   method: string;
   match: RegExp;
-  statuses: Map<string, { schema?: unknown; media: string[] }>;
+  statuses: Map<string, { schema?: unknown; media: string[]; requiredHeaders: string[] }>;
 };
 
+type DocResponse = {
+  content?: Record<string, { schema?: unknown }>;
+  headers?: Record<string, { $ref?: string; required?: boolean }>;
+};
 type Doc = {
-  paths: Record<
-    string,
-    Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
-  >;
-  components: { schemas: Record<string, unknown> };
+  paths: Record<string, Record<string, { responses: Record<string, DocResponse> }>>;
+  components: { schemas: Record<string, unknown>; headers: Record<string, { required?: boolean }> };
 };
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
@@ -78,11 +79,17 @@ function compile(): Compiled {
   for (const [path, methods] of Object.entries(doc.paths)) {
     const match = new RegExp(`^/v1${path.replace(/[.]/g, '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`);
     for (const [method, op] of Object.entries(methods)) {
-      const statuses = new Map<string, { schema?: unknown; media: string[] }>();
+      const statuses: Operation['statuses'] = new Map();
       for (const [status, r] of Object.entries(op.responses)) {
+        const requiredHeaders = Object.entries(r.headers ?? {})
+          .filter(([, h]) =>
+            h.$ref ? doc.components.headers[h.$ref.split('/').pop() ?? '']?.required : h.required,
+          )
+          .map(([name]) => name);
         statuses.set(status, {
           schema: r.content?.['application/json']?.schema,
           media: Object.keys(r.content ?? {}),
+          requiredHeaders,
         });
       }
       operations.push({ path, method, match, statuses });
@@ -156,7 +163,8 @@ export async function check(method: string, url: URL, res: Response): Promise<st
   if (!declared) {
     return `${method} ${op.path} answered ${res.status}, which the document does not declare (declared: ${[...op.statuses.keys()].join(', ')})`;
   }
-  if (!res.headers.get('x-request-id')) return `${method} ${op.path} ${res.status}: no X-Request-Id`;
+  const missing = declared.requiredHeaders.filter((h) => !res.headers.has(h));
+  if (missing.length > 0) return `${method} ${op.path} ${res.status}: no ${missing.join(', ')} header`;
   if (res.status === 304 || res.status === 204) return null;
   const type = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
   if (!declared.media.includes(type)) {

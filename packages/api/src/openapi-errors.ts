@@ -144,8 +144,8 @@ const HEADERS = {
     schema: { type: 'string' },
   },
   'Retry-After': {
-    description: 'Seconds to wait before retrying',
-    required: true,
+    description:
+      'Seconds to wait before retrying: always with RATE_LIMITED, SERVICE_UNAVAILABLE and IDEMPOTENCY_IN_PROGRESS',
     schema: { type: 'integer' },
   },
   ETag: {
@@ -214,10 +214,7 @@ function errorResponses(codes: TErrorCode[], opts: { replayable: boolean }): Rec
         ...COMMON_HEADERS,
         ...(retryAfter
           ? {
-              'Retry-After':
-                status === 409
-                  ? { ...HEADERS['Retry-After'], required: false }
-                  : ref('headers', 'Retry-After'),
+              'Retry-After': ref('headers', 'Retry-After'),
             }
           : {}),
         ...(opts.replayable && status < 500
