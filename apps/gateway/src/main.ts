@@ -97,13 +97,18 @@ async function main(): Promise<void> {
     logger.warn(
       'PAYMENTS_BASE_URL is not set: payouts go to the in-process payment mock (development only).',
     );
+  else if (config.nodeEnv === 'production' && !config.payments.baseUrl.startsWith('https://'))
+    logger.warn(
+      { paymentsBaseUrl: config.payments.baseUrl },
+      'PAYMENTS_BASE_URL is not https: a real payment provider is; this looks like the development provider (a rehearsal?)',
+    );
   if (gateway.metricsUrl) logger.info({ url: `${gateway.metricsUrl}/metrics` }, 'metrics listening');
   else if (!metricsEnabled(config.metrics) && config.nodeEnv === 'production')
     logger.warn(
       'METRICS_TOKEN and METRICS_PORT are not set: /metrics is off. Set one of them to watch this gateway (docs/operations.md, Metrics).',
     );
   const publicUrl = config.publicUrl ?? `http://localhost:${new URL(gateway.url).port}`;
-  logger.info({ url: publicUrl, engine: database.engine }, 'gateway listening');
+  logger.info({ url: publicUrl, listen: gateway.url, engine: database.engine }, 'gateway listening');
   if (config.seedDemo) process.stdout.write(bannerText(publicUrl));
 
   stopOnSignals(logger, {
