@@ -54,6 +54,7 @@ import type { Logger } from './logger';
 import { type Metrics, metricsRoute } from './metrics';
 import { mountPages } from './pages';
 import { httpRateLimits, type RateLimits } from './rate-limits';
+import { sdkTarballRoute } from './sdk-tarball';
 
 export type AppOptions = {
   services: Services;
@@ -271,6 +272,11 @@ export function createApp(opts: AppOptions): express.Express {
   app.get('/docs/errors', (_req, res) => {
     res.type('html').send(renderErrorCatalog());
   });
+  // The SDK's tarball (it is not on the npm registry): `npm i <gateway>/sdk/latih-sdk-<version>.tgz`.
+  app.get(
+    '/sdk/:file',
+    sdkTarballRoute((res, message) => sendError(res, 'ROUTE_NOT_FOUND', message)),
+  );
   // One page per code: the docUrl of every error body.
   app.get('/docs/errors/:code', (req, res) => {
     const html = renderErrorPage(req.params.code);

@@ -1,4 +1,5 @@
 import { DEMO_ORGANISATIONS, DEMO_PARTICIPANTS, DEMO_STAFF, DEMO_STAFF_PASSWORD } from '@latih/core';
+import { sdkTarballPath } from './sdk-tarball';
 
 /** What `npm start` prints: where things are, the demo credentials, and examples that work (tested). */
 export function bannerText(url: string): string {
@@ -27,7 +28,8 @@ export function bannerText(url: string): string {
     `  curl -s ${url}/v1/provider/courses -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -H "Idempotency-Key: $(node -p 'crypto.randomUUID()')" \\`,
     `    -d '{"title":"Pengolahan Keripik Pisang","summary":"Membuat keripik pisang untuk usaha rumahan","category":"food-processing","mode":"LURING","hours":16,"price":1500000}'`,
     '',
-    'Or with the SDK (npm i @latih/sdk):',
+    // The SDK is not on the npm registry: the gateway serves its tarball.
+    `Or with the SDK (npm i ${url}${sdkTarballPath()}):`,
     "  import { createLatihClient } from '@latih/sdk';",
     `  const latih = createLatihClient({ baseUrl: '${url}', clientId: '${provider?.clientId}', clientSecret: '${provider?.clientSecret}' });`,
     "  const course = await latih.provider.courses.create.mutate({ title: 'Fotografi untuk Pemula', summary: 'Dasar fotografi produk dengan ponsel', category: 'photography', mode: 'WEBINAR', hours: 16, price: 900000 });",
