@@ -151,6 +151,17 @@ describe.runIf(postgresAvailable() && (haproxyAvailable() || process.env.CI === 
         p.logs().filter((l) => l.msg === 'request' && l.path === '/v1/auth/whoami').length;
       expect(servedBy(gw.a.process)).toBeGreaterThan(0);
       expect(servedBy(gw.b.process)).toBeGreaterThan(0);
+      // The access log names the client (haproxy's X-Forwarded-For, trusted from loopback), not a hop.
+      const forwarded = await fetch(`${lb.url}/v1/auth/whoami`, {
+        headers: { authorization: `Bearer ${t}`, 'x-forwarded-for': '198.51.100.7' },
+      });
+      const id = forwarded.headers.get('x-request-id');
+      await until(
+        async () => [...gw.a.process.logs(), ...gw.b.process.logs()].some((l) => l.requestId === id),
+        'the request in a log',
+      );
+      const line = [...gw.a.process.logs(), ...gw.b.process.logs()].find((l) => l.requestId === id);
+      expect(line?.ip).toBe('198.51.100.7');
     });
 
     it('a rate limit is shared: failed token requests spread over both instances count once, together', async () => {

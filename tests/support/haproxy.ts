@@ -43,6 +43,8 @@ export async function startHaproxy(
         ]),
     'frontend latih',
     `  bind 127.0.0.1:${port}`,
+    // As docs/operations.md configures it: the client's address for the gateways' TRUST_PROXY.
+    '  option forwardfor',
     '  default_backend gateways',
     'backend gateways',
     '  balance roundrobin',

@@ -127,6 +127,8 @@ export function createApp(opts: AppOptions): express.Express {
           requestId,
           method: req.method,
           path,
+          // The client's address as TRUST_PROXY resolves it (the balancer's X-Forwarded-For).
+          ip: req.ip,
           status: res.statusCode,
           durationMs: Math.round(ms * 10) / 10,
         },
