@@ -99,7 +99,17 @@ describe('npm run build: apps/gateway/dist', () => {
     const code = modules()
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
-    const nested = readdirSync(join(root, 'packages')).flatMap((pkg) => {
+    // Only the workspace packages the gateway bundles (the CLI, say, is a program of its own).
+    const bundled = new Set(
+      modules().flatMap((f) =>
+        (JSON.parse(readFileSync(`${f}.map`, 'utf8')) as { sources: string[] }).sources.flatMap((src) => {
+          const m = /packages\/([^/]+)\/src\//.exec(resolve(dirname(f), src));
+          return m?.[1] ? [m[1]] : [];
+        }),
+      ),
+    );
+    expect(bundled).toContain('core');
+    const nested = [...bundled].flatMap((pkg) => {
       const dir = join(root, 'packages', pkg, 'node_modules');
       if (!existsSync(dir)) return [];
       return readdirSync(dir)
