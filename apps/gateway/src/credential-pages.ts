@@ -23,85 +23,101 @@ function sendJsonLd(req: Request, res: Response, doc: object): void {
   res.type(plain ? 'application/json' : 'application/ld+json').send(JSON.stringify(doc));
 }
 
+/** One public document at `path/:id` (or `:id.json`): JSON-LD, or a page that embeds it. */
+function publicDocument<D extends { id: string; name: string }>(
+  app: Express,
+  path: string,
+  opts: {
+    load: (id: string) => Promise<D | null | undefined>;
+    missing: { message: (id: string) => string; title: string; text: string };
+    body: (doc: D) => string;
+    kind: string;
+  },
+  view: { page: Render; esc: (s: string) => string },
+): void {
+  const { page, esc } = view;
+  app.get(`${path}/:id`, async (req, res, next) => {
+    try {
+      const json = req.params.id?.endsWith('.json') ?? false;
+      const id = json ? (req.params.id ?? '').slice(0, -'.json'.length) : (req.params.id ?? '');
+      const html = wantsHtml(req, json);
+      res.vary('Accept');
+      res.setHeader('Cache-Control', 'public, max-age=300');
+      const doc = await opts.load(id);
+      if (!doc) {
+        res.removeHeader('Cache-Control');
+        if (!html) throw new AppError('NOT_FOUND', { message: opts.missing.message(id), field: 'id' });
+        page(
+          res,
+          404,
+          opts.missing.title,
+          `<h1 class="bad">${opts.missing.title}</h1><p>${opts.missing.text} <code>${esc(id)}</code>.</p>`,
+        );
+        return;
+      }
+      if (!html) return sendJsonLd(req, res, doc);
+      page(
+        res,
+        200,
+        doc.name,
+        `<h1>${esc(doc.name)}</h1>
+${opts.body(doc)}
+<p><small>Open Badges 3.0 ${opts.kind}: <a href="${esc(doc.id)}.json">JSON-LD</a></small></p>
+<script type="application/ld+json">${JSON.stringify(doc).replace(/</g, '\\u003c')}</script>`,
+      );
+    } catch (err) {
+      next(err);
+    }
+  });
+}
+
 export function mountCredentialPages(
   app: Express,
   services: Services,
   view: { page: Render; esc: (s: string) => string },
 ): void {
-  const { page, esc } = view;
+  const { esc } = view;
   const base = () => services.tokens.issuer();
 
-  app.get('/v1/public/organisations/:id', async (req, res, next) => {
-    try {
-      const json = req.params.id.endsWith('.json');
-      const id = json ? req.params.id.slice(0, -'.json'.length) : req.params.id;
-      const html = wantsHtml(req, json);
-      res.vary('Accept');
-      res.setHeader('Cache-Control', 'public, max-age=300');
-      const profile = await publicIssuerProfile({ db: services.db, baseUrl: base(), id });
-      if (!profile) {
-        res.removeHeader('Cache-Control');
-        if (!html) throw new AppError('NOT_FOUND', { message: `No training provider ${id}.`, field: 'id' });
-        page(
-          res,
-          404,
-          'Lembaga tidak ditemukan',
-          `<h1 class="bad">Lembaga tidak ditemukan</h1><p>No training provider has the id <code>${esc(id)}</code>.</p>`,
-        );
-        return;
-      }
-      if (!html) return sendJsonLd(req, res, profile);
-      page(
-        res,
-        200,
-        profile.name,
-        `<h1>${esc(profile.name)}</h1>
-<p>Lembaga pelatihan Latih / A training provider of the Latih program. It issues completion certificates: check one at <code>/verify/&lt;nomor&gt;</code>.</p>
-<dl><dt>Id</dt><dd><code>${esc(profile.id)}</code></dd></dl>
-<p><small>Open Badges 3.0 Profile: <a href="${esc(profile.id)}.json">JSON-LD</a></small></p>
-<script type="application/ld+json">${JSON.stringify(profile).replace(/</g, '\\u003c')}</script>`,
-      );
-    } catch (err) {
-      next(err);
-    }
-  });
+  publicDocument(
+    app,
+    '/v1/public/organisations',
+    {
+      load: (id) => publicIssuerProfile({ db: services.db, baseUrl: base(), id }),
+      missing: {
+        message: (id) => `No training provider ${id}.`,
+        title: 'Lembaga tidak ditemukan',
+        text: 'No training provider has the id',
+      },
+      kind: 'Profile',
+      body: (
+        profile,
+      ) => `<p>Lembaga pelatihan Latih / A training provider of the Latih program. It issues completion certificates: check one at <code>/verify/&lt;nomor&gt;</code>.</p>
+<dl><dt>Id</dt><dd><code>${esc(profile.id)}</code></dd></dl>`,
+    },
+    view,
+  );
 
-  app.get('/v1/public/courses/:id', async (req, res, next) => {
-    try {
-      const json = req.params.id.endsWith('.json');
-      const id = json ? req.params.id.slice(0, -'.json'.length) : req.params.id;
-      const html = wantsHtml(req, json);
-      res.vary('Accept');
-      res.setHeader('Cache-Control', 'public, max-age=300');
-      const achievement = await publicAchievement({ db: services.db, baseUrl: base(), id });
-      if (!achievement) {
-        res.removeHeader('Cache-Control');
-        if (!html) throw new AppError('NOT_FOUND', { message: `No published course ${id}.`, field: 'id' });
-        page(
-          res,
-          404,
-          'Pelatihan tidak ditemukan',
-          `<h1 class="bad">Pelatihan tidak ditemukan</h1><p>No published course has the id <code>${esc(id)}</code>.</p>`,
-        );
-        return;
-      }
-      if (!html) return sendJsonLd(req, res, achievement);
-      const alignment = ('alignment' in achievement ? achievement.alignment : undefined) ?? [];
-      page(
-        res,
-        200,
-        achievement.name,
-        `<h1>${esc(achievement.name)}</h1>
-<p>${esc(achievement.description)}</p>
+  publicDocument(
+    app,
+    '/v1/public/courses',
+    {
+      load: (id) => publicAchievement({ db: services.db, baseUrl: base(), id }),
+      missing: {
+        message: (id) => `No published course ${id}.`,
+        title: 'Pelatihan tidak ditemukan',
+        text: 'No published course has the id',
+      },
+      kind: 'Achievement',
+      body: (achievement) => {
+        const alignment = ('alignment' in achievement ? achievement.alignment : undefined) ?? [];
+        return `<p>${esc(achievement.description)}</p>
 <dl><dt>Lembaga pelatihan / Provider</dt><dd><a href="${esc(achievement.creator.id)}">${esc(achievement.creator.name)}</a></dd>
 <dt>Kriteria / Criteria</dt><dd>${esc(achievement.criteria.narrative)}</dd>
 ${alignment.length ? `<dt>Unit kompetensi SKKNI</dt><dd>${alignment.map((a) => `<code>${esc(a.targetCode)}</code>`).join(', ')}</dd>` : ''}
-</dl>
-<p><small>Open Badges 3.0 Achievement: <a href="${esc(achievement.id)}.json">JSON-LD</a></small></p>
-<script type="application/ld+json">${JSON.stringify(achievement).replace(/</g, '\\u003c')}</script>`,
-      );
-    } catch (err) {
-      next(err);
-    }
-  });
+</dl>`;
+      },
+    },
+    view,
+  );
 }
