@@ -1,4 +1,4 @@
-import { expireDue } from '@latih/core';
+import { expireDueBalances, expireDueVouchers } from '@latih/core';
 import { accountBalance, checkLedger, schema } from '@latih/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -254,6 +254,12 @@ describe.each(engines())('checkout with consent and vouchers on %s', (engine) =>
       voucher: { status: 'ISSUED' },
     });
     await booksBalance(h);
+  });
+
+  /** The two deadline jobs of the schedule, in its order: vouchers, then balances. */
+  const expireDue = async (o: { db: typeof h.db; now: Date }) => ({
+    vouchers: (await expireDueVouchers(o)).expired,
+    balances: (await expireDueBalances(o)).expired,
   });
 
   it('the deadlines: unredeemed vouchers expire back to the balance, unused balances back to the program, once', async () => {

@@ -410,18 +410,4 @@ export async function expireDueBalances(opts: {
   });
 }
 
-/**
- * The scheme's deadlines in one call: vouchers first (their refunds may then expire with the
- * balance), then balances; each its own transaction. Kept for existing callers; the schedule runs
- * the two halves as they come.
- */
-export async function expireDue(opts: {
-  db: Db;
-  now: Date;
-}): Promise<{ vouchers: number; balances: number }> {
-  const vouchers = await expireDueVouchers(opts);
-  const balances = await expireDueBalances(opts);
-  return { vouchers: vouchers.expired, balances: balances.expired };
-}
-
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
