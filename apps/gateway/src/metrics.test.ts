@@ -10,6 +10,7 @@ import {
   metricsEnabled,
   procedureLabeller,
 } from './metrics';
+import { PRODUCTION_ENV } from './production-env.fixture';
 
 const TOKEN = 'metrics-token-for-tests-0123456789abcdef';
 
@@ -47,15 +48,7 @@ describe('METRICS_TOKEN, METRICS_PORT and METRICS_HOST', () => {
   });
 
   it('production does not require metrics (without them nothing is exposed; main.ts warns)', () => {
-    const production = {
-      NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://db/l',
-      SIGNING_KEYS_FILE: '/k',
-      NIK_HASH_KEY: Buffer.alloc(32).toString('base64'),
-      PAYMENTS_BASE_URL: 'https://api.pay.example',
-      PAYMENTS_API_KEY: 'sk_live_0123456789',
-      PAYMENTS_WEBHOOK_SECRET: 'whsec_0123456789abcdef',
-    };
+    const production = PRODUCTION_ENV;
     let message = '';
     try {
       parseEnv(production);

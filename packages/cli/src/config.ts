@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { type CliEnv, cliEnv } from './env';
 import { CliError } from './output';
 
 /** A named profile: where the gateway is and the client credentials to get tokens with. */
@@ -24,8 +25,8 @@ type ConfigFile = { profiles: Record<string, Profile> };
 type StateFile = { profiles: Record<string, ProfileState> };
 
 /** `$XDG_CONFIG_HOME/latih`, else `~/.config/latih`. */
-export function configDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME?.trim() ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+export function configDir(env: CliEnv = cliEnv()): string {
+  const base = env.xdgConfigHome ?? join(homedir(), '.config');
   return join(base, 'latih');
 }
 

@@ -9,6 +9,7 @@ import {
   saveProfile,
   updateState,
 } from '../config';
+import { cliEnv } from '../env';
 import { CliError, type Output } from '../output';
 
 export type LoginOptions = { url?: string; clientId?: string; clientSecret?: string };
@@ -39,9 +40,10 @@ function checkUrl(value: string): string {
  * shell history and `ps`), gets a token and asks the gateway who it belongs to, and only then saves.
  */
 export async function login(profileName: string, opts: LoginOptions, out: Output): Promise<void> {
-  const url = checkUrl(opts.url ?? process.env.LATIH_URL ?? (await ask('Gateway URL: ')));
-  const clientId = opts.clientId ?? process.env.LATIH_CLIENT_ID ?? (await ask('Client id: '));
-  const clientSecret = opts.clientSecret ?? process.env.LATIH_CLIENT_SECRET ?? (await ask('Client secret: '));
+  const env = cliEnv();
+  const url = checkUrl(opts.url ?? env.url ?? (await ask('Gateway URL: ')));
+  const clientId = opts.clientId ?? env.clientId ?? (await ask('Client id: '));
+  const clientSecret = opts.clientSecret ?? env.clientSecret ?? (await ask('Client secret: '));
   if (!clientId || !clientSecret)
     throw new CliError('INVALID_ARGUMENT', 'A client id and a client secret are needed.');
   // Throws LatihError CLIENT_AUTH_FAILED for wrong credentials, NETWORK_ERROR for a wrong URL.
