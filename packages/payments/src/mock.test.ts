@@ -190,6 +190,22 @@ describe('the payment mock retries its webhooks', () => {
     expect(p.mock.state.attempts.map((a) => a.error)).toEqual(['timeout']);
   });
 
+  it('a tick that starts while another is still sending sends none of the first tick’s events again', async () => {
+    // Two events due at once; the receiver hangs on the first, and a second tick starts meanwhile.
+    const p = provider(['hang']);
+    await p.aPayout();
+    p.clock.t -= 1_000;
+    await p.aPayout();
+    const first = p.mock.tick();
+    while (p.received.length === 0) await new Promise((r) => setTimeout(r, 1));
+    await p.mock.tick();
+    await first;
+    // The hung one (timed out, due again later) and the second, once: not also by the second tick.
+    expect(p.received).toHaveLength(2);
+    expect(new Set(p.received.map((r) => JSON.parse(r.body).id)).size).toBe(2);
+    expect(p.mock.state.attempts.map((a) => a.error)).toEqual(['timeout', null]);
+  });
+
   it('the clock can be moved forward (a test clock), never back', async () => {
     const p = provider([]);
     const payout = await p.aPayout();

@@ -241,15 +241,20 @@ export function createPaymentsMock(opts: PaymentsMockOptions) {
       (d) =>
         d.state === 'pending' && d.nextAttemptAt !== null && d.nextAttemptAt <= t && !sending.has(d.eventId),
     );
-    for (const d of due) {
-      const event = eventsById.get(d.eventId);
-      if (!event) continue;
-      sending.add(d.eventId);
-      try {
-        await attempt(d, event);
-      } finally {
-        sending.delete(d.eventId);
+    // Claimed all at once: a tick that starts while this one is still sending the first must not
+    // send the later ones too (it would, if each were claimed only when its turn came).
+    for (const d of due) sending.add(d.eventId);
+    try {
+      for (const d of due) {
+        const event = eventsById.get(d.eventId);
+        try {
+          if (event) await attempt(d, event);
+        } finally {
+          sending.delete(d.eventId);
+        }
       }
+    } finally {
+      for (const d of due) sending.delete(d.eventId);
     }
     return due.length;
   }
