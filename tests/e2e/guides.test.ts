@@ -127,6 +127,20 @@ async function booksBalance(gw: Gateway) {
   expect(books.balanced).toBe(true);
 }
 
+/** A file the reader saves, as the shell lines that write it. */
+const heredoc = (file: string, body: string) =>
+  `cat > ${file} <<'LATIH_EXAMPLE_END'\n${body}LATIH_EXAMPLE_END`;
+
+/** How many of the demo platform's vouchers for the demo webinar are redeemed. */
+async function redeemedWebinars(gw: Gateway): Promise<number> {
+  const platform = clientOf(gw, 'platform-a');
+  const webinar = (await platform.platform.catalog.list.query({ mode: 'WEBINAR', limit: 50 })).items.find(
+    (c) => c.title === 'Fotografi Produk untuk Pemula',
+  );
+  const { items } = await platform.platform.vouchers.list.query({ status: 'REDEEMED', limit: 100 });
+  return items.filter((v) => v.courseId === webinar?.id).length;
+}
+
 /** The WIB calendar day at the sandbox clock's time. */
 async function wibDay(gw: Gateway): Promise<string> {
   const { now } = await clientOf(gw, 'pmo').sandbox.clock.get.query();
@@ -338,6 +352,80 @@ const GUIDES: Guide[] = [
             'false',
             'VALID true',
           ]);
+          await booksBalance(gw);
+        },
+      },
+    ],
+  },
+  {
+    file: 'any-language.md',
+    steps: [
+      {
+        title:
+          'generates a typed client with openapi-typescript in a project outside the repository: checkout and redeem, errors typed',
+        timeoutMs: 180_000,
+        run: async ({ gw, env }) => {
+          const before = await redeemedWebinars(gw);
+          const printed = await runSh(
+            [
+              example('any-language.md', 'ts-setup'),
+              'echo SETUP-DONE', // what npm said is not checked
+              // The reader saves the two files into the folder the setup made and went into.
+              heredoc('tsconfig.json', example('any-language.md', 'ts-config')),
+              heredoc('flow.ts', example('any-language.md', 'ts-flow')),
+              example('any-language.md', 'ts-card'),
+              example('any-language.md', 'ts-run'),
+              // Not in the guide: the project is outside the repository, and the types are precise
+              // (a code redeem never answers does not compile: TS2367, no overlap).
+              'node -p "require.resolve(\'openapi-fetch\')"',
+              `printf "\\nif (again.error?.code === 'COURSE_INCOMPLETE') console.log('never');\\n" >> flow.ts`,
+              'if npx tsc -p tsconfig.json > tsc.out; then echo COMPILED; else grep -o "error TS[0-9]*" tsc.out; fi',
+            ],
+            // The packages are in npm's cache (the repository's own devDependencies, same versions).
+            { ...env, npm_config_prefer_offline: 'true', npm_config_loglevel: 'error' },
+          );
+          expect(printed.slice(0, printed.indexOf('SETUP-DONE')).filter(Boolean)).toEqual([
+            expect.stringMatching(/^added \d+ packages/),
+            expect.stringMatching(/^added \d+ packages/),
+            expect.stringMatching(/openapi-typescript 7\.13\.0/),
+            expect.stringMatching(/openapi\.json → latih\.d\.ts/),
+          ]);
+          printed.splice(0, printed.indexOf('SETUP-DONE') + 1);
+          expect(printed.slice(0, 4)).toEqual([
+            '404 NOT_FOUND cardNumber',
+            'ISSUED',
+            'IN_TRAINING',
+            '409 VOUCHER_ALREADY_REDEEMED false',
+          ]);
+          expect(printed[4]).toMatch(/^\/tmp\/.*\/latih-client\/node_modules\/openapi-fetch\//);
+          expect(printed[4]?.startsWith(root)).toBe(false);
+          expect(printed.slice(5)).toEqual(['error TS2367']);
+          expect(await redeemedWebinars(gw)).toBe(before + 1);
+          await booksBalance(gw);
+        },
+      },
+      {
+        title: 'the same flow in Python with its standard library only',
+        timeoutMs: 120_000,
+        run: async ({ gw, env }) => {
+          const before = await redeemedWebinars(gw);
+          expect(
+            await runSh(
+              [
+                heredoc('flow.py', example('any-language.md', 'py-flow')),
+                example('any-language.md', 'py-card'),
+                example('any-language.md', 'py-run'),
+              ],
+              // Where the guide's variables stay in the shell, this step's card stays in it too.
+              { ...env },
+            ),
+          ).toEqual([
+            '404 NOT_FOUND cardNumber',
+            'ISSUED',
+            'IN_TRAINING',
+            '409 VOUCHER_ALREADY_REDEEMED False',
+          ]);
+          expect(await redeemedWebinars(gw)).toBe(before + 1);
           await booksBalance(gw);
         },
       },

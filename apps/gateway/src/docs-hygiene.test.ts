@@ -228,14 +228,20 @@ const SHELL_COMMANDS: Record<string, string> = {
 };
 
 /**
- * Operators' procedures run elsewhere than a partner's machine: docs/operations.md's restore drill runs
- * on the database server, as its OS user, with PostgreSQL's server tools (Debian's postgresql package).
+ * Commands one file alone may use. Operators' procedures run elsewhere than a partner's machine:
+ * docs/operations.md's restore drill runs on the database server, as its OS user, with PostgreSQL's
+ * server tools (Debian's postgresql package). The any-language guide's second example is Python.
  */
 const OPERATOR_COMMANDS: Record<string, Record<string, string>> = {
   [join('docs', 'operations.md')]: {
     pg_ctl: 'PostgreSQL server tools, on the database host',
     pg_controldata: 'PostgreSQL server tools, on the database host',
     pg_resetwal: 'PostgreSQL server tools, on the database host',
+  },
+  // The issue asks for the flow in Python with its standard library only; the guide says to
+  // `apt-get install python3` where a bare Debian lacks it. No other guide may need Python.
+  [join('docs', 'guides', 'any-language.md')]: {
+    python3: 'the Python example, which is the point of that guide (Debian package python3)',
   },
 };
 
