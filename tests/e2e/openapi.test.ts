@@ -26,7 +26,10 @@ type Doc = {
   info: { version: string };
   paths: Record<string, Record<string, Op>>;
   components: {
-    securitySchemes: { Authorization: { flows: { clientCredentials: { scopes: Record<string, string> } } } };
+    securitySchemes: {
+      Authorization: { flows: { clientCredentials: { scopes: Record<string, string> } } };
+      ConsoleSession: Record<string, unknown>;
+    };
   };
 };
 
@@ -80,10 +83,16 @@ describe('the OpenAPI document', () => {
     expect(ERROR_CODES.filter((c) => !declared.has(c) && !NOT_IN_REST.includes(c))).toEqual([]);
   });
 
-  it('declares the OAuth scopes, each operation its scope, and Idempotency-Key on every mutation', () => {
+  it('declares the OAuth scopes, each operation its scope, the console session where PMO may call, and Idempotency-Key on every mutation', () => {
     expect(Object.keys(doc.components.securitySchemes.Authorization.flows.clientCredentials.scopes)).toEqual([
       ...SCOPES,
     ]);
+    // The console's cookie, as the gateway sets it (console-auth.test signs in and uses it on /v1).
+    expect(doc.components.securitySchemes.ConsoleSession).toMatchObject({
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'latih_console_session',
+    });
     const procedures = (
       appRouter as unknown as {
         _def: {
@@ -104,10 +113,18 @@ describe('the OpenAPI document', () => {
       const api = p._def.meta?.openapi;
       if (!api) continue;
       const op = doc.paths[api.path]?.[api.method.toLowerCase()] as Op;
+      // A PMO caller may also be staff signed in to the console: everything but the partners' own.
+      const pmoMayCall = !/^\/(provider|platform)\//.test(api.path);
       if (api.protect)
-        expect(op.security).toEqual([{ Authorization: p._def.meta?.scope ? [p._def.meta.scope] : [] }]);
+        expect(op.security, op.operationId).toEqual([
+          { Authorization: p._def.meta?.scope ? [p._def.meta.scope] : [] },
+          ...(pmoMayCall ? [{ ConsoleSession: [] }] : []),
+        ]);
       else expect(op.security).toBeUndefined();
       const refs = (op.parameters ?? []).map((x) => x.$ref);
+      expect(refs.includes('#/components/parameters/CsrfToken'), op.operationId).toBe(
+        api.protect === true && pmoMayCall && p._def.type === 'mutation',
+      );
       if (p._def.type === 'mutation') {
         mutations++;
         expect(refs, op.operationId).toContain('#/components/parameters/IdempotencyKey');

@@ -8,7 +8,8 @@ import { appRouter } from './router';
  * What the generator (trpc-to-openapi) does not know, declared on its document in one place: the
  * real error body and, per operation, the statuses and codes it can answer with; Idempotency-Key on
  * every mutation; the response headers (X-Request-Id, RateLimit-*, Retry-After, ETag and 304,
- * Idempotent-Replayed); the OAuth scopes and each operation's required scope; the token endpoint's
+ * Idempotent-Replayed); the OAuth scopes and each operation's required scope, and the console's
+ * session cookie where a PMO caller may use it (with X-CSRF-Token on changes); the token endpoint's
  * OAuth error shape; the CSV exports' errors.
  *
  * Codes per operation = those every operation of its kind answers (below) + the domain codes in
@@ -169,6 +170,14 @@ const PARAMETERS = {
       'Any 1 to 255 printable ASCII characters (a UUID): a retry with the same key and body gets the first answer, never a second effect. Kept 24 hours per client.',
     schema: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' },
   },
+  CsrfToken: {
+    in: 'header',
+    name: 'X-CSRF-Token',
+    required: false,
+    description:
+      'With the console session cookie only (not with a token): the csrfToken its sign-in answered; every change needs it (CSRF_INVALID without)',
+    schema: { type: 'string' },
+  },
   IfNoneMatch: {
     in: 'header',
     name: 'If-None-Match',
@@ -249,6 +258,7 @@ export function declareErrorsAndHeaders(doc: Doc): void {
     | { flows: { clientCredentials: { scopes: Record<string, string> } } }
     | undefined;
   if (auth) auth.flows.clientCredentials.scopes = { ...SCOPE_DESCRIPTIONS };
+  components.securitySchemes = { ...components.securitySchemes, ConsoleSession: CONSOLE_SESSION };
 
   for (const [name, proc] of Object.entries(procedures)) {
     const meta = proc._def.meta;
@@ -265,7 +275,7 @@ export function declareErrorsAndHeaders(doc: Doc): void {
       body: api.method !== 'GET' && api.method !== 'DELETE',
       scope: meta?.scope,
     };
-    decorate(op, kind, errorCodesFor(kind, own), api.method === 'GET');
+    decorate(op, kind, errorCodesFor(kind, own), api.method === 'GET', api.path);
   }
 
   for (const [name, def] of Object.entries(EXPORTS)) {
@@ -284,14 +294,43 @@ export function declareErrorsAndHeaders(doc: Doc): void {
       body: false,
       scope: meta?.scope,
     };
-    decorate(op, kind, errorCodesFor(kind, procName ? (OPERATION_ERROR_CODES[procName] ?? []) : []), false);
+    decorate(
+      op,
+      kind,
+      errorCodesFor(kind, procName ? (OPERATION_ERROR_CODES[procName] ?? []) : []),
+      false,
+      path,
+    );
   }
 
   const token = doc.paths['/oauth/token']?.post;
   if (token) declareTokenEndpoint(token);
 }
 
-function decorate(op: Json, kind: OperationKind, codes: TErrorCode[], conditional: boolean): void {
+/**
+ * The console's sign-in (POST /console/api/session, for PMO staff) sets this cookie; the gateway takes
+ * it in place of a token on every operation a PMO client may call, the staff member's role limiting
+ * which changes they may make (FORBIDDEN_ROLE).
+ */
+const CONSOLE_SESSION = {
+  type: 'apiKey',
+  in: 'cookie',
+  name: 'latih_console_session',
+  description:
+    "PMO staff signed in to the console (POST /console/api/session): httpOnly, SameSite=Strict. Taken only when no Authorization header is sent; every change also needs the X-CSRF-Token header, and the staff member's role limits which changes they may make (FORBIDDEN_ROLE). Partners use OAuth.",
+};
+
+/** Operations a PMO caller may make: every protected one but the providers' and the platforms'. */
+const sessionMayCall = (path: string) => !/^\/(provider|platform)\//.test(path);
+
+function decorate(
+  op: Json,
+  kind: OperationKind,
+  codes: TErrorCode[],
+  conditional: boolean,
+  path: string,
+): void {
+  const session = kind.protect && sessionMayCall(path);
   const responses = (op.responses ?? {}) as Record<string, Json>;
   const success: Record<string, Json> = {};
   for (const [status, r] of Object.entries(responses)) {
@@ -321,9 +360,14 @@ function decorate(op: Json, kind: OperationKind, codes: TErrorCode[], conditiona
   };
   const parameters = ((op.parameters as Json[] | undefined) ?? []).slice();
   if (kind.protect && kind.mutation) parameters.push(ref('parameters', 'IdempotencyKey'));
+  if (session && kind.mutation) parameters.push(ref('parameters', 'CsrfToken'));
   if (conditional) parameters.push(ref('parameters', 'IfNoneMatch'));
   if (parameters.length > 0) op.parameters = parameters;
-  if (kind.protect) op.security = [{ Authorization: kind.scope ? [kind.scope] : [] }];
+  if (kind.protect)
+    op.security = [
+      { Authorization: kind.scope ? [kind.scope] : [] },
+      ...(session ? [{ ConsoleSession: [] }] : []),
+    ];
   else delete op.security;
 }
 
