@@ -217,7 +217,16 @@ describe('node apps/gateway/dist/main.js on an empty PGlite data folder', () => 
     expect(anonymous.status).toBe(401);
   });
 
-  it('serves the API reference and the console it finds from dist/', async () => {
+  it('serves the API reference, the console it finds from dist/, and the SDK tarball (versioned and latest)', async () => {
+    const version = (
+      JSON.parse(readFileSync(join(root, 'packages/sdk/package.json'), 'utf8')) as { version: string }
+    ).version;
+    const built = readFileSync(join(root, `packages/sdk/dist/latih-sdk-${version}.tgz`));
+    for (const name of [version, 'latest']) {
+      const res = await fetch(`${url}/sdk/latih-sdk-${name}.tgz`);
+      expect(res.status, name).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(built), name).toBe(true);
+    }
     const docs = await fetch(`${url}/docs`);
     expect(docs.status).toBe(200);
     expect(await docs.text()).toContain('/v1/provider/courses');
