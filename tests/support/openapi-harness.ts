@@ -40,17 +40,14 @@ export const SKIPPED_ROUTES: { prefix: string; why: string }[] = [
   { prefix: '/.well-known', why: 'JWKS' },
   { prefix: '/identity-check', why: 'HTML page for participants' },
   { prefix: '/certificates', why: 'public HTML/JSON-LD pages' },
-  // A certificate's issuer.id and achievement.id: content-negotiated public documents (HTML for
-  // people, JSON-LD for machines), not JSON operations.
-  { prefix: '/v1/public/organisations', why: 'JSON-LD/HTML profile of an issuer' },
-  { prefix: '/v1/public/courses', why: 'JSON-LD/HTML achievement of a course' },
 ];
 
 type Operation = {
   path: string;
   method: string;
   match: RegExp;
-  statuses: Map<string, { schema?: unknown; media: string[]; requiredHeaders: string[] }>;
+  /** Per status: the schema of each JSON media type (application/json, application/ld+json). */
+  statuses: Map<string, { schemas: Record<string, unknown>; media: string[]; requiredHeaders: string[] }>;
 };
 
 type DocResponse = {
@@ -66,9 +63,12 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 type Compiled = {
   operations: Operation[];
   /** Compiled on first use: a test file meets a few operations, and compiling all costs ~15 s. */
-  validator: (op: Operation, status: string) => ValidateFunction | undefined;
+  validator: (op: Operation, status: string, media: string) => ValidateFunction | undefined;
 };
 let compiled: Compiled | undefined;
+
+/** The media types whose bodies are validated against their schema. */
+const JSON_MEDIA = ['application/json', 'application/ld+json'];
 
 function compile(): Compiled {
   const doc = buildOpenApiDocument({ baseUrl: '/v1', version: 'harness' }) as unknown as Doc;
@@ -87,7 +87,11 @@ function compile(): Compiled {
           )
           .map(([name]) => name);
         statuses.set(status, {
-          schema: r.content?.['application/json']?.schema,
+          schemas: Object.fromEntries(
+            Object.entries(r.content ?? {})
+              .filter(([media, c]) => JSON_MEDIA.includes(media) && c.schema)
+              .map(([media, c]) => [media, c.schema]),
+          ),
           media: Object.keys(r.content ?? {}),
           requiredHeaders,
         });
@@ -98,10 +102,10 @@ function compile(): Compiled {
   // Exact paths before templated ones (/provider/courses/import before /provider/courses/{id}).
   operations.sort((a, b) => a.path.split('{').length - b.path.split('{').length);
   const validators = new Map<string, ValidateFunction | undefined>();
-  const validator = (op: Operation, status: string) => {
-    const key = `${op.method} ${op.path} ${status}`;
+  const validator = (op: Operation, status: string, media: string) => {
+    const key = `${op.method} ${op.path} ${status} ${media}`;
     if (!validators.has(key)) {
-      const schema = op.statuses.get(status)?.schema;
+      const schema = op.statuses.get(status)?.schemas[media];
       // $refs point into the document: resolve them against the components registered above.
       validators.set(
         key,
@@ -170,10 +174,12 @@ export async function check(method: string, url: URL, res: Response): Promise<st
   if (!declared.media.includes(type)) {
     return `${method} ${op.path} ${res.status}: Content-Type ${type || '(none)'} is not declared (${declared.media.join(', ')})`;
   }
-  if (type !== 'application/json') return null; // CSV: streamed, the rows are not validated
+  // CSV (streamed) and HTML pages: the type is checked, not the text.
+  if (!JSON_MEDIA.includes(type)) return null;
   const validate = compiled.validator(
     op,
     declared === op.statuses.get(String(res.status)) ? String(res.status) : 'default',
+    type,
   );
   if (!validate) return null;
   const text = await res.clone().text();

@@ -303,6 +303,22 @@ export function declareErrorsAndHeaders(doc: Doc): void {
     );
   }
 
+  // The credential documents (a certificate's issuer and achievement): public, NOT_FOUND as JSON or,
+  // for a browser, as a page.
+  for (const path of ['/public/organisations/{id}', '/public/courses/{id}']) {
+    const op = doc.paths[path]?.get;
+    if (!op) throw new Error(`${path} is not in the document`);
+    decorate(
+      op,
+      { protect: false, mutation: false, body: false },
+      errorCodesFor({ protect: false, mutation: false, body: false }, ['NOT_FOUND']),
+      false,
+      path,
+    );
+    const notFound = (op.responses as Record<string, { content: Json }>)['404'];
+    if (notFound) notFound.content['text/html'] = { schema: { type: 'string' } };
+  }
+
   const token = doc.paths['/oauth/token']?.post;
   if (token) declareTokenEndpoint(token);
 }

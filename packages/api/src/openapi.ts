@@ -64,6 +64,7 @@ export function buildOpenApiDocument(opts: { baseUrl: string; version: string })
     },
     ...doc.paths,
     ...exportPaths(),
+    ...credentialDocumentPaths(),
   };
   declareErrorsAndHeaders(doc as unknown as Parameters<typeof declareErrorsAndHeaders>[0]);
   return doc;
@@ -113,4 +114,88 @@ function exportPaths() {
     };
   }
   return paths;
+}
+
+const jsonLd = (required: string[], properties: Record<string, unknown>): SchemaObject => ({
+  type: 'object',
+  required: ['@context', 'id', 'type', 'name', ...required],
+  properties: {
+    '@context': { type: 'array', items: { type: 'string' } },
+    id: { type: 'string', format: 'uri', description: 'This URL' },
+    type: { type: 'array', items: { type: 'string' } },
+    name: { type: 'string' },
+    ...properties,
+  },
+});
+
+const ISSUER_PROFILE = jsonLd([], {});
+const ACHIEVEMENT = jsonLd(['achievementType', 'description', 'criteria'], {
+  achievementType: { type: 'string', const: 'Certificate' },
+  description: { type: 'string' },
+  criteria: { type: 'object', required: ['narrative'], properties: { narrative: { type: 'string' } } },
+  tag: { type: 'array', items: { type: 'string' }, description: "The certificate template's skills" },
+  alignment: {
+    type: 'array',
+    description: 'The SKKNI competency units the course teaches',
+    items: {
+      type: 'object',
+      required: ['type', 'targetName', 'targetUrl', 'targetFramework', 'targetCode'],
+      properties: {
+        type: { type: 'array', items: { type: 'string' } },
+        targetName: { type: 'string' },
+        targetUrl: { type: 'string', format: 'uri' },
+        targetFramework: { type: 'string', const: 'SKKNI' },
+        targetCode: { type: 'string' },
+      },
+    },
+  },
+});
+
+/**
+ * What a certificate's `issuer.id` and `achievement.id` point at (Open Badges 3.0): public, one URL
+ * each, JSON-LD for machines and a page for people by content negotiation (apps/gateway's
+ * credential-pages.ts serves them; not procedures).
+ */
+function credentialDocumentPaths(): Record<string, unknown> {
+  const document = (opts: { operationId: string; summary: string; what: string; schema: SchemaObject }) => ({
+    get: {
+      operationId: opts.operationId,
+      summary: opts.summary,
+      description: `${opts.what} JSON-LD when the client asks for application/ld+json or application/json (or for anything but HTML), or when the id ends in .json; a page for people when it prefers text/html (a browser). Cached 5 minutes.`,
+      tags: ['public', 'credentials'],
+      parameters: [
+        {
+          in: 'path',
+          name: 'id',
+          required: true,
+          description: 'The id, optionally followed by .json',
+          schema: { type: 'string' },
+        },
+      ],
+      responses: {
+        '200': {
+          description: 'The JSON-LD document, or a page that embeds it',
+          content: {
+            'application/ld+json': { schema: opts.schema },
+            'application/json': { schema: opts.schema },
+            'text/html': { schema: { type: 'string' } },
+          },
+        },
+      },
+    },
+  });
+  return {
+    '/public/organisations/{id}': document({
+      operationId: 'public-issuer-profile',
+      summary: "A training provider's Open Badges Profile: the issuer of its certificates",
+      what: 'Providers ever admitted (suspended ones too: their certificates stay valid); anyone else is NOT_FOUND.',
+      schema: ISSUER_PROFILE,
+    }),
+    '/public/courses/{id}': document({
+      operationId: 'public-achievement',
+      summary: 'A published course as an Open Badges Achievement: what its certificates attest',
+      what: 'Courses ever published; drafts and unknown ids are NOT_FOUND.',
+      schema: ACHIEVEMENT,
+    }),
+  };
 }
