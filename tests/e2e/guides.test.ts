@@ -621,6 +621,190 @@ const GUIDES: Guide[] = [
       },
     ],
   },
+  {
+    file: 'curation.md',
+    steps: [
+      {
+        title: 'the provider submits a course with gaps and prints the export line of its id',
+        run: async (r) => {
+          const printed = await runSh(example('curation.md', 'submit-curl'), r.env);
+          expect(printed).toEqual([
+            'SCHEDULED',
+            'IN_REVIEW',
+            expect.stringMatching(/^export COURSE_ID=crs_\w+$/),
+          ]);
+          Object.assign(r.env, exportsIn(printed));
+          const review = await clientOf(r.gw, 'pmo').pmo.curation.get.query({ id: r.env.COURSE_ID ?? '' });
+          expect(review).toMatchObject({ underReview: 'COURSE', course: { status: 'IN_REVIEW' } });
+          expect(review.runs.map((run) => run.status)).toEqual(['SCHEDULED']);
+        },
+      },
+      {
+        title:
+          'the queue page by page, oldest first, then the checklist; the guide tables every indicator and reason code',
+        run: async ({ gw, env, fresh }) => {
+          const printed = await runSh(example('curation.md', 'queue-curl'), env);
+          const pmo = clientOf(gw, 'pmo');
+          const queue = [];
+          let cursor: string | undefined;
+          do {
+            const page = await pmo.pmo.curation.queue.query({ limit: 100, ...(cursor ? { cursor } : {}) });
+            queue.push(...page.items);
+            cursor = page.nextCursor ?? undefined;
+          } while (cursor);
+          // One line per item, every page of one item followed (waiting hours move on meanwhile).
+          const listed = printed.slice(0, queue.length);
+          for (const line of listed) expect(line).toMatch(/, waiting \d+(\.\d)? h$/);
+          expect(listed.map((line) => line.replace(/, waiting [\d.]+ h$/, ''))).toEqual(
+            queue.map((i) => `${i.kind} ${i.courseId} ${i.title} (${i.providerName}, ${i.mode})`),
+          );
+          expect(queue[0]).toMatchObject({ kind: 'NEW_COURSE', title: 'Tata Rias Pengantin Bugis' });
+          expect(queue.at(-1)).toMatchObject({
+            kind: 'NEW_COURSE',
+            courseId: env.COURSE_ID,
+            revisionId: null,
+          });
+          if (fresh) expect(queue).toHaveLength(2);
+          expect(printed.slice(queue.length)).toEqual([
+            'COURSE',
+            '✓ SCHEME_HOURS: 15 hours',
+            '✓ SCHEME_PRICE: Rp1.200.000',
+            '✓ SCHEME_MODE: WEBINAR is allowed by PRAKERJA_2023',
+            '✗ OUTCOMES_PRESENT: 2 learning outcomes (3 or more expected)',
+            '✗ COMPETENCIES_PRESENT: 0 SKKNI units, 0 KBJI occupations',
+            '✓ COMPLETION_RULE_SET: attendance ≥ 100 %, post-test 70, assignment required',
+            '✗ CERTIFICATE_TEMPLATE_SET: no template',
+            '✓ RUNS_SCHEDULED: 1 active runs',
+            '✓ SESSION_HOURS_MATCH: every run adds up to the course hours',
+            '✓ VENUES_COMPLETE: no luring sessions',
+            '✓ PRICE_PER_HOUR_REASONABLE: Rp80.000 per hour (band Rp10.000–Rp250.000)',
+            '✓ NO_DUPLICATE: no look-alike course',
+          ]);
+          // The guide's tables: every indicator the API computes, every reason code the schema allows.
+          const guide = readFileSync(join(root, 'docs/guides/curation.md'), 'utf8');
+          const tabled = (heading: string) => {
+            const from = guide.indexOf(heading);
+            const section = guide.slice(from, guide.indexOf('\n## ', from + 1));
+            return [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+          };
+          const review = await pmo.pmo.curation.get.query({ id: env.COURSE_ID ?? '' });
+          expect(review.indicators).toHaveLength(12);
+          expect(tabled('## 2. A review')).toEqual(review.indicators.map((i) => i.code));
+          const { REJECTION_REASONS } = await import('@latih/sdk');
+          expect(tabled('### Reject')).toEqual([...REJECTION_REASONS]);
+        },
+      },
+      {
+        title:
+          'reject: a short note refused with nothing written, then reasons and note; the provider reads them, fixes and resubmits',
+        run: async ({ gw, env }) => {
+          expect(await runSh(example('curation.md', 'reject-curl'), env)).toEqual([
+            '400 VALIDATION_FAILED note',
+            '200 REJECTED',
+            'REJECTED',
+            'OUTCOMES_MISSING QUALITY',
+            'Tambahkan minimal tiga capaian pembelajaran, kode unit SKKNI dan templat sertifikat.',
+            'DRAFT',
+            'IN_REVIEW',
+          ]);
+          const pmo = clientOf(gw, 'pmo');
+          const id = env.COURSE_ID ?? '';
+          const history = await pmo.pmo.audit.list.query({ entityType: 'course', entityId: id });
+          expect(history.items.filter((a) => a.action === 'course.rejected')).toMatchObject([
+            {
+              fromState: 'IN_REVIEW',
+              toState: 'REJECTED',
+              data: { reasons: ['OUTCOMES_MISSING', 'QUALITY'] },
+            },
+          ]);
+          const review = await pmo.pmo.curation.get.query({ id });
+          expect(review.course).toMatchObject({ status: 'IN_REVIEW', rejection: null, version: 2 });
+          expect(review.indicators.filter((i) => !i.ok)).toEqual([]);
+        },
+      },
+      {
+        title:
+          "approve: published and in the platforms' catalog; approving again answers INVALID_STATE (409)",
+        run: async ({ gw, env }) => {
+          const id = env.COURSE_ID ?? '';
+          expect(await runSh(example('curation.md', 'approve-curl'), env)).toEqual([
+            'all indicators ok',
+            '200 PUBLISHED',
+            '409 INVALID_STATE',
+            `Course ${id} has nothing in review.`,
+          ]);
+          const pmo = clientOf(gw, 'pmo');
+          expect((await pmo.pmo.curation.get.query({ id })).course).toMatchObject({
+            status: 'PUBLISHED',
+            publishedAt: expect.any(String),
+          });
+          const history = await pmo.pmo.audit.list.query({ entityType: 'course', entityId: id });
+          expect(history.items.filter((a) => a.action === 'course.approved')).toHaveLength(1);
+          const listed = await clientOf(gw, 'platform-a').platform.catalog.get.query({ id });
+          expect(listed).toMatchObject({ id, price: 1_200_000 });
+          const { items } = await pmo.pmo.curation.queue.query({ limit: 100 });
+          expect(items.map((i) => i.courseId)).not.toContain(id);
+        },
+      },
+      {
+        title:
+          "suspend and reinstate with the SDK: off the platforms' catalog, a second suspension refused, on sale again",
+        run: async ({ gw, env }) => {
+          expect(await runTs(example('curation.md', 'suspend-sdk'), env)).toEqual([
+            'SUSPENDED Pengaduan peserta: materi sesi 3 tidak sesuai silabus yang dijual',
+            '404 NOT_FOUND',
+            '409 INVALID_STATE',
+            'PUBLISHED null',
+            'Barista Kopi Nusantara untuk Kedai Rumahan',
+          ]);
+          const id = env.COURSE_ID ?? '';
+          const history = await clientOf(gw, 'pmo').pmo.audit.list.query({
+            entityType: 'course',
+            entityId: id,
+          });
+          const decisions = history.items.filter((a) =>
+            ['course.suspended', 'course.reinstated'].includes(a.action),
+          );
+          // Newest first: the suspension's reason is on the course while it lasts, both are in the log.
+          expect(decisions.reverse()).toMatchObject([
+            {
+              action: 'course.suspended',
+              fromState: 'PUBLISHED',
+              toState: 'SUSPENDED',
+              data: { reason: 'Pengaduan peserta: materi sesi 3 tidak sesuai silabus yang dijual' },
+            },
+            { action: 'course.reinstated', data: { reason: 'Silabus sesi 3 diperbaiki dan diperiksa' } },
+          ]);
+        },
+      },
+      {
+        title:
+          "an edit as a REVISION: queued, flagged, rejected while the course stays on sale; the provider's events tell it all",
+        run: async ({ gw, env }) => {
+          expect(await runTs(example('curation.md', 'revision-sdk'), env)).toEqual([
+            'REVISION true',
+            'REVISION PRICE_PER_HOUR_REASONABLE: Rp8.000 per hour (band Rp10.000–Rp250.000)',
+            'PUBLISHED 1200000 REJECTED PRICE_UNREASONABLE',
+            [
+              'course.created course.submitted course.rejected course.updated course.submitted',
+              'course.approved course.published course.suspended course.reinstated',
+              'course.revision_submitted course.revision_rejected',
+            ].join(' '),
+          ]);
+          const id = env.COURSE_ID ?? '';
+          const pmo = clientOf(gw, 'pmo');
+          expect(await pmo.pmo.curation.get.query({ id })).toMatchObject({
+            underReview: 'NONE',
+            course: { status: 'PUBLISHED', price: 1_200_000, pendingRevision: { status: 'REJECTED' } },
+          });
+          const { items } = await pmo.pmo.curation.queue.query({ limit: 100 });
+          expect(items.map((i) => i.courseId)).not.toContain(id);
+          const listed = await clientOf(gw, 'platform-a').platform.catalog.get.query({ id });
+          expect(listed.price).toBe(1_200_000);
+        },
+      },
+    ],
+  },
 ];
 
 /** A freshly started sandbox (as `npm start` runs it) for the steps of one describe; closed after. */
