@@ -274,6 +274,12 @@ describe('the latih CLI against a sandbox gateway', { timeout: 120_000 }, () => 
   it('catalog sync writes the full catalog, then only what changed since its stored cursor', async () => {
     const out = join(dir, 'catalog.jsonl');
     await feedsCaughtUp(gw.database.db);
+    // A provider's profile is refused, and nothing is left behind for the platform's run.
+    const refused = await latih('catalog', 'sync', '--out', out, '--json');
+    expect(refused.code).toBe(1);
+    expect(json(refused).error).toMatchObject({ code: 'FORBIDDEN_ROLE' });
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.cursor`)).toBe(false);
     const first = await latih('catalog', 'sync', '--out', out, '--profile', 'shop', '--json');
     expect(first.code).toBe(0);
     const lines = () => readFileSync(out, 'utf8').split('\n').filter(Boolean);

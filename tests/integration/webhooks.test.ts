@@ -193,6 +193,9 @@ describe.each(engines())('webhooks on %s', (engine) => {
     await expect(verifyWebhook(got?.body ?? '', 't=1', secret)).rejects.toMatchObject({
       reason: 'HEADER_MALFORMED',
     });
+    // A receiver without its secret (an unset variable) is told so, not WebCrypto's "zero-length key".
+    for (const none of ['', [], [secret, '']])
+      await expect(verifyWebhook(got?.body ?? '', header, none)).rejects.toThrow(/no secret to verify with/);
 
     // Replay sends the same event (same id) again.
     const replayed = await hooks.replay({ id: d?.id ?? '' });

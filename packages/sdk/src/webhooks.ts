@@ -43,7 +43,8 @@ function hexToBytes(hex: string): Uint8Array<ArrayBuffer> | null {
  * Checks a delivery's `Latih-Signature` header against the raw request body (the exact bytes
  * received, before any JSON parsing) and your endpoint's secrets (pass both during a rotation), and
  * returns the parsed event. Throws LatihWebhookError when the header is missing or malformed, the
- * timestamp is outside the tolerance (a replayed delivery), or no signature matches.
+ * timestamp is outside the tolerance (a replayed delivery), or no signature matches; a TypeError
+ * when no secret is given (an empty string, or an empty list: the receiver is misconfigured).
  * Uses WebCrypto (Node ≥ 20, Deno, Bun, browsers); comparisons are constant-time.
  */
 export async function verifyWebhook(
@@ -52,6 +53,12 @@ export async function verifyWebhook(
   secrets: string | readonly string[],
   options: VerifyWebhookOptions = {},
 ): Promise<LatihEvent> {
+  const keys = typeof secrets === 'string' ? [secrets] : secrets;
+  // A receiver without its secret is misconfigured, whatever the request: say so (not a 400).
+  if (keys.length === 0 || keys.some((s) => typeof s !== 'string' || s.length === 0))
+    throw new TypeError(
+      "verifyWebhook: no secret to verify with: pass your endpoint's secret (whsec_…), or both during a rotation.",
+    );
   if (!header) throw new LatihWebhookError('HEADER_MISSING', 'No Latih-Signature header.');
   let t: number | undefined;
   const signatures: Uint8Array<ArrayBuffer>[] = [];
@@ -82,7 +89,7 @@ export async function verifyWebhook(
   const signed = new Uint8Array(prefix.length + body.length);
   signed.set(prefix, 0);
   signed.set(body, prefix.length);
-  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+  for (const secret of keys) {
     const key = await crypto.subtle.importKey(
       'raw',
       encoder.encode(secret),

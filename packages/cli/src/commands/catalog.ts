@@ -45,9 +45,10 @@ export async function catalogSync(profileName: string, opts: CatalogSyncOptions,
         `${cursorFile} is there but ${file} is not: delete the cursor file for a full sync`,
       );
     since = stored.cursor;
-  } else {
-    writeFileSync(file, ''); // a full sync starts a new file
   }
+  // A full sync starts a new file, once its first page has come: a refused first call (a wrong
+  // profile, the gateway away) leaves no empty file behind.
+  let fresh = since === undefined;
 
   const latih = clientFor(profile);
   const bar = new cliProgress.SingleBar(
@@ -71,8 +72,10 @@ export async function catalogSync(profileName: string, opts: CatalogSyncOptions,
       pollIntervalMs,
       signal,
     })) {
-      if (batch.changes.length > 0)
-        appendFileSync(file, batch.changes.map((c) => `${JSON.stringify(c)}\n`).join(''));
+      const lines = batch.changes.map((c) => `${JSON.stringify(c)}\n`).join('');
+      if (fresh) writeFileSync(file, lines);
+      else if (lines) appendFileSync(file, lines);
+      fresh = false;
       const record: CursorFile = {
         cursor: batch.cursor,
         url: profile.url,
