@@ -348,6 +348,8 @@ describe('the latih CLI against a sandbox gateway', { timeout: 120_000 }, () => 
             LATIH_URL: gw.url,
             PROVIDER_ID: gw.demo['provider-a'].clientId,
             PROVIDER_SECRET: gw.demo['provider-a'].clientSecret,
+            PLATFORM_ID: gw.demo['platform-a'].clientId,
+            PLATFORM_SECRET: gw.demo['platform-a'].clientSecret,
           },
         },
         (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }),
@@ -360,6 +362,9 @@ describe('the latih CLI against a sandbox gateway', { timeout: 120_000 }, () => 
     expect(output.stdout).toContain('Dry run, nothing written');
     expect(output.stdout).toMatch(/^1$/m); // one course created by the real import
     expect(output.stdout).toMatch(/Program time .* READY/);
+    expect(output.stdout).toMatch(/Full load: \d+ change\(s\)/);
+    expect(output.stdout).toContain('Resumed: 0 change(s)');
+    expect(readFileSync(join(home, 'catalog.jsonl'), 'utf8')).toMatch(/^\{"type":"UPSERT"/);
   });
 
   it('logout removes the profile', async () => {

@@ -521,3 +521,19 @@ describe('shell examples use only what a default Debian with Node has', () => {
     ]);
   });
 });
+
+describe('the SDK version the docs name', () => {
+  it('is the version the gateway serves (packages/sdk/package.json), wherever a tarball URL is written', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'packages/sdk/package.json'), 'utf8')) as {
+      version: string;
+    };
+    const stale: string[] = [];
+    for (const file of docFiles()) {
+      const text = readFileSync(join(root, file), 'utf8');
+      for (const m of text.matchAll(/latih-sdk-(\d+\.\d+\.\d+[\w.-]*)\.tgz/g))
+        if (m[1] !== version) stale.push(`${file}: latih-sdk-${m[1]}.tgz`);
+    }
+    // CHANGELOG entries name the version they were written for: history, not instructions.
+    expect(stale.filter((s) => !s.startsWith(join('packages', 'sdk', 'CHANGELOG.md')))).toEqual([]);
+  });
+});
