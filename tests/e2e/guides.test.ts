@@ -690,8 +690,11 @@ const GUIDES: Guide[] = [
           const review = await pmo.pmo.curation.get.query({ id: env.COURSE_ID ?? '' });
           expect(review.indicators).toHaveLength(12);
           expect(tabled('## 2. A review')).toEqual(review.indicators.map((i) => i.code));
-          const { REJECTION_REASONS } = await import('@latih/sdk');
+          const { REJECTION_REASONS, REJECTION_REASON_MEANINGS } = await import('@latih/sdk');
           expect(tabled('### Reject')).toEqual([...REJECTION_REASONS]);
+          // Each with the API's own meaning.
+          for (const [code, meaning] of Object.entries(REJECTION_REASON_MEANINGS))
+            expect(guide).toContain(`| \`${code}\` | ${meaning} |`);
         },
       },
       {

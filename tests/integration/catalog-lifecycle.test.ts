@@ -78,9 +78,10 @@ describe.each(engines())('course and run lifecycle on %s', (engine) => {
     const c = await p.courses.create({ ...fullCourse, title: 'Akan ditolak dulu' });
     await p.runs.create({ courseId: c.id, capacity: 10, sessions: sessions(4, 4) });
     await p.courses.submit({ id: c.id });
+    // A code named twice is kept once.
     const rejected = await h.caller('pmo').pmo.curation.reject({
       id: c.id,
-      reasons: ['OUTCOMES_MISSING', 'QUALITY'],
+      reasons: ['OUTCOMES_MISSING', 'QUALITY', 'OUTCOMES_MISSING'],
       note: 'Capaian pembelajaran kurang spesifik',
     });
     expect(rejected).toMatchObject({

@@ -3,7 +3,7 @@ import { CATEGORY_CODES } from './categories';
 import { pageOf, ZRupiahSchema, ZTimestampSchema } from './common';
 import { ZCourseModeSchema } from './course-mode';
 import { idSchema } from './ids';
-import { REJECTION_REASONS } from './values';
+import { REJECTION_REASON_MEANINGS, REJECTION_REASONS } from './values';
 
 export { type TCourseMode, ZCourseModeSchema } from './course-mode';
 
@@ -137,7 +137,11 @@ export const ZListCoursesInputSchema = z.object({
 });
 export type TListCoursesInput = z.infer<typeof ZListCoursesInputSchema>;
 
-export const ZRejectionReasonSchema = z.enum(REJECTION_REASONS);
+export const ZRejectionReasonSchema = z.enum(REJECTION_REASONS).describe(
+  `Why a course (or an edit) was sent back: ${Object.entries(REJECTION_REASON_MEANINGS)
+    .map(([code, meaning]) => `${code}, ${meaning}`)
+    .join('; ')}.`,
+);
 
 export const ZRejectionSchema = z.object({
   reasons: z.array(ZRejectionReasonSchema),

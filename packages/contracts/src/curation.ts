@@ -71,7 +71,7 @@ export const ZApproveInputSchema = z.object({
 });
 export const ZRejectInputSchema = z.object({
   id: idSchema('course'),
-  reasons: z.array(ZRejectionReasonSchema).min(1),
+  reasons: z.array(ZRejectionReasonSchema).min(1).describe('One or more; a code named twice is kept once'),
   note: z.string().trim().min(5).max(2000),
 });
 export const ZSuspendInputSchema = z.object({

@@ -18,6 +18,26 @@ export const REJECTION_REASONS = [
   'OTHER',
 ] as const;
 
+/**
+ * What each rejection reason means, published with the codes (the OpenAPI document's description,
+ * the SDK's REJECTION_REASON_MEANINGS) so that a provider's tools can say why in words. The note
+ * says what to change; a reviewer chooses every code that describes the decision.
+ */
+export const REJECTION_REASON_MEANINGS = {
+  SCHEME_RULES:
+    'the course does not fit its scheme (hours, price, mode or anything else the scheme requires)',
+  OUTCOMES_MISSING:
+    'the learning outcomes (and the competencies they lead to) are missing, too few or not measurable',
+  SCHEDULE_INCOMPLETE: "no class is scheduled, or the sessions do not deliver the course's hours",
+  VENUE_INCOMPLETE: 'a venue lacks what participants need to know (accessibility, address)',
+  PRICE_UNREASONABLE: 'the price is out of proportion to the hours and content',
+  DUPLICATE: 'the same course is already in the catalog',
+  MISLEADING_CONTENT: 'the title, summary or description promise what the course does not deliver',
+  QUALITY:
+    "the content or its assessment is below the program's standard (e.g. no certificate, a weak completion rule)",
+  OTHER: 'anything else: the note says what',
+} as const satisfies Record<(typeof REJECTION_REASONS)[number], string>;
+
 export const ORGANISATION_KINDS = ['PMO', 'PROVIDER', 'PLATFORM'] as const;
 export const ORGANISATION_STATUSES = ['APPLIED', 'ACTIVE', 'SUSPENDED', 'REJECTED'] as const;
 

@@ -283,7 +283,9 @@ export async function rejectCourse(
 ): Promise<TCourse> {
   requirePmo(opts.actor);
   const now = opts.now ?? new Date();
-  const rejection: TRejection = { reasons: opts.input.reasons, note: opts.input.note, at: now.toISOString() };
+  // Each reason once, in the order first given (a code named twice says nothing more).
+  const reasons = [...new Set(opts.input.reasons)];
+  const rejection: TRejection = { reasons, note: opts.input.note, at: now.toISOString() };
   return opts.db.transaction(async (tx) => {
     const row = await findCourseRow(tx, opts.input.id, { kind: 'all' }, { forUpdate: true });
     if (!row) throw notFound(opts.input.id);
