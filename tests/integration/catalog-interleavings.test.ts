@@ -265,7 +265,7 @@ async function courseWrite(h: Harness, p: Provider, write: CourseWrite) {
           now,
         });
       case 'withdraw':
-        return withdrawInTransaction(tx, { actor: p.actor, requestId: null, id });
+        return withdrawInTransaction(tx, { actor: p.actor, requestId: null, id, now });
     }
   };
   // Whether the course is on sale once the write is done, if the provider is ACTIVE.

@@ -103,6 +103,29 @@ describe.each(engines())('course and run lifecycle on %s', (engine) => {
     expect(await eventsOf(c.id)).toContain('course.rejected');
   });
 
+  it("withdrawing a course with a pending edit rejects the edit, dated by the program's clock", async () => {
+    const { course } = await publishedCourse(h);
+    const p = h.caller('providerA').provider;
+    await p.courses.update({ id: course.id, price: course.price + 100_000 });
+    const at = new Date(Date.now() + 3 * 86_400_000); // a sandbox clock moved three days on
+    h.clock.set(at);
+    try {
+      // A caller of its own: its token is issued at that time.
+      const later = h.caller('providerA').provider;
+      expect((await later.courses.withdraw({ id: course.id })).status).toBe('WITHDRAWN');
+    } finally {
+      h.clock.reset();
+    }
+    const [revision] = await h.db
+      .select()
+      .from(schema.courseRevisions)
+      .where(eq(schema.courseRevisions.courseId, course.id));
+    expect(revision).toMatchObject({
+      status: 'REJECTED',
+      rejection: { reasons: ['OTHER'], note: 'Withdrawn by the provider', at: at.toISOString() },
+    });
+  });
+
   it('PUBLISHED ↔ SUSPENDED by the PMO with reasons; WITHDRAWN by the provider is final', async () => {
     const { course } = await publishedCourse(h);
     const pmo = h.caller('pmo').pmo.curation;

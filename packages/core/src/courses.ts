@@ -272,14 +272,19 @@ export async function submitCourse(opts: DomainCall<{ id: string }>): Promise<TC
 export async function withdrawCourse(opts: DomainCall<{ id: string }>): Promise<TCourse> {
   requireProvider(opts.actor);
   return opts.db.transaction((tx) =>
-    withdrawInTransaction(tx, { actor: opts.actor, requestId: opts.requestId, id: opts.input.id }),
+    withdrawInTransaction(tx, {
+      actor: opts.actor,
+      requestId: opts.requestId,
+      id: opts.input.id,
+      now: opts.now ?? new Date(),
+    }),
   );
 }
 
 /** The withdrawal inside the caller's transaction. */
 export async function withdrawInTransaction(
   tx: Db,
-  opts: { actor: Actor; requestId: string | null; id: string },
+  opts: { actor: Actor; requestId: string | null; id: string; now: Date },
 ): Promise<TCourse> {
   requireProvider(opts.actor);
   const row = await findCourseRow(tx, opts.id, visibilityFor(opts.actor), { forUpdate: true });
@@ -289,7 +294,7 @@ export async function withdrawInTransaction(
   await lockProviderForCatalog(tx, row.providerId);
   if (!['DRAFT', 'REJECTED', 'PUBLISHED'].includes(row.status)) throw invalidState(row, 'withdrawn');
   const open = await findOpenRevision(tx, row.id);
-  if (open) await updateRevision(tx, open.id, { status: 'REJECTED', rejection: withdrawnNote() });
+  if (open) await updateRevision(tx, open.id, { status: 'REJECTED', rejection: withdrawnNote(opts.now) });
   const updated = await updateCourseRow(tx, row.id, { status: 'WITHDRAWN' });
   const course = toCourse(updated, null);
   await recordChange(tx, {
@@ -304,10 +309,11 @@ export async function withdrawInTransaction(
   return course;
 }
 
-const withdrawnNote = () => ({
+/** The pending edit of a withdrawn course ends rejected, dated by the program's clock. */
+const withdrawnNote = (now: Date) => ({
   reasons: ['OTHER' as const],
   note: 'Withdrawn by the provider',
-  at: new Date().toISOString(),
+  at: now.toISOString(),
 });
 
 /** PostgreSQL unique_violation on a named constraint, as either driver reports it. */
