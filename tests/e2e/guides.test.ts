@@ -674,7 +674,7 @@ const GUIDES: Guide[] = [
             '✗ COMPETENCIES_PRESENT: 0 SKKNI units, 0 KBJI occupations',
             '✓ COMPLETION_RULE_SET: attendance ≥ 100 %, post-test 70, assignment required',
             '✗ CERTIFICATE_TEMPLATE_SET: no template',
-            '✓ RUNS_SCHEDULED: 1 active runs',
+            '✓ RUNS_SCHEDULED: 1 active run',
             '✓ SESSION_HOURS_MATCH: every run adds up to the course hours',
             '✓ VENUES_COMPLETE: no luring sessions',
             '✓ PRICE_PER_HOUR_REASONABLE: Rp80.000 per hour (band Rp10.000–Rp250.000)',

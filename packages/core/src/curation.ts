@@ -117,7 +117,9 @@ export async function indicatorsFor(
     ind(
       'RUNS_SCHEDULED',
       !needsRuns || sessions.length > 0,
-      needsRuns ? `${sessions.length} active runs` : 'self-paced: no runs needed',
+      needsRuns
+        ? `${sessions.length} active run${sessions.length === 1 ? '' : 's'}`
+        : 'self-paced: no runs needed',
     ),
     ind(
       'SESSION_HOURS_MATCH',
