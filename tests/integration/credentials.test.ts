@@ -1,7 +1,7 @@
 import { answerIdentityCheck, identityCheckPage, normalizeCertificateNumber } from '@latih/core';
 import { certificatePublicKeys, schema } from '@latih/db';
 import { verifyCertificate } from '@latih/sdk';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines, postgresAvailable } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
@@ -305,6 +305,70 @@ describe.each(engines())('certificates, reviews and the identity check on %s', (
       h.clock.reset();
     }
   });
+
+  it("FACE_MATCH comes only from the identity check: a provider can neither record it nor replace the check's answer", async () => {
+    try {
+      const { ids } = await enrolled(h, 1);
+      const id = ids[0] ?? '';
+      const p = () => h.caller('providerA').provider;
+      const row = async (sequence: number) =>
+        (
+          await h.db
+            .select()
+            .from(schema.attendance)
+            .where(and(eq(schema.attendance.enrollmentId, id), eq(schema.attendance.sequence, sequence)))
+        )[0];
+      const mark = (sequence: number, method: 'FACE_MATCH' | 'PROVIDER_FACE_CHECK' | 'MANUAL') => ({
+        enrollmentId: id,
+        sequence,
+        status: 'CONFIRMED' as const,
+        method,
+      });
+
+      // Recorded by the provider: refused with a typed error, nothing written, alone or in bulk.
+      expect(await refusal(p().attendance.record(mark(1, 'FACE_MATCH')))).toBe('ATTENDANCE_METHOD_RESERVED');
+      expect(await row(1)).toBeUndefined();
+      const bulk = await p().attendance.recordBulk({
+        items: [mark(2, 'FACE_MATCH'), mark(2, 'PROVIDER_FACE_CHECK')],
+      });
+      expect(bulk.results.map((r) => r.error?.code ?? r.status)).toEqual([
+        'ATTENDANCE_METHOD_RESERVED',
+        'RECORDED',
+      ]);
+      expect(await row(2)).toMatchObject({ method: 'PROVIDER_FACE_CHECK', status: 'CONFIRMED' });
+
+      // The identity check rejects session 1; the provider's own CONFIRMED cannot replace that.
+      await p().redirectUris.register({ uri: 'https://lms.example.id/latih/return' });
+      const check = async (decision: 'CONFIRMED' | 'FAILED') => {
+        const { url } = await p().attendance.verificationLink({
+          enrollmentId: id,
+          sequence: 1,
+          redirectUri: 'https://lms.example.id/latih/return',
+          state: 'st4te-abc-123',
+        });
+        await answerIdentityCheck(
+          h.db,
+          tokenOf(url),
+          decision === 'FAILED'
+            ? { decision, reason: 'FACE_MISMATCH', ip: null }
+            : { decision, reason: null, ip: null },
+          new Date(h.services.now()),
+        );
+      };
+      await check('FAILED');
+      expect(await refusal(p().attendance.record(mark(1, 'MANUAL')))).toBe('ATTENDANCE_IDENTITY_CHECKED');
+      expect(await row(1)).toMatchObject({
+        method: 'FACE_MATCH',
+        status: 'REJECTED',
+        voidReason: 'FACE_MISMATCH',
+      });
+      // A new check is the way: it may confirm.
+      await check('CONFIRMED');
+      expect(await row(1)).toMatchObject({ method: 'FACE_MATCH', status: 'CONFIRMED' });
+    } finally {
+      h.clock.reset();
+    }
+  });
 });
 
 describe.runIf(postgresAvailable())('credential races on real PostgreSQL', () => {
@@ -343,6 +407,54 @@ describe.runIf(postgresAvailable())('credential races on real PostgreSQL', () =>
       expect(recorded).toHaveLength(1);
       const events = (await eventsOf(h, 'attendance.recorded')).filter((e) => e.entityId === id);
       expect(events).toHaveLength(1);
+    } finally {
+      h.clock.reset();
+    }
+  });
+
+  it("a provider's record racing the identity check's answer never replaces it (12 sessions at once)", async () => {
+    try {
+      const { ids } = await enrolled(h, 12);
+      const p = () => h.caller('providerA').provider;
+      await p().redirectUris.register({ uri: 'https://lms.example.id/return' });
+      const links: { url: string }[] = [];
+      for (const id of ids)
+        links.push(
+          await p().attendance.verificationLink({
+            enrollmentId: id,
+            sequence: 1,
+            redirectUri: 'https://lms.example.id/return',
+            state: 'race-state-2',
+          }),
+        );
+      const now = new Date(h.services.now());
+      const raced = await Promise.all(
+        ids.flatMap((id, i) => [
+          answerIdentityCheck(
+            h.db,
+            tokenOf(links[i]?.url ?? ''),
+            { decision: 'FAILED', reason: 'NOT_ME', ip: null },
+            now,
+          ).then((a) => a.kind),
+          refusal(
+            p().attendance.record({ enrollmentId: id, sequence: 1, status: 'CONFIRMED', method: 'MANUAL' }),
+          ),
+        ]),
+      );
+      const provider = raced.filter((_, i) => i % 2 === 1);
+      expect(raced.filter((_, i) => i % 2 === 0)).toEqual(ids.map(() => 'REDIRECT'));
+      expect(
+        provider.every((r) => r === 'OK' || r === 'ATTENDANCE_IDENTITY_CHECKED'),
+        provider.join(),
+      ).toBe(true);
+      // Whichever committed first, the session ends as the identity check decided.
+      const rows = await h.db
+        .select()
+        .from(schema.attendance)
+        .where(inArray(schema.attendance.enrollmentId, ids));
+      expect(rows).toHaveLength(12);
+      for (const r of rows)
+        expect(r).toMatchObject({ sequence: 1, method: 'FACE_MATCH', status: 'REJECTED' });
     } finally {
       h.clock.reset();
     }

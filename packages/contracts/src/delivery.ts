@@ -3,7 +3,17 @@ import { ZTimestampSchema } from './common';
 import { idSchema } from './ids';
 
 export const ATTENDANCE_STATUSES = ['CONFIRMED', 'UNCONFIRMED', 'REJECTED', 'VOIDED'] as const;
-export const ATTENDANCE_METHODS = ['FACE_MATCH', 'VENUE_QR', 'ONLINE_PRESENCE', 'MANUAL'] as const;
+/**
+ * FACE_MATCH: the program's identity check (the hand-off to the gateway's page), never recorded by a
+ * provider. PROVIDER_FACE_CHECK: a face check the provider ran itself. The others: the provider's.
+ */
+export const ATTENDANCE_METHODS = [
+  'FACE_MATCH',
+  'PROVIDER_FACE_CHECK',
+  'VENUE_QR',
+  'ONLINE_PRESENCE',
+  'MANUAL',
+] as const;
 export type TAttendanceStatus = (typeof ATTENDANCE_STATUSES)[number];
 export type TAttendanceMethod = (typeof ATTENDANCE_METHODS)[number];
 
@@ -12,7 +22,10 @@ export const ZAttendanceInputSchema = z
     enrollmentId: idSchema('enrollment'),
     sequence: z.number().int().min(1).max(200),
     status: z.enum(ATTENDANCE_STATUSES),
-    method: z.enum(ATTENDANCE_METHODS),
+    method: z.enum(ATTENDANCE_METHODS).meta({
+      description:
+        "Your own check: PROVIDER_FACE_CHECK, VENUE_QR, ONLINE_PRESENCE or MANUAL. FACE_MATCH comes only from the program's identity check (verificationLink): ATTENDANCE_METHOD_RESERVED here",
+    }),
     deviceId: z
       .string()
       .min(1)

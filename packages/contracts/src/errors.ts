@@ -367,6 +367,20 @@ export const ERROR_CATALOG = {
     when: 'For a scheduled run, redemption closes 1 hour (per scheme) after its first session starts; for self-paced courses at the voucher’s deadline.',
     action: 'The voucher will expire and refund.',
   },
+  ATTENDANCE_METHOD_RESERVED: {
+    status: 422,
+    message: "FACE_MATCH attendance comes only from the program's identity check.",
+    when: "Attendance was recorded with the method FACE_MATCH, which only the identity-check hand-off (the participant answering on the gateway's page) records.",
+    action:
+      'Send the participant through provider.attendance.verificationLink for the session; record a check of your own as PROVIDER_FACE_CHECK, VENUE_QR, ONLINE_PRESENCE or MANUAL.',
+  },
+  ATTENDANCE_IDENTITY_CHECKED: {
+    status: 409,
+    message: "The session's attendance was decided by the identity check.",
+    when: "Attendance was recorded for a session whose attendance came from the program's identity check (FACE_MATCH, confirmed or rejected): a provider's record cannot replace it.",
+    action:
+      'To check the participant again, send them through a new provider.attendance.verificationLink for the session.',
+  },
   ATTENDANCE_INCOMPLETE: {
     status: 422,
     message: 'Not enough sessions attended for completion.',

@@ -569,7 +569,9 @@ export const attendance = pgTable(
       .references(() => enrollments.id),
     sequence: integer('sequence').notNull(),
     status: text('status', { enum: ['CONFIRMED', 'UNCONFIRMED', 'REJECTED', 'VOIDED'] }).notNull(),
-    method: text('method', { enum: ['FACE_MATCH', 'VENUE_QR', 'ONLINE_PRESENCE', 'MANUAL'] }).notNull(),
+    method: text('method', {
+      enum: ['FACE_MATCH', 'PROVIDER_FACE_CHECK', 'VENUE_QR', 'ONLINE_PRESENCE', 'MANUAL'],
+    }).notNull(),
     deviceId: text('device_id'),
     ip: text('ip'),
     voidReason: text('void_reason'),

@@ -217,8 +217,8 @@ export async function identityCheckPage(db: Db, token: string, now: Date): Promi
   };
 }
 
-async function enrollmentOf(db: Db, id: string) {
-  const row = await findEnrollmentById(db, id);
+async function enrollmentOf(db: Db, id: string, opts: { forUpdate?: boolean } = {}) {
+  const row = await findEnrollmentById(db, id, opts);
   if (!row) throw new AppError('INTERNAL_ERROR');
   return row;
 }
@@ -249,7 +249,9 @@ export async function answerIdentityCheck(
     if (!check) return { kind: 'UNKNOWN' as const };
     if (check.usedAt) return { kind: 'USED' as const };
     if (check.expiresAt <= now) return { kind: 'REDIRECT' as const, location: returnUrl(check, 'EXPIRED') };
-    const enrollment = await enrollmentOf(tx, check.enrollmentId);
+    // Locked as the provider's own attendance writes lock it (enrollment, then attendance): without
+    // it the two deadlocked on the attendance row and the foreign key's share lock.
+    const enrollment = await enrollmentOf(tx, check.enrollmentId, { forUpdate: true });
     const reason = answer.decision === 'FAILED' ? answer.reason : null;
     if (!(await useIdentityCheck(tx, check.id, { result: answer.decision, reason, ip: answer.ip, at: now })))
       return { kind: 'USED' as const };

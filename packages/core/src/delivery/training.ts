@@ -62,16 +62,23 @@ async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
       field: 'sequence',
     });
   }
-  const row = await upsertAttendance(tx, {
-    enrollmentId: e.id,
-    sequence: input.sequence,
-    status: input.status,
-    method: input.method,
-    deviceId: input.deviceId ?? null,
-    ip: input.ip ?? null,
-    voidReason: input.voidReason ?? null,
-    recordedAt: now,
-  });
+  // Only the identity-check hand-off records FACE_MATCH, and what it recorded stays.
+  if (input.method === 'FACE_MATCH') throw new AppError('ATTENDANCE_METHOD_RESERVED', { field: 'method' });
+  const row = await upsertAttendance(
+    tx,
+    {
+      enrollmentId: e.id,
+      sequence: input.sequence,
+      status: input.status,
+      method: input.method,
+      deviceId: input.deviceId ?? null,
+      ip: input.ip ?? null,
+      voidReason: input.voidReason ?? null,
+      recordedAt: now,
+    },
+    { unlessIdentityChecked: true },
+  );
+  if (!row) throw new AppError('ATTENDANCE_IDENTITY_CHECKED', { field: 'sequence' });
   await recordChange(tx, {
     actor: actorRef(opts.actor, opts.requestId),
     action: 'attendance.recorded',

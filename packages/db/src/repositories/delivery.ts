@@ -25,7 +25,15 @@ export async function updateEnrollment(db: Db, id: string, values: Partial<typeo
   return row;
 }
 
-export async function upsertAttendance(db: Db, values: typeof attendance.$inferInsert) {
+/**
+ * Records a session's attendance, replacing what was there. With `unlessIdentityChecked`, a record
+ * the identity check made (FACE_MATCH) is left as it is, atomically: the answer is then undefined.
+ */
+export async function upsertAttendance(
+  db: Db,
+  values: typeof attendance.$inferInsert,
+  opts: { unlessIdentityChecked?: boolean } = {},
+) {
   const [row] = await db
     .insert(attendance)
     .values(values)
@@ -39,9 +47,10 @@ export async function upsertAttendance(db: Db, values: typeof attendance.$inferI
         voidReason: values.voidReason ?? null,
         recordedAt: values.recordedAt,
       },
+      ...(opts.unlessIdentityChecked ? { setWhere: sql`${attendance.method} <> 'FACE_MATCH'` } : {}),
     })
     .returning();
-  if (!row) throw new Error('attendance upsert returned no row');
+  if (!row && !opts.unlessIdentityChecked) throw new Error('attendance upsert returned no row');
   return row;
 }
 
@@ -76,8 +85,9 @@ export async function closeRedeemedVoucher(
 }
 
 /** By id alone: for callers already holding proof of ownership (an identity-check token). */
-export async function findEnrollmentById(db: Db, id: string) {
-  const [row] = await db.select().from(enrollments).where(eq(enrollments.id, id)).limit(1);
+export async function findEnrollmentById(db: Db, id: string, opts: { forUpdate?: boolean } = {}) {
+  const q = db.select().from(enrollments).where(eq(enrollments.id, id)).limit(1);
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
   return row;
 }
 

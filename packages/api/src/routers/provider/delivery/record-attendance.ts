@@ -11,7 +11,7 @@ export const recordAttendanceRoute = providerProcedure
       tags: ['provider'],
       summary: 'Record attendance for one session',
       description:
-        'Per enrollment and session sequence, with status (CONFIRMED, UNCONFIRMED, REJECTED, VOIDED with a reason), method (FACE_MATCH, VENUE_QR, ONLINE_PRESENCE, MANUAL), device and IP. Recording again replaces it.',
+        'Per enrollment and session sequence, with status (CONFIRMED, UNCONFIRMED, REJECTED, VOIDED with a reason), your own check’s method (PROVIDER_FACE_CHECK, VENUE_QR, ONLINE_PRESENCE, MANUAL), device and IP. Recording again replaces it, except a session the identity check decided (FACE_MATCH comes only from verificationLink’s hand-off).',
       protect: true,
     },
   })
