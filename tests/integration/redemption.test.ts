@@ -72,7 +72,12 @@ describe.each(engines())('check and redeem on %s', (engine) => {
       h.db.select().from(schema.enrollments).where(eq(schema.enrollments.voucherId, voucher.id));
     expect(await enrollmentsOf()).toHaveLength(0);
 
-    const enrollment = await p().redeem({ code, courseId: course.id });
+    const enrollment = await p().redeem({
+      code,
+      courseId: course.id,
+      ip: '2001:db8::7',
+      deviceId: 'app-install-5e1f',
+    });
     expect(enrollment).toMatchObject({
       voucherId: voucher.id,
       participant: { id: participant?.id, name: expect.stringMatching(/^Peserta/) },
@@ -83,7 +88,9 @@ describe.each(engines())('check and redeem on %s', (engine) => {
     const [row] = await h.db.select().from(schema.vouchers).where(eq(schema.vouchers.id, voucher.id));
     expect(row?.status).toBe('REDEEMED');
     expect(row?.redeemedAt?.toISOString()).toBe(enrollment.redeemedAt);
-    expect((await enrollmentsOf()).map((e) => [e.id, e.status])).toEqual([[enrollment.id, 'IN_TRAINING']]);
+    expect((await enrollmentsOf()).map((e) => [e.id, e.status, e.redeemedIp, e.redeemedDeviceId])).toEqual([
+      [enrollment.id, 'IN_TRAINING', '2001:db8::7', 'app-install-5e1f'],
+    ]);
     const audit = await h.db
       .select()
       .from(schema.auditLog)
@@ -229,13 +236,20 @@ describe.each(engines())('check and redeem on %s', (engine) => {
     );
     h.clock.set(minutes(startsAt, -30));
     try {
-      await h
-        .caller('providerA')
-        .provider.vouchers.redeem({ code: codes[2] ?? '', courseId: course.id, runId: run.id });
+      await h.caller('providerA').provider.vouchers.redeem({
+        code: codes[2] ?? '',
+        courseId: course.id,
+        runId: run.id,
+        ip: '198.51.100.20',
+        deviceId: 'hp-peserta-3',
+      });
+      // The door's kiosk: its address and device on every code it redeems.
       const result = await h.caller('providerA').provider.vouchers.redeemBulk({
         courseId: course.id,
         runId: run.id,
         codes: [codes[0] ?? '', 'XXXX', codes[1] ?? '', codes[2] ?? ''],
+        ip: '203.0.113.7',
+        deviceId: 'kiosk-bdl-01',
       });
       expect(result.summary).toEqual({ redeemed: 2, refused: 2 });
       expect(result.results.map((x) => [x.status, x.error?.code ?? null])).toEqual([
@@ -244,11 +258,15 @@ describe.each(engines())('check and redeem on %s', (engine) => {
         ['REDEEMED', null],
         ['REFUSED', 'VOUCHER_ALREADY_REDEEMED'],
       ]);
-      const [n] = await h.db
-        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      const rows = await h.db
+        .select({ ip: schema.enrollments.redeemedIp, device: schema.enrollments.redeemedDeviceId })
         .from(schema.enrollments)
         .where(eq(schema.enrollments.runId, run.id));
-      expect(n?.n).toBe(3);
+      expect(rows.map((r) => `${r.ip} ${r.device}`).sort()).toEqual([
+        '198.51.100.20 hp-peserta-3',
+        '203.0.113.7 kiosk-bdl-01',
+        '203.0.113.7 kiosk-bdl-01',
+      ]);
     } finally {
       h.clock.reset();
     }

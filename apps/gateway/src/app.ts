@@ -42,6 +42,7 @@ import { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createOpenApiExpressMiddleware, type OpenApiRouter } from 'trpc-to-openapi';
+import { clientAddress } from './client-address';
 import { renderErrorCatalog, renderErrorPage, renderReference } from './docs-page';
 import {
   edgeErrors,
@@ -128,7 +129,7 @@ export function createApp(opts: AppOptions): express.Express {
           method: req.method,
           path,
           // The client's address as TRUST_PROXY resolves it (the balancer's X-Forwarded-For).
-          ip: req.ip,
+          ip: clientAddress(req),
           status: res.statusCode,
           durationMs: Math.round(ms * 10) / 10,
         },
@@ -338,7 +339,7 @@ export function createApp(opts: AppOptions): express.Express {
         password: parsed.data.password,
         now: new Date(),
         requestId: res.locals.requestId as string,
-        ip: req.ip ?? null,
+        ip: clientAddress(req),
         userAgent: req.header('user-agent') ?? null,
       });
       res.setHeader('set-cookie', sessionCookieHeader(req, token, STAFF_SESSION_HOURS * 3600));

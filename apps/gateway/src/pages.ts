@@ -3,6 +3,7 @@ import { AppError, IDENTITY_FAILURE_REASONS } from '@latih/contracts';
 import { answerIdentityCheck, identityCheckPage, verifyCertificateNumber } from '@latih/core';
 import { certificatePublicKeys } from '@latih/db';
 import express, { type Express, type Response } from 'express';
+import { clientAddress } from './client-address';
 import { mountCredentialPages } from './credential-pages';
 
 /** Pages the gateway serves to people rather than partners: certificate checks and identity checks. */
@@ -154,7 +155,7 @@ ${valid ? '' : `<dt>Dicabut</dt><dd><time datetime="${v.revokedAt ?? ''}">${v.re
         const r = await answerIdentityCheck(
           services.db,
           req.params.token,
-          { decision, reason, ip: req.ip ?? null },
+          { decision, reason, ip: clientAddress(req) },
           new Date(services.now()),
         );
         if (r.kind === 'UNKNOWN') {

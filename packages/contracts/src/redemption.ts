@@ -9,6 +9,9 @@ export const ZVoucherCodeSchema = z
   .max(40)
   .meta({ description: 'As the participant reads it: case, spaces and hyphens do not matter' });
 
+/** A device as the partner identifies it: opaque to Latih, compared for equality by fraud signals. */
+const ZDeviceIdSchema = z.string().trim().min(1).max(200);
+
 export const ZCheckVoucherInputSchema = z.object({ code: ZVoucherCodeSchema });
 
 export const ZVoucherCheckSchema = z
@@ -27,6 +30,10 @@ export const ZRedeemVoucherInputSchema = z.object({
   ip: z.union([z.ipv4(), z.ipv6()]).optional().meta({
     description:
       "The participant's IP address as your site saw it when they entered the code (fraud signals use it)",
+  }),
+  deviceId: ZDeviceIdSchema.optional().meta({
+    description:
+      'The device the code was entered on, as your site identifies it (an app install id, a kiosk): fraud signals use it',
   }),
 });
 export type TRedeemVoucherInput = z.input<typeof ZRedeemVoucherInputSchema>;
@@ -48,6 +55,13 @@ export const ZBulkRedeemInputSchema = z.object({
   courseId: idSchema('course'),
   runId: idSchema('run').optional(),
   codes: z.array(ZVoucherCodeSchema).min(1).max(100),
+  ip: z.union([z.ipv4(), z.ipv6()]).optional().meta({
+    description:
+      'The address the codes were entered from (the door: a kiosk or your staff’s device), for every code',
+  }),
+  deviceId: ZDeviceIdSchema.optional().meta({
+    description: 'The device the codes were entered on (the door’s kiosk or scanner), for every code',
+  }),
 });
 
 export const ZBulkRedeemResultSchema = z.object({

@@ -542,6 +542,8 @@ export const enrollments = pgTable(
     status: text('status', { enum: ['IN_TRAINING', 'COMPLETED', 'NOT_COMPLETED', 'WITHDRAWN'] }).notNull(),
     redeemedAt: ts('redeemed_at').notNull(),
     redeemedIp: text('redeemed_ip'),
+    /** The device the code was entered on, as the provider reported it (fraud signals). */
+    redeemedDeviceId: text('redeemed_device_id'),
     assignmentUrl: text('assignment_url'),
     assignmentHash: text('assignment_hash'),
     assignmentSubmittedAt: ts('assignment_submitted_at'),

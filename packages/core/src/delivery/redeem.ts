@@ -84,7 +84,12 @@ export async function checkVoucher(opts: { db: Db; actor: Actor; input: { code: 
   };
 }
 
-type Target = { courseId: string; runId?: string | undefined; ip?: string | undefined };
+type Target = {
+  courseId: string;
+  runId?: string | undefined;
+  ip?: string | undefined;
+  deviceId?: string | undefined;
+};
 
 /**
  * Redeems a set of codes: one lookup, the refusals decided here, then one statement that redeems
@@ -120,6 +125,7 @@ async function redeemCodes(
       actorClientId: actor.clientId,
       requestId,
       ip: target.ip ?? null,
+      deviceId: target.deviceId ?? null,
     });
     if (candidate && redeemed) return [toEnrollment(candidate, enrollmentId, now)];
     found = new Map(candidate ? [[candidate.codeHash, candidate]] : []);
@@ -172,6 +178,7 @@ async function redeemCodes(
     actorClientId: actor.clientId,
     requestId: ref.requestId,
     ip: target.ip ?? null,
+    deviceId: target.deviceId ?? null,
   });
   const lost = accepted.filter((v) => !redeemed.has(v.id)).map((v) => v.id);
   const statuses = await voucherStatuses(db, lost);

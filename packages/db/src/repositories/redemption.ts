@@ -130,6 +130,8 @@ export async function tryRedeemSelfPaced(
     requestId: string | null;
     /** The participant's address as the provider saw it (fraud signals), if given. */
     ip: string | null;
+    /** The device the code was entered on (fraud signals), if given. */
+    deviceId: string | null;
   },
 ): Promise<{ candidate: RedeemCandidate | undefined; redeemed: boolean }> {
   const at = p.at.toISOString();
@@ -144,8 +146,8 @@ export async function tryRedeemSelfPaced(
           and c.provider_status = 'ACTIVE' and ${at}::timestamptz <= c.expires_at
         returning t.*
       ), enr as (
-        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip)
-        select ${p.enrollmentId}, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz, ${p.ip}
+        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip, redeemed_device_id)
+        select ${p.enrollmentId}, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz, ${p.ip}, ${p.deviceId}
         from upd u
         returning voucher_id
       ), aud as (
@@ -191,6 +193,7 @@ export async function redeemVoucherSet(
     actorClientId: string;
     requestId: string | null;
     ip: string | null;
+    deviceId: string | null;
   },
 ): Promise<Set<string>> {
   if (items.length === 0) return new Set();
@@ -216,8 +219,8 @@ export async function redeemVoucherSet(
           and exists (select 1 from organisations o where o.id = v.provider_id and o.status = 'ACTIVE')
         returning v.id, v.participant_id, v.provider_id, v.course_id, v.run_id, v.platform_id
       ), enr as (
-        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip)
-        select i.enrollment_id, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz, ${common.ip}
+        insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, run_id, status, redeemed_at, redeemed_ip, redeemed_device_id)
+        select i.enrollment_id, u.id, u.participant_id, u.provider_id, u.course_id, u.run_id, 'IN_TRAINING', ${at}::timestamptz, ${common.ip}, ${common.deviceId}
         from upd u join input i on i.voucher_id = u.id
         returning voucher_id
       ), aud as (

@@ -1,0 +1,1 @@
+ALTER TABLE "enrollments" ADD COLUMN "redeemed_device_id" text;
