@@ -1,19 +1,44 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const root = new URL('../..', import.meta.url).pathname;
 
-/** A port nobody listens on right now (the OS picks it; we let it go at once). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The ports the OS hands out for `listen(0)` and outgoing connections (Linux: 32768–60999). A port
+ * for a child process is chosen below them: the child binds it seconds later (tsx, migrations),
+ * and an ephemeral port let go meanwhile could be taken by any `listen(0)` in another test file
+ * (CI once saw "PORT … is already in use" that way).
+ */
+const EPHEMERAL_MIN = (() => {
+  try {
+    const [min] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    return Number(min) || 32768;
+  } catch {
+    return 32768;
+  }
+})();
+const handedOut = new Set<number>();
+
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
     const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+
+/** A port nobody listens on now, outside the ephemeral range, never handed out twice by this process. */
+export async function freePort(): Promise<number> {
+  const low = Math.max(1024, EPHEMERAL_MIN - 12_000);
+  for (let tries = 0; tries < 200; tries++) {
+    const port = low + Math.floor(Math.random() * (EPHEMERAL_MIN - low));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export type RunningProcess = {
