@@ -75,6 +75,7 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     });
     expect(s?.summary).toContain('6 different participants');
     expect(s?.evidence).toHaveLength(6);
+    expect(s).toMatchObject({ evidenceTotal: 6, evidenceTruncated: false });
     expect(s?.evidence[0]).toMatchObject({ method: 'FACE_MATCH', sequence: 1 });
     expect(s?.scoring).toContain('+10');
     expect(await signalsOf(h, p.clean)).toEqual([]);
@@ -258,6 +259,36 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     });
     expect(s?.evidence).toHaveLength(11);
     expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('evidence says when it was cut short and how much there was: 120 attendance rows on one phone, 100 listed', async () => {
+    const p = await pair(h);
+    const t = base();
+    for (let i = 0; i < 6; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+      for (let k = 1; k <= 20; k++)
+        await plantAttendance(h, e.enrollmentId, {
+          sequence: k,
+          deviceId: 'hp-ring-07',
+          method: 'ONLINE_PRESENCE',
+          at: minutes(t, k * 60 + i),
+        });
+    }
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    expect(s).toMatchObject({ type: 'SHARED_DEVICE', evidenceTotal: 120, evidenceTruncated: true });
+    expect(s?.evidence).toHaveLength(100);
+    // The same through get, and every other signal says it too.
+    expect(await h.caller('pmo').pmo.signals.get({ id: s?.id ?? '' })).toMatchObject({
+      evidenceTotal: 120,
+      evidenceTruncated: true,
+    });
+    const all = (await h.caller('pmo').pmo.signals.list({ limit: 100 })).items;
+    expect(all.length).toBeGreaterThan(1);
+    for (const x of all) {
+      expect(x.evidenceTotal).toBeGreaterThanOrEqual(x.evidence.length);
+      expect(x.evidenceTruncated).toBe(x.evidenceTotal > x.evidence.length);
+    }
   });
 
   it('IDENTITY_CHECK_FAILURES: half of twelve checks failing; not one in five', async () => {

@@ -25,9 +25,16 @@ export const ZSignalSchema = z
     score: z.number().int().min(0).max(100).meta({ description: '0–100: how strongly the pattern shows' }),
     summary: z.string().meta({ description: 'The pattern in one sentence, with its figures' }),
     scoring: z.string().meta({ description: 'How the score was computed from the evidence' }),
-    evidence: z
-      .array(z.record(z.string(), z.unknown()))
-      .meta({ description: 'The rows behind the signal (pseudonymous ids only)' }),
+    evidence: z.array(z.record(z.string(), z.unknown())).meta({
+      description:
+        'The rows behind the signal (pseudonymous ids only), the most telling first; at most 100 (see evidenceTotal)',
+    }),
+    evidenceTotal: z.number().int().min(0).meta({
+      description: 'How many rows there were in all: more than `evidence` lists when it was cut short',
+    }),
+    evidenceTruncated: z.boolean().meta({
+      description: '`evidence` lists only the first rows of `evidenceTotal` (at most 100 are kept)',
+    }),
     status: z.enum(SIGNAL_STATUSES),
     caseId: z.string().nullable(),
     dismissal: z.object({ reason: z.string(), at: ZTimestampSchema }).nullable(),

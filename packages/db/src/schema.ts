@@ -887,6 +887,8 @@ export const signals = pgTable(
     summary: text('summary').notNull(),
     scoring: text('scoring').notNull(),
     evidence: jsonb('evidence').$type<Record<string, unknown>[]>().notNull(),
+    /** How many evidence rows there were in all (`evidence` keeps the first 100); null before 0018. */
+    evidenceTotal: integer('evidence_total'),
     status: text('status', { enum: ['OPEN', 'CASE_OPENED', 'DISMISSED'] }).notNull(),
     caseId: text('case_id'),
     dismissal: jsonb('dismissal').$type<{ reason: string; at: string } | null>(),

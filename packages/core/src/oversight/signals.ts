@@ -23,6 +23,8 @@ import { newId } from '../ids';
  * a venue's own QR device, a classroom behind one router, a popular course's reviews over a week.
  */
 export const SIGNAL_RULES = {
+  /** Evidence rows kept with a signal, the most telling first; the signal says how many there were. */
+  EVIDENCE_ROWS: 100,
   SHARED_DEVICE: { minParticipants: 5 },
   SHARED_IP: { minParticipants: 10 },
   REDEMPTION_BURST: { windowMinutes: 10, minRedemptions: 10 },
@@ -32,6 +34,11 @@ export const SIGNAL_RULES = {
 
 const clamp = (n: number) => Math.max(0, Math.min(100, Math.round(n)));
 const DAY = 86_400_000;
+
+/** The first rows (they come most telling first) and how many there were. */
+function capped(rows: Record<string, unknown>[]) {
+  return { evidence: rows.slice(0, SIGNAL_RULES.EVIDENCE_ROWS), evidenceTotal: rows.length };
+}
 
 /** Runs every detector over activity since `since` and returns what each found. */
 export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> {
@@ -48,7 +55,7 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(40 + 10 * (g.n - R.SHARED_DEVICE.minParticipants)),
       summary: `Device ${g.value} confirmed attendance for ${g.n} different participants (not at a venue).`,
       scoring: `40 at ${R.SHARED_DEVICE.minParticipants} participants, +10 for each more, at most 100.`,
-      evidence: g.evidence,
+      ...capped(g.evidence),
     });
   }
   for (const g of await detectSharedAttendance(db, since, 'ip', R.SHARED_IP.minParticipants)) {
@@ -61,7 +68,7 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(30 + 5 * (g.n - R.SHARED_IP.minParticipants)),
       summary: `IP address ${g.value} confirmed attendance for ${g.n} different participants on ${g.day} (not at a venue).`,
       scoring: `30 at ${R.SHARED_IP.minParticipants} participants in a day, +5 for each more, at most 100 (mobile networks share addresses, so this weighs less than a shared device).`,
-      evidence: g.evidence,
+      ...capped(g.evidence),
     });
   }
   for (const g of await detectFastCompletions(db, since)) {
@@ -74,7 +81,7 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(60 * (1 - g.fastest) + 10 * Math.min(g.n, 4)),
       summary: `${g.n} completion(s) reported sooner than the course's ${g.duration_minutes / 60} hours allow (the fastest after ${Math.round(g.fastest * 100)} % of them).`,
       scoring: '60 × (1 − fastest time / course hours), +10 per completion up to 4, at most 100.',
-      evidence: g.evidence,
+      ...capped(g.evidence),
     });
   }
   for (const g of await detectDuplicateAssignments(db, since)) {
@@ -87,7 +94,7 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(50 + 15 * (g.n - 2)),
       summary: `The same assignment (${g.hash.slice(0, 19)}…) was handed in for ${g.n} different participants.`,
       scoring: '50 at 2 participants, +15 for each more, at most 100.',
-      evidence: g.evidence,
+      ...capped(g.evidence),
     });
   }
   const rb = R.REDEMPTION_BURST;
@@ -101,7 +108,7 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(40 + 4 * (g.n - rb.minRedemptions)),
       summary: `${g.n} vouchers were redeemed from IP address ${g.group_b} within ${rb.windowMinutes} minutes from ${g.start}.`,
       scoring: `40 at ${rb.minRedemptions} redemptions in ${rb.windowMinutes} minutes, +4 for each more, at most 100.`,
-      evidence: g.evidence,
+      ...capped(g.evidence),
     });
   }
   const pr = R.PERFECT_RATING_BURST;
@@ -115,7 +122,7 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(40 + 5 * (g.n - pr.minReviews)),
       summary: `${g.n} five-star reviews of the course within ${pr.windowMinutes} minutes from ${g.start}.`,
       scoring: `40 at ${pr.minReviews} in ${pr.windowMinutes} minutes, +5 for each more, at most 100.`,
-      evidence: g.evidence,
+      ...capped(g.evidence),
     });
   }
   const ic = R.IDENTITY_CHECK_FAILURES;
@@ -130,7 +137,7 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(100 * rate),
       summary: `${g.failed} of ${g.n} identity checks failed (${Math.round(rate * 100)} %).`,
       scoring: `The failure rate in percent, with at least ${ic.minChecks} checks and ${ic.minFailureRate * 100} % failing.`,
-      evidence: g.evidence,
+      ...capped(g.evidence),
     });
   }
   return found;
@@ -147,6 +154,10 @@ export function toSignal(r: SignalRow): TSignal {
     summary: r.summary,
     scoring: r.scoring,
     evidence: r.evidence,
+    // Signals stored before totals were counted: their evidence was cut at 100 rows, unsaid.
+    evidenceTotal: r.evidenceTotal ?? r.evidence.length,
+    evidenceTruncated:
+      r.evidenceTotal == null ? r.evidence.length >= 100 : r.evidenceTotal > r.evidence.length,
     status: r.status,
     caseId: r.caseId,
     dismissal: r.dismissal,

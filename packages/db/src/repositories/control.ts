@@ -18,7 +18,10 @@ export type DetectedSignal = {
   score: number;
   summary: string;
   scoring: string;
+  /** The first rows behind the signal, the most telling first. */
   evidence: Record<string, unknown>[];
+  /** How many rows there were in all: more than `evidence` holds when it was cut short. */
+  evidenceTotal: number;
 };
 
 /**
@@ -43,6 +46,7 @@ export async function upsertSignals(
           summary: f.summary,
           scoring: f.scoring,
           evidence: f.evidence,
+          evidenceTotal: f.evidenceTotal,
           lastSeenAt: now,
         },
       })
@@ -212,9 +216,11 @@ export async function providerOfSubject(
   return row?.provider_id;
 }
 
-/* Detectors: each one query over recent activity, returning the patterns with their evidence rows. */
+/*
+ * Detectors: each one query over recent activity, returning the patterns with all their evidence
+ * rows; the caller (core's detectAll) orders them, keeps the first ones and says how many there were.
+ */
 
-const MAX_EVIDENCE = 100;
 const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
 
 type Group = { provider_id: string; n: number | string; evidence: Record<string, unknown>[] };
@@ -237,7 +243,7 @@ export async function detectSharedAttendance(db: Db, since: Date, by: 'device' |
         group by e.provider_id, ${column}${by === 'ip' ? sql`, 3` : sql``}
         having count(distinct e.participant_id) >= ${threshold}`,
   );
-  return rows.map((r) => ({ ...r, n: Number(r.n), evidence: r.evidence.slice(0, MAX_EVIDENCE) }));
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
 
 /** Completions reported sooner after redemption than the course's hours (or before its run ended). */
@@ -262,7 +268,6 @@ export async function detectFastCompletions(db: Db, since: Date) {
     ...r,
     n: Number(r.n),
     fastest: Math.max(0, Number(r.fastest)),
-    evidence: r.evidence.slice(0, MAX_EVIDENCE),
   }));
 }
 
@@ -279,7 +284,7 @@ export async function detectDuplicateAssignments(db: Db, since: Date) {
         group by e.provider_id, e.assignment_hash
         having count(distinct e.participant_id) >= 2`,
   );
-  return rows.map((r) => ({ ...r, n: Number(r.n), evidence: r.evidence.slice(0, MAX_EVIDENCE) }));
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
 
 /**
@@ -316,7 +321,6 @@ async function bursts(db: Db, source: SQL, windowMinutes: number, threshold: num
     ...r,
     n: Number(r.n),
     start: iso(r.start),
-    evidence: r.evidence.slice(0, MAX_EVIDENCE),
   }));
 }
 
@@ -366,7 +370,6 @@ export async function detectIdentityCheckFailures(db: Db, since: Date, minChecks
     ...r,
     n: Number(r.n),
     failed: Number(r.failed),
-    evidence: r.evidence.slice(0, MAX_EVIDENCE),
   }));
 }
 
