@@ -9,10 +9,12 @@ import {
   plantIdentityCheck,
   plantProvider,
   plantReview,
+  plantRun,
 } from '../support/oversight-fixtures';
 
 const HOUR = 3_600_000;
-const base = () => new Date(Math.floor((Date.now() - 2 * 86_400_000) / HOUR) * HOUR);
+const DAY = 86_400_000;
+const base = () => new Date(Math.floor((Date.now() - 2 * DAY) / HOUR) * HOUR);
 
 /** A provider with the pattern planted, and one with its honest look-alike. */
 async function pair(h: Harness) {
@@ -145,6 +147,106 @@ describe.each(engines())('fraud signals on %s', (engine) => {
       expect.objectContaining({ enrollmentId: fast.enrollmentId, minutesTaken: 180 }),
     ]);
     expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('COMPLETION_TOO_FAST: a completion before the class ended is the most suspicious, whatever the hours; not one after the class', async () => {
+    const p = await pair(h);
+    const t = base();
+    const luring = await plantCourse(h, p.planted, { mode: 'LURING' });
+    const cleanLuring = await plantCourse(h, p.clean, { mode: 'LURING' });
+    // A class of two weeks; the completion comes 40 hours after redemption (267 % of 15 hours), ten days before its end.
+    const run = await plantRun(h, {
+      providerId: p.planted,
+      courseId: luring,
+      startsAt: t,
+      endsAt: new Date(t.getTime() + 14 * DAY),
+    });
+    const early = await plantEnrollment(h, {
+      providerId: p.planted,
+      courseId: luring,
+      runId: run,
+      redeemedAt: t,
+      completedAt: new Date(t.getTime() + 40 * HOUR),
+    });
+    // Look-alike: a one-day class of the same hours, completed an hour after it ended.
+    const done = await plantRun(h, {
+      providerId: p.clean,
+      courseId: cleanLuring,
+      startsAt: new Date(t.getTime() - 20 * HOUR),
+      endsAt: new Date(t.getTime() - 4 * HOUR),
+    });
+    await plantEnrollment(h, {
+      providerId: p.clean,
+      courseId: cleanLuring,
+      runId: done,
+      redeemedAt: new Date(t.getTime() - 20 * HOUR),
+      completedAt: new Date(t.getTime() - 3 * HOUR),
+    });
+    await detect(h);
+    const [s, ...more] = await signalsOf(h, p.planted);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({ type: 'COMPLETION_TOO_FAST', subjectId: luring });
+    // A completion before the class ended counts as the fastest there is: 60 × (1 − 0) + 10 × 1.
+    expect(s?.score).toBe(70);
+    expect(s?.summary).not.toContain('%');
+    expect(s?.summary).toContain('1 completion(s) reported before the class had ended');
+    expect(s?.summary).toContain('the earliest 296 hours before its end');
+    expect(s?.evidence).toEqual([
+      expect.objectContaining({
+        enrollmentId: early.enrollmentId,
+        minutesTaken: 2400,
+        beforeRunEnded: true,
+        minutesBeforeRunEnd: 296 * 60,
+      }),
+    ]);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('COMPLETION_TOO_FAST: too fast and before the class ended in one course, each said', async () => {
+    const p = await pair(h);
+    const t = base();
+    const luring = await plantCourse(h, p.planted, { mode: 'LURING' });
+    // The run ended 4 hours after it started: a completion at 3 hours is both too soon and before its end.
+    const short = await plantRun(h, {
+      providerId: p.planted,
+      courseId: luring,
+      startsAt: t,
+      endsAt: new Date(t.getTime() + 4 * HOUR),
+    });
+    const both = await plantEnrollment(h, {
+      providerId: p.planted,
+      courseId: luring,
+      runId: short,
+      redeemedAt: t,
+      completedAt: new Date(t.getTime() + 3 * HOUR),
+    });
+    // Another after the run ended but sooner than 15 hours after redemption.
+    const soon = await plantEnrollment(h, {
+      providerId: p.planted,
+      courseId: luring,
+      runId: short,
+      redeemedAt: t,
+      completedAt: new Date(t.getTime() + 6 * HOUR),
+    });
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    // 60 (before the end counts as 0) + 10 × 2.
+    expect(s?.score).toBe(80);
+    expect(s?.summary).toBe(
+      "2 completion(s) reported too soon: 1 before the class had ended (the earliest 60 minutes before its end); 2 sooner than the course's 15 hours allow (the fastest after 20 % of them).",
+    );
+    expect(s?.evidence).toEqual([
+      expect.objectContaining({
+        enrollmentId: both.enrollmentId,
+        beforeRunEnded: true,
+        minutesBeforeRunEnd: 60,
+      }),
+      expect.objectContaining({
+        enrollmentId: soon.enrollmentId,
+        beforeRunEnded: false,
+        minutesBeforeRunEnd: null,
+      }),
+    ]);
   });
 
   it('DUPLICATE_ASSIGNMENT: one file handed in for three participants; not three different files', async () => {

@@ -45,6 +45,24 @@ export async function plantCourse(
   return id;
 }
 
+/** A class (run) of a course, from `startsAt` to `endsAt`. */
+export async function plantRun(
+  h: Harness,
+  o: { providerId: string; courseId: string; startsAt: Date; endsAt: Date },
+) {
+  const id = newId('run');
+  await h.db.insert(schema.runs).values({
+    id,
+    courseId: o.courseId,
+    providerId: o.providerId,
+    status: o.endsAt.getTime() > Date.now() ? 'RUNNING' : 'FINISHED',
+    capacity: 100,
+    startsAt: o.startsAt,
+    endsAt: o.endsAt,
+  });
+  return id;
+}
+
 export type Planted = { enrollmentId: string; participantId: string; voucherId: string };
 
 /** A participant, a voucher and its enrollment, redeemed at `redeemedAt` (and more, as given). */
@@ -53,6 +71,8 @@ export async function plantEnrollment(
   o: {
     providerId: string;
     courseId: string;
+    /** The class it belongs to (none: self-paced). */
+    runId?: string;
     redeemedAt: Date;
     redeemedIp?: string;
     completedAt?: Date;
@@ -95,6 +115,7 @@ export async function plantEnrollment(
     platformId: o.platformId ?? h.orgs.platformA.organisationId,
     providerId: o.providerId,
     courseId: o.courseId,
+    runId: o.runId ?? null,
     checkoutId: newId('checkout'),
     price: o.price ?? 1_000_000,
     status: o.cancelledAt ? 'CANCELLED' : status === 'IN_TRAINING' ? 'REDEEMED' : status,
@@ -111,6 +132,7 @@ export async function plantEnrollment(
     participantId,
     providerId: o.providerId,
     courseId: o.courseId,
+    runId: o.runId ?? null,
     status,
     redeemedAt: o.redeemedAt,
     redeemedIp: o.redeemedIp ?? null,

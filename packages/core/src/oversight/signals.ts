@@ -40,6 +40,11 @@ function capped(rows: Record<string, unknown>[]) {
   return { evidence: rows.slice(0, SIGNAL_RULES.EVIDENCE_ROWS), evidenceTotal: rows.length };
 }
 
+/** A span of minutes as people say it: minutes under two hours, whole hours beyond. */
+function span(minutes: number) {
+  return minutes < 120 ? `${minutes} minutes` : `${Math.floor(minutes / 60)} hours`;
+}
+
 /** Runs every detector over activity since `since` and returns what each found. */
 export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> {
   const found: DetectedSignal[] = [];
@@ -72,16 +77,32 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
     });
   }
   for (const g of await detectFastCompletions(db, since)) {
+    const hours = `the course's ${g.duration_minutes / 60} hours allow (the fastest after ${Math.round((g.fastest ?? 0) * 100)} % of them)`;
+    const beforeEnd = `before the class had ended (the earliest ${span(g.most_minutes_before_end ?? 0)} before its end)`;
+    // A completion before its class ended is the fastest there is: it counts as time 0.
+    const fastest = g.before_end > 0 ? 0 : (g.fastest ?? 1);
+    const rows = [...g.evidence].sort(
+      (a, b) =>
+        Number(b.beforeRunEnded) - Number(a.beforeRunEnded) ||
+        Number(b.minutesBeforeRunEnd ?? 0) - Number(a.minutesBeforeRunEnd ?? 0) ||
+        Number(a.minutesTaken) - Number(b.minutesTaken),
+    );
     found.push({
       type: 'COMPLETION_TOO_FAST',
       key: g.course_id,
       subjectType: 'COURSE',
       subjectId: g.course_id,
       providerId: g.provider_id,
-      score: clamp(60 * (1 - g.fastest) + 10 * Math.min(g.n, 4)),
-      summary: `${g.n} completion(s) reported sooner than the course's ${g.duration_minutes / 60} hours allow (the fastest after ${Math.round(g.fastest * 100)} % of them).`,
-      scoring: '60 × (1 − fastest time / course hours), +10 per completion up to 4, at most 100.',
-      ...capped(g.evidence),
+      score: clamp(60 * (1 - fastest) + 10 * Math.min(g.n, 4)),
+      summary:
+        g.before_end === 0
+          ? `${g.n} completion(s) reported sooner than ${hours}.`
+          : g.fast === 0
+            ? `${g.n} completion(s) reported ${beforeEnd}.`
+            : `${g.n} completion(s) reported too soon: ${g.before_end} ${beforeEnd}; ${g.fast} sooner than ${hours}.`,
+      scoring:
+        '60 × (1 − fastest time / course hours), a completion before its class ended counting as time 0 (the full 60); +10 per completion up to 4; at most 100.',
+      ...capped(rows),
     });
   }
   for (const g of await detectDuplicateAssignments(db, since)) {

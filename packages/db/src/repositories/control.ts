@@ -246,28 +246,56 @@ export async function detectSharedAttendance(db: Db, since: Date, by: 'device' |
   return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
 
-/** Completions reported sooner after redemption than the course's hours (or before its run ended). */
+/**
+ * Completions reported sooner after redemption than the course's hours, or before the class (run)
+ * they belong to had ended. `fast` / `fastest`: how many came sooner than the hours allow and the
+ * smallest share of the hours taken (null when none); `before_end` / `most_minutes_before_end`: how
+ * many came before their class ended and the longest time before its end (null when none).
+ */
 export async function detectFastCompletions(db: Db, since: Date) {
   const rows = await execRows<
-    Group & { course_id: string; duration_minutes: number; fastest: number | string }
+    Group & {
+      course_id: string;
+      duration_minutes: number;
+      fast: number | string;
+      fastest: number | string | null;
+      before_end: number | string;
+      most_minutes_before_end: number | string | null;
+    }
   >(
     db,
-    sql`select c.provider_id, e.course_id, c.duration_minutes, count(*) as n,
-          min(extract(epoch from (e.completed_at - e.redeemed_at)) / 60 / c.duration_minutes) as fastest,
-          jsonb_agg(jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
-            'redeemedAt', e.redeemed_at, 'completedAt', e.completed_at,
-            'minutesTaken', floor(extract(epoch from (e.completed_at - e.redeemed_at)) / 60),
-            'runEndsAt', r.ends_at) order by e.completed_at, e.id) as evidence
-        from enrollments e join courses c on c.id = e.course_id left join runs r on r.id = e.run_id
-        where e.status = 'COMPLETED' and e.completed_at >= ${since.toISOString()}::timestamptz
-          and (e.completed_at < e.redeemed_at + c.duration_minutes * interval '1 minute'
-               or (r.id is not null and e.completed_at < r.ends_at))
-        group by c.provider_id, e.course_id, c.duration_minutes`,
+    sql`with c as (
+          select c.provider_id, e.course_id, c.duration_minutes, e.id, e.participant_id, e.redeemed_at,
+            e.completed_at, r.ends_at,
+            e.completed_at < e.redeemed_at + c.duration_minutes * interval '1 minute' as too_soon,
+            coalesce(e.completed_at < r.ends_at, false) as before_end
+          from enrollments e join courses c on c.id = e.course_id left join runs r on r.id = e.run_id
+          where e.status = 'COMPLETED' and e.completed_at >= ${since.toISOString()}::timestamptz
+        )
+        select provider_id, course_id, duration_minutes, count(*) as n,
+          count(*) filter (where too_soon) as fast,
+          min(extract(epoch from (completed_at - redeemed_at)) / 60 / duration_minutes)
+            filter (where too_soon) as fastest,
+          count(*) filter (where before_end) as before_end,
+          max(floor(extract(epoch from (ends_at - completed_at)) / 60)) filter (where before_end)
+            as most_minutes_before_end,
+          jsonb_agg(jsonb_build_object('enrollmentId', id, 'participantId', participant_id,
+            'redeemedAt', redeemed_at, 'completedAt', completed_at,
+            'minutesTaken', floor(extract(epoch from (completed_at - redeemed_at)) / 60),
+            'runEndsAt', ends_at, 'beforeRunEnded', before_end,
+            'minutesBeforeRunEnd', case when before_end then floor(extract(epoch from (ends_at - completed_at)) / 60) end)
+            order by completed_at, id) as evidence
+        from c
+        where too_soon or before_end
+        group by provider_id, course_id, duration_minutes`,
   );
   return rows.map((r) => ({
     ...r,
     n: Number(r.n),
-    fastest: Math.max(0, Number(r.fastest)),
+    fast: Number(r.fast),
+    fastest: r.fastest === null ? null : Math.max(0, Number(r.fastest)),
+    before_end: Number(r.before_end),
+    most_minutes_before_end: r.most_minutes_before_end === null ? null : Number(r.most_minutes_before_end),
   }));
 }
 
