@@ -15,6 +15,8 @@ import {
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 const base = () => new Date(Math.floor((Date.now() - 2 * DAY) / HOUR) * HOUR);
+/** 00:00 UTC three days ago: 07:00 WIB of the same day; 17:00 UTC is the next WIB day's midnight. */
+const utcMidnight = () => new Date(Math.floor((Date.now() - 3 * DAY) / DAY) * DAY);
 
 /** A provider with the pattern planted, and one with its honest look-alike. */
 async function pair(h: Harness) {
@@ -109,6 +111,31 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     const [s, ...more] = await signalsOf(h, p.planted);
     expect(more).toEqual([]);
     expect(s).toMatchObject({ type: 'SHARED_IP', score: 40 });
+    expect(s?.evidence).toHaveLength(12);
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('SHARED_IP counts WIB days: twelve from one address between 00:00 and 24:00 WIB across two UTC days; not twelve across WIB midnight within one UTC day', async () => {
+    const p = await pair(h);
+    const d = utcMidnight();
+    // Planted: 6 at 17:30 UTC (00:30 WIB the next day) and 6 at 16:30 UTC the day after (23:30 WIB): one WIB day.
+    for (let i = 0; i < 12; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: d });
+      const at = i < 6 ? minutes(d, 17 * 60 + 30 + i) : minutes(d, 24 * 60 + 16 * 60 + 30 + i);
+      await plantAttendance(h, e.enrollmentId, { ip: '198.51.100.9', method: 'ONLINE_PRESENCE', at });
+    }
+    // Look-alike: 6 at 16:30 UTC (23:30 WIB) and 6 at 17:30 UTC (00:30 WIB the next day): two WIB days of 6.
+    for (let i = 0; i < 12; i++) {
+      const e = await plantEnrollment(h, { providerId: p.clean, courseId: p.cleanCourse, redeemedAt: d });
+      const at = i < 6 ? minutes(d, 16 * 60 + 30 + i) : minutes(d, 17 * 60 + 30 + i);
+      await plantAttendance(h, e.enrollmentId, { ip: '198.51.100.10', method: 'ONLINE_PRESENCE', at });
+    }
+    await detect(h);
+    const wibDay = new Date(d.getTime() + DAY).toISOString().slice(0, 10);
+    const [s, ...more] = await signalsOf(h, p.planted);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({ type: 'SHARED_IP', score: 40 });
+    expect(s?.summary).toContain(`12 different participants on ${wibDay} (WIB)`);
     expect(s?.evidence).toHaveLength(12);
     expect(await signalsOf(h, p.clean)).toEqual([]);
   });

@@ -71,8 +71,8 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       subjectId: g.provider_id,
       providerId: g.provider_id,
       score: clamp(30 + 5 * (g.n - R.SHARED_IP.minParticipants)),
-      summary: `IP address ${g.value} confirmed attendance for ${g.n} different participants on ${g.day} (not at a venue).`,
-      scoring: `30 at ${R.SHARED_IP.minParticipants} participants in a day, +5 for each more, at most 100 (mobile networks share addresses, so this weighs less than a shared device).`,
+      summary: `IP address ${g.value} confirmed attendance for ${g.n} different participants on ${g.day} (WIB), not at a venue.`,
+      scoring: `30 at ${R.SHARED_IP.minParticipants} participants in a day (WIB, 00:00–24:00 Asia/Jakarta), +5 for each more, at most 100 (mobile networks share addresses, so this weighs less than a shared device).`,
       ...capped(g.evidence),
     });
   }

@@ -225,14 +225,17 @@ const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
 
 type Group = { provider_id: string; n: number | string; evidence: Record<string, unknown>[] };
 
-/** One device (or IP) confirming attendance for many different participants of one provider. */
+/**
+ * One device (or IP) confirming attendance for many different participants of one provider; by IP,
+ * per WIB day (the program's days: Asia/Jakarta, UTC+7), as `day` YYYY-MM-DD.
+ */
 export async function detectSharedAttendance(db: Db, since: Date, by: 'device' | 'ip', threshold: number) {
   const column = sql.raw(by === 'device' ? 'a.device_id' : 'a.ip');
   // Venue QR attendance is confirmed at the venue's own device and network: that is its design.
   const rows = await execRows<Group & { value: string; day: string | null }>(
     db,
     sql`select e.provider_id, ${column} as value,
-          ${by === 'ip' ? sql`to_char(a.recorded_at at time zone 'UTC', 'YYYY-MM-DD')` : sql`null`} as day,
+          ${by === 'ip' ? sql`to_char(a.recorded_at at time zone 'Asia/Jakarta', 'YYYY-MM-DD')` : sql`null`} as day,
           count(distinct e.participant_id) as n,
           jsonb_agg(jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
             'courseId', e.course_id, 'sequence', a.sequence, 'method', a.method, 'recordedAt', a.recorded_at)
