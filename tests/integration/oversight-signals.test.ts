@@ -384,10 +384,165 @@ describe.each(engines())('fraud signals on %s', (engine) => {
       type: 'PERFECT_RATING_BURST',
       subjectType: 'COURSE',
       subjectId: p.plantedCourse,
-      score: 45,
+      // All eleven in the same words: 20 + 60 × 11/11 + 5 × (11 − 10).
+      score: 85,
     });
     expect(s?.evidence).toHaveLength(11);
+    expect(s?.evidence.every((r) => r.suspicious === true && r.sameTextAs === 10)).toBe(true);
     expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('PERFECT_RATING_BURST: a planted burst with honest five-star reviews in the same hour; the honest ones are marked as such and come last', async () => {
+    const p = await pair(h);
+    const t = base();
+    const luring = await plantCourse(h, p.planted, { mode: 'LURING' });
+    const run = await plantRun(h, {
+      providerId: p.planted,
+      courseId: luring,
+      startsAt: new Date(t.getTime() - 30 * HOUR),
+      endsAt: new Date(t.getTime() - 10 * HOUR),
+    });
+    const of = (e: Awaited<ReturnType<typeof plantEnrollment>>) => ({
+      ...e,
+      providerId: p.planted,
+      courseId: luring,
+    });
+    // Honest: each attended (confirmed) from their own phone, completed the day before, wrote their own words.
+    const honest = [];
+    for (let i = 0; i < 3; i++) {
+      const e = await plantEnrollment(h, {
+        providerId: p.planted,
+        courseId: luring,
+        runId: run,
+        redeemedAt: new Date(t.getTime() - 30 * HOUR),
+        completedAt: new Date(t.getTime() - 9 * HOUR),
+      });
+      honest.push(e);
+      await plantAttendance(h, e.enrollmentId, {
+        deviceId: `hp-peserta-${i}`,
+        ip: `192.0.2.${50 + i}`,
+        method: 'ONLINE_PRESENCE',
+        at: new Date(t.getTime() - 29 * HOUR),
+      });
+      await plantReview(h, of(e), {
+        rating: 5,
+        at: minutes(t, 5 + i * 20),
+        text:
+          [
+            'Materinya jelas, praktik langsung di kelas.',
+            'Instruktur sabar menjawab pertanyaan.',
+            'Sangat bermanfaat untuk usaha saya',
+          ][i] ?? '',
+      });
+    }
+    // Planted: ten completed in one batch, reviewed minutes later with the same words; four of them
+    // "attended" from one phone, the others have no confirmed session at all.
+    const planted = [];
+    for (let i = 0; i < 10; i++) {
+      const e = await plantEnrollment(h, {
+        providerId: p.planted,
+        courseId: luring,
+        runId: run,
+        redeemedAt: new Date(t.getTime() - 30 * HOUR),
+        completedAt: minutes(t, i * 4),
+      });
+      planted.push(e);
+      if (i < 4)
+        await plantAttendance(h, e.enrollmentId, {
+          deviceId: 'hp-joki-01',
+          method: 'ONLINE_PRESENCE',
+          at: new Date(t.getTime() - 29 * HOUR),
+        });
+      else
+        await plantAttendance(h, e.enrollmentId, {
+          status: 'UNCONFIRMED',
+          method: 'ONLINE_PRESENCE',
+          at: new Date(t.getTime() - 29 * HOUR),
+        });
+      await plantReview(h, of(e), { rating: 5, at: minutes(t, i * 4 + 2), text: 'Mantap, sangat bagus!' });
+    }
+    await detect(h);
+    const s = (await signalsOf(h, p.planted)).find((x) => x.type === 'PERFECT_RATING_BURST');
+    expect(s).toMatchObject({ subjectId: luring, evidenceTotal: 13, evidenceTruncated: false });
+    expect(s?.summary).toContain('13 five-star reviews of the course within 60 minutes');
+    expect(s?.summary).toContain('10 of them show signs of being planted');
+    // 20 + 60 × 10/13 + 5 × 0 (10 marked reviews, the minimum) = 66.
+    expect(s?.score).toBe(66);
+    const rows = s?.evidence ?? [];
+    expect(rows).toHaveLength(13);
+    // The ten planted first (most suspicious first), the three honest last, marked as such.
+    expect(new Set(rows.slice(0, 10).map((r) => r.enrollmentId))).toEqual(
+      new Set(planted.map((e) => e.enrollmentId)),
+    );
+    for (const r of rows.slice(0, 10)) {
+      expect(r).toMatchObject({ suspicious: true, sameTextAs: 9, minutesAfterCompletion: 2 });
+      expect(r.markers).toEqual(expect.arrayContaining(['DUPLICATE_TEXT', 'REVIEWED_AT_COMPLETION']));
+    }
+    expect(rows.slice(0, 4).map((r) => r.markers)).toEqual(
+      Array(4).fill(expect.arrayContaining(['SHARED_DEVICE'])),
+    );
+    expect(rows.slice(0, 4).map((r) => r.sharesDeviceWith)).toEqual([3, 3, 3, 3]);
+    for (const r of rows.slice(4, 10)) {
+      expect(r.markers).toEqual(expect.arrayContaining(['NO_CONFIRMED_ATTENDANCE']));
+      expect(r.confirmedSessions).toBe(0);
+    }
+    expect(rows.slice(10)).toEqual(
+      honest.map((e) =>
+        expect.objectContaining({
+          enrollmentId: e.enrollmentId,
+          suspicious: false,
+          suspicion: 0,
+          markers: [],
+          confirmedSessions: 1,
+          sharesDeviceWith: 0,
+          sharesIpWith: 0,
+          sameTextAs: 0,
+        }),
+      ),
+    );
+    const scores = rows.map((r) => Number(r.suspicion));
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+  });
+
+  it('PERFECT_RATING_BURST: a class reviewing together right after it ends fires at the floor with no review marked', async () => {
+    const p = await pair(h);
+    const t = base();
+    const luring = await plantCourse(h, p.clean, { mode: 'LURING' });
+    const run = await plantRun(h, {
+      providerId: p.clean,
+      courseId: luring,
+      startsAt: new Date(t.getTime() - 20 * HOUR),
+      endsAt: new Date(t.getTime() - 2 * HOUR),
+    });
+    for (let i = 0; i < 12; i++) {
+      const e = await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: luring,
+        runId: run,
+        redeemedAt: new Date(t.getTime() - 20 * HOUR),
+        completedAt: new Date(t.getTime() - 2 * HOUR),
+      });
+      // At the venue: its own QR device and network, shared by design.
+      await plantAttendance(h, e.enrollmentId, {
+        deviceId: 'gerbang-lampung',
+        ip: '10.1.1.1',
+        method: 'VENUE_QR',
+        at: new Date(t.getTime() - 19 * HOUR),
+      });
+      await plantReview(
+        h,
+        { ...e, providerId: p.clean, courseId: luring },
+        { rating: 5, at: minutes(t, i * 3), text: `Kelas yang bagus, terima kasih (${i})` },
+      );
+    }
+    await detect(h);
+    const [s, ...more] = await signalsOf(h, p.clean);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({ type: 'PERFECT_RATING_BURST', score: 20 });
+    expect(s?.summary).toContain('none of them shows signs of being planted');
+    expect(s?.evidence.every((r) => r.suspicious === false && (r.markers as string[]).length === 0)).toBe(
+      true,
+    );
   });
 
   it('evidence says when it was cut short and how much there was: 120 attendance rows on one phone, 100 listed', async () => {

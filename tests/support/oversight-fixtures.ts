@@ -170,7 +170,7 @@ export async function plantAttendance(
 export async function plantReview(
   h: Harness,
   e: Planted & { providerId: string; courseId: string },
-  o: { rating: number; at: Date },
+  o: { rating: number; at: Date; text?: string },
 ) {
   await h.db.insert(schema.reviews).values({
     id: newId('review'),
@@ -180,7 +180,7 @@ export async function plantReview(
     providerId: e.providerId,
     courseId: e.courseId,
     rating: o.rating,
-    text: 'Ulasan uji',
+    text: o.text ?? 'Ulasan uji',
     createdAt: o.at,
   });
 }

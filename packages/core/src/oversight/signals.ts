@@ -10,6 +10,8 @@ import {
   detectSharedAttendance,
   findSignal,
   listSignals,
+  type ReviewerFacts,
+  reviewerFacts,
   type SignalRow,
   updateSignal,
   upsertSignals,
@@ -28,9 +30,32 @@ export const SIGNAL_RULES = {
   SHARED_DEVICE: { minParticipants: 5 },
   SHARED_IP: { minParticipants: 10 },
   REDEMPTION_BURST: { windowMinutes: 10, minRedemptions: 10 },
-  PERFECT_RATING_BURST: { windowMinutes: 60, minReviews: 10 },
+  PERFECT_RATING_BURST: {
+    windowMinutes: 60,
+    minReviews: 10,
+    /**
+     * What tells a planted review from an honest one, each with what it adds to the review's
+     * suspicion (at most 100): its participant's attendance device (a venue's own left out) or
+     * address is another reviewer's in the burst; its words are those of at least
+     * `duplicateTextMinReviews` reviews in the burst; enrolled in a class, not one session of it
+     * confirmed; written within `quickReviewMinutes` of the completion.
+     */
+    markers: {
+      SHARED_DEVICE: 50,
+      NO_CONFIRMED_ATTENDANCE: 40,
+      DUPLICATE_TEXT: 40,
+      SHARED_IP: 20,
+      REVIEWED_AT_COMPLETION: 15,
+    },
+    duplicateTextMinReviews: 3,
+    quickReviewMinutes: 10,
+    /** From this suspicion on, a review counts as planted-looking: one strong marker, or two weaker ones. */
+    minSuspicion: 40,
+  },
   IDENTITY_CHECK_FAILURES: { minChecks: 10, minFailureRate: 0.3 },
 } as const;
+
+export type ReviewMarker = keyof typeof SIGNAL_RULES.PERFECT_RATING_BURST.markers;
 
 const clamp = (n: number) => Math.max(0, Math.min(100, Math.round(n)));
 const DAY = 86_400_000;
@@ -43,6 +68,66 @@ function capped(rows: Record<string, unknown>[]) {
 /** A span of minutes as people say it: minutes under two hours, whole hours beyond. */
 function span(minutes: number) {
   return minutes < 120 ? `${minutes} minutes` : `${Math.floor(minutes / 60)} hours`;
+}
+
+/**
+ * Each review of a burst with what distinguishes a planted one (see SIGNAL_RULES), its markers and
+ * suspicion, the most suspicious first (then in time order).
+ */
+export function markReviews(
+  evidence: Record<string, unknown>[],
+  facts: Map<string, ReviewerFacts>,
+  rules: typeof SIGNAL_RULES.PERFECT_RATING_BURST = SIGNAL_RULES.PERFECT_RATING_BURST,
+) {
+  const rows = evidence.map((ev) => ({ ev, f: facts.get(String(ev.reviewId)) }));
+  const index = (values: (f: ReviewerFacts) => string[]) => {
+    const by = new Map<string, Set<string>>();
+    for (const { f } of rows)
+      for (const v of f ? values(f) : []) by.set(v, (by.get(v) ?? new Set()).add(f?.participantId ?? ''));
+    return by;
+  };
+  const byDevice = index((f) => f.devices);
+  const byIp = index((f) => f.ips);
+  const othersOf = (by: Map<string, Set<string>>, values: string[], me: string) => {
+    const others = new Set<string>();
+    for (const v of values) for (const p of by.get(v) ?? []) if (p !== me) others.add(p);
+    return others.size;
+  };
+  const texts = new Map<string, number>();
+  for (const { f } of rows) if (f) texts.set(f.textKey, (texts.get(f.textKey) ?? 0) + 1);
+
+  const marked = rows.map(({ ev, f }) => {
+    const me = f?.participantId ?? '';
+    const sharesDeviceWith = f ? othersOf(byDevice, f.devices, me) : 0;
+    const sharesIpWith = f ? othersOf(byIp, f.ips, me) : 0;
+    const sameTextAs = f ? (texts.get(f.textKey) ?? 1) - 1 : 0;
+    const markers: ReviewMarker[] = [];
+    if (sharesDeviceWith > 0) markers.push('SHARED_DEVICE');
+    if (f?.hasClass && f.confirmedSessions === 0) markers.push('NO_CONFIRMED_ATTENDANCE');
+    if (f && sameTextAs + 1 >= rules.duplicateTextMinReviews) markers.push('DUPLICATE_TEXT');
+    if (sharesIpWith > 0) markers.push('SHARED_IP');
+    if (f?.minutesAfterCompletion != null && f.minutesAfterCompletion <= rules.quickReviewMinutes)
+      markers.push('REVIEWED_AT_COMPLETION');
+    const suspicion = Math.min(
+      100,
+      markers.reduce((sum, m) => sum + rules.markers[m], 0),
+    );
+    return {
+      ...ev,
+      participantId: f?.participantId ?? null,
+      minutesAfterCompletion: f?.minutesAfterCompletion ?? null,
+      confirmedSessions: f?.hasClass ? f.confirmedSessions : null,
+      sharesDeviceWith,
+      sharesIpWith,
+      sameTextAs,
+      textLength: f?.textLength ?? null,
+      markers,
+      suspicion,
+      suspicious: suspicion >= rules.minSuspicion,
+    };
+  });
+  const at = (r: Record<string, unknown>) => `${r.createdAt}:${r.reviewId}`;
+  return marked.sort((a, b) => b.suspicion - a.suspicion || at(a).localeCompare(at(b)));
 }
 
 /** Runs every detector over activity since `since` and returns what each found. */
@@ -134,16 +219,37 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
   }
   const pr = R.PERFECT_RATING_BURST;
   for (const g of await detectPerfectRatingBursts(db, since, pr.windowMinutes, pr.minReviews)) {
+    const rows = markReviews(
+      g.evidence,
+      await reviewerFacts(
+        db,
+        g.evidence.map((r) => String(r.reviewId)),
+      ),
+      pr,
+    );
+    const marked = rows.filter((r) => r.suspicious).length;
+    const counts = new Map<ReviewMarker, number>();
+    for (const r of rows) for (const m of r.markers) counts.set(m, (counts.get(m) ?? 0) + 1);
+    const which = [...counts].map(([m, c]) => `${m} ${c}`).join(', ');
     found.push({
       type: 'PERFECT_RATING_BURST',
       key: g.group_a,
       subjectType: 'COURSE',
       subjectId: g.group_a,
       providerId: g.group_b,
-      score: clamp(40 + 5 * (g.n - pr.minReviews)),
-      summary: `${g.n} five-star reviews of the course within ${pr.windowMinutes} minutes from ${g.start}.`,
-      scoring: `40 at ${pr.minReviews} in ${pr.windowMinutes} minutes, +5 for each more, at most 100.`,
-      ...capped(g.evidence),
+      score: clamp(20 + (60 * marked) / g.n + 5 * Math.max(0, marked - pr.minReviews)),
+      summary:
+        `${g.n} five-star reviews of the course within ${pr.windowMinutes} minutes from ${g.start}; ` +
+        (marked === 0
+          ? 'none of them shows signs of being planted.'
+          : `${marked} of them show signs of being planted (listed first), ${g.n - marked} do not.`) +
+        (which ? ` Markers: ${which}.` : ''),
+      scoring: `20 for ${pr.minReviews} or more in ${pr.windowMinutes} minutes, + 60 × the share of them that look planted (suspicion ${pr.minSuspicion} or more: ${Object.entries(
+        pr.markers,
+      )
+        .map(([m, w]) => `${m} ${w}`)
+        .join(', ')}), +5 for each planted-looking review beyond ${pr.minReviews}, at most 100.`,
+      ...capped(rows),
     });
   }
   const ic = R.IDENTITY_CHECK_FAILURES;

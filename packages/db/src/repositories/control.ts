@@ -348,11 +348,7 @@ async function bursts(db: Db, source: SQL, windowMinutes: number, threshold: num
           and r.at >= p.start and r.at <= p.start + ${span}
         group by p.group_a, p.group_b, p.n, p.start`,
   );
-  return rows.map((r) => ({
-    ...r,
-    n: Number(r.n),
-    start: iso(r.start),
-  }));
+  return rows.map((r) => ({ ...r, n: Number(r.n), start: iso(r.start) }));
 }
 
 /** Many redemptions from one participant IP at one provider within minutes. */
@@ -383,6 +379,70 @@ export function detectPerfectRatingBursts(db: Db, since: Date, windowMinutes: nu
   );
 }
 
+/** What is known about the reviewer behind each review: what tells a planted review from an honest one. */
+export type ReviewerFacts = {
+  reviewId: string;
+  participantId: string;
+  /** Minutes from the enrollment's completion to the review (null: no completion recorded). */
+  minutesAfterCompletion: number | null;
+  /** The enrollment belongs to a class (run) with sessions to attend; self-paced ones do not. */
+  hasClass: boolean;
+  confirmedSessions: number;
+  /** Devices and addresses its attendance was recorded from, a venue's own (VENUE_QR) left out. */
+  devices: string[];
+  ips: string[];
+  textLength: number;
+  /** The text with case and spacing evened out, hashed: equal for the same words. */
+  textKey: string;
+};
+
+export async function reviewerFacts(db: Db, reviewIds: string[]): Promise<Map<string, ReviewerFacts>> {
+  if (reviewIds.length === 0) return new Map();
+  const rows = await execRows<{
+    review_id: string;
+    participant_id: string;
+    minutes_after_completion: number | string | null;
+    has_class: boolean;
+    confirmed_sessions: number | string;
+    devices: string[] | null;
+    ips: string[] | null;
+    text_length: number | string;
+    text_key: string;
+  }>(
+    db,
+    sql`select v.id as review_id, e.participant_id,
+          floor(extract(epoch from (v.created_at - e.completed_at)) / 60) as minutes_after_completion,
+          e.run_id is not null as has_class,
+          (select count(*) from attendance a where a.enrollment_id = e.id and a.status = 'CONFIRMED')
+            as confirmed_sessions,
+          (select array_agg(distinct a.device_id) from attendance a where a.enrollment_id = e.id
+            and a.device_id is not null and a.method <> 'VENUE_QR' and a.status <> 'VOIDED') as devices,
+          (select array_agg(distinct a.ip) from attendance a where a.enrollment_id = e.id
+            and a.ip is not null and a.method <> 'VENUE_QR' and a.status <> 'VOIDED') as ips,
+          char_length(btrim(v.text)) as text_length,
+          md5(lower(regexp_replace(btrim(v.text), '[[:space:]]+', ' ', 'g'))) as text_key
+        from reviews v join enrollments e on e.id = v.enrollment_id
+        where v.id = any(string_to_array(${reviewIds.join(',')}, ','))`,
+  );
+  return new Map(
+    rows.map((r) => [
+      r.review_id,
+      {
+        reviewId: r.review_id,
+        participantId: r.participant_id,
+        minutesAfterCompletion:
+          r.minutes_after_completion === null ? null : Number(r.minutes_after_completion),
+        hasClass: r.has_class,
+        confirmedSessions: Number(r.confirmed_sessions),
+        devices: r.devices ?? [],
+        ips: r.ips ?? [],
+        textLength: Number(r.text_length),
+        textKey: r.text_key,
+      },
+    ]),
+  );
+}
+
 /** A provider whose participants fail the identity check unusually often. */
 export async function detectIdentityCheckFailures(db: Db, since: Date, minChecks: number, minRate: number) {
   const rows = await execRows<Group & { failed: number | string }>(
@@ -397,11 +457,7 @@ export async function detectIdentityCheckFailures(db: Db, since: Date, minChecks
         having count(*) >= ${minChecks}
           and count(*) filter (where ic.result = 'FAILED') >= ${minRate}::numeric * count(*)`,
   );
-  return rows.map((r) => ({
-    ...r,
-    n: Number(r.n),
-    failed: Number(r.failed),
-  }));
+  return rows.map((r) => ({ ...r, n: Number(r.n), failed: Number(r.failed) }));
 }
 
 /**
