@@ -221,8 +221,6 @@ export async function providerOfSubject(
  * rows; the caller (core's detectAll) orders them, keeps the first ones and says how many there were.
  */
 
-const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : String(v));
-
 type Group = { provider_id: string; n: number | string; evidence: Record<string, unknown>[] };
 
 /**
@@ -329,7 +327,7 @@ async function bursts(db: Db, source: SQL, windowMinutes: number, threshold: num
     group_a: string;
     group_b: string;
     n: number | string;
-    start: Date | string;
+    start: string;
     evidence: Record<string, unknown>[];
   }>(
     db,
@@ -343,12 +341,14 @@ async function bursts(db: Db, source: SQL, windowMinutes: number, threshold: num
           from r where n >= ${threshold}
           order by group_a, group_b, n desc, at
         )
-        select p.group_a, p.group_b, p.n, p.start, jsonb_agg(r.ev order by r.at) as evidence
+        select p.group_a, p.group_b, p.n,
+          to_char(p.start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as start,
+          jsonb_agg(r.ev order by r.at) as evidence
         from peak p join r on r.group_a = p.group_a and r.group_b = p.group_b
           and r.at >= p.start and r.at <= p.start + ${span}
         group by p.group_a, p.group_b, p.n, p.start`,
   );
-  return rows.map((r) => ({ ...r, n: Number(r.n), start: iso(r.start) }));
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
 
 /** Many redemptions from one participant IP at one provider within minutes. */
