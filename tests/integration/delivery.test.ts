@@ -147,4 +147,98 @@ describe.each(engines())('training delivery on %s', (engine) => {
       h.clock.reset();
     }
   });
+
+  it('occurredAt: paper attendance entered the next day keeps both times; the future, before the session, too late are refused, by the scheme’s rule', async () => {
+    try {
+      const { ids, run } = await enrolled(h, 1); // the clock: 10 minutes before the first session
+      const id = ids[0] ?? '';
+      const p = () => h.caller('providerA').provider;
+      const sessions = (await p().runs.get({ id: run.id })).sessions;
+      const start = Date.parse(sessions[0]?.startsAt ?? '');
+      const at = (ms: number) => new Date(start + ms).toISOString();
+      const rowOf = async (sequence: number) =>
+        (await h.db.select().from(schema.attendance).where(eq(schema.attendance.enrollmentId, id))).find(
+          (r) => r.sequence === sequence,
+        );
+      const HOUR = 3_600_000;
+
+      // The class took attendance on paper; the provider enters it 20 hours after the session started.
+      h.clock.set(new Date(start + 20 * HOUR));
+      const entered = await p().attendance.record({ ...present(id, 1), occurredAt: at(5 * 60_000) });
+      expect(entered).toMatchObject({ occurredAt: at(5 * 60_000), recordedAt: at(20 * HOUR) });
+      expect(await rowOf(1)).toMatchObject({
+        occurredAt: new Date(start + 5 * 60_000),
+        recordedAt: new Date(start + 20 * HOUR),
+      });
+      // Without occurredAt: now, as before.
+      expect(await p().attendance.record(present(id, 2))).toMatchObject({
+        occurredAt: at(20 * HOUR),
+        recordedAt: at(20 * HOUR),
+      });
+
+      // Refused, and nothing written: in the future, before the session opens (30 minutes before it
+      // starts), more than the scheme's 72 hours late.
+      const sequence3 = Date.parse(sessions[2]?.startsAt ?? '') - start;
+      for (const occurredAt of [at(21 * HOUR), at(sequence3 - 31 * 60_000)])
+        expect(await refusal(p().attendance.record({ ...present(id, 3), occurredAt })), occurredAt).toBe(
+          'OCCURRED_AT_OUT_OF_RANGE',
+        );
+      expect(await rowOf(3)).toBeUndefined();
+      h.clock.set(new Date(start + 80 * HOUR));
+      expect(await refusal(p().attendance.record({ ...present(id, 1), occurredAt: at(5 * 60_000) }))).toBe(
+        'OCCURRED_AT_OUT_OF_RANGE',
+      );
+      expect((await rowOf(1))?.recordedAt).toEqual(new Date(start + 20 * HOUR));
+
+      // Assignments and post-tests: not before the enrollment began; both times kept.
+      const [e] = await h.db.select().from(schema.enrollments).where(eq(schema.enrollments.id, id));
+      const beforeEnrollment = new Date((e?.redeemedAt.getTime() ?? 0) - 60_000).toISOString();
+      const assignment = {
+        enrollmentId: id,
+        url: 'https://lms.example.id/tugas/1',
+        contentHash: `sha256:${'a'.repeat(64)}`,
+      };
+      expect(await refusal(p().assignments.submit({ ...assignment, occurredAt: beforeEnrollment }))).toBe(
+        'OCCURRED_AT_OUT_OF_RANGE',
+      );
+      await p().assignments.submit({ ...assignment, occurredAt: at(50 * HOUR) });
+      await p().postTests.record({ enrollmentId: id, score: 90, occurredAt: at(60 * HOUR) });
+      const [after] = await h.db.select().from(schema.enrollments).where(eq(schema.enrollments.id, id));
+      expect(after).toMatchObject({
+        assignmentSubmittedAt: new Date(start + 50 * HOUR),
+        assignmentRecordedAt: new Date(start + 80 * HOUR),
+        postTestScore: 90,
+        postTestTakenAt: new Date(start + 60 * HOUR),
+        postTestRecordedAt: new Date(start + 80 * HOUR),
+      });
+
+      // The rule is data: a scheme that accepts one hour refuses what three days allowed.
+      const [course] = await h.db
+        .select()
+        .from(schema.courses)
+        .where(eq(schema.courses.id, e?.courseId ?? ''));
+      const [scheme] = await h.db
+        .select()
+        .from(schema.schemes)
+        .where(eq(schema.schemes.id, course?.schemeId ?? ''));
+      if (!scheme) throw new Error('no scheme');
+      await h.db
+        .update(schema.schemes)
+        .set({ rules: { ...scheme.rules, reporting: { maxLateHours: 1, sessionOpensMinutesBefore: 30 } } })
+        .where(eq(schema.schemes.id, scheme.id));
+      try {
+        expect(
+          await refusal(p().postTests.record({ enrollmentId: id, score: 95, occurredAt: at(78 * HOUR) })),
+        ).toBe('OCCURRED_AT_OUT_OF_RANGE');
+        await p().postTests.record({ enrollmentId: id, score: 95, occurredAt: at(79.5 * HOUR) });
+      } finally {
+        await h.db
+          .update(schema.schemes)
+          .set({ rules: scheme.rules })
+          .where(eq(schema.schemes.id, scheme.id));
+      }
+    } finally {
+      h.clock.reset();
+    }
+  });
 });

@@ -17,6 +17,18 @@ export const ATTENDANCE_METHODS = [
 export type TAttendanceStatus = (typeof ATTENDANCE_STATUSES)[number];
 export type TAttendanceMethod = (typeof ATTENDANCE_METHODS)[number];
 
+/**
+ * When the activity happened, if not now: attendance taken on paper and entered after class, a
+ * post-test taken offline. Never in the future, never before the session (or the enrollment)
+ * began, at most the scheme's `reporting.maxLateHours` ago: OCCURRED_AT_OUT_OF_RANGE otherwise.
+ * The gateway keeps it beside the time it received the record; late entries are visible to the
+ * program's fraud signals.
+ */
+const ZOccurredAtSchema = ZTimestampSchema.optional().meta({
+  description:
+    "When it happened, if not now (paper attendance entered after class): not in the future, not before the session opens or the enrollment began, at most the scheme's reporting.maxLateHours ago",
+});
+
 export const ZAttendanceInputSchema = z
   .object({
     enrollmentId: idSchema('enrollment'),
@@ -34,6 +46,7 @@ export const ZAttendanceInputSchema = z
       .meta({ description: 'The device that confirmed it (fraud signals use it)' }),
     ip: z.union([z.ipv4(), z.ipv6()]).optional(),
     voidReason: z.string().trim().min(5).max(1000).optional().meta({ description: 'Required with VOIDED' }),
+    occurredAt: ZOccurredAtSchema,
   })
   .refine((a) => a.status !== 'VOIDED' || a.voidReason, {
     message: 'VOIDED needs a voidReason',
@@ -47,7 +60,10 @@ export const ZAttendanceSchema = z
     sequence: z.number().int(),
     status: z.enum(ATTENDANCE_STATUSES),
     method: z.enum(ATTENDANCE_METHODS),
-    recordedAt: ZTimestampSchema,
+    occurredAt: ZTimestampSchema.meta({
+      description: 'When it happened, as the provider said (else when it was recorded)',
+    }),
+    recordedAt: ZTimestampSchema.meta({ description: 'When the gateway received it' }),
   })
   .meta({ id: 'Attendance' });
 
@@ -82,11 +98,13 @@ export const ZSubmitAssignmentInputSchema = z.object({
     .max(5000)
     .optional()
     .meta({ description: "The provider's feedback to the participant" }),
+  occurredAt: ZOccurredAtSchema,
 });
 
 export const ZPostTestInputSchema = z.object({
   enrollmentId: idSchema('enrollment'),
   score: z.number().int().min(0).max(100),
+  occurredAt: ZOccurredAtSchema,
 });
 
 export const ZEnrollmentProgressSchema = z

@@ -374,6 +374,13 @@ export const ERROR_CATALOG = {
     action:
       'Send the participant through provider.attendance.verificationLink for the session; record a check of your own as PROVIDER_FACE_CHECK, VENUE_QR, ONLINE_PRESENCE or MANUAL.',
   },
+  OCCURRED_AT_OUT_OF_RANGE: {
+    status: 422,
+    message: 'occurredAt is outside what the scheme accepts.',
+    when: "An attendance, assignment or post-test said it happened in the future, before its session opened (or the enrollment began), or longer ago than the scheme's reporting.maxLateHours.",
+    action:
+      'Send the time it really happened, in UTC, from a synchronised clock; a record later than the scheme allows is not accepted (ask the program office).',
+  },
   ATTENDANCE_IDENTITY_CHECKED: {
     status: 409,
     message: "The session's attendance was decided by the identity check.",

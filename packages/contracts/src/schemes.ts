@@ -26,6 +26,16 @@ export const ZSchemeRulesSchema = z.object({
    * closed (or closes sooner), it is extended to this many days after the refund, to buy again.
    */
   refundGraceDays: z.number().int().min(0),
+  /**
+   * When a provider may say an activity happened (`occurredAt` on attendance, assignments and
+   * post-tests, e.g. attendance taken on paper and entered after class): never in the future, an
+   * attendance not before its session opens (this many minutes before it starts), and at most
+   * `maxLateHours` before it is recorded. Late entries stay visible: both times are kept.
+   */
+  reporting: z.object({
+    maxLateHours: z.number().int().min(0),
+    sessionOpensMinutesBefore: z.number().int().min(0),
+  }),
 });
 export type TSchemeRules = z.infer<typeof ZSchemeRulesSchema>;
 

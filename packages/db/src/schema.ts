@@ -546,9 +546,15 @@ export const enrollments = pgTable(
     redeemedDeviceId: text('redeemed_device_id'),
     assignmentUrl: text('assignment_url'),
     assignmentHash: text('assignment_hash'),
+    /** When it was submitted (the provider's occurredAt, else when it was recorded). */
     assignmentSubmittedAt: ts('assignment_submitted_at'),
+    /** When the gateway received it; null before 0019. */
+    assignmentRecordedAt: ts('assignment_recorded_at'),
     assignmentFeedback: text('assignment_feedback'),
     postTestScore: integer('post_test_score'),
+    /** When the post-test was taken (the provider's occurredAt, else when it was recorded), and received. */
+    postTestTakenAt: ts('post_test_taken_at'),
+    postTestRecordedAt: ts('post_test_recorded_at'),
     completedAt: ts('completed_at'),
     /** Why a WITHDRAWN enrollment ended, e.g. `RUN_CANCELLED`. */
     endReason: text('end_reason'),
@@ -577,6 +583,8 @@ export const attendance = pgTable(
     deviceId: text('device_id'),
     ip: text('ip'),
     voidReason: text('void_reason'),
+    /** When the participant was there, as the provider said; null: when it was recorded (and before 0019). */
+    occurredAt: ts('occurred_at'),
     recordedAt: ts('recorded_at').notNull(),
   },
   (t) => [

@@ -17,12 +17,14 @@ import {
   type EnrollmentRow,
   findCourseRow,
   findEnrollment,
+  findRunSession,
   sessionCount,
   updateEnrollment,
   upsertAttendance,
 } from '@latih/db';
 import type { z } from 'zod';
 import { type Actor, actorRef, requireProvider } from '../auth/actor';
+import { resolveScheme } from '../catalog/rules';
 import { recordChange } from '../changes';
 import { notFound } from '../courses';
 import { issueCertificate } from '../credentials/certificates';
@@ -52,6 +54,41 @@ function itemError(err: unknown) {
   throw err;
 }
 
+/**
+ * When the provider says the activity happened (now, unless it says otherwise), held to the
+ * course's scheme: never in the future, an attendance not before its session opens and anything
+ * else not before the enrollment began, at most `reporting.maxLateHours` ago.
+ */
+async function occurredAt(
+  tx: Db,
+  e: EnrollmentRow,
+  given: string | undefined,
+  now: Date,
+  session?: { startsAt: Date },
+): Promise<Date> {
+  if (given === undefined) return now;
+  const at = new Date(given);
+  const course = await findCourseRow(tx, e.courseId, { kind: 'all' });
+  if (!course) throw notFound(e.courseId);
+  const { reporting } = (await resolveScheme(tx, course.schemeId, now)).rules;
+  const out = (message: string) => new AppError('OCCURRED_AT_OUT_OF_RANGE', { message, field: 'occurredAt' });
+  if (at.getTime() > now.getTime()) throw out(`${given} is in the future (it is ${now.toISOString()}).`);
+  const earliest = session
+    ? new Date(session.startsAt.getTime() - reporting.sessionOpensMinutesBefore * 60_000)
+    : e.redeemedAt;
+  if (at.getTime() < earliest.getTime())
+    throw out(
+      session
+        ? `${given} is before the session opens (${earliest.toISOString()}, ${reporting.sessionOpensMinutesBefore} minutes before it starts).`
+        : `${given} is before the enrollment began (${earliest.toISOString()}).`,
+    );
+  if (now.getTime() - at.getTime() > reporting.maxLateHours * 3_600_000)
+    throw out(
+      `${given} is more than ${reporting.maxLateHours} hours ago: the scheme accepts records at most that late.`,
+    );
+  return at;
+}
+
 async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
   const input = ZAttendanceInputSchema.parse(raw);
   const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
@@ -64,6 +101,9 @@ async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
   }
   // Only the identity-check hand-off records FACE_MATCH, and what it recorded stays.
   if (input.method === 'FACE_MATCH') throw new AppError('ATTENDANCE_METHOD_RESERVED', { field: 'method' });
+  const session =
+    input.occurredAt !== undefined && e.runId ? await findRunSession(tx, e.runId, input.sequence) : undefined;
+  const happened = await occurredAt(tx, e, input.occurredAt, now, session);
   const row = await upsertAttendance(
     tx,
     {
@@ -74,6 +114,7 @@ async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
       deviceId: input.deviceId ?? null,
       ip: input.ip ?? null,
       voidReason: input.voidReason ?? null,
+      occurredAt: happened,
       recordedAt: now,
     },
     { unlessIdentityChecked: true },
@@ -91,6 +132,7 @@ async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
       method: input.method,
       deviceId: input.deviceId ?? null,
       ip: input.ip ?? null,
+      occurredAt: happened.toISOString(),
     },
     event: {
       type: 'attendance.recorded',
@@ -103,6 +145,7 @@ async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
     sequence: row.sequence,
     status: row.status,
     method: row.method,
+    occurredAt: (row.occurredAt ?? row.recordedAt).toISOString(),
     recordedAt: row.recordedAt.toISOString(),
   };
 }
@@ -138,10 +181,12 @@ export async function submitAssignment(opts: Call<z.input<typeof ZSubmitAssignme
   const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
     const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
+    const happened = await occurredAt(tx, e, input.occurredAt, now);
     await updateEnrollment(tx, e.id, {
       assignmentUrl: input.url,
       assignmentHash: input.contentHash,
-      assignmentSubmittedAt: now,
+      assignmentSubmittedAt: happened,
+      assignmentRecordedAt: now,
       assignmentFeedback: input.feedback ?? e.assignmentFeedback,
     });
     await recordChange(tx, {
@@ -151,7 +196,7 @@ export async function submitAssignment(opts: Call<z.input<typeof ZSubmitAssignme
       entityId: e.id,
       fromState: null,
       toState: null,
-      auditData: { contentHash: input.contentHash },
+      auditData: { contentHash: input.contentHash, occurredAt: happened.toISOString() },
     });
     return progressOf(tx, await enrollmentInTraining(tx, opts.actor, e.id));
   });
@@ -160,9 +205,15 @@ export async function submitAssignment(opts: Call<z.input<typeof ZSubmitAssignme
 export async function recordPostTest(opts: Call<z.input<typeof ZPostTestInputSchema>>) {
   requireProvider(opts.actor);
   const input = ZPostTestInputSchema.parse(opts.input);
+  const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
     const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
-    const updated = await updateEnrollment(tx, e.id, { postTestScore: input.score });
+    const happened = await occurredAt(tx, e, input.occurredAt, now);
+    const updated = await updateEnrollment(tx, e.id, {
+      postTestScore: input.score,
+      postTestTakenAt: happened,
+      postTestRecordedAt: now,
+    });
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),
       action: 'post_test.recorded',
@@ -170,7 +221,7 @@ export async function recordPostTest(opts: Call<z.input<typeof ZPostTestInputSch
       entityId: e.id,
       fromState: null,
       toState: null,
-      auditData: { score: input.score },
+      auditData: { score: input.score, occurredAt: happened.toISOString() },
     });
     return progressOf(tx, updated);
   });

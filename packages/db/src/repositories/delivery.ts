@@ -45,12 +45,23 @@ export async function upsertAttendance(
         deviceId: values.deviceId ?? null,
         ip: values.ip ?? null,
         voidReason: values.voidReason ?? null,
+        occurredAt: values.occurredAt ?? null,
         recordedAt: values.recordedAt,
       },
       ...(opts.unlessIdentityChecked ? { setWhere: sql`${attendance.method} <> 'FACE_MATCH'` } : {}),
     })
     .returning();
   if (!row && !opts.unlessIdentityChecked) throw new Error('attendance upsert returned no row');
+  return row;
+}
+
+/** One session of a run, by its sequence. */
+export async function findRunSession(db: Db, runId: string, sequence: number) {
+  const [row] = await db
+    .select()
+    .from(runSessions)
+    .where(and(eq(runSessions.runId, runId), eq(runSessions.sequence, sequence)))
+    .limit(1);
   return row;
 }
 
