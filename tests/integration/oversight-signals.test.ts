@@ -596,6 +596,45 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     expect(await signalsOf(h, p.clean)).toEqual([]);
   });
 
+  it('LATE_REPORTING: most attendance entered two days after it happened; not a register typed in the next morning, nor a few late ones', async () => {
+    const p = await pair(h);
+    const t = base();
+    // Planted: 24 participants' attendance, 18 of it entered 50 hours after the class.
+    for (let i = 0; i < 24; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+      const occurredAt = minutes(t, 60 + i);
+      await plantAttendance(h, e.enrollmentId, {
+        method: 'VENUE_QR',
+        occurredAt,
+        at: i < 18 ? new Date(occurredAt.getTime() + 50 * HOUR) : occurredAt,
+      });
+    }
+    // Honest: a paper register typed in the next morning (16 hours), and 3 of 30 entered late.
+    for (let i = 0; i < 30; i++) {
+      const e = await plantEnrollment(h, { providerId: p.clean, courseId: p.cleanCourse, redeemedAt: t });
+      const occurredAt = minutes(t, 60 + i);
+      const late = i < 3 ? 30 * HOUR : i < 20 ? 16 * HOUR : 0;
+      await plantAttendance(h, e.enrollmentId, {
+        method: 'VENUE_QR',
+        occurredAt,
+        at: new Date(occurredAt.getTime() + late),
+      });
+    }
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    expect(s).toMatchObject({
+      type: 'LATE_REPORTING',
+      score: 75,
+      evidenceTotal: 18,
+      evidenceTruncated: false,
+    });
+    expect(s?.summary).toBe(
+      '18 of 24 attendance records were entered more than 24 hours after they happened (75 %), the latest 50 hours after.',
+    );
+    expect(s?.evidence[0]).toMatchObject({ hoursLate: 50, sequence: 1 });
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
   it('running again refreshes a signal in place, keeps a dismissal, and old activity falls out of the window', async () => {
     const p = await pair(h);
     const t = base();

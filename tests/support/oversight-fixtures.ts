@@ -153,7 +153,9 @@ export async function plantAttendance(
     ip?: string;
     method?: 'FACE_MATCH' | 'VENUE_QR' | 'ONLINE_PRESENCE';
     status?: 'CONFIRMED' | 'UNCONFIRMED' | 'REJECTED';
+    /** When it was recorded; `occurredAt` when the provider said it happened earlier. */
     at: Date;
+    occurredAt?: Date;
   },
 ) {
   await h.db.insert(schema.attendance).values({
@@ -163,6 +165,7 @@ export async function plantAttendance(
     method: o.method ?? 'FACE_MATCH',
     deviceId: o.deviceId ?? null,
     ip: o.ip ?? null,
+    occurredAt: o.occurredAt ?? null,
     recordedAt: o.at,
   });
 }

@@ -67,6 +67,7 @@ export const SIGNAL_TYPES = [
   'REDEMPTION_BURST',
   'PERFECT_RATING_BURST',
   'IDENTITY_CHECK_FAILURES',
+  'LATE_REPORTING',
 ] as const;
 export const SIGNAL_STATUSES = ['OPEN', 'CASE_OPENED', 'DISMISSED'] as const;
 export const CASE_STATUSES = ['OPEN', 'AWAITING_EVIDENCE', 'DECIDED'] as const;

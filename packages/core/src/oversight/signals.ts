@@ -5,6 +5,7 @@ import {
   detectDuplicateAssignments,
   detectFastCompletions,
   detectIdentityCheckFailures,
+  detectLateReporting,
   detectPerfectRatingBursts,
   detectRedemptionBursts,
   detectSharedAttendance,
@@ -53,6 +54,12 @@ export const SIGNAL_RULES = {
     minSuspicion: 40,
   },
   IDENTITY_CHECK_FAILURES: { minChecks: 10, minFailureRate: 0.3 },
+  /**
+   * Attendance entered long after it happened (occurredAt): honest paper registers are typed in
+   * the same day or the next; a provider whose records mostly arrive days later may be writing
+   * attendance nobody took. Below the scheme's own limit (72 hours), which refuses later ones.
+   */
+  LATE_REPORTING: { lateHours: 24, minRecords: 20, minShare: 0.5 },
 } as const;
 
 export type ReviewMarker = keyof typeof SIGNAL_RULES.PERFECT_RATING_BURST.markers;
@@ -264,6 +271,21 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(100 * rate),
       summary: `${g.failed} of ${g.n} identity checks failed (${Math.round(rate * 100)} %).`,
       scoring: `The failure rate in percent, with at least ${ic.minChecks} checks and ${ic.minFailureRate * 100} % failing.`,
+      ...capped(g.evidence),
+    });
+  }
+  const lr = R.LATE_REPORTING;
+  for (const g of await detectLateReporting(db, since, lr.lateHours, lr.minRecords, lr.minShare)) {
+    const share = g.late / g.n;
+    found.push({
+      type: 'LATE_REPORTING',
+      key: g.provider_id,
+      subjectType: 'PROVIDER',
+      subjectId: g.provider_id,
+      providerId: g.provider_id,
+      score: clamp(100 * share),
+      summary: `${g.late} of ${g.n} attendance records were entered more than ${lr.lateHours} hours after they happened (${Math.round(share * 100)} %), the latest ${Math.round(g.latestHours)} hours after.`,
+      scoring: `The share of late records in percent, with at least ${lr.minRecords} records and ${lr.minShare * 100} % of them more than ${lr.lateHours} hours late.`,
       ...capped(g.evidence),
     });
   }

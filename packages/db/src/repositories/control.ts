@@ -225,7 +225,8 @@ type Group = { provider_id: string; n: number | string; evidence: Record<string,
 
 /**
  * One device (or IP) confirming attendance for many different participants of one provider; by IP,
- * per WIB day (the program's days: Asia/Jakarta, UTC+7), as `day` YYYY-MM-DD.
+ * per WIB day (the program's days: Asia/Jakarta, UTC+7), as `day` YYYY-MM-DD, of when the
+ * attendance happened (occurred_at, as the provider said; else when it was recorded).
  */
 export async function detectSharedAttendance(db: Db, since: Date, by: 'device' | 'ip', threshold: number) {
   const column = sql.raw(by === 'device' ? 'a.device_id' : 'a.ip');
@@ -233,11 +234,12 @@ export async function detectSharedAttendance(db: Db, since: Date, by: 'device' |
   const rows = await execRows<Group & { value: string; day: string | null }>(
     db,
     sql`select e.provider_id, ${column} as value,
-          ${by === 'ip' ? sql`to_char(a.recorded_at at time zone 'Asia/Jakarta', 'YYYY-MM-DD')` : sql`null`} as day,
+          ${by === 'ip' ? sql`to_char(coalesce(a.occurred_at, a.recorded_at) at time zone 'Asia/Jakarta', 'YYYY-MM-DD')` : sql`null`} as day,
           count(distinct e.participant_id) as n,
           jsonb_agg(jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
-            'courseId', e.course_id, 'sequence', a.sequence, 'method', a.method, 'recordedAt', a.recorded_at)
-            order by a.recorded_at, e.id) as evidence
+            'courseId', e.course_id, 'sequence', a.sequence, 'method', a.method,
+            'occurredAt', coalesce(a.occurred_at, a.recorded_at), 'recordedAt', a.recorded_at)
+            order by coalesce(a.occurred_at, a.recorded_at), e.id) as evidence
         from attendance a join enrollments e on e.id = a.enrollment_id
         where a.status = 'CONFIRMED' and ${column} is not null and a.method <> 'VENUE_QR'
           and a.recorded_at >= ${since.toISOString()}::timestamptz
@@ -444,6 +446,42 @@ export async function reviewerFacts(db: Db, reviewIds: string[]): Promise<Map<st
 }
 
 /** A provider whose participants fail the identity check unusually often. */
+/**
+ * Attendance entered long after it happened, per provider: of the records received since `since`
+ * (at least `minRecords`), those whose occurredAt is more than `lateHours` before they were
+ * received, when they are at least `minShare` of them. Evidence: the late records, latest first.
+ */
+export async function detectLateReporting(
+  db: Db,
+  since: Date,
+  lateHours: number,
+  minRecords: number,
+  minShare: number,
+) {
+  const late = sql`a.occurred_at is not null and a.recorded_at - a.occurred_at > make_interval(hours => ${lateHours})`;
+  const rows = await execRows<Group & { late: number | string; latest_hours: number | string }>(
+    db,
+    sql`select e.provider_id, count(*) as n, count(*) filter (where ${late}) as late,
+          max(extract(epoch from a.recorded_at - a.occurred_at) / 3600) filter (where ${late}) as latest_hours,
+          coalesce(jsonb_agg(jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
+            'courseId', e.course_id, 'sequence', a.sequence, 'status', a.status, 'method', a.method,
+            'occurredAt', a.occurred_at, 'recordedAt', a.recorded_at,
+            'hoursLate', round(extract(epoch from a.recorded_at - a.occurred_at) / 3600, 1))
+            order by a.recorded_at - a.occurred_at desc, e.id, a.sequence) filter (where ${late}), '[]'::jsonb) as evidence
+        from attendance a join enrollments e on e.id = a.enrollment_id
+        where a.recorded_at >= ${since.toISOString()}::timestamptz
+        group by e.provider_id
+        having count(*) >= ${minRecords}
+          and count(*) filter (where ${late}) >= ${minShare}::numeric * count(*)`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    n: Number(r.n),
+    late: Number(r.late),
+    latestHours: Number(r.latest_hours),
+  }));
+}
+
 export async function detectIdentityCheckFailures(db: Db, since: Date, minChecks: number, minRate: number) {
   const rows = await execRows<Group & { failed: number | string }>(
     db,
