@@ -635,6 +635,68 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     expect(await signalsOf(h, p.clean)).toEqual([]);
   });
 
+  it('UNIFORM_REDEMPTION_DELAY: twelve vouchers each redeemed five minutes and a few seconds after purchase; not a luring class redeeming at the door at once, nor people redeeming a minute or a few after buying', async () => {
+    const p = await pair(h);
+    const t = base();
+    // Planted: bought over three days, each redeemed 300 to 305.5 seconds after its purchase.
+    const planted: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const issuedAt = new Date(t.getTime() - (i * 6 + 1) * HOUR - i * 47_000);
+      const e = await plantEnrollment(h, {
+        providerId: p.planted,
+        courseId: p.plantedCourse,
+        issuedAt,
+        redeemedAt: new Date(issuedAt.getTime() + 300_000 + i * 500),
+      });
+      planted.push(e.enrollmentId);
+    }
+    // Honest: a luring class of 15 redeeming at the door at the same second, bought on different
+    // days; and 15 people redeeming 40 seconds to 9 minutes after buying.
+    const luring = await plantCourse(h, p.clean, { mode: 'LURING' });
+    for (let i = 0; i < 15; i++)
+      await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: luring,
+        issuedAt: new Date(t.getTime() - (i + 1) * DAY - i * 13 * 60_000),
+        redeemedAt: t,
+      });
+    for (let i = 0; i < 15; i++) {
+      const issuedAt = new Date(t.getTime() - i * 2 * HOUR);
+      await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        issuedAt,
+        redeemedAt: new Date(issuedAt.getTime() + 40_000 + i * 37_000),
+      });
+    }
+    await detect(h);
+    const [s, ...more] = await signalsOf(h, p.planted);
+    expect(more).toEqual([]);
+    expect(s).toMatchObject({
+      type: 'UNIFORM_REDEMPTION_DELAY',
+      subjectType: 'PROVIDER',
+      subjectId: p.planted,
+      score: 70,
+      evidenceTotal: 12,
+      evidenceTruncated: false,
+    });
+    expect(s?.summary).toContain('12 vouchers were redeemed 300 to 306 seconds after their purchase');
+    expect(new Set(s?.evidence.map((r) => r.enrollmentId))).toEqual(new Set(planted));
+    expect(s?.evidence[0]).toMatchObject({ secondsToRedeem: expect.any(Number) });
+    expect(Object.keys(s?.evidence[0] ?? {}).sort()).toEqual(
+      [
+        'courseId',
+        'enrollmentId',
+        'issuedAt',
+        'participantId',
+        'platformId',
+        'redeemedAt',
+        'secondsToRedeem',
+      ].sort(),
+    );
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
   it('running again refreshes a signal in place, keeps a dismissal, and old activity falls out of the window', async () => {
     const p = await pair(h);
     const t = base();

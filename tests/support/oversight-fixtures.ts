@@ -74,6 +74,11 @@ export async function plantEnrollment(
     /** The class it belongs to (none: self-paced). */
     runId?: string;
     redeemedAt: Date;
+    /**
+     * When the voucher was bought; by default 30 to 60 minutes before the redemption, varied as
+     * people vary (an exact offset is what UNIFORM_REDEMPTION_DELAY looks for).
+     */
+    issuedAt?: Date;
     redeemedIp?: string;
     completedAt?: Date;
     status?: 'IN_TRAINING' | 'COMPLETED' | 'NOT_COMPLETED';
@@ -120,7 +125,7 @@ export async function plantEnrollment(
     price: o.price ?? 1_000_000,
     status: o.cancelledAt ? 'CANCELLED' : status === 'IN_TRAINING' ? 'REDEEMED' : status,
     expiresAt: new Date(o.redeemedAt.getTime() + 30 * 86_400_000),
-    issuedAt: new Date(o.redeemedAt.getTime() - 3_600_000),
+    issuedAt: o.issuedAt ?? new Date(o.redeemedAt.getTime() - 1_800_000 - ((n * 1_113_000) % 1_800_000)),
     redeemedAt: o.cancelledAt ? null : o.redeemedAt,
     closedAt: o.cancelledAt ?? o.completedAt ?? null,
   });

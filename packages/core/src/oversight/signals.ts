@@ -9,6 +9,7 @@ import {
   detectPerfectRatingBursts,
   detectRedemptionBursts,
   detectSharedAttendance,
+  detectUniformRedemptionDelays,
   findSignal,
   listSignals,
   type ReviewerFacts,
@@ -60,6 +61,14 @@ export const SIGNAL_RULES = {
    * attendance nobody took. Below the scheme's own limit (72 hours), which refuses later ones.
    */
   LATE_REPORTING: { lateHours: 24, minRecords: 20, minShare: 0.5 },
+  /**
+   * Account trading run by a script: vouchers bought and redeemed by one hand, each the same number
+   * of seconds after its purchase. At least `minVouchers` of a provider's redemptions whose
+   * purchase-to-redemption delays lie within `toleranceSeconds` of one another, and at least
+   * `minShare` of those within `aroundMinutes` of that delay: people who redeem right after buying
+   * spread over minutes; a class redeeming at the door at once bought on different days.
+   */
+  UNIFORM_REDEMPTION_DELAY: { toleranceSeconds: 10, minVouchers: 10, aroundMinutes: 10, minShare: 0.5 },
 } as const;
 
 export type ReviewMarker = keyof typeof SIGNAL_RULES.PERFECT_RATING_BURST.markers;
@@ -286,6 +295,29 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       score: clamp(100 * share),
       summary: `${g.late} of ${g.n} attendance records were entered more than ${lr.lateHours} hours after they happened (${Math.round(share * 100)} %), the latest ${Math.round(g.latestHours)} hours after.`,
       scoring: `The share of late records in percent, with at least ${lr.minRecords} records and ${lr.minShare * 100} % of them more than ${lr.lateHours} hours late.`,
+      ...capped(g.evidence),
+    });
+  }
+  const ud = R.UNIFORM_REDEMPTION_DELAY;
+  for (const g of await detectUniformRedemptionDelays(
+    db,
+    since,
+    ud.toleranceSeconds,
+    ud.minVouchers,
+    ud.aroundMinutes,
+    ud.minShare,
+  )) {
+    found.push({
+      type: 'UNIFORM_REDEMPTION_DELAY',
+      key: g.provider_id,
+      subjectType: 'PROVIDER',
+      subjectId: g.provider_id,
+      providerId: g.provider_id,
+      score: clamp(
+        40 + 5 * (g.n - ud.minVouchers) + (20 * (g.n / g.around - ud.minShare)) / (1 - ud.minShare),
+      ),
+      summary: `${g.n} vouchers were redeemed ${Math.round(g.fromSeconds)} to ${Math.round(g.fromSeconds + g.spread)} seconds after their purchase (a spread of ${Math.round(g.spread)} s), ${g.n} of the ${g.around} redeemed within ${ud.aroundMinutes} minutes of that delay: too regular to be people.`,
+      scoring: `40 at ${ud.minVouchers} vouchers within ${ud.toleranceSeconds} seconds of one delay (and ${ud.minShare * 100} % of those within ${ud.aroundMinutes} minutes of it), +5 for each more, + up to 20 as that share nears 100 %, at most 100.`,
       ...capped(g.evidence),
     });
   }

@@ -445,6 +445,61 @@ export async function reviewerFacts(db: Db, reviewIds: string[]): Promise<Map<st
   );
 }
 
+/**
+ * Purchase-to-redemption times too regular to be human, per provider: the seconds from a voucher's
+ * issue (the purchase) to its redemption, for redemptions since `since`; the densest
+ * `toleranceSeconds` of them (a sliding window over the delays), when it holds at least
+ * `minVouchers` and at least `minShare` of the provider's vouchers whose delay lies within
+ * `aroundMinutes` of it: a spike, not the crowd of honest people who redeem a minute or two after
+ * buying. Evidence: the vouchers in the spike, in redemption order.
+ */
+export async function detectUniformRedemptionDelays(
+  db: Db,
+  since: Date,
+  toleranceSeconds: number,
+  minVouchers: number,
+  aroundMinutes: number,
+  minShare: number,
+) {
+  const tol = sql.raw(String(Math.max(0, Math.trunc(toleranceSeconds))));
+  const around = sql.raw(String(Math.max(0, Math.trunc(aroundMinutes * 60))));
+  const rows = await execRows<
+    Group & { around: number | string; from_seconds: number | string; spread: number | string }
+  >(
+    db,
+    sql`with src as (
+          select e.provider_id, e.id, e.participant_id, e.course_id, v.platform_id, v.issued_at, e.redeemed_at,
+            extract(epoch from (e.redeemed_at - v.issued_at))::numeric as secs
+          from enrollments e join vouchers v on v.id = e.voucher_id
+          where e.redeemed_at >= ${since.toISOString()}::timestamptz and e.redeemed_at >= v.issued_at
+        ), r as (
+          select *,
+            count(*) over (partition by provider_id order by secs range between current row and ${tol} following) as n,
+            count(*) over (partition by provider_id order by secs
+              range between ${around} preceding and ${around} + ${tol} following) as around
+          from src
+        ), peak as (
+          select distinct on (provider_id) provider_id, secs as start, n, around
+          from r where n >= ${minVouchers} and n >= ${minShare}::numeric * around
+          order by provider_id, n desc, secs
+        )
+        select p.provider_id, p.n, p.around, p.start as from_seconds, max(r.secs) - p.start as spread,
+          jsonb_agg(jsonb_build_object('enrollmentId', r.id, 'participantId', r.participant_id,
+            'courseId', r.course_id, 'platformId', r.platform_id, 'issuedAt', r.issued_at,
+            'redeemedAt', r.redeemed_at, 'secondsToRedeem', round(r.secs, 1))
+            order by r.redeemed_at, r.id) as evidence
+        from peak p join r on r.provider_id = p.provider_id and r.secs >= p.start and r.secs <= p.start + ${tol}
+        group by p.provider_id, p.n, p.around, p.start`,
+  );
+  return rows.map((r) => ({
+    ...r,
+    n: Number(r.n),
+    around: Number(r.around),
+    fromSeconds: Number(r.from_seconds),
+    spread: Number(r.spread),
+  }));
+}
+
 /** A provider whose participants fail the identity check unusually often. */
 /**
  * Attendance entered long after it happened, per provider: of the records received since `since`
