@@ -697,6 +697,79 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     expect(await signalsOf(h, p.clean)).toEqual([]);
   });
 
+  it('SHARED_PAYOUT_ACCOUNT: four participants paid into one e-wallet, three into one bank account under different names; not a couple sharing one, nor accounts that only look alike masked', async () => {
+    const p = await pair(h);
+    const t = base();
+    const pmo = h.caller('pmo').pmo.participants;
+    const enrol = (providerId: string, courseId: string, i: number) =>
+      plantEnrollment(h, { providerId, courseId, redeemedAt: minutes(t, i) });
+    const wallet: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const e = await enrol(p.planted, p.plantedCourse, i);
+      wallet.push(e.participantId);
+      await pmo.setPayoutAccount({
+        participantId: e.participantId,
+        destination: { kind: 'ewallet', provider: 'gopay', phone: '081355501234' },
+      });
+    }
+    const bank: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const e = await enrol(p.planted, p.plantedCourse, 10 + i);
+      bank.push(e.participantId);
+      await pmo.setPayoutAccount({
+        participantId: e.participantId,
+        destination: {
+          kind: 'bank',
+          bankCode: '009',
+          accountNumber: '0123456789',
+          holderName: `Pemilik ${i}`,
+        },
+      });
+    }
+    // Honest: a couple on one account; and three different accounts with the same last four digits.
+    for (let i = 0; i < 2; i++) {
+      const e = await enrol(p.clean, p.cleanCourse, i);
+      await pmo.setPayoutAccount({
+        participantId: e.participantId,
+        destination: {
+          kind: 'bank',
+          bankCode: '014',
+          accountNumber: '5550001111',
+          holderName: 'Budi dan Sari',
+        },
+      });
+    }
+    for (let i = 0; i < 3; i++) {
+      const e = await enrol(p.clean, p.cleanCourse, 10 + i);
+      await pmo.setPayoutAccount({
+        participantId: e.participantId,
+        destination: { kind: 'ewallet', provider: 'ovo', phone: `08129${i}007777` },
+      });
+    }
+    const run = await detect(h);
+    expect(run.found.SHARED_PAYOUT_ACCOUNT).toBe(2);
+    const found = (await signalsOf(h, p.planted)).sort((a, b) => a.score - b.score);
+    expect(found.map((s) => [s.type, s.subjectType, s.score, s.evidenceTotal])).toEqual([
+      ['SHARED_PAYOUT_ACCOUNT', 'ENROLLMENT', 50, 3],
+      ['SHARED_PAYOUT_ACCOUNT', 'ENROLLMENT', 65, 4],
+    ]);
+    const [b, w] = found;
+    expect(w?.summary).toBe(
+      'The incentives of 4 different participants are paid into one e-wallet (GOPAY ••••1234).',
+    );
+    expect(b?.summary).toContain(
+      '3 different participants are paid into one bank account (BANK 009 ••••6789)',
+    );
+    expect(new Set(w?.evidence.map((r) => r.participantId))).toEqual(new Set(wallet));
+    expect(new Set(b?.evidence.map((r) => r.participantId))).toEqual(new Set(bank));
+    expect(w?.evidence[0]).toMatchObject({ kind: 'EWALLET', label: 'GOPAY ••••1234', providerId: p.planted });
+    // Masked labels only: never the full number or phone.
+    const text = JSON.stringify(found);
+    expect(text).not.toContain('0123456789');
+    expect(text).not.toContain('081355501234');
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
   it('running again refreshes a signal in place, keeps a dismissal, and old activity falls out of the window', async () => {
     const p = await pair(h);
     const t = base();

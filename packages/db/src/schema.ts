@@ -725,16 +725,30 @@ export const payoutAccounts = pgTable('payout_accounts', {
   updatedAt: ts('updated_at').notNull(),
 });
 
-/** Where a participant's incentive is paid: the destination sealed (personal data), a masked label. */
-export const participantPayoutAccounts = pgTable('participant_payout_accounts', {
-  participantId: text('participant_id')
-    .primaryKey()
-    .references(() => participants.id),
-  kind: text('kind', { enum: ['BANK', 'EWALLET'] }).notNull(),
-  label: text('label').notNull(),
-  sealedDestination: text('sealed_destination').notNull(),
-  updatedAt: ts('updated_at').notNull(),
-});
+/**
+ * Where a participant's incentive is paid: the destination sealed (personal data), a masked label,
+ * and a keyed hash of the normalized destination, equal for the same account, so several
+ * participants paid into one account can be found without opening any (null for accounts set
+ * before it existed: filled when the account is next set).
+ */
+export const participantPayoutAccounts = pgTable(
+  'participant_payout_accounts',
+  {
+    participantId: text('participant_id')
+      .primaryKey()
+      .references(() => participants.id),
+    kind: text('kind', { enum: ['BANK', 'EWALLET'] }).notNull(),
+    label: text('label').notNull(),
+    sealedDestination: text('sealed_destination').notNull(),
+    destinationHash: text('destination_hash'),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('participant_payout_accounts_destination_hash_idx')
+      .on(t.destinationHash)
+      .where(sql`${t.destinationHash} is not null`),
+  ],
+);
 
 /** One settlement batch per business day (WIB): running the same day again finds this row. */
 export const settlementBatches = pgTable('settlement_batches', {

@@ -9,6 +9,7 @@ import {
   detectPerfectRatingBursts,
   detectRedemptionBursts,
   detectSharedAttendance,
+  detectSharedPayoutDestinations,
   detectUniformRedemptionDelays,
   findSignal,
   listSignals,
@@ -68,6 +69,12 @@ export const SIGNAL_RULES = {
    * `minShare` of those within `aroundMinutes` of that delay: people who redeem right after buying
    * spread over minutes; a class redeeming at the door at once bought on different days.
    */
+  /**
+   * Incentives of several participants paid into one bank account or e-wallet (a seller's buyer
+   * collecting them): a couple or a parent and child may share one account, three or more is what
+   * a buyer of accounts looks like.
+   */
+  SHARED_PAYOUT_ACCOUNT: { minParticipants: 3 },
   UNIFORM_REDEMPTION_DELAY: { toleranceSeconds: 10, minVouchers: 10, aroundMinutes: 10, minShare: 0.5 },
 } as const;
 
@@ -318,6 +325,23 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       ),
       summary: `${g.n} vouchers were redeemed ${Math.round(g.fromSeconds)} to ${Math.round(g.fromSeconds + g.spread)} seconds after their purchase (a spread of ${Math.round(g.spread)} s), ${g.n} of the ${g.around} redeemed within ${ud.aroundMinutes} minutes of that delay: too regular to be people.`,
       scoring: `40 at ${ud.minVouchers} vouchers within ${ud.toleranceSeconds} seconds of one delay (and ${ud.minShare * 100} % of those within ${ud.aroundMinutes} minutes of it), +5 for each more, + up to 20 as that share nears 100 %, at most 100.`,
+      ...capped(g.evidence),
+    });
+  }
+  const sp = R.SHARED_PAYOUT_ACCOUNT;
+  for (const g of await detectSharedPayoutDestinations(db, since, sp.minParticipants)) {
+    // About people: the group's latest enrollment is the subject; the rows name every participant.
+    if (!g.enrollment_id) continue;
+    const what = g.kinds.length === 1 && g.kinds[0] === 'EWALLET' ? 'e-wallet' : 'bank account';
+    found.push({
+      type: 'SHARED_PAYOUT_ACCOUNT',
+      key: g.hash,
+      subjectType: 'ENROLLMENT',
+      subjectId: g.enrollment_id,
+      providerId: g.provider_id,
+      score: clamp(50 + 15 * (g.n - sp.minParticipants)),
+      summary: `The incentives of ${g.n} different participants are paid into one ${what} (${String(g.evidence[0]?.label ?? '')}).`,
+      scoring: `50 at ${sp.minParticipants} participants on one account, +15 for each more, at most 100 (two, a couple, do not count).`,
       ...capped(g.evidence),
     });
   }

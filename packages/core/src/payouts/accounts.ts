@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   AppError,
   type TPayoutAccount,
@@ -23,6 +24,27 @@ export function destinationLabel(d: TPayoutDestination): string {
   return d.kind === 'bank'
     ? `BANK ${d.bankCode} ••••${d.accountNumber.slice(-4)}`
     : `${d.provider.toUpperCase()} ••••${d.phone.slice(-4)}`;
+}
+
+/**
+ * The destination as one account, whoever typed it: a bank's code and account number (not the
+ * holder's name, which a seller's buyer can vary), or an e-wallet's provider and phone in +62 form.
+ */
+export function normalizedDestination(d: TPayoutDestination): string {
+  return d.kind === 'bank'
+    ? `bank:${d.bankCode}:${d.accountNumber}`
+    : `ewallet:${d.provider}:62${d.phone.replace(/^0/, '')}`;
+}
+
+/**
+ * HMAC-SHA256 of the normalized destination under the NIK hash key, as NIKs are hashed (prefixed, so
+ * it never equals a NIK's hash): equal for the same account, and no list of account numbers or
+ * phones reverses it. Lets the detectors find several participants paid into one account.
+ */
+export function hashPayoutDestination(key: Buffer, d: TPayoutDestination): string {
+  return createHmac('sha256', key)
+    .update(`payout-destination:${normalizedDestination(d)}`, 'utf8')
+    .digest('base64url');
 }
 
 const kindOf = (d: TPayoutDestination) => (d.kind === 'bank' ? ('BANK' as const) : ('EWALLET' as const));
@@ -146,6 +168,8 @@ export async function setParticipantPayoutAccount(opts: {
   requestId: string | null;
   now: Date;
   sealer: Sealer;
+  /** NIK_HASH_KEY: the destination's keyed hash is written beside the sealed destination. */
+  hashKey: Buffer;
   participantId: string;
   destination: TPayoutDestination;
 }): Promise<z.infer<typeof ZParticipantPayoutAccountSchema>> {
@@ -158,6 +182,7 @@ export async function setParticipantPayoutAccount(opts: {
       kind: kindOf(opts.destination),
       label: destinationLabel(opts.destination),
       sealedDestination: opts.sealer.seal(opts.destination),
+      destinationHash: hashPayoutDestination(opts.hashKey, opts.destination),
       updatedAt: opts.now,
     });
     await recordChange(tx, {

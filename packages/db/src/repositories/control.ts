@@ -500,6 +500,47 @@ export async function detectUniformRedemptionDelays(
   }));
 }
 
+/**
+ * Several participants whose incentives are paid into one bank account or e-wallet (the same keyed
+ * hash of the normalized destination), among the destinations set or changed since `since`. Each
+ * row: a participant, the masked label, when the account was set, and their latest enrollment;
+ * `enrollment_id` / `provider_id`: the group's latest enrollment (null: none has one).
+ */
+export async function detectSharedPayoutDestinations(db: Db, since: Date, threshold: number) {
+  const rows = await execRows<{
+    hash: string;
+    n: number | string;
+    kinds: string[];
+    enrollment_id: string | null;
+    provider_id: string | null;
+    evidence: Record<string, unknown>[];
+  }>(
+    db,
+    sql`with touched as (
+          select distinct destination_hash from participant_payout_accounts
+          where destination_hash is not null and updated_at >= ${since.toISOString()}::timestamptz
+        ), a as (
+          select a.*, le.id as enrollment_id, le.provider_id, le.course_id, le.redeemed_at
+          from participant_payout_accounts a
+          join touched t on t.destination_hash = a.destination_hash
+          left join lateral (
+            select e.id, e.provider_id, e.course_id, e.redeemed_at from enrollments e
+            where e.participant_id = a.participant_id order by e.redeemed_at desc, e.id desc limit 1
+          ) le on true
+        )
+        select destination_hash as hash, count(*) as n, array_agg(distinct kind) as kinds,
+          (array_agg(enrollment_id order by redeemed_at desc nulls last, enrollment_id desc))[1] as enrollment_id,
+          (array_agg(provider_id order by redeemed_at desc nulls last, enrollment_id desc))[1] as provider_id,
+          jsonb_agg(jsonb_build_object('participantId', participant_id, 'kind', kind, 'label', label,
+            'accountSetAt', updated_at, 'enrollmentId', enrollment_id, 'providerId', provider_id,
+            'courseId', course_id) order by updated_at, participant_id) as evidence
+        from a
+        group by destination_hash
+        having count(*) >= ${threshold}`,
+  );
+  return rows.map((r) => ({ ...r, n: Number(r.n) }));
+}
+
 /** A provider whose participants fail the identity check unusually often. */
 /**
  * Attendance entered long after it happened, per provider: of the records received since `since`

@@ -72,6 +72,7 @@ export async function upsertParticipantPayoutAccount(
         kind: row.kind,
         label: row.label,
         sealedDestination: row.sealedDestination,
+        destinationHash: row.destinationHash ?? null,
         updatedAt: row.updatedAt,
       },
     })

@@ -352,6 +352,7 @@ export const setParticipantPayoutAccountRoute = pmoProcedure
       requestId: ctx.requestId,
       now: ctx.now,
       sealer: sealerFor(servicesOf(ctx).nikHashKey, PAYOUT_DESTINATIONS),
+      hashKey: servicesOf(ctx).nikHashKey,
       participantId: input.participantId,
       destination: input.destination,
     }),
