@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { codeOf, type Harness, useHarness } from '../support/harness';
+import { onSale, participants } from '../support/marketplace-fixtures';
 import {
   minutes,
   plantAttendance,
@@ -768,6 +769,69 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     expect(text).not.toContain('0123456789');
     expect(text).not.toContain('081355501234');
     expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('SHARED_CHECKOUT_DEVICE: one phone buying for six participants, one session for five on as many devices; not a family phone buying for three', async () => {
+    const people = await participants(h, 14);
+    const { course, run } = await onSale(h, { capacity: 50 });
+    const checkout = h.caller('platformA').platform.checkout;
+    const create = (i: number, deviceId: string, sessionId: string) =>
+      checkout.create({
+        cardNumber: people[i]?.cardNumber ?? '',
+        courseId: course.id,
+        runId: run.id,
+        deviceId,
+        sessionId,
+      });
+    let redeemed = '';
+    for (let i = 0; i < 6; i++) {
+      const c = await create(i, 'hp-joki-77', `sesi-joki-${i}`);
+      if (i >= 4) continue;
+      const bought = await checkout.confirm({ id: c.id, code: h.otp.read(c.id) ?? '' });
+      // The first one is already in training: the signal is about that enrollment.
+      if (i === 0) {
+        const startsAt = (await h.caller('providerA').provider.runs.get({ id: run.id })).sessions[0]
+          ?.startsAt;
+        h.clock.set(new Date(new Date(startsAt ?? 0).getTime() - 10 * 60_000));
+        try {
+          redeemed = (
+            await h
+              .caller('providerA')
+              .provider.vouchers.redeem({ code: bought.code, courseId: course.id, runId: run.id })
+          ).id;
+        } finally {
+          h.clock.reset();
+        }
+      }
+    }
+    for (let i = 6; i < 11; i++) await create(i, `perangkat-${i}`, 'sesi-joki');
+    // Honest: a family's phone, one sign-in, buying for three of them.
+    for (let i = 11; i < 14; i++) await create(i, 'hp-keluarga', 'sesi-keluarga');
+    const run2 = await detect(h);
+    expect(run2.found.SHARED_CHECKOUT_DEVICE).toBe(2);
+    const found = (
+      await h.caller('pmo').pmo.signals.list({ type: 'SHARED_CHECKOUT_DEVICE', limit: 100 })
+    ).items.sort((a, b) => a.score - b.score);
+    expect(found.map((s) => [s.subjectType, s.subjectId, s.score, s.evidenceTotal])).toEqual([
+      ['ENROLLMENT', redeemed, 50, 6],
+      ['COURSE', course.id, 60, 5],
+    ]);
+    const [device, session] = found;
+    expect(device?.summary).toContain('Device hp-joki-77 of platform');
+    expect(device?.summary).toContain('for 6 different participants (6 checkouts)');
+    expect(session?.summary).toContain('Session sesi-joki of platform');
+    expect(new Set(device?.evidence.map((r) => r.participantId))).toEqual(
+      new Set(people.slice(0, 6).map((p) => p.id)),
+    );
+    expect(device?.evidence.map((r) => r.status)).toEqual([
+      ...Array(4).fill('CONFIRMED'),
+      'PENDING',
+      'PENDING',
+    ]);
+    expect(device?.evidence[0]).toMatchObject({ enrollmentId: redeemed, providerId: device?.providerId });
+    const text = JSON.stringify(found);
+    for (const p of people) expect(text).not.toContain(p.cardNumber);
+    expect(text).not.toContain('hp-keluarga');
   });
 
   it('running again refreshes a signal in place, keeps a dismissal, and old activity falls out of the window', async () => {

@@ -8,6 +8,14 @@ export const ZCreateCheckoutInputSchema = z.object({
   runId: idSchema('run')
     .optional()
     .meta({ description: 'Required for courses with runs; absent for self-paced' }),
+  deviceId: z.string().trim().min(1).max(200).optional().meta({
+    description:
+      'The device the purchase is made on, as your site identifies it (an app install id, a browser id): opaque to the program; fraud signals use it',
+  }),
+  sessionId: z.string().trim().min(1).max(200).optional().meta({
+    description:
+      'The buyer’s session on your site (opaque, never a token that grants access): fraud signals use it',
+  }),
 });
 export type TCreateCheckoutInput = z.input<typeof ZCreateCheckoutInputSchema>;
 

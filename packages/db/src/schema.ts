@@ -460,11 +460,16 @@ export const checkouts = pgTable(
     otpExpiresAt: ts('otp_expires_at').notNull(),
     attempts: integer('attempts').notNull().default(0),
     voucherId: text('voucher_id'),
+    /** The platform's own device and session ids of the buyer (opaque, as the platform sent them). */
+    deviceId: text('device_id'),
+    sessionId: text('session_id'),
     createdAt: ts('created_at').notNull().defaultNow(),
     confirmedAt: ts('confirmed_at'),
   },
   (t) => [
     index('checkouts_platform_idx').on(t.platformId, t.id),
+    // The fraud detectors read recent checkouts (many participants on one device or session).
+    index('checkouts_created_brin').using('brin', t.createdAt),
     // otp.expire finds the codes past their life.
     index('checkouts_pending_idx').on(t.otpExpiresAt).where(sql`${t.status} = 'PENDING'`),
   ],

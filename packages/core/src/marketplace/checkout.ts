@@ -165,6 +165,8 @@ export async function createCheckout(
       status: 'PENDING',
       otpHash: hashOtp(id, code),
       otpExpiresAt: new Date(now.getTime() + OTP_TTL_MS),
+      deviceId: input.deviceId ?? null,
+      sessionId: input.sessionId ?? null,
     });
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),

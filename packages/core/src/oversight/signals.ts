@@ -9,6 +9,7 @@ import {
   detectPerfectRatingBursts,
   detectRedemptionBursts,
   detectSharedAttendance,
+  detectSharedCheckouts,
   detectSharedPayoutDestinations,
   detectUniformRedemptionDelays,
   findSignal,
@@ -75,6 +76,11 @@ export const SIGNAL_RULES = {
    * a buyer of accounts looks like.
    */
   SHARED_PAYOUT_ACCOUNT: { minParticipants: 3 },
+  /**
+   * One platform device or session buying for many different participants (checkouts in the
+   * window): a family's shared phone buys for two or three, a seller's buyer for many more.
+   */
+  SHARED_CHECKOUT_DEVICE: { minParticipants: 5 },
   UNIFORM_REDEMPTION_DELAY: { toleranceSeconds: 10, minVouchers: 10, aroundMinutes: 10, minShare: 0.5 },
 } as const;
 
@@ -344,6 +350,28 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       scoring: `50 at ${sp.minParticipants} participants on one account, +15 for each more, at most 100 (two, a couple, do not count).`,
       ...capped(g.evidence),
     });
+  }
+  const sc = R.SHARED_CHECKOUT_DEVICE;
+  for (const by of ['device', 'session'] as const) {
+    for (const g of await detectSharedCheckouts(db, since, by, sc.minParticipants)) {
+      // About people: the latest enrollment bought this way, else the latest course bought.
+      const subject = g.enrollment_id
+        ? {
+            subjectType: 'ENROLLMENT' as const,
+            subjectId: g.enrollment_id,
+            providerId: g.enrollment_provider_id,
+          }
+        : { subjectType: 'COURSE' as const, subjectId: g.course_id, providerId: g.course_provider_id };
+      found.push({
+        type: 'SHARED_CHECKOUT_DEVICE',
+        key: `${g.platform_id}:${by}:${g.value}`,
+        ...subject,
+        score: clamp(40 + 10 * (g.n - sc.minParticipants) + (by === 'session' ? 20 : 0)),
+        summary: `${by === 'device' ? 'Device' : 'Session'} ${g.value} of platform ${g.platform_id} checked out for ${g.n} different participants (${g.checkouts} checkouts).`,
+        scoring: `40 at ${sc.minParticipants} participants from one platform device or session, +10 for each more, +20 when it is one session (one sign-in buying for all), at most 100.`,
+        ...capped(g.evidence),
+      });
+    }
   }
   return found;
 }

@@ -541,6 +541,55 @@ export async function detectSharedPayoutDestinations(db: Db, since: Date, thresh
   return rows.map((r) => ({ ...r, n: Number(r.n) }));
 }
 
+/**
+ * One platform device (or session, as the platform identified it at checkout) buying for many
+ * different participants: checkouts created since `since`, of any status (an attempt is evidence
+ * too). `enrollment_id` / `enrollment_provider_id`: the group's latest checkout that became an
+ * enrollment (null: none yet); `course_id` / `course_provider_id`: the group's latest checkout's.
+ */
+export async function detectSharedCheckouts(
+  db: Db,
+  since: Date,
+  by: 'device' | 'session',
+  threshold: number,
+) {
+  const column = sql.raw(by === 'device' ? 'c.device_id' : 'c.session_id');
+  const rows = await execRows<{
+    platform_id: string;
+    value: string;
+    n: number | string;
+    checkouts: number | string;
+    enrollment_id: string | null;
+    enrollment_provider_id: string | null;
+    course_id: string;
+    course_provider_id: string;
+    evidence: Record<string, unknown>[];
+  }>(
+    db,
+    sql`with c as (
+          select c.platform_id, ${column} as value, c.id, c.participant_id, c.course_id, c.status, c.created_at,
+            co.provider_id as course_provider_id, e.id as enrollment_id, e.provider_id as enrollment_provider_id
+          from checkouts c join courses co on co.id = c.course_id
+            left join enrollments e on e.voucher_id = c.voucher_id
+          where ${column} is not null and c.created_at >= ${since.toISOString()}::timestamptz
+        )
+        select platform_id, value, count(distinct participant_id) as n, count(*) as checkouts,
+          (array_agg(enrollment_id order by created_at desc, id desc) filter (where enrollment_id is not null))[1]
+            as enrollment_id,
+          (array_agg(enrollment_provider_id order by created_at desc, id desc) filter (where enrollment_id is not null))[1]
+            as enrollment_provider_id,
+          (array_agg(course_id order by created_at desc, id desc))[1] as course_id,
+          (array_agg(course_provider_id order by created_at desc, id desc))[1] as course_provider_id,
+          jsonb_agg(jsonb_build_object('checkoutId', id, 'participantId', participant_id, 'courseId', course_id,
+            'providerId', course_provider_id, 'status', status, 'createdAt', created_at,
+            'enrollmentId', enrollment_id) order by created_at, id) as evidence
+        from c
+        group by platform_id, value
+        having count(distinct participant_id) >= ${threshold}`,
+  );
+  return rows.map((r) => ({ ...r, n: Number(r.n), checkouts: Number(r.checkouts) }));
+}
+
 /** A provider whose participants fail the identity check unusually often. */
 /**
  * Attendance entered long after it happened, per provider: of the records received since `since`

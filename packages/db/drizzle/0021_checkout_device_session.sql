@@ -1,0 +1,3 @@
+ALTER TABLE "checkouts" ADD COLUMN "device_id" text;--> statement-breakpoint
+ALTER TABLE "checkouts" ADD COLUMN "session_id" text;--> statement-breakpoint
+CREATE INDEX "checkouts_created_brin" ON "checkouts" USING brin ("created_at");
