@@ -234,3 +234,17 @@ export async function checkWebhookUrl(
   }
   return target.url.toString();
 }
+
+/**
+ * An address as the gateway records it: one client, one spelling. An IPv4-mapped IPv6 address
+ * (`::ffff:10.1.2.3`, what a dual-stack socket reports) is written as IPv4, IPv6 in its canonical
+ * short form, a zone id dropped. Null when it is not an address.
+ */
+export function canonicalAddress(ip: string | null | undefined): string | null {
+  if (!ip) return null;
+  try {
+    return ipaddr.process(ip.split('%')[0] ?? ip).toString();
+  } catch {
+    return null;
+  }
+}
