@@ -72,7 +72,12 @@ for (const f of files)
 
 const CODES = new Set<string>(ERROR_CODES);
 const QUOTED_CODE = /['"`]([A-Z][A-Z0-9_]{2,})['"`]/g;
-const IDENTIFIER = /\b[A-Za-z_$][\w$]*\b/g;
+/** A name used as a value: not a property (`.name`), not an object literal's key (`{ name:`, `, name:`). */
+const IDENTIFIER = /(?<![\w$.])(?<![{,]\s*)[A-Za-z_$][\w$]*\b|(?<![\w$.])[A-Za-z_$][\w$]*\b(?!\s*:)/g;
+/** Strings kept (codes are quoted), comments dropped: a word in a comment is no call. */
+const STRING_OR_COMMENT =
+  /('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|\/\*[\s\S]*?\*\/|\/\/[^\n]*/g;
+const code = (text: string) => text.replace(STRING_OR_COMMENT, (_m, str: string | undefined) => str ?? ' ');
 
 /** Catalog codes quoted anywhere in reach of `start`. */
 function codesFrom(start: string): string[] {
@@ -80,7 +85,7 @@ function codesFrom(start: string): string[] {
   const codes = new Set<string>();
   const queue = [start];
   while (queue.length > 0) {
-    const text = queue.pop() as string;
+    const text = code(queue.pop() as string);
     for (const m of text.matchAll(QUOTED_CODE)) if (m[1] && CODES.has(m[1])) codes.add(m[1]);
     for (const [id] of text.matchAll(IDENTIFIER)) {
       for (const c of byName.get(id) ?? []) {
@@ -106,7 +111,8 @@ export function deriveOperationErrorCodes(): Record<string, string[]> {
     // The resolver's own source (the query or mutation callback) is where the procedure's work starts.
     const resolver = proc._def.resolver;
     if (!resolver) throw new Error(`${name}: no resolver`);
-    table[name] = codesFrom(String(resolver));
+    // Vitest's SSR transform calls imports as `__vite_ssr_import_3__.fn(…)`: the name is the call.
+    table[name] = codesFrom(String(resolver).replace(/\b__vite_ssr_[\w$]*__\./g, ''));
   }
   return table;
 }

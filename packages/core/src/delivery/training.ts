@@ -59,7 +59,7 @@ function itemError(err: unknown) {
  * course's scheme: never in the future, an attendance not before its session opens and anything
  * else not before the enrollment began, at most `reporting.maxLateHours` ago.
  */
-async function occurredAt(
+async function reportedOccurrence(
   tx: Db,
   e: EnrollmentRow,
   given: string | undefined,
@@ -103,7 +103,7 @@ async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
   if (input.method === 'FACE_MATCH') throw new AppError('ATTENDANCE_METHOD_RESERVED', { field: 'method' });
   const session =
     input.occurredAt !== undefined && e.runId ? await findRunSession(tx, e.runId, input.sequence) : undefined;
-  const happened = await occurredAt(tx, e, input.occurredAt, now, session);
+  const happened = await reportedOccurrence(tx, e, input.occurredAt, now, session);
   const row = await upsertAttendance(
     tx,
     {
@@ -181,7 +181,7 @@ export async function submitAssignment(opts: Call<z.input<typeof ZSubmitAssignme
   const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
     const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
-    const happened = await occurredAt(tx, e, input.occurredAt, now);
+    const happened = await reportedOccurrence(tx, e, input.occurredAt, now);
     await updateEnrollment(tx, e.id, {
       assignmentUrl: input.url,
       assignmentHash: input.contentHash,
@@ -208,7 +208,7 @@ export async function recordPostTest(opts: Call<z.input<typeof ZPostTestInputSch
   const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
     const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
-    const happened = await occurredAt(tx, e, input.occurredAt, now);
+    const happened = await reportedOccurrence(tx, e, input.occurredAt, now);
     const updated = await updateEnrollment(tx, e.id, {
       postTestScore: input.score,
       postTestTakenAt: happened,
