@@ -575,7 +575,79 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     for (const x of all) {
       expect(x.evidenceTotal).toBeGreaterThanOrEqual(x.evidence.length);
       expect(x.evidenceTruncated).toBe(x.evidenceTotal > x.evidence.length);
+      expect(x.implicatedEnrollments).toBeGreaterThan(0);
     }
+  });
+
+  it('each signal names every enrollment and participant it implicates, beyond the 100 evidence rows, refreshed when detected again', async () => {
+    const p = await pair(h);
+    const t = base();
+    const ring: string[] = [];
+    // A ring of 25 on one phone, five sessions each: 125 rows, the last five enrollments only after row 100.
+    for (let i = 0; i < 25; i++) {
+      const e = await plantEnrollment(h, { providerId: p.planted, courseId: p.plantedCourse, redeemedAt: t });
+      ring.push(e.enrollmentId);
+      for (let k = 1; k <= 5; k++)
+        await plantAttendance(h, e.enrollmentId, {
+          sequence: k,
+          deviceId: 'hp-cincin-25',
+          method: 'ONLINE_PRESENCE',
+          at: minutes(t, 60 + i * 10 + k),
+        });
+    }
+    await detect(h);
+    const [s] = await signalsOf(h, p.planted);
+    expect(s).toMatchObject({
+      type: 'SHARED_DEVICE',
+      evidenceTotal: 125,
+      implicatedEnrollments: 25,
+      implicatedParticipants: 25,
+    });
+    expect(new Set(s?.evidence.map((r) => r.enrollmentId)).size).toBe(20);
+    const pmo = h.caller('pmo');
+    const listed: Array<{
+      enrollmentId: string | null;
+      participantId: string;
+      courseId: string | null;
+      providerId: string | null;
+    }> = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await pmo.pmo.signals.implicated({
+        id: s?.id ?? '',
+        limit: 10,
+        ...(cursor ? { cursor } : {}),
+      });
+      listed.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(listed.map((r) => r.enrollmentId)).toEqual(ring);
+    for (const r of listed) expect(r).toMatchObject({ courseId: p.plantedCourse, providerId: p.planted });
+    expect(new Set(listed.map((r) => r.participantId)).size).toBe(25);
+
+    // One more joins the ring: the next pass names 26, each once.
+    const late = await plantEnrollment(h, {
+      providerId: p.planted,
+      courseId: p.plantedCourse,
+      redeemedAt: t,
+    });
+    await plantAttendance(h, late.enrollmentId, {
+      deviceId: 'hp-cincin-25',
+      method: 'ONLINE_PRESENCE',
+      at: minutes(t, 400),
+    });
+    await detect(h);
+    expect(await pmo.pmo.signals.get({ id: s?.id ?? '' })).toMatchObject({ implicatedEnrollments: 26 });
+    const again = await pmo.pmo.signals.implicated({ id: s?.id ?? '', limit: 100 });
+    expect(again.items.map((r) => r.enrollmentId)).toEqual([...ring, late.enrollmentId]);
+    expect(
+      codeOf(
+        await pmo.pmo.signals.implicated({ id: 'sig_01jw0000000000000000000000', limit: 5 }).catch((e) => e),
+      ),
+    ).toBe('SIGNAL_NOT_FOUND');
   });
 
   it('IDENTITY_CHECK_FAILURES: half of twelve checks failing; not one in five', async () => {

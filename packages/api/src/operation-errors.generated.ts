@@ -397,6 +397,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   ],
   'pmo.signals.list': ['FORBIDDEN_ROLE'],
   'pmo.signals.get': ['FORBIDDEN_ROLE', 'SIGNAL_NOT_FOUND'],
+  'pmo.signals.implicated': ['FORBIDDEN_ROLE', 'SIGNAL_NOT_FOUND'],
   'pmo.signals.dismiss': ['FORBIDDEN_ROLE', 'INVALID_STATE', 'SIGNAL_NOT_FOUND'],
   'pmo.cases.open': [
     'CASE_NOT_FOUND',

@@ -35,6 +35,13 @@ export const ZSignalSchema = z
     evidenceTruncated: z.boolean().meta({
       description: '`evidence` lists only the first rows of `evidenceTotal` (at most 100 are kept)',
     }),
+    implicatedEnrollments: z.number().int().min(0).nullable().meta({
+      description:
+        'How many enrollments the signal implicates, from all its evidence (listed by `pmo.signals.implicated`); null for a signal not detected since they were counted',
+    }),
+    implicatedParticipants: z.number().int().min(0).nullable().meta({
+      description: 'How many different participants it implicates; null as for implicatedEnrollments',
+    }),
     status: z.enum(SIGNAL_STATUSES),
     caseId: z.string().nullable(),
     dismissal: z.object({ reason: z.string(), at: ZTimestampSchema }).nullable(),
@@ -64,6 +71,18 @@ export const ZDetectSignalsResultSchema = z.object({
   updated: z.number().int(),
 });
 export const ZSignalIdInputSchema = z.object({ id: idSchema('signal') });
+export const ZListImplicatedInputSchema = ZPageInputSchema.extend({ id: idSchema('signal') });
+export const ZImplicatedSchema = z
+  .object({
+    enrollmentId: z.string().nullable().meta({
+      description: 'null when the participant is named without an enrollment (e.g. a shared payout account)',
+    }),
+    participantId: z.string(),
+    courseId: z.string().nullable(),
+    providerId: z.string().nullable(),
+  })
+  .meta({ id: 'SignalImplicated' });
+export const ZImplicatedPageSchema = pageOf(ZImplicatedSchema);
 export const ZDismissSignalInputSchema = z.object({
   id: idSchema('signal'),
   reason: z.string().trim().min(5).max(2000),

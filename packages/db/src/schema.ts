@@ -916,6 +916,9 @@ export const signals = pgTable(
     evidence: jsonb('evidence').$type<Record<string, unknown>[]>().notNull(),
     /** How many evidence rows there were in all (`evidence` keeps the first 100); null before 0018. */
     evidenceTotal: integer('evidence_total'),
+    /** How many enrollments and participants it implicates (rows of signal_subjects); null before 0022. */
+    implicatedEnrollments: integer('implicated_enrollments'),
+    implicatedParticipants: integer('implicated_participants'),
     status: text('status', { enum: ['OPEN', 'CASE_OPENED', 'DISMISSED'] }).notNull(),
     caseId: text('case_id'),
     dismissal: jsonb('dismissal').$type<{ reason: string; at: string } | null>(),
@@ -926,6 +929,30 @@ export const signals = pgTable(
     uniqueIndex('signals_type_key_idx').on(t.type, t.key),
     index('signals_status_score_idx').on(t.status, t.score, t.id),
     index('signals_provider_idx').on(t.providerId, t.id),
+  ],
+);
+
+/**
+ * Whom a signal implicates: every enrollment (with its participant, course and provider) behind
+ * it, complete where the evidence is cut at 100 rows, in the evidence's order (position). A
+ * participant named without an enrollment (an account shared before any purchase) has a row
+ * with enrollment_id null. Replaced whenever the signal is detected again.
+ */
+export const signalSubjects = pgTable(
+  'signal_subjects',
+  {
+    signalId: text('signal_id')
+      .notNull()
+      .references(() => signals.id),
+    position: integer('position').notNull(),
+    enrollmentId: text('enrollment_id'),
+    participantId: text('participant_id').notNull(),
+    courseId: text('course_id'),
+    providerId: text('provider_id'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.signalId, t.position] }),
+    index('signal_subjects_enrollment_idx').on(t.enrollmentId),
   ],
 );
 

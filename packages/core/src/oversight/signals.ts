@@ -13,6 +13,7 @@ import {
   detectSharedPayoutDestinations,
   detectUniformRedemptionDelays,
   findSignal,
+  listSignalSubjects,
   listSignals,
   type ReviewerFacts,
   reviewerFacts,
@@ -89,9 +90,41 @@ export type ReviewMarker = keyof typeof SIGNAL_RULES.PERFECT_RATING_BURST.marker
 const clamp = (n: number) => Math.max(0, Math.min(100, Math.round(n)));
 const DAY = 86_400_000;
 
-/** The first rows (they come most telling first) and how many there were. */
+/**
+ * The first rows (they come most telling first), how many there were, and whom all of them
+ * implicate: each enrollment once, and a participant named without an enrollment once.
+ */
 function capped(rows: Record<string, unknown>[]) {
-  return { evidence: rows.slice(0, SIGNAL_RULES.EVIDENCE_ROWS), evidenceTotal: rows.length };
+  return {
+    evidence: rows.slice(0, SIGNAL_RULES.EVIDENCE_ROWS),
+    evidenceTotal: rows.length,
+    implicated: implicatedBy(rows),
+  };
+}
+
+export function implicatedBy(rows: Record<string, unknown>[]) {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const enrollments = new Set<string>();
+  const withEnrollment = new Set<string>();
+  for (const r of rows) {
+    const p = str(r.participantId);
+    if (str(r.enrollmentId) && p) withEnrollment.add(p);
+  }
+  const alone = new Set<string>();
+  const out: Array<{ enrollmentId: string | null; participantId: string | null }> = [];
+  for (const r of rows) {
+    const e = str(r.enrollmentId);
+    const p = str(r.participantId);
+    if (e) {
+      if (enrollments.has(e)) continue;
+      enrollments.add(e);
+      out.push({ enrollmentId: e, participantId: p });
+    } else if (p && !withEnrollment.has(p) && !alone.has(p)) {
+      alone.add(p);
+      out.push({ enrollmentId: null, participantId: p });
+    }
+  }
+  return out;
 }
 
 /** A span of minutes as people say it: minutes under two hours, whole hours beyond. */
@@ -391,6 +424,8 @@ export function toSignal(r: SignalRow): TSignal {
     evidenceTotal: r.evidenceTotal ?? r.evidence.length,
     evidenceTruncated:
       r.evidenceTotal == null ? r.evidence.length >= 100 : r.evidenceTotal > r.evidence.length,
+    implicatedEnrollments: r.implicatedEnrollments,
+    implicatedParticipants: r.implicatedParticipants,
     status: r.status,
     caseId: r.caseId,
     dismissal: r.dismissal,
@@ -434,6 +469,27 @@ export async function listSignalsFor(opts: { db: Db; actor: Actor; input: TListS
   requirePmo(opts.actor);
   const page = await listSignals(opts.db, opts.input);
   return { items: page.items.map(toSignal), nextCursor: page.nextCursor };
+}
+
+/** Whom a signal implicates, a page at a time, in the evidence's order. */
+export async function listImplicated(opts: {
+  db: Db;
+  actor: Actor;
+  input: { id: string; limit: number; cursor?: string | undefined };
+}) {
+  requirePmo(opts.actor);
+  const row = await findSignal(opts.db, opts.input.id);
+  if (!row) throw new AppError('SIGNAL_NOT_FOUND', { field: 'id' });
+  const page = await listSignalSubjects(opts.db, row.id, opts.input);
+  return {
+    items: page.items.map((r) => ({
+      enrollmentId: r.enrollmentId,
+      participantId: r.participantId,
+      courseId: r.courseId,
+      providerId: r.providerId,
+    })),
+    nextCursor: page.nextCursor,
+  };
 }
 
 export async function getSignal(opts: { db: Db; actor: Actor; id: string }) {

@@ -1,7 +1,7 @@
 import type { TListCasesInput, TListSignalsInput } from '@latih/contracts';
-import { and, asc, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
-import { controlCases, evidenceRequests, signals } from '../schema';
+import { controlCases, evidenceRequests, signalSubjects, signals } from '../schema';
 import { decodeCursor, toPage } from './cursor';
 
 export type SignalRow = typeof signals.$inferSelect;
@@ -22,7 +22,75 @@ export type DetectedSignal = {
   evidence: Record<string, unknown>[];
   /** How many rows there were in all: more than `evidence` holds when it was cut short. */
   evidenceTotal: number;
+  /**
+   * Whom it implicates, from every evidence row (not only the first 100), in their order, each
+   * enrollment or participant once; course and provider are read from the enrollment.
+   */
+  implicated?: Array<{ enrollmentId: string | null; participantId: string | null }>;
 };
+
+export type SignalSubjectRow = typeof signalSubjects.$inferSelect;
+
+/** Replaces what a signal implicates; answers how many enrollments and participants. */
+async function replaceSignalSubjects(
+  db: Db,
+  signalId: string,
+  implicated: NonNullable<DetectedSignal['implicated']>,
+) {
+  await db.delete(signalSubjects).where(eq(signalSubjects.signalId, signalId));
+  if (implicated.length > 0) {
+    await execRows(
+      db,
+      sql`insert into signal_subjects (signal_id, position, enrollment_id, participant_id, course_id, provider_id)
+          select ${signalId}, x.position::int, e.id, coalesce(e.participant_id, x.item->>'participantId'),
+                 e.course_id, e.provider_id
+          from jsonb_array_elements(${JSON.stringify(implicated)}::jsonb) with ordinality as x(item, position)
+          left join enrollments e on e.id = x.item->>'enrollmentId'
+          where e.id is not null or x.item->>'participantId' is not null
+          returning position`,
+    );
+  }
+  const [counts] = await execRows<{ enrollments: number | string; participants: number | string }>(
+    db,
+    sql`select count(distinct enrollment_id) as enrollments, count(distinct participant_id) as participants
+        from signal_subjects where signal_id = ${signalId}`,
+  );
+  return {
+    implicatedEnrollments: Number(counts?.enrollments ?? 0),
+    implicatedParticipants: Number(counts?.participants ?? 0),
+  };
+}
+
+/** A page of what a signal implicates, in the evidence's order. */
+export async function listSignalSubjects(
+  db: Db,
+  signalId: string,
+  input: { limit: number; cursor?: string | undefined },
+) {
+  const where: (SQL | undefined)[] = [eq(signalSubjects.signalId, signalId)];
+  if (input.cursor) where.push(gt(signalSubjects.position, Number(decodeCursor(input.cursor))));
+  const rows = await db
+    .select()
+    .from(signalSubjects)
+    .where(and(...where))
+    .orderBy(asc(signalSubjects.position))
+    .limit(input.limit + 1);
+  return toPage(
+    rows,
+    input.limit,
+    (r) => String(r.position),
+    (r) => r,
+  );
+}
+
+/** Every enrollment a signal implicates, in order (a case copies them when it opens). */
+export async function allSignalSubjects(db: Db, signalId: string) {
+  return db
+    .select()
+    .from(signalSubjects)
+    .where(eq(signalSubjects.signalId, signalId))
+    .orderBy(asc(signalSubjects.position));
+}
 
 /**
  * Inserts new signals and refreshes those seen before (same type and key): their figures and
@@ -35,7 +103,7 @@ export async function upsertSignals(
 ): Promise<{ created: number; updated: number }> {
   let created = 0;
   let updated = 0;
-  for (const f of found) {
+  for (const { implicated, ...f } of found) {
     const [row] = await db
       .insert(signals)
       .values({ ...f, status: 'OPEN', firstSeenAt: now, lastSeenAt: now })
@@ -50,7 +118,12 @@ export async function upsertSignals(
           lastSeenAt: now,
         },
       })
-      .returning({ inserted: sql<boolean>`(xmax = 0)` });
+      .returning({ id: signals.id, inserted: sql<boolean>`(xmax = 0)` });
+    if (row && implicated)
+      await db
+        .update(signals)
+        .set(await replaceSignalSubjects(db, row.id, implicated))
+        .where(eq(signals.id, row.id));
     if (row?.inserted) created++;
     else updated++;
   }

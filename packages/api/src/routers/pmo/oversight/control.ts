@@ -11,8 +11,10 @@ import {
   ZEvidenceRequestIdInputSchema,
   ZEvidenceRequestPageSchema,
   ZEvidenceRequestSchema,
+  ZImplicatedPageSchema,
   ZListCasesInputSchema,
   ZListEvidenceRequestsInputSchema,
+  ZListImplicatedInputSchema,
   ZListSignalsInputSchema,
   ZOpenCaseInputSchema,
   ZPmoListWebhookDeliveriesInputSchema,
@@ -32,6 +34,7 @@ import {
   getSignal,
   listAllDeliveries,
   listCasesFor,
+  listImplicated,
   listOwnEvidenceRequests,
   listSignalsFor,
   openCase,
@@ -77,6 +80,15 @@ export const pmoSignalsRouter = router({
     .input(ZSignalIdInputSchema)
     .output(ZSignalSchema)
     .query(({ ctx, input }) => getSignal({ db: ctx.db, actor: ctx.actor, id: input.id })),
+  implicated: read(
+    '/pmo/signals/{id}/implicated',
+    signalTags,
+    'Whom a signal implicates',
+    'Every enrollment behind the signal with its participant, course and provider (and participants named without an enrollment), from all its evidence, not only the 100 rows kept; in the evidence order. Refreshed when the signal is detected again.',
+  )
+    .input(ZListImplicatedInputSchema)
+    .output(ZImplicatedPageSchema)
+    .query(({ ctx, input }) => listImplicated({ db: ctx.db, actor: ctx.actor, input })),
   dismiss: write('/pmo/signals/{id}/dismiss', signalTags, 'Dismiss a signal with a reason')
     .input(ZDismissSignalInputSchema)
     .output(ZSignalSchema)
