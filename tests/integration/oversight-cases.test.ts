@@ -118,6 +118,59 @@ describe.each(engines())('control cases on %s', (engine) => {
     ).toBe('CASE_ALREADY_DECIDED');
   });
 
+  it('a case opened from a signal carries the enrollments it implicates, fixed at opening; a case about an enrollment carries it', async () => {
+    const providerA = h.orgs.providerA.organisationId;
+    const course = await plantCourse(h, providerA);
+    const t = new Date(Date.now() - 86_400_000);
+    const ring: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const e = await plantEnrollment(h, { providerId: providerA, courseId: course, redeemedAt: t });
+      ring.push(e.enrollmentId);
+      await plantAttendance(h, e.enrollmentId, { deviceId: 'hp-cincin', at: minutes(t, i) });
+    }
+    const pmo = h.caller('pmo').pmo;
+    await pmo.signals.detect({});
+    const [signal] = (await pmo.signals.list({ type: 'SHARED_DEVICE', providerId: providerA })).items;
+    const opened = await cases().open({ signalId: signal?.id, summary: 'Satu perangkat untuk enam peserta' });
+    expect(opened.enrollmentCount).toBe(6);
+    expect(opened.timeline[0]?.data).toMatchObject({ enrollments: 6 });
+    const carried = await cases().enrollments({ id: opened.id, limit: 4 });
+    expect(carried.items.map((r) => r.enrollmentId)).toEqual(ring.slice(0, 4));
+    expect(carried.items[0]).toMatchObject({
+      courseId: course,
+      providerId: providerA,
+      status: 'IN_TRAINING',
+    });
+    const rest = await cases().enrollments({ id: opened.id, limit: 4, cursor: carried.nextCursor ?? '' });
+    expect(rest.items.map((r) => r.enrollmentId)).toEqual(ring.slice(4));
+    expect(rest.nextCursor).toBeNull();
+
+    // The ring grows and the signal follows it; the case keeps the scope it was opened with.
+    const late = await plantEnrollment(h, { providerId: providerA, courseId: course, redeemedAt: t });
+    await plantAttendance(h, late.enrollmentId, { deviceId: 'hp-cincin', at: minutes(t, 30) });
+    await pmo.signals.detect({});
+    expect((await pmo.signals.get({ id: signal?.id ?? '' })).implicatedEnrollments).toBe(7);
+    expect((await cases().get({ id: opened.id })).enrollmentCount).toBe(6);
+    expect((await cases().list({})).items.find((c) => c.id === opened.id)?.enrollmentCount).toBe(6);
+
+    const one = await cases().open({
+      subjectType: 'ENROLLMENT',
+      subjectId: late.enrollmentId,
+      summary: 'Peserta ketujuh',
+    });
+    expect(one.enrollmentCount).toBe(1);
+    expect((await cases().enrollments({ id: one.id })).items.map((r) => r.enrollmentId)).toEqual([
+      late.enrollmentId,
+    ]);
+    const byHand = await cases().open({
+      subjectType: 'PROVIDER',
+      subjectId: providerA,
+      summary: 'Tinjauan umum lembaga',
+    });
+    expect(byHand.enrollmentCount).toBe(0);
+    expect(await code(cases().enrollments({ id: 'case_01jw0000000000000000000000' }))).toBe('CASE_NOT_FOUND');
+  });
+
   it('VOID_COMPLETION: the enrollment and voucher become NOT_COMPLETED and the certificate is revoked, in one step', async () => {
     const { ids } = await enrolled(h, 1);
     const [enrollmentId] = ids;

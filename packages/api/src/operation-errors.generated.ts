@@ -409,6 +409,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   ],
   'pmo.cases.list': ['FORBIDDEN_ROLE'],
   'pmo.cases.get': ['CASE_NOT_FOUND', 'FORBIDDEN_ROLE'],
+  'pmo.cases.enrollments': ['CASE_NOT_FOUND', 'FORBIDDEN_ROLE'],
   'pmo.cases.requestEvidence': ['CASE_ALREADY_DECIDED', 'CASE_NOT_FOUND', 'FORBIDDEN_ROLE'],
   'pmo.cases.decide': [
     'CASE_ALREADY_DECIDED',

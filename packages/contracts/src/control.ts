@@ -126,6 +126,10 @@ export const ZControlCaseSchema = z
     subjectId: z.string(),
     providerId: z.string(),
     signalId: z.string().nullable(),
+    enrollmentCount: z.number().int().min(0).meta({
+      description:
+        'How many enrollments the case carries, fixed when it opened (a signal’s implicated enrollments, or its own enrollment); listed by `pmo.cases.enrollments`',
+    }),
     summary: z.string(),
     status: z.enum(CASE_STATUSES),
     decision: ZCaseDecisionSchema.nullable(),
@@ -166,6 +170,22 @@ export const ZListCasesInputSchema = ZPageInputSchema.extend({
 });
 export type TListCasesInput = z.infer<typeof ZListCasesInputSchema>;
 export const ZCaseIdInputSchema = z.object({ id: idSchema('controlCase') });
+export const ZListCaseEnrollmentsInputSchema = ZPageInputSchema.extend({ id: idSchema('controlCase') });
+export const ZCaseEnrollmentSchema = z
+  .object({
+    enrollmentId: z.string(),
+    participantId: z.string(),
+    courseId: z.string(),
+    providerId: z.string(),
+    status: z.enum(['IN_TRAINING', 'COMPLETED', 'NOT_COMPLETED', 'WITHDRAWN']).meta({
+      description: 'The enrollment’s status now',
+    }),
+    certificateStatus: z.enum(['VALID', 'REVOKED']).nullable().meta({
+      description: 'Its certificate’s status now; null when it has none',
+    }),
+  })
+  .meta({ id: 'CaseEnrollment' });
+export const ZCaseEnrollmentPageSchema = pageOf(ZCaseEnrollmentSchema);
 export const ZRequestEvidenceInputSchema = z.object({
   caseId: idSchema('controlCase'),
   question: z.string().trim().min(10).max(4000),

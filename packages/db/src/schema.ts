@@ -984,6 +984,31 @@ export const controlCases = pgTable(
   ],
 );
 
+/**
+ * The enrollments a case is about, fixed when it opens: a signal's implicated enrollments (copied,
+ * so later detections do not change the case's scope) or the case's own enrollment.
+ */
+export const caseEnrollments = pgTable(
+  'case_enrollments',
+  {
+    caseId: text('case_id')
+      .notNull()
+      .references(() => controlCases.id),
+    enrollmentId: text('enrollment_id')
+      .notNull()
+      .references(() => enrollments.id),
+    position: integer('position').notNull(),
+    participantId: text('participant_id').notNull(),
+    courseId: text('course_id').notNull(),
+    providerId: text('provider_id').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.caseId, t.enrollmentId] }),
+    index('case_enrollments_position_idx').on(t.caseId, t.position),
+    index('case_enrollments_enrollment_idx').on(t.enrollmentId),
+  ],
+);
+
 /** A question the PMO puts to a provider within a case; the provider answers through its API. */
 export const evidenceRequests = pgTable(
   'evidence_requests',

@@ -9,6 +9,8 @@ import {
 import {
   auditOf,
   type ControlCaseRow,
+  copyCaseEnrollments,
+  countCaseEnrollments,
   type Db,
   type EvidenceRequestRow,
   evidenceRequestsOfCase,
@@ -19,6 +21,7 @@ import {
   findSignal,
   insertCase,
   insertEvidenceRequest,
+  listCaseEnrollments,
   listCases,
   listEvidenceRequestsOf,
   providerOfSubject,
@@ -37,9 +40,10 @@ import { changeOrganisationSuspension } from './onboarding';
 type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
 const DAY = 86_400_000;
 
-export function toCase(r: ControlCaseRow): TControlCase {
+export function toCase(r: ControlCaseRow, enrollmentCount = 0): TControlCase {
   return {
     id: r.id,
+    enrollmentCount,
     subjectType: r.subjectType,
     subjectId: r.subjectId,
     providerId: r.providerId,
@@ -84,12 +88,13 @@ function openOnly(row: ControlCaseRow) {
 /** The case with its evidence requests and its timeline (the audit rows about it, in order). */
 export async function caseDetail(db: Db, id: string) {
   const row = await caseFor(db, id);
-  const [requests, audit] = await Promise.all([
+  const [requests, audit, counts] = await Promise.all([
     evidenceRequestsOfCase(db, id),
     auditOf(db, 'control_case', id),
+    countCaseEnrollments(db, [id]),
   ]);
   return {
-    ...toCase(row),
+    ...toCase(row, counts.get(id) ?? 0),
     evidenceRequests: requests.map((r) => toEvidenceRequest(r, row)),
     timeline: audit.map((a) => ({
       at: a.occurredAt,
@@ -102,7 +107,10 @@ export async function caseDetail(db: Db, id: string) {
   };
 }
 
-/** Opens a case from a signal (its subject, and the signal marked CASE_OPENED) or by hand. */
+/**
+ * Opens a case from a signal (its subject and the enrollments it implicates, and the signal marked
+ * CASE_OPENED) or by hand (a case about an enrollment carries that enrollment).
+ */
 export async function openCase(
   opts: Call<{
     signalId?: string | undefined;
@@ -143,6 +151,12 @@ export async function openCase(
       updatedAt: now,
     });
     if (signalId) await updateSignal(tx, signalId, { status: 'CASE_OPENED', caseId: row.id });
+    // Its scope, fixed now: the signal's implicated enrollments as they are, or its own enrollment.
+    const enrollments = signalId
+      ? await copyCaseEnrollments(tx, row.id, { signalId })
+      : subjectType === 'ENROLLMENT'
+        ? await copyCaseEnrollments(tx, row.id, { enrollmentIds: [subjectId] })
+        : 0;
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),
       action: 'control_case.opened',
@@ -150,7 +164,7 @@ export async function openCase(
       entityId: row.id,
       fromState: null,
       toState: 'OPEN',
-      auditData: { subjectType, subjectId, providerId, signalId, summary: opts.input.summary },
+      auditData: { subjectType, subjectId, providerId, signalId, summary: opts.input.summary, enrollments },
     });
     return row.id;
   });
@@ -165,7 +179,26 @@ export async function getCase(opts: { db: Db; actor: Actor; id: string }) {
 export async function listCasesFor(opts: { db: Db; actor: Actor; input: TListCasesInput }) {
   requirePmo(opts.actor);
   const page = await listCases(opts.db, opts.input);
-  return { items: page.items.map(toCase), nextCursor: page.nextCursor };
+  const counts = await countCaseEnrollments(
+    opts.db,
+    page.items.map((c) => c.id),
+  );
+  return { items: page.items.map((c) => toCase(c, counts.get(c.id) ?? 0)), nextCursor: page.nextCursor };
+}
+
+/** A case's enrollments (fixed when it opened), in order, each with its status now. */
+export async function listCaseEnrollmentsFor(opts: {
+  db: Db;
+  actor: Actor;
+  input: { id: string; limit: number; cursor?: string | undefined };
+}) {
+  requirePmo(opts.actor);
+  const c = await caseFor(opts.db, opts.input.id);
+  const page = await listCaseEnrollments(opts.db, c.id, opts.input);
+  return {
+    items: page.items.map(({ position: _, ...r }) => r),
+    nextCursor: page.nextCursor,
+  };
 }
 
 /** Asks the provider a question; it sees the request through its API and by webhook. */

@@ -181,6 +181,96 @@ export async function updateCase(db: Db, id: string, values: Partial<typeof cont
   return row;
 }
 
+/**
+ * Fixes a case's enrollments when it opens: those its signal implicates (as they are now), or
+ * the given ones; answers how many.
+ */
+export async function copyCaseEnrollments(
+  db: Db,
+  caseId: string,
+  from: { signalId: string } | { enrollmentIds: string[] },
+) {
+  const rows = await execRows<{ enrollment_id: string }>(
+    db,
+    'signalId' in from
+      ? sql`insert into case_enrollments (case_id, enrollment_id, position, participant_id, course_id, provider_id)
+            select ${caseId}, s.enrollment_id, s.position, e.participant_id, e.course_id, e.provider_id
+            from signal_subjects s join enrollments e on e.id = s.enrollment_id
+            where s.signal_id = ${from.signalId}
+            on conflict do nothing
+            returning enrollment_id`
+      : sql`insert into case_enrollments (case_id, enrollment_id, position, participant_id, course_id, provider_id)
+            select ${caseId}, e.id, x.position::int, e.participant_id, e.course_id, e.provider_id
+            from jsonb_array_elements_text(${JSON.stringify(from.enrollmentIds)}::jsonb) with ordinality as x(id, position)
+            join enrollments e on e.id = x.id
+            on conflict do nothing
+            returning enrollment_id`,
+  );
+  return rows.length;
+}
+
+export type CaseEnrollment = {
+  enrollmentId: string;
+  participantId: string;
+  courseId: string;
+  providerId: string;
+  position: number;
+  status: 'IN_TRAINING' | 'COMPLETED' | 'NOT_COMPLETED' | 'WITHDRAWN';
+  certificateStatus: 'VALID' | 'REVOKED' | null;
+};
+
+/** A page of a case's enrollments in their order, each with its status now. */
+export async function listCaseEnrollments(
+  db: Db,
+  caseId: string,
+  input: { limit: number; cursor?: string | undefined; enrollmentIds?: string[] },
+): Promise<{ items: CaseEnrollment[]; nextCursor: string | null }> {
+  const after = input.cursor ? Number(decodeCursor(input.cursor)) : -1;
+  const only = input.enrollmentIds
+    ? sql`and ce.enrollment_id = any(string_to_array(${input.enrollmentIds.join(',')}, ','))`
+    : sql``;
+  const rows = await execRows<{
+    enrollment_id: string;
+    participant_id: string;
+    course_id: string;
+    provider_id: string;
+    position: number;
+    status: CaseEnrollment['status'];
+    certificate_status: CaseEnrollment['certificateStatus'];
+  }>(
+    db,
+    sql`select ce.enrollment_id, ce.participant_id, ce.course_id, ce.provider_id, ce.position, e.status,
+               (select c.status from certificates c where c.enrollment_id = ce.enrollment_id limit 1) as certificate_status
+        from case_enrollments ce join enrollments e on e.id = ce.enrollment_id
+        where ce.case_id = ${caseId} and ce.position > ${after} ${only}
+        order by ce.position limit ${input.limit + 1}`,
+  );
+  return toPage(
+    rows,
+    input.limit,
+    (r) => String(r.position),
+    (r) => ({
+      enrollmentId: r.enrollment_id,
+      participantId: r.participant_id,
+      courseId: r.course_id,
+      providerId: r.provider_id,
+      position: Number(r.position),
+      status: r.status,
+      certificateStatus: r.certificate_status,
+    }),
+  );
+}
+
+export async function countCaseEnrollments(db: Db, caseIds: string[]) {
+  if (caseIds.length === 0) return new Map<string, number>();
+  const rows = await execRows<{ case_id: string; n: number | string }>(
+    db,
+    sql`select case_id, count(*) as n from case_enrollments
+        where case_id = any(string_to_array(${caseIds.join(',')}, ',')) group by case_id`,
+  );
+  return new Map(rows.map((r) => [r.case_id, Number(r.n)]));
+}
+
 export async function listCases(db: Db, input: TListCasesInput) {
   const where: (SQL | undefined)[] = [];
   if (input.status) where.push(eq(controlCases.status, input.status));

@@ -1,6 +1,7 @@
 import {
   pageOf,
   ZAnswerEvidenceInputSchema,
+  ZCaseEnrollmentPageSchema,
   ZCaseIdInputSchema,
   ZControlCaseDetailSchema,
   ZControlCasePageSchema,
@@ -12,6 +13,7 @@ import {
   ZEvidenceRequestPageSchema,
   ZEvidenceRequestSchema,
   ZImplicatedPageSchema,
+  ZListCaseEnrollmentsInputSchema,
   ZListCasesInputSchema,
   ZListEvidenceRequestsInputSchema,
   ZListImplicatedInputSchema,
@@ -33,6 +35,7 @@ import {
   getOwnEvidenceRequest,
   getSignal,
   listAllDeliveries,
+  listCaseEnrollmentsFor,
   listCasesFor,
   listImplicated,
   listOwnEvidenceRequests,
@@ -118,6 +121,15 @@ export const pmoCasesRouter = router({
     .input(ZCaseIdInputSchema)
     .output(ZControlCaseDetailSchema)
     .query(({ ctx, input }) => getCase({ db: ctx.db, actor: ctx.actor, id: input.id })),
+  enrollments: read(
+    '/pmo/cases/{id}/enrollments',
+    caseTags,
+    'The enrollments a case carries',
+    'Fixed when the case opened: the enrollments its signal implicated then, or its own enrollment; each with its status and its certificate’s now. A decision applies to a selection of them.',
+  )
+    .input(ZListCaseEnrollmentsInputSchema)
+    .output(ZCaseEnrollmentPageSchema)
+    .query(({ ctx, input }) => listCaseEnrollmentsFor({ db: ctx.db, actor: ctx.actor, input })),
   requestEvidence: write(
     '/pmo/cases/{caseId}/evidence-requests',
     caseTags,
