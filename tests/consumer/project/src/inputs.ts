@@ -83,8 +83,10 @@ type AllProcedures =
   | 'pmo.signals.get'
   | 'pmo.signals.detect'
   | 'pmo.signals.dismiss'
+  | 'pmo.signals.implicated'
   | 'pmo.cases.list'
   | 'pmo.cases.get'
+  | 'pmo.cases.enrollments'
   | 'pmo.cases.open'
   | 'pmo.cases.requestEvidence'
   | 'pmo.cases.decide'
@@ -188,6 +190,8 @@ type Limit = number | undefined;
 expectTypeOf<In<'events.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.audit.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.cases.list'>['limit']>().toEqualTypeOf<Limit>();
+expectTypeOf<In<'pmo.cases.enrollments'>['limit']>().toEqualTypeOf<Limit>();
+expectTypeOf<In<'pmo.signals.implicated'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.curation.queue'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.curation.queue'>['minAgeHours']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.incentives.list'>['limit']>().toEqualTypeOf<Limit>();
