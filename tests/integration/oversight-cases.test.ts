@@ -223,6 +223,147 @@ describe.each(engines())('control cases on %s', (engine) => {
     expect(types).toEqual(['enrollment.completion_voided', 'certificate.revoked', 'control_case.decided']);
   });
 
+  it('one decision over a selection of a signal case: completions voided with their certificates, the rest refused with a code, audited per item', async () => {
+    const { ids } = await enrolled(h, 6);
+    h.clock.reset();
+    for (const id of ids.slice(0, 4)) await complete(h, id);
+    // The planted ring: one phone confirming all six (beside the venue gates of their real sessions).
+    const t = new Date(Date.now() - 3_600_000);
+    for (const [i, id] of ids.entries())
+      await plantAttendance(h, id, {
+        sequence: 9,
+        deviceId: 'hp-joki-18',
+        method: 'ONLINE_PRESENCE',
+        at: minutes(t, i),
+      });
+    const providerA = h.orgs.providerA.organisationId;
+    const elsewhere = await plantEnrollment(h, {
+      providerId: providerA,
+      courseId: await plantCourse(h, providerA),
+      redeemedAt: t,
+      status: 'COMPLETED',
+      completedAt: t,
+    });
+    const pmo = h.caller('pmo').pmo;
+    await pmo.signals.detect({});
+    const [signal] = (await pmo.signals.list({ type: 'SHARED_DEVICE', providerId: providerA })).items;
+    const opened = await cases().open({
+      signalId: signal?.id,
+      summary: 'Joki: satu ponsel untuk enam peserta',
+    });
+    expect(opened).toMatchObject({ subjectType: 'PROVIDER', enrollmentCount: 6 });
+    const reason = 'Kehadiran dikonfirmasi dari satu ponsel joki untuk semua peserta.';
+
+    // The per-subject outcome still refuses a provider case; other outcomes do not take a selection.
+    expect(await code(cases().decide({ id: opened.id, outcome: 'VOID_COMPLETION', reason }))).toBe(
+      'CASE_OUTCOME_NOT_APPLICABLE',
+    );
+    expect(
+      await code(
+        cases().decide({ id: opened.id, outcome: 'WARNING', reason, enrollmentIds: [ids[0] ?? ''] }),
+      ),
+    ).toBe('CASE_OUTCOME_NOT_APPLICABLE');
+    // A selection nothing applies to decides nothing: the case stays open.
+    expect(
+      await code(
+        cases().decide({
+          id: opened.id,
+          outcome: 'VOID_COMPLETION',
+          reason,
+          enrollmentIds: [ids[4] ?? '', elsewhere.enrollmentId],
+        }),
+      ),
+    ).toBe('CASE_OUTCOME_NOT_APPLICABLE');
+    expect((await cases().get({ id: opened.id })).status).toBe('OPEN');
+
+    const selection = [ids[0], ids[1], ids[2], ids[4], elsewhere.enrollmentId, ids[0]].map((x) => x ?? '');
+    const decided = await cases().decide({
+      id: opened.id,
+      outcome: 'VOID_COMPLETION',
+      reason,
+      enrollmentIds: selection,
+    });
+    expect(decided.status).toBe('DECIDED');
+    expect(decided.decision?.effects).toEqual([
+      'VOID_COMPLETION over 5 selected enrollment(s): 3 applied, 2 refused.',
+    ]);
+    expect(decided.decision?.items.map((i) => [i.enrollmentId, i.result, i.code])).toEqual([
+      [ids[0], 'APPLIED', null],
+      [ids[1], 'APPLIED', null],
+      [ids[2], 'APPLIED', null],
+      [ids[4], 'REFUSED', 'NOT_COMPLETED'],
+      [elsewhere.enrollmentId, 'REFUSED', 'NOT_IN_CASE'],
+    ]);
+    expect(decided.decision?.items[0]?.effects).toEqual([
+      expect.stringContaining('COMPLETED → NOT_COMPLETED'),
+      expect.stringMatching(/^Certificate .* revoked\.$/),
+      expect.stringMatching(/settled|settlement/),
+    ]);
+    const now = (await cases().enrollments({ id: opened.id, limit: 10 })).items;
+    expect(now.map((r) => [r.status, r.certificateStatus])).toEqual([
+      ['NOT_COMPLETED', 'REVOKED'],
+      ['NOT_COMPLETED', 'REVOKED'],
+      ['NOT_COMPLETED', 'REVOKED'],
+      ['COMPLETED', 'VALID'],
+      ['IN_TRAINING', null],
+      ['IN_TRAINING', null],
+    ]);
+    const [outside] = await h.db
+      .select()
+      .from(schema.enrollments)
+      .where(eq(schema.enrollments.id, elsewhere.enrollmentId));
+    expect(outside?.status).toBe('COMPLETED');
+    // Audited per item, each with the reason and the case; the decision's row has every answer.
+    const audit = (await h.db.select().from(schema.auditLog).orderBy(asc(schema.auditLog.id))).filter(
+      (a) => a.entityId === opened.id || (a.data as { caseId?: string }).caseId === opened.id,
+    );
+    const voided = audit.filter((a) => a.action === 'enrollment.completion_voided');
+    expect(voided.map((a) => a.entityId)).toEqual(ids.slice(0, 3));
+    for (const a of voided) expect(a.data).toMatchObject({ reason, caseId: opened.id });
+    expect(audit.filter((a) => a.action === 'certificate.revoked')).toHaveLength(3);
+    const decidedRow = audit.find((a) => a.action === 'control_case.decided' && a.entityId === opened.id);
+    expect((decidedRow?.data as { items?: unknown[] } | undefined)?.items).toHaveLength(5);
+    expect(await code(cases().decide({ id: opened.id, outcome: 'NO_ACTION', reason }))).toBe(
+      'CASE_ALREADY_DECIDED',
+    );
+
+    // REVOKE_CERTIFICATE over a selection: the certificate goes, the completion stays.
+    const byHand = await cases().open({
+      subjectType: 'ENROLLMENT',
+      subjectId: ids[3],
+      summary: 'Sertifikat peserta keempat',
+    });
+    const revoked = await cases().decide({
+      id: byHand.id,
+      outcome: 'REVOKE_CERTIFICATE',
+      reason: 'Sertifikat diterbitkan atas kehadiran yang dikonfirmasi joki.',
+      enrollmentIds: [ids[3] ?? ''],
+    });
+    expect(revoked.decision?.items).toEqual([
+      {
+        enrollmentId: ids[3],
+        result: 'APPLIED',
+        code: null,
+        effects: [expect.stringMatching(/^Certificate .* revoked\.$/)],
+      },
+    ]);
+    expect((await cases().enrollments({ id: byHand.id })).items[0]).toMatchObject({
+      status: 'COMPLETED',
+      certificateStatus: 'REVOKED',
+    });
+    // Where no certificate is valid, there is nothing to revoke.
+    const none = await cases().open({
+      subjectType: 'ENROLLMENT',
+      subjectId: ids[4],
+      summary: 'Peserta kelima',
+    });
+    const refused = await cases()
+      .decide({ id: none.id, outcome: 'REVOKE_CERTIFICATE', reason, enrollmentIds: [ids[4] ?? ''] })
+      .catch((e) => e);
+    expect(codeOf(refused)).toBe('CASE_OUTCOME_NOT_APPLICABLE');
+    expect(String(refused.message)).toContain('NO_VALID_CERTIFICATE');
+  });
+
   it('SUSPEND_COURSE and SUSPEND_PROVIDER apply their effects; a decision that cannot apply leaves nothing behind', async () => {
     const { course, ids } = await enrolled(h, 1);
     h.clock.reset();

@@ -112,11 +112,29 @@ export const ZEvidenceRequestSchema = z
   .meta({ id: 'EvidenceRequest' });
 export type TEvidenceRequest = z.infer<typeof ZEvidenceRequestSchema>;
 
+export const CASE_DECISION_REFUSALS = ['NOT_IN_CASE', 'NOT_COMPLETED', 'NO_VALID_CERTIFICATE'] as const;
+export const ZCaseDecisionItemSchema = z
+  .object({
+    enrollmentId: z.string(),
+    result: z.enum(['APPLIED', 'REFUSED']),
+    code: z.enum(CASE_DECISION_REFUSALS).nullable().meta({
+      description:
+        'Why it was refused: NOT_IN_CASE (not among the case’s enrollments), NOT_COMPLETED (voiding a completion that is not COMPLETED), NO_VALID_CERTIFICATE (revoking where no certificate is valid); null when applied',
+    }),
+    effects: z.array(z.string()).meta({ description: 'What it changed for this enrollment, one line each' }),
+  })
+  .meta({ id: 'CaseDecisionItem' });
+export type TCaseDecisionItem = z.infer<typeof ZCaseDecisionItemSchema>;
+
 export const ZCaseDecisionSchema = z.object({
   outcome: ZCaseOutcomeSchema,
   reason: z.string(),
   at: ZTimestampSchema,
   effects: z.array(z.string()).meta({ description: 'What the decision changed, one line each' }),
+  items: z.array(ZCaseDecisionItemSchema).meta({
+    description:
+      'A decision over a selection of the case’s enrollments: the answer for each, in the order given; empty for a decision about the case’s subject',
+  }),
 });
 
 export const ZControlCaseSchema = z
@@ -195,6 +213,10 @@ export const ZDecideCaseInputSchema = z.object({
   id: idSchema('controlCase'),
   outcome: ZCaseOutcomeSchema,
   reason: z.string().trim().min(10).max(4000),
+  enrollmentIds: z.array(idSchema('enrollment')).min(1).max(1000).optional().meta({
+    description:
+      'Apply the outcome (VOID_COMPLETION or REVOKE_CERTIFICATE) to these of the case’s enrollments, each answered in `decision.items` (applied, or refused with a code); leave out to decide about the case’s subject',
+  }),
 });
 
 export const ZListEvidenceRequestsInputSchema = ZPageInputSchema.extend({

@@ -537,7 +537,7 @@ export const ERROR_CATALOG = {
   CASE_OUTCOME_NOT_APPLICABLE: {
     status: 409,
     message: "This outcome does not apply to the case's subject.",
-    when: 'VOID_COMPLETION on a case whose subject is not a COMPLETED enrollment, or SUSPEND_COURSE on a case about a provider as a whole.',
+    when: 'VOID_COMPLETION or REVOKE_CERTIFICATE on a case whose subject is not a COMPLETED enrollment (or has no valid certificate) without a selection of its enrollments, SUSPEND_COURSE on a case about a provider as a whole, an outcome other than those two over a selection, or a selection none of whose enrollments it applies to.',
     action: 'Choose an outcome that fits the subject; the message says which apply.',
   },
   EVIDENCE_REQUEST_NOT_FOUND: {

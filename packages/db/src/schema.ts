@@ -974,6 +974,13 @@ export const controlCases = pgTable(
       reason: string;
       at: string;
       effects: string[];
+      /** A decision over a selection: the answer per enrollment (absent before 0023). */
+      items?: Array<{
+        enrollmentId: string;
+        result: 'APPLIED' | 'REFUSED';
+        code: 'NOT_IN_CASE' | 'NOT_COMPLETED' | 'NO_VALID_CERTIFICATE' | null;
+        effects: string[];
+      }>;
     } | null>(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),

@@ -1,5 +1,6 @@
 import {
   AppError,
+  type TCaseDecisionItem,
   type TCaseOutcome,
   type TControlCase,
   type TEvidenceRequest,
@@ -50,7 +51,8 @@ export function toCase(r: ControlCaseRow, enrollmentCount = 0): TControlCase {
     signalId: r.signalId,
     summary: r.summary,
     status: r.status,
-    decision: r.decision,
+    // Decisions recorded before selections had no items.
+    decision: r.decision ? { ...r.decision, items: r.decision.items ?? [] } : null,
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
   };
@@ -307,22 +309,52 @@ export async function answerEvidenceRequest(
 }
 
 /**
- * The decision and every effect it has, in one transaction: if any effect cannot be applied,
- * nothing is (the case stays undecided).
+ * The decision and every effect it has, in one transaction. About the case's subject: if any
+ * effect cannot be applied, nothing is (the case stays undecided). Over a selection of its
+ * enrollments (`enrollmentIds`): each enrollment in a savepoint of its own, applied or refused
+ * with a code, and the answers recorded with the decision in the same transaction: a refused item
+ * leaves nothing behind and does not stop the others, a decision is never recorded without its
+ * effects nor effects without it. If none could be applied, nothing is and the case stays open.
  */
-export async function decideCase(opts: Call<{ id: string; outcome: TCaseOutcome; reason: string }>) {
+export async function decideCase(
+  opts: Call<{ id: string; outcome: TCaseOutcome; reason: string; enrollmentIds?: string[] | undefined }>,
+) {
   requirePmo(opts.actor);
   const now = opts.now ?? new Date();
   await opts.db.transaction(async (tx) => {
     const c = await caseFor(tx, opts.input.id, true);
     openOnly(c);
-    const ref = { actor: opts.actor, requestId: opts.requestId, reason: opts.input.reason, now };
-    const effects = await applyOutcome(tx, c, opts.input.outcome, ref);
+    const ref = {
+      actor: opts.actor,
+      requestId: opts.requestId,
+      reason: opts.input.reason,
+      now,
+      caseId: c.id,
+    };
+    let effects: string[];
+    let items: TCaseDecisionItem[] = [];
+    if (opts.input.enrollmentIds) {
+      items = await applyToSelection(tx, c, opts.input.outcome, opts.input.enrollmentIds, ref);
+      const applied = items.filter((i) => i.result === 'APPLIED').length;
+      if (applied === 0)
+        throw new AppError('CASE_OUTCOME_NOT_APPLICABLE', {
+          message: `${opts.input.outcome} applies to none of the ${items.length} enrollment(s) selected: ${items
+            .map((i) => `${i.enrollmentId} ${i.code}`)
+            .join(', ')}.`,
+          field: 'enrollmentIds',
+        });
+      effects = [
+        `${opts.input.outcome} over ${items.length} selected enrollment(s): ${applied} applied, ${items.length - applied} refused.`,
+      ];
+    } else {
+      effects = await applyOutcome(tx, c, opts.input.outcome, ref);
+    }
     const decision = {
       outcome: opts.input.outcome,
       reason: opts.input.reason,
       at: now.toISOString(),
       effects,
+      items,
     };
     await updateCase(tx, c.id, { status: 'DECIDED', decision, updatedAt: now });
     await recordChange(tx, {
@@ -349,7 +381,56 @@ export async function decideCase(opts: Call<{ id: string; outcome: TCaseOutcome;
   return caseDetail(opts.db, opts.input.id);
 }
 
-type Ref = { actor: Actor; requestId: string | null; reason: string; now: Date };
+type Ref = { actor: Actor; requestId: string | null; reason: string; now: Date; caseId: string };
+
+const SELECTION_OUTCOMES = ['VOID_COMPLETION', 'REVOKE_CERTIFICATE'] as const;
+
+/**
+ * The outcome for each selected enrollment, in the order given (each once), each in a savepoint:
+ * NOT_IN_CASE (not among the case's enrollments), NOT_COMPLETED (voiding what is not completed),
+ * NO_VALID_CERTIFICATE (revoking where none is valid). Applied ones are audited as the subject
+ * outcome audits them, with the case's id; the refused are recorded in the decision.
+ */
+async function applyToSelection(
+  tx: Db,
+  c: ControlCaseRow,
+  outcome: TCaseOutcome,
+  enrollmentIds: string[],
+  ref: Ref,
+): Promise<TCaseDecisionItem[]> {
+  if (!(SELECTION_OUTCOMES as readonly string[]).includes(outcome))
+    throw new AppError('CASE_OUTCOME_NOT_APPLICABLE', {
+      message: `Over a selection of enrollments only ${SELECTION_OUTCOMES.join(' and ')} apply; ${outcome} is about the case's subject (leave out enrollmentIds).`,
+      field: 'outcome',
+    });
+  const ids = [...new Set(enrollmentIds)];
+  const inCase = new Set(
+    (await listCaseEnrollments(tx, c.id, { limit: ids.length, enrollmentIds: ids })).items.map(
+      (r) => r.enrollmentId,
+    ),
+  );
+  const items: TCaseDecisionItem[] = [];
+  for (const enrollmentId of ids) {
+    if (!inCase.has(enrollmentId)) {
+      items.push({ enrollmentId, result: 'REFUSED', code: 'NOT_IN_CASE', effects: [] });
+      continue;
+    }
+    const item = await tx.transaction(async (sp): Promise<TCaseDecisionItem> => {
+      if (outcome === 'VOID_COMPLETION') {
+        const effects = await voidCompletion(sp, enrollmentId, ref);
+        return effects
+          ? { enrollmentId, result: 'APPLIED', code: null, effects }
+          : { enrollmentId, result: 'REFUSED', code: 'NOT_COMPLETED', effects: [] };
+      }
+      const revoked = await revokeCertificateOf(sp, enrollmentId, ref);
+      return revoked
+        ? { enrollmentId, result: 'APPLIED', code: null, effects: [revoked] }
+        : { enrollmentId, result: 'REFUSED', code: 'NO_VALID_CERTIFICATE', effects: [] };
+    });
+    items.push(item);
+  }
+  return items;
+}
 
 async function applyOutcome(tx: Db, c: ControlCaseRow, outcome: TCaseOutcome, ref: Ref): Promise<string[]> {
   const notApplicable = (message: string) =>
@@ -361,8 +442,21 @@ async function applyOutcome(tx: Db, c: ControlCaseRow, outcome: TCaseOutcome, re
       return [`Provider ${c.providerId} warned.`];
     case 'VOID_COMPLETION': {
       if (c.subjectType !== 'ENROLLMENT')
-        throw notApplicable('VOID_COMPLETION applies to a case about an enrollment.');
-      return voidCompletion(tx, c.subjectId, ref);
+        throw notApplicable(
+          "VOID_COMPLETION applies to a case about an enrollment, or to a selection of the case's enrollments (enrollmentIds).",
+        );
+      const effects = await voidCompletion(tx, c.subjectId, ref);
+      if (!effects) throw notApplicable(`Enrollment ${c.subjectId} is not COMPLETED.`);
+      return effects;
+    }
+    case 'REVOKE_CERTIFICATE': {
+      if (c.subjectType !== 'ENROLLMENT')
+        throw notApplicable(
+          "REVOKE_CERTIFICATE applies to a case about an enrollment, or to a selection of the case's enrollments (enrollmentIds).",
+        );
+      const revoked = await revokeCertificateOf(tx, c.subjectId, ref);
+      if (!revoked) throw notApplicable(`Enrollment ${c.subjectId} has no valid certificate.`);
+      return [revoked];
     }
     case 'SUSPEND_COURSE': {
       let courseId = c.subjectId;
@@ -396,13 +490,10 @@ async function applyOutcome(tx: Db, c: ControlCaseRow, outcome: TCaseOutcome, re
   }
 }
 
-async function voidCompletion(tx: Db, enrollmentId: string, ref: Ref): Promise<string[]> {
+/** Voids a completion and revokes its certificate; null when the enrollment is not COMPLETED. */
+async function voidCompletion(tx: Db, enrollmentId: string, ref: Ref): Promise<string[] | null> {
   const voided = await voidCompletionRows(tx, enrollmentId, ref.now);
-  if (!voided)
-    throw new AppError('CASE_OUTCOME_NOT_APPLICABLE', {
-      message: `Enrollment ${enrollmentId} is not COMPLETED.`,
-      field: 'outcome',
-    });
+  if (!voided) return null;
   const effects = [`Enrollment ${enrollmentId} and voucher ${voided.voucherId}: COMPLETED → NOT_COMPLETED.`];
   const enrollment = await findEnrollmentById(tx, enrollmentId);
   await recordChange(tx, {
@@ -412,36 +503,15 @@ async function voidCompletion(tx: Db, enrollmentId: string, ref: Ref): Promise<s
     entityId: enrollmentId,
     fromState: 'COMPLETED',
     toState: 'NOT_COMPLETED',
-    auditData: { reason: ref.reason, voucherId: voided.voucherId },
+    auditData: { reason: ref.reason, voucherId: voided.voucherId, caseId: ref.caseId },
     event: {
       type: 'enrollment.completion_voided',
       organisationId: enrollment?.providerId ?? null,
       data: { enrollmentId, voucherId: voided.voucherId, courseId: voided.courseId, reason: ref.reason },
     },
   });
-  const cert = await findCertificate(tx, { enrollmentId }, { forUpdate: true });
-  if (cert?.status === 'VALID') {
-    await revokeCertificateRow(tx, cert.id, {
-      reason: ref.reason,
-      by: ref.actor.organisationId,
-      at: ref.now,
-    });
-    await recordChange(tx, {
-      actor: actorRef(ref.actor, ref.requestId),
-      action: 'certificate.revoked',
-      entityType: 'certificate',
-      entityId: cert.id,
-      fromState: 'VALID',
-      toState: 'REVOKED',
-      auditData: { reason: ref.reason, role: 'pmo' },
-      event: {
-        type: 'certificate.revoked',
-        organisationId: cert.providerId,
-        data: { certificateId: cert.id, number: cert.number, enrollmentId, reason: ref.reason },
-      },
-    });
-    effects.push(`Certificate ${cert.number} revoked.`);
-  }
+  const revoked = await revokeCertificateOf(tx, enrollmentId, ref);
+  if (revoked) effects.push(revoked);
   if (voided.settled.length > 0) {
     const paid = voided.settled.map((s) => `${s.role} Rp${s.amount.toLocaleString('id-ID')}`).join(', ');
     effects.push(
@@ -451,4 +521,31 @@ async function voidCompletion(tx: Db, enrollmentId: string, ref: Ref): Promise<s
     effects.push('Not yet settled: the price goes back to the program fund in the next batch.');
   }
   return effects;
+}
+
+/** Revokes an enrollment's valid certificate as the PMO does (audited, webhook); null when none is valid. */
+async function revokeCertificateOf(tx: Db, enrollmentId: string, ref: Ref): Promise<string | null> {
+  const cert = await findCertificate(tx, { enrollmentId }, { forUpdate: true });
+  if (cert?.status !== 'VALID') return null;
+  const revoked = await revokeCertificateRow(tx, cert.id, {
+    reason: ref.reason,
+    by: ref.actor.organisationId,
+    at: ref.now,
+  });
+  if (!revoked) return null;
+  await recordChange(tx, {
+    actor: actorRef(ref.actor, ref.requestId),
+    action: 'certificate.revoked',
+    entityType: 'certificate',
+    entityId: cert.id,
+    fromState: 'VALID',
+    toState: 'REVOKED',
+    auditData: { reason: ref.reason, role: 'pmo', caseId: ref.caseId },
+    event: {
+      type: 'certificate.revoked',
+      organisationId: cert.providerId,
+      data: { certificateId: cert.id, number: cert.number, enrollmentId, reason: ref.reason },
+    },
+  });
+  return `Certificate ${cert.number} revoked.`;
 }

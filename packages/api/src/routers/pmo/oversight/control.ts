@@ -145,7 +145,7 @@ export const pmoCasesRouter = router({
     '/pmo/cases/{id}/decide',
     caseTags,
     'Record the decision, with a reason, and apply it',
-    'NO_ACTION, WARNING, VOID_COMPLETION (an enrollment: not completed, certificate revoked), SUSPEND_COURSE, SUSPEND_PROVIDER. The decision and all its effects happen in one transaction.',
+    'NO_ACTION, WARNING, VOID_COMPLETION (an enrollment: not completed, certificate revoked), REVOKE_CERTIFICATE, SUSPEND_COURSE, SUSPEND_PROVIDER. The decision and all its effects happen in one transaction. With enrollmentIds, VOID_COMPLETION or REVOKE_CERTIFICATE applies to each of those of the case’s enrollments, each in a savepoint, answered per item in decision.items (applied, or refused with a code).',
   )
     .input(ZDecideCaseInputSchema)
     .output(ZControlCaseDetailSchema)
