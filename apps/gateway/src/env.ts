@@ -340,3 +340,34 @@ function rateLimitsOf(env: Record<string, unknown>, on: boolean): RateLimitSetti
   }
   return out;
 }
+
+/**
+ * `npm run payments:mock`'s own variables (apps/gateway/src/payments-mock.ts): the development
+ * payment provider as a process of its own. The same PAYMENTS_* names as the gateway's, so one set
+ * of values serves both.
+ */
+const MOCK_DAY = 86_400_000;
+const mockMs = (max: number) => z.coerce.number().int().min(0).max(max);
+
+export const ZPaymentsMockEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4010),
+  // The same names as the gateway's, so one set of values serves both processes.
+  PAYMENTS_API_KEY: z.string().min(8).default('sk_test_latih_development_mock'),
+  PAYMENTS_WEBHOOK_SECRET: z.string().min(16).default('whsec_latih_development_mock'),
+  PAYMENTS_WEBHOOK_URL: z
+    .url({ message: 'must be the gateway’s webhook URL, such as http://127.0.0.1:3000/payments/webhook' })
+    .default('http://127.0.0.1:3000/payments/webhook'),
+  PAYMENTS_MOCK_TICK_MS: mockMs(60_000).min(1).default(500),
+  /** How long a payout stays pending, then in transit. */
+  PAYMENTS_MOCK_SETTLE_MS: mockMs(MOCK_DAY).default(2_000),
+  // Stripe retries for up to 3 days from about a minute; development compresses the start.
+  PAYMENTS_MOCK_RETRY_FIRST_MS: mockMs(MOCK_DAY).min(1).default(5_000),
+  PAYMENTS_MOCK_RETRY_MAX_MS: mockMs(MOCK_DAY).min(1).default(60_000),
+  PAYMENTS_MOCK_RETRY_GIVE_UP_MS: mockMs(30 * MOCK_DAY).default(3 * MOCK_DAY),
+});
+
+/** The payment mock's configuration from process.env, validated (safeParse: the caller says what is wrong). */
+export function loadPaymentsMockEnv() {
+  return ZPaymentsMockEnvSchema.safeParse(process.env);
+}

@@ -1,5 +1,5 @@
 import { startPaymentsMockServer } from '@latih/payments/server';
-import { z } from 'zod';
+import { loadPaymentsMockEnv } from './env';
 
 /**
  * `npm run payments:mock`: the development payment provider as its own process, so that gateways
@@ -9,25 +9,6 @@ import { z } from 'zod';
  * those not answered 2xx. Development only: its state is in memory.
  */
 const DAY = 86_400_000;
-const ms = (max: number) => z.coerce.number().int().min(0).max(max);
-
-const ZMockEnvSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(4010),
-  // The same names as the gateway's, so one set of values serves both processes.
-  PAYMENTS_API_KEY: z.string().min(8).default('sk_test_latih_development_mock'),
-  PAYMENTS_WEBHOOK_SECRET: z.string().min(16).default('whsec_latih_development_mock'),
-  PAYMENTS_WEBHOOK_URL: z
-    .url({ message: 'must be the gateway’s webhook URL, such as http://127.0.0.1:3000/payments/webhook' })
-    .default('http://127.0.0.1:3000/payments/webhook'),
-  PAYMENTS_MOCK_TICK_MS: ms(60_000).min(1).default(500),
-  /** How long a payout stays pending, then in transit. */
-  PAYMENTS_MOCK_SETTLE_MS: ms(DAY).default(2_000),
-  // Stripe retries for up to 3 days from about a minute; development compresses the start.
-  PAYMENTS_MOCK_RETRY_FIRST_MS: ms(DAY).min(1).default(5_000),
-  PAYMENTS_MOCK_RETRY_MAX_MS: ms(DAY).min(1).default(60_000),
-  PAYMENTS_MOCK_RETRY_GIVE_UP_MS: ms(30 * DAY).default(3 * DAY),
-});
 
 function duration(n: number): string {
   if (n % DAY === 0) return `${n / DAY} d`;
@@ -37,7 +18,7 @@ function duration(n: number): string {
 }
 
 async function main() {
-  const parsed = ZMockEnvSchema.safeParse(process.env);
+  const parsed = loadPaymentsMockEnv();
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
     console.error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
