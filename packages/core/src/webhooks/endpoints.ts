@@ -43,7 +43,7 @@ import { recordChange } from '../changes';
 import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 import { newId, ulid } from '../ids';
 import type { Sealer } from '../sealing';
-import { checkWebhookUrl, parseWebhookTarget, type WebhookLookup } from './address';
+import { checkWebhookUrl, type WebhookLookup } from './address';
 import { newWebhookSecret } from './signature';
 
 async function storeSecret(tx: Db, endpointId: string, secret: string, sealer: Sealer, now: Date) {
@@ -58,15 +58,6 @@ async function storeSecret(tx: Db, endpointId: string, secret: string, sealer: S
 /** Who may have webhook endpoints: the partners (the PMO reads everything in the console). */
 function requirePartner(actor: Actor): void {
   if (actor.role !== 'provider' && actor.role !== 'platform') throw new AppError('FORBIDDEN_ROLE');
-}
-
-/**
- * The URL rules alone (no DNS): absolute https, no credentials or fragment, no local, metadata or
- * special-use host. `allowLocal` (WEBHOOKS_ALLOW_PRIVATE, development only) also accepts loopback and
- * private hosts, and plain http to them. Registration also resolves the name (checkWebhookUrl).
- */
-export function validateWebhookUrl(raw: string, allowLocal: boolean): string {
-  return parseWebhookTarget(raw, allowLocal).url.toString();
 }
 
 export function toWebhookEndpoint(row: WebhookEndpointRow, secrets: WebhookSecretRow[]): TWebhookEndpoint {

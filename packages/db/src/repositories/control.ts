@@ -83,15 +83,6 @@ export async function listSignalSubjects(
   );
 }
 
-/** Every enrollment a signal implicates, in order (a case copies them when it opens). */
-export async function allSignalSubjects(db: Db, signalId: string) {
-  return db
-    .select()
-    .from(signalSubjects)
-    .where(eq(signalSubjects.signalId, signalId))
-    .orderBy(asc(signalSubjects.position));
-}
-
 /**
  * Inserts new signals and refreshes those seen before (same type and key): their figures and
  * evidence follow the data, their status (and a case opened on them) stays.

@@ -108,14 +108,6 @@ export async function finishJobLease(
     .where(and(eq(jobRuns.name, v.name), eq(jobRuns.leaseOwner, v.owner)));
 }
 
-/** Gives a lease back without recording a run (the holder found nothing to do). */
-export async function releaseJobLease(db: Db, v: { name: string; owner: string }): Promise<void> {
-  await db
-    .update(jobRuns)
-    .set({ leaseOwner: null, leaseUntil: null })
-    .where(and(eq(jobRuns.name, v.name), eq(jobRuns.leaseOwner, v.owner)));
-}
-
 /** Records a pass of a job that every instance runs (its work is claimed row by row). */
 export async function recordJobPass(
   db: Db,
@@ -194,12 +186,6 @@ export async function listJobRuns(db: Db, names?: string[]): Promise<JobRunRow[]
     .from(jobRuns)
     .where(names ? inArray(jobRuns.name, names) : undefined)
     .orderBy(asc(jobRuns.name));
-}
-
-/** The database's real time, for comparisons with lease and job timestamps. */
-export async function databaseNow(db: Db): Promise<Date> {
-  const [row] = await execRows<{ now: Date | string }>(db, sql`select clock_timestamp() as now`);
-  return new Date(row?.now ?? Date.now());
 }
 
 export const TEST_CLOCK_ID = 'sandbox';

@@ -62,15 +62,6 @@ export async function debitBalance(db: Db, participantId: string, amount: number
   return row;
 }
 
-export async function creditBalance(db: Db, participantId: string, amount: number) {
-  const [row] = await db
-    .update(participants)
-    .set({ balance: sql`${participants.balance} + ${amount}` })
-    .where(eq(participants.id, participantId))
-    .returning({ balance: participants.balance });
-  return row;
-}
-
 /** Takes a seat of an OPEN run atomically; no row when none is left (never oversold). */
 export async function takeSeat(db: Db, runId: string) {
   const [row] = await db
@@ -318,27 +309,5 @@ export async function refundParticipant(db: Db, id: string, amount: number, purc
     .where(eq(participants.id, id))
     .returning({ balance: participants.balance, purchaseDeadline: participants.purchaseDeadline });
   if (!row) throw new Error(`participant ${id} vanished during a refund`);
-  return row;
-}
-
-export async function findVoucherByCodeHash(db: Db, codeHash: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select().from(vouchers).where(eq(vouchers.codeHash, codeHash)).limit(1);
-  const [row] = opts.forUpdate ? await q.for('update') : await q;
-  return row;
-}
-
-/** ISSUED → REDEEMED, exactly once: no row when it is not ISSUED any more (a concurrent redeem or cancel won). */
-export async function markRedeemed(db: Db, id: string, at: Date) {
-  const [row] = await db
-    .update(vouchers)
-    .set({ status: 'REDEEMED', redeemedAt: at })
-    .where(and(eq(vouchers.id, id), eq(vouchers.status, 'ISSUED')))
-    .returning();
-  return row;
-}
-
-export async function insertEnrollment(db: Db, values: typeof enrollments.$inferInsert) {
-  const [row] = await db.insert(enrollments).values(values).returning();
-  if (!row) throw new Error('insert into enrollments returned no row');
   return row;
 }

@@ -1,27 +1,8 @@
-import type { TParticipant } from '@latih/contracts';
 import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
 import { participants } from '../schema';
 
 export type ParticipantRow = typeof participants.$inferSelect;
-
-export function toParticipant(r: ParticipantRow): TParticipant {
-  return {
-    id: r.id,
-    nikLast4: r.nikLast4,
-    cardNumber: r.cardNumber,
-    name: r.name,
-    gender: r.gender,
-    birthDate: r.birthDate,
-    regencyCode: r.regencyCode,
-    cohort: r.cohort,
-    schemeId: r.schemeId,
-    status: r.status,
-    balance: r.balance,
-    purchaseDeadline: r.purchaseDeadline.toISOString(),
-    createdAt: r.createdAt.toISOString(),
-  };
-}
 
 /** Inserts the new ones; returns those inserted (a NIK or card number already present is skipped). */
 export async function insertParticipants(
