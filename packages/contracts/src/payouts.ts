@@ -79,7 +79,7 @@ export const ZSettlementSchema = z
   .meta({ id: 'Settlement' });
 export type TSettlement = z.infer<typeof ZSettlementSchema>;
 
-/** Whole rupiah like ZRupiahSchema, but negative on a REVERSED line (it gives back what was paid). */
+/** Whole rupiah like ZRupiahSchema, but negative on a REVERSED or VOIDED line (it gives back what was paid). */
 const ZSignedRupiahSchema = z
   .number()
   .int({ message: 'Amounts are whole rupiah' })
@@ -90,19 +90,23 @@ export const ZSettlementItemSchema = z
   .object({
     voucherId: idSchema('voucher'),
     courseId: idSchema('course'),
-    basis: z.enum(['REDEEMED', 'COMPLETED', 'REVERSED']).meta({
+    basis: z.enum(['REDEEMED', 'COMPLETED', 'REVERSED', 'VOIDED']).meta({
       description:
-        'What made the voucher payable; REVERSED: a negative line undoing an earlier one (its run was cancelled), netted in this settlement',
+        'What made the voucher payable. Negative lines undo an earlier one and are netted in this settlement: REVERSED (its run was cancelled), VOIDED (the completion it paid for was voided by a case decision)',
     }),
     price: ZRupiahSchema,
     commission: ZSignedRupiahSchema.meta({
-      description: "The platform's commission out of the price; negative on a REVERSED line",
+      description: "The platform's commission out of the price; negative on a REVERSED or VOIDED line",
       example: 350_000,
     }),
     amount: ZSignedRupiahSchema.meta({
       description:
-        'What this organisation is paid for the voucher; negative on a REVERSED line (netted against the other lines)',
+        'What this organisation is paid for the voucher; negative on a REVERSED or VOIDED line (netted against the other lines)',
       example: 3_150_000,
+    }),
+    recovery: z.boolean().meta({
+      description:
+        'A negative line whose original was already settled: money the organisation owed the program (a receivable), recovered by netting it here',
     }),
     payableAt: ZTimestampSchema,
   })
@@ -199,6 +203,10 @@ export const ZIncentiveSchema = z
     lastError: z.string().nullable(),
     payoutId: z.string().nullable(),
     paidAt: ZTimestampSchema.nullable(),
+    recoveryDueAt: ZTimestampSchema.nullable().meta({
+      description:
+        'Set when a case decision found a PAID instalment undeserved: the amount is owed back by the participant (a receivable in the ledger)',
+    }),
   })
   .meta({ id: 'Incentive' });
 export type TIncentive = z.infer<typeof ZIncentiveSchema>;

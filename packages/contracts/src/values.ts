@@ -84,7 +84,16 @@ export const CASE_OUTCOMES = [
 ] as const;
 
 export const SETTLEMENT_STATUSES = ['PENDING', 'IN_TRANSIT', 'PAID', 'FAILED'] as const;
-export const INCENTIVE_STATUSES = ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED'] as const;
+/** HELD: a case decision stopped it before payment (until released); CANCELLED: it will not be paid. */
+export const INCENTIVE_STATUSES = [
+  'WAITING',
+  'ELIGIBLE',
+  'DISBURSING',
+  'PAID',
+  'FAILED',
+  'HELD',
+  'CANCELLED',
+] as const;
 export const WEBHOOK_DELIVERY_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
 
 export const STATISTIC_DIMENSIONS = [

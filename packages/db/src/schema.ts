@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   customType,
   date,
@@ -506,6 +507,8 @@ export const vouchers = pgTable(
     closedAt: ts('closed_at'),
     /** Why it was closed when that is not its own status: `RUN_CANCELLED`, `PLATFORM_CANCELLED`… */
     closeReason: text('close_reason'),
+    /** A case's decision holds what its price pays the provider: its lines are accrued held. */
+    settlementHeldAt: ts('settlement_held_at'),
   },
   (t) => [
     uniqueIndex('vouchers_code_hash_idx').on(t.codeHash),
@@ -781,23 +784,37 @@ export const settlementItems = pgTable(
     /** null for the program's share. */
     organisationId: text('organisation_id').references(() => organisations.id),
     courseId: text('course_id').notNull(),
-    /** REVERSED: a negative line undoing an earlier one (its run was cancelled): netted in the next batch. */
-    basis: text('basis', { enum: ['REDEEMED', 'COMPLETED', 'NOT_COMPLETED', 'REVERSED'] }).notNull(),
+    /**
+     * Negative lines undoing an earlier one, netted in the organisation's next settlement:
+     * REVERSED (its run was cancelled), VOIDED (the completion it paid for was voided by a case).
+     */
+    basis: text('basis', {
+      enum: ['REDEEMED', 'COMPLETED', 'NOT_COMPLETED', 'REVERSED', 'VOIDED'],
+    }).notNull(),
     price: bigint('price', { mode: 'number' }).notNull(),
     commission: bigint('commission', { mode: 'number' }).notNull(),
     amount: bigint('amount', { mode: 'number' }).notNull(),
     payableAt: ts('payable_at').notNull(),
     settlementId: text('settlement_id'),
+    /**
+     * A negative line whose original was already settled: the organisation owes it, so it is booked
+     * against `receivable:{organisationId}` rather than its payable account, and the settlement that
+     * nets it clears the receivable.
+     */
+    receivable: boolean('receivable').notNull().default(false),
+    /** Held by a case's decision: left out of settlements until released (or voided). */
+    heldAt: ts('held_at'),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [
-    // One accrual per voucher and role, and at most one reversal of it.
+    // One accrual per voucher and role, and at most one reversal of it (a cancelled run's voucher
+    // is never completed, so it is never both REVERSED and VOIDED).
     uniqueIndex('settlement_items_voucher_role_idx')
       .on(t.voucherId, t.role)
-      .where(sql`${t.basis} <> 'REVERSED'`),
+      .where(sql`${t.basis} not in ('REVERSED', 'VOIDED')`),
     uniqueIndex('settlement_items_voucher_role_reversal_idx')
       .on(t.voucherId, t.role)
-      .where(sql`${t.basis} = 'REVERSED'`),
+      .where(sql`${t.basis} in ('REVERSED', 'VOIDED')`),
     index('settlement_items_settlement_idx').on(t.settlementId, t.id),
     index('settlement_items_unsettled_idx')
       .on(t.organisationId, t.payableAt)
@@ -864,15 +881,21 @@ export const incentives = pgTable(
     instalment: integer('instalment').notNull(),
     instalments: integer('instalments').notNull(),
     amount: bigint('amount', { mode: 'number' }).notNull(),
-    status: text('status', { enum: ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED'] }).notNull(),
+    /** HELD and CANCELLED by a case's decision (held until released; cancelled for good). */
+    status: text('status', {
+      enum: ['WAITING', 'ELIGIBLE', 'DISBURSING', 'PAID', 'FAILED', 'HELD', 'CANCELLED'],
+    }).notNull(),
     /** WAITING: what is still missing. */
     missing: jsonb('missing').$type<string[]>().notNull(),
     /** The completed enrollment (with its review) that made the participant eligible. */
     enrollmentId: text('enrollment_id'),
     dueAt: ts('due_at'),
+    /** A PAID instalment a case's decision found undeserved: owed back, booked as a receivable. */
+    recoveryDueAt: ts('recovery_due_at'),
     ...payoutColumns(),
   },
   (t) => [
+    index('incentives_enrollment_idx').on(t.enrollmentId),
     uniqueIndex('incentives_participant_instalment_idx').on(t.participantId, t.instalment),
     index('incentives_status_idx').on(t.status, t.id),
     index('incentives_due_idx').on(t.dueAt).where(sql`${t.status} = 'ELIGIBLE'`),

@@ -194,6 +194,7 @@ export async function participantIncentives(opts: { db: Db; participantId: strin
       lastError: null,
       payoutId: null,
       paidAt: null,
+      recoveryDueAt: null,
     },
   ];
 }

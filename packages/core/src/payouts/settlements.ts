@@ -19,6 +19,7 @@ import {
   participantAccount,
   payableAccount,
   postLedgerTransactions,
+  receivableAccount,
   type SettlementRow,
   toPage,
   unsettledTotals,
@@ -72,6 +73,7 @@ export async function accruePayable(tx: Db, cutoff: Date, now: Date): Promise<nu
         courseId: v.courseId,
         price: v.price,
         payableAt: v.at,
+        heldAt: v.heldAt,
         createdAt: now,
       };
       if (v.payableOn === 'COMPLETED' && v.status === 'NOT_COMPLETED') {
@@ -138,8 +140,9 @@ export async function accruePayable(tx: Db, cutoff: Date, now: Date): Promise<nu
  * commission, and per voucher one balanced ledger transaction that takes back from the provider's
  * and platform's payable accounts what the accrual credited them and gives the price back to the
  * participant. A line not yet settled nets to zero with its reversal in the next batch; one already
- * settled (or paid) leaves a negative line that the organisation's next settlement deducts
- * (unsettledTotals pays only a positive net, so a debt carries forward).
+ * settled (or paid) leaves a negative line, booked as a receivable (`receivable:{org}`), that the
+ * organisation's next settlement deducts (unsettledTotals pays only a positive net, so a debt
+ * carries forward).
  *
  * Returns, per voucher reversed, whether its accrual had already been settled; vouchers never
  * accrued are not in it (their price is still in escrow: the caller refunds from there). The caller
@@ -168,27 +171,12 @@ export async function reverseAccruals(
       throw new Error(`voucher ${v.id} has a program line: it has an outcome and cannot be reversed`);
     if (lines.reduce((sum, l) => sum + l.amount, 0) !== v.price)
       throw new Error(`voucher ${v.id}: its accrued lines do not add up to its price`);
-    for (const l of lines)
-      items.push({
-        voucherId: l.voucherId,
-        role: l.role,
-        organisationId: l.organisationId,
-        courseId: l.courseId,
-        basis: 'REVERSED',
-        price: l.price,
-        commission: -l.commission,
-        amount: -l.amount,
-        payableAt: now,
-        createdAt: now,
-      });
+    for (const l of lines) items.push(negativeLine(l, 'REVERSED', now));
     ledger.push({
       id: newId('ledgerTransaction', now.getTime()),
       kind: 'VOUCHER_PAYABLE_REVERSED',
       reference: v.id,
-      entries: [
-        ...lines.map((l) => ({ account: payableAccount(l.organisationId ?? ''), amount: -l.amount })),
-        { account: participantAccount(v.participantId), amount: v.price },
-      ],
+      entries: [...lines.map(undoEntry), { account: participantAccount(v.participantId), amount: v.price }],
     });
     reversed.set(v.id, { settled: lines.some((l) => l.settlementId !== null) });
   }
@@ -197,6 +185,43 @@ export async function reverseAccruals(
   if (inserted.length !== items.length) throw new Error('a voucher was reversed twice');
   await postLedgerTransactions(tx, ledger);
   return reversed;
+}
+
+type AccruedLine = Awaited<ReturnType<typeof accrualsOfVouchers>>[number];
+
+/**
+ * The negative line undoing an accrued one. Unsettled, it nets with it in the next batch (and is
+ * held with it); settled, it is money the organisation owes back: a receivable.
+ */
+export function negativeLine(
+  l: AccruedLine,
+  basis: 'REVERSED' | 'VOIDED',
+  now: Date,
+): Parameters<typeof insertSettlementItems>[1][number] {
+  const settled = l.settlementId !== null;
+  return {
+    voucherId: l.voucherId,
+    role: l.role,
+    organisationId: l.organisationId,
+    courseId: l.courseId,
+    basis,
+    price: l.price,
+    commission: -l.commission,
+    amount: -l.amount,
+    receivable: settled,
+    heldAt: settled ? null : l.heldAt,
+    payableAt: now,
+    createdAt: now,
+  };
+}
+
+/** The ledger entry undoing an accrued line: from its payable account, or, once settled, a receivable. */
+export function undoEntry(l: AccruedLine): LedgerMovement {
+  const org = l.organisationId ?? '';
+  return {
+    account: l.settlementId !== null ? receivableAccount(org) : payableAccount(org),
+    amount: -l.amount,
+  };
 }
 
 /**
@@ -253,12 +278,17 @@ export async function runSettlementBatch(opts: {
         cutoff,
       });
       if (assigned !== t.itemCount) throw new Error('settlement items changed during the batch');
+      // Receivable lines (negative) are recovered by netting: the receivable is cleared, and the
+      // payable account gives what the other lines earned.
       ledger.push({
         id: newId('ledgerTransaction', opts.now.getTime()),
         kind: 'SETTLEMENT_PENDING',
         reference: row.id,
         entries: [
-          { account: payableAccount(t.organisationId), amount: -t.amount },
+          { account: payableAccount(t.organisationId), amount: -(t.amount - t.receivable) },
+          ...(t.receivable !== 0
+            ? [{ account: receivableAccount(t.organisationId), amount: -t.receivable }]
+            : []),
           { account: PAYOUTS_PENDING, amount: t.amount },
         ],
       });
@@ -366,6 +396,7 @@ export async function listSettlementItems(opts: {
       price: r.price,
       commission: r.commission,
       amount: r.amount,
+      recovery: r.receivable,
       payableAt: r.payableAt.toISOString(),
     }),
   );

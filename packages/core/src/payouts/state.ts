@@ -46,11 +46,14 @@ const INCENTIVE_STATUS: Record<PayoutState, IncentiveRow['status']> = {
   FAILED: 'FAILED',
 };
 
-export function stateOf(t: PayoutTarget): PayoutState | 'WAITING' {
+/** Where a payout stands; an incentive WAITING, HELD or CANCELLED is outside the payout machine. */
+export function stateOf(t: PayoutTarget): PayoutState | 'WAITING' | 'HELD' | 'CANCELLED' {
   if (t.kind === 'settlement') return t.row.status;
   switch (t.row.status) {
     case 'WAITING':
-      return 'WAITING';
+    case 'HELD':
+    case 'CANCELLED':
+      return t.row.status;
     case 'ELIGIBLE':
       return 'PENDING';
     case 'DISBURSING':
@@ -105,6 +108,7 @@ export function toIncentive(r: IncentiveRow): TIncentive {
     lastError: r.lastError,
     payoutId: r.providerPayoutId,
     paidAt: iso(r.paidAt),
+    recoveryDueAt: iso(r.recoveryDueAt),
   };
 }
 
@@ -139,7 +143,8 @@ export async function transition(
   ctx: { actor: ActorRef; now: Date },
 ): Promise<PayoutTarget | null> {
   const from = stateOf(target);
-  if (from === 'WAITING') throw new Error('a WAITING incentive has no money to move');
+  if (from === 'WAITING' || from === 'HELD' || from === 'CANCELLED')
+    throw new Error(`a ${from} incentive is outside the payout machine`);
   const set = {
     ...change.set,
     leaseUntil: null,

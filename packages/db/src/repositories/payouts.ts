@@ -16,7 +16,15 @@ export const PAYOUTS_PENDING = 'payouts:pending';
 export const PAYOUTS_IN_TRANSIT = 'payouts:in_transit';
 export const PAYOUTS_PAID = 'payouts:paid';
 export const PAYOUTS_FAILED = 'payouts:failed';
+/** Incentives a case decision held before they were paid: out of the payout machine until released. */
+export const PAYOUTS_HELD = 'payouts:held';
 export const payableAccount = (organisationId: string) => `payable:${organisationId}`;
+/**
+ * What an organisation or a participant owes the program (money paid out that a case decision
+ * found undeserved), as a negative balance like `program:fund`'s: recognising the debt moves the
+ * amount back into the fund, and recovering it (netted in a settlement) brings this back to zero.
+ */
+export const receivableAccount = (partyId: string) => `receivable:${partyId}`;
 
 export type PayoutAccountRow = typeof payoutAccounts.$inferSelect;
 export type SettlementRow = typeof settlements.$inferSelect;
@@ -117,6 +125,8 @@ export type PayableVoucher = {
   commissionBps: number;
   /** When the scheme's event happened: redemption, or the voucher's close. */
   at: Date;
+  /** A case decision holds what it pays: its lines are accrued held. */
+  heldAt: Date | null;
 };
 
 /**
@@ -135,9 +145,10 @@ export async function findPayableVouchers(db: Db, cutoff: Date, limit: number): 
     payable_on: PayableVoucher['payableOn'];
     bps: number | string;
     at: Date | string;
+    settlement_held_at: Date | string | null;
   }>(
     db,
-    sql`select v.id, v.provider_id, v.platform_id, v.course_id, v.price, v.status,
+    sql`select v.id, v.provider_id, v.platform_id, v.course_id, v.price, v.status, v.settlement_held_at,
           s.rules->'settlement'->>'payableOn' as payable_on,
           (s.rules->'settlement'->>'platformCommissionBps')::int as bps,
           case when s.rules->'settlement'->>'payableOn' = 'REDEEMED' then v.redeemed_at else v.closed_at end as at
@@ -163,6 +174,7 @@ export async function findPayableVouchers(db: Db, cutoff: Date, limit: number): 
     payableOn: r.payable_on,
     commissionBps: Number(r.bps),
     at: new Date(r.at),
+    heldAt: r.settlement_held_at === null ? null : new Date(r.settlement_held_at),
   }));
 }
 
@@ -182,26 +194,76 @@ export async function accrualsOfVouchers(db: Db, voucherIds: string[]) {
   return db
     .select()
     .from(settlementItems)
-    .where(and(inArray(settlementItems.voucherId, voucherIds), sql`${settlementItems.basis} <> 'REVERSED'`))
+    .where(
+      and(
+        inArray(settlementItems.voucherId, voucherIds),
+        sql`${settlementItems.basis} not in ('REVERSED', 'VOIDED')`,
+      ),
+    )
     .orderBy(asc(settlementItems.id));
 }
 
+/** A voucher's accrued lines (not the negative ones), locked: a decision is about to undo or hold them. */
+export async function accrualsOfVoucherForUpdate(db: Db, voucherId: string) {
+  return db
+    .select()
+    .from(settlementItems)
+    .where(
+      and(
+        eq(settlementItems.voucherId, voucherId),
+        sql`${settlementItems.basis} not in ('REVERSED', 'VOIDED')`,
+      ),
+    )
+    .orderBy(asc(settlementItems.id))
+    .for('update');
+}
+
 /**
- * Per organisation, what is payable before the cutoff and in no settlement yet. An organisation
- * whose lines net to zero or less (a REVERSED line larger than what it earned since) gets no
- * settlement: its lines wait, and are netted against what it earns next.
+ * Holds (a date) or releases (null) what a voucher pays organisations: the voucher is marked, so a
+ * later accrual is held too, and its unsettled lines are held now. Returns the lines changed.
+ */
+export async function setVoucherSettlementHold(
+  db: Db,
+  voucherId: string,
+  heldAt: Date | null,
+): Promise<{ marked: boolean; lines: number }> {
+  const marked = await execRows<{ id: string }>(
+    db,
+    sql`update vouchers set settlement_held_at = ${heldAt?.toISOString() ?? null}::timestamptz
+        where id = ${voucherId}
+          and settlement_held_at is ${heldAt ? sql`null` : sql`not null`}
+        returning id`,
+  );
+  const lines = await execRows<{ id: string }>(
+    db,
+    sql`update settlement_items set held_at = ${heldAt?.toISOString() ?? null}::timestamptz
+        where voucher_id = ${voucherId} and settlement_id is null and role <> 'PROGRAM'
+          and held_at is ${heldAt ? sql`null` : sql`not null`}
+        returning id`,
+  );
+  return { marked: marked.length > 0, lines: lines.length };
+}
+
+/**
+ * Per organisation, what is payable before the cutoff and in no settlement yet (lines held by a
+ * case decision left out). An organisation whose lines net to zero or less (a REVERSED or VOIDED
+ * line larger than what it earned since) gets no settlement: its lines wait, and are netted
+ * against what it earns next. `receivable` is the (negative) part booked as a receivable.
  */
 export async function unsettledTotals(db: Db, cutoff: Date) {
   const rows = await execRows<{
     organisation_id: string;
     role: 'PROVIDER' | 'PLATFORM';
     amount: string | number;
+    receivable: string | number;
     n: string | number;
   }>(
     db,
-    sql`select organisation_id, role, sum(amount) as amount, count(*) as n
+    sql`select organisation_id, role, sum(amount) as amount,
+          coalesce(sum(amount) filter (where receivable), 0) as receivable, count(*) as n
         from settlement_items
-        where settlement_id is null and role <> 'PROGRAM' and payable_at < ${cutoff.toISOString()}::timestamptz
+        where settlement_id is null and role <> 'PROGRAM' and held_at is null
+          and payable_at < ${cutoff.toISOString()}::timestamptz
         group by organisation_id, role
         having sum(amount) > 0
         order by organisation_id`,
@@ -210,6 +272,7 @@ export async function unsettledTotals(db: Db, cutoff: Date) {
     organisationId: r.organisation_id,
     role: r.role,
     amount: Number(r.amount),
+    receivable: Number(r.receivable),
     itemCount: Number(r.n),
   }));
 }
@@ -231,6 +294,7 @@ export async function assignSettlementItems(
       and(
         eq(settlementItems.organisationId, opts.organisationId),
         isNull(settlementItems.settlementId),
+        isNull(settlementItems.heldAt),
         sql`${settlementItems.role} <> 'PROGRAM'`,
         lt(settlementItems.payableAt, opts.cutoff),
       ),
@@ -507,6 +571,16 @@ export async function insertIncentives(db: Db, rows: (typeof incentives.$inferIn
 export async function getIncentive(db: Db, id: string) {
   const [row] = await db.select().from(incentives).where(eq(incentives.id, id));
   return row ?? null;
+}
+
+/** The instalments an enrollment made eligible, locked: a decision is about to hold or reverse them. */
+export async function incentivesOfEnrollmentForUpdate(db: Db, enrollmentId: string) {
+  return db
+    .select()
+    .from(incentives)
+    .where(eq(incentives.enrollmentId, enrollmentId))
+    .orderBy(asc(incentives.instalment))
+    .for('update');
 }
 
 export async function incentivesOfParticipant(db: Db, participantId: string) {
