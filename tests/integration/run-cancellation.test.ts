@@ -15,6 +15,7 @@ import {
   PROGRAM_FUND,
   payableAccount,
   payoutLedgerMismatches,
+  receivableAccount,
   schema,
 } from '@latih/db';
 import type { PaymentsClient, PaymentsMock } from '@latih/payments';
@@ -516,13 +517,19 @@ describe.each(engines())('a cancelled 2020 run whose vouchers were accrued and p
         ...voucherIds.map(() => ['PROVIDER', -(price - commission), -commission, null]),
       ].sort(),
     );
-    // The payable accounts gave back what they were credited (they are now owed to the program).
-    expect(await accountBalance(h.db, payableAccount(h.orgs.providerA.organisationId))).toBe(
-      payableBefore - 3 * (price - commission),
-    );
+    // What was paid for them is now owed to the program: a receivable per organisation (negative,
+    // like the fund's), the payable accounts untouched.
+    expect(await accountBalance(h.db, payableAccount(h.orgs.providerA.organisationId))).toBe(payableBefore);
     expect(await accountBalance(h.db, payableAccount(h.orgs.platformA.organisationId))).toBe(
-      platformPayableBefore - 3 * commission,
+      platformPayableBefore,
     );
+    expect(await accountBalance(h.db, receivableAccount(h.orgs.providerA.organisationId))).toBe(
+      -3 * (price - commission),
+    );
+    expect(await accountBalance(h.db, receivableAccount(h.orgs.platformA.organisationId))).toBe(
+      -3 * commission,
+    );
+    expect(reversed.every((r) => r.receivable)).toBe(true);
     for (const x of firstPeople) {
       const now = await balanceOf(h, x.id);
       // Refunded in full, with 7 days (refundGraceDays) to spend it.
@@ -566,6 +573,7 @@ describe.each(engines())('a cancelled 2020 run whose vouchers were accrued and p
       price,
       commission: -commission,
       amount: -(price - commission),
+      recovery: true,
     });
     expect(lines.items.reduce((s, l) => s + l.amount, 0)).toBe(price - commission);
     const theirs = (await h.caller('platformA').platform.settlements.list({ limit: 10 })).items.find(
@@ -573,9 +581,12 @@ describe.each(engines())('a cancelled 2020 run whose vouchers were accrued and p
     );
     expect(theirs).toMatchObject({ amount: commission, itemCount: 7 });
     await payEverything(client, mock);
-    // Over both days: the provider was paid for 4 vouchers, not 7, the platform its commission on 4.
+    // Over both days: the provider was paid for 4 vouchers, not 7, the platform its commission on 4;
+    // the receivables were recovered by netting.
     expect(await accountBalance(h.db, payableAccount(h.orgs.providerA.organisationId))).toBe(0);
     expect(await accountBalance(h.db, payableAccount(h.orgs.platformA.organisationId))).toBe(0);
+    expect(await accountBalance(h.db, receivableAccount(h.orgs.providerA.organisationId))).toBe(0);
+    expect(await accountBalance(h.db, receivableAccount(h.orgs.platformA.organisationId))).toBe(0);
     const paidOut = await h.db.select().from(schema.settlements).where(eq(schema.settlements.status, 'PAID'));
     expect(paidOut.reduce((s, x) => s + x.amount, 0)).toBe(4 * price);
     await booksBalance(h);

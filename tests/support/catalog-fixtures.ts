@@ -86,6 +86,8 @@ export async function publishedCourse(
   h: Harness,
   who: Who = 'providerA',
   over: Partial<TCreateCourseInput> = {},
+  /** The run's first day, counted from now (default 30). */
+  startDay?: number,
 ) {
   const provider = h.caller(who);
   const course = await provider.provider.courses.create({
@@ -96,7 +98,7 @@ export async function publishedCourse(
   const run = await provider.provider.runs.create({
     courseId: course.id,
     capacity: 20,
-    sessions: sessions(4, 4),
+    sessions: sessions(4, 4, startDay !== undefined ? { startDay } : {}),
   });
   await provider.provider.courses.submit({ id: course.id });
   const published = await h.caller('pmo').pmo.curation.approve({ id: course.id });

@@ -3,9 +3,9 @@ import type { Harness } from './harness';
 import { buy, onSale, participants } from './marketplace-fixtures';
 
 /** `n` participants redeemed into one run (4 sessions of 4 h; 100 % attendance, assignment, post-test ≥ 70). */
-export async function enrolled(h: Harness, n: number) {
+export async function enrolled(h: Harness, n: number, opts: { startDay?: number } = {}) {
   const people = await participants(h, n);
-  const { course, run } = await onSale(h);
+  const { course, run } = await onSale(h, opts.startDay !== undefined ? { startDay: opts.startDay } : {});
   const codes = [];
   for (const p of people) codes.push((await buy(h, p.cardNumber, course.id, run.id)).code);
   const startsAt = new Date(

@@ -30,11 +30,14 @@ export async function participants(h: Harness, n: number, opts: { schemeId?: str
 /** A published course with one OPEN run (capacity as given). */
 export async function onSale(
   h: Harness,
-  opts: { capacity?: number; price?: number; who?: 'providerA' | 'providerB' } = {},
+  opts: { capacity?: number; price?: number; who?: 'providerA' | 'providerB'; startDay?: number } = {},
 ) {
-  const { course, run } = await publishedCourse(h, opts.who ?? 'providerA', {
-    ...(opts.price ? { price: opts.price } : {}),
-  });
+  const { course, run } = await publishedCourse(
+    h,
+    opts.who ?? 'providerA',
+    { ...(opts.price ? { price: opts.price } : {}) },
+    opts.startDay,
+  );
   if (opts.capacity !== undefined)
     await h.caller(opts.who ?? 'providerA').provider.runs.update({ id: run.id, capacity: opts.capacity });
   await h.caller(opts.who ?? 'providerA').provider.runs.open({ id: run.id });

@@ -112,14 +112,22 @@ export const ZEvidenceRequestSchema = z
   .meta({ id: 'EvidenceRequest' });
 export type TEvidenceRequest = z.infer<typeof ZEvidenceRequestSchema>;
 
-export const CASE_DECISION_REFUSALS = ['NOT_IN_CASE', 'NOT_COMPLETED', 'NO_VALID_CERTIFICATE'] as const;
+export const CASE_DECISION_REFUSALS = [
+  'NOT_IN_CASE',
+  'NOT_COMPLETED',
+  'NO_VALID_CERTIFICATE',
+  'NO_INCENTIVE',
+  'INCENTIVE_IN_TRANSIT',
+  'NOTHING_TO_CHANGE',
+  'ALREADY_SETTLED',
+] as const;
 export const ZCaseDecisionItemSchema = z
   .object({
     enrollmentId: z.string(),
     result: z.enum(['APPLIED', 'REFUSED']),
     code: z.enum(CASE_DECISION_REFUSALS).nullable().meta({
       description:
-        'Why it was refused: NOT_IN_CASE (not among the case’s enrollments), NOT_COMPLETED (voiding a completion that is not COMPLETED), NO_VALID_CERTIFICATE (revoking where no certificate is valid); null when applied',
+        'Why it was refused: NOT_IN_CASE (not among the case’s enrollments), NOT_COMPLETED (voiding a completion that is not COMPLETED), NO_VALID_CERTIFICATE (revoking where no certificate is valid), NO_INCENTIVE (the enrollment made no incentive eligible), INCENTIVE_IN_TRANSIT (its incentive is being paid right now: decide again once it has landed), NOTHING_TO_CHANGE (already held, released, cancelled or recorded for recovery), ALREADY_SETTLED (holding lines already settled: void the completion to take them back); null when applied',
     }),
     effects: z.array(z.string()).meta({ description: 'What it changed for this enrollment, one line each' }),
   })
@@ -215,7 +223,7 @@ export const ZDecideCaseInputSchema = z.object({
   reason: z.string().trim().min(10).max(4000),
   enrollmentIds: z.array(idSchema('enrollment')).min(1).max(1000).optional().meta({
     description:
-      'Apply the outcome (VOID_COMPLETION or REVOKE_CERTIFICATE) to these of the case’s enrollments, each answered in `decision.items` (applied, or refused with a code); leave out to decide about the case’s subject',
+      'Apply the outcome (VOID_COMPLETION, REVOKE_CERTIFICATE, HOLD_INCENTIVE, REVERSE_INCENTIVE, RELEASE_INCENTIVE, HOLD_SETTLEMENT_LINES or RELEASE_SETTLEMENT_LINES) to these of the case’s enrollments, each answered in `decision.items` (applied, or refused with a code); leave out to decide about the case’s subject',
   }),
 });
 

@@ -1,4 +1,5 @@
 import type {
+  TCaseDecisionItem,
   TCaseOutcome,
   TCertificateTemplate,
   TCompletionRule,
@@ -998,12 +999,7 @@ export const controlCases = pgTable(
       at: string;
       effects: string[];
       /** A decision over a selection: the answer per enrollment (absent before 0023). */
-      items?: Array<{
-        enrollmentId: string;
-        result: 'APPLIED' | 'REFUSED';
-        code: 'NOT_IN_CASE' | 'NOT_COMPLETED' | 'NO_VALID_CERTIFICATE' | null;
-        effects: string[];
-      }>;
+      items?: TCaseDecisionItem[];
     } | null>(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),

@@ -36,6 +36,7 @@ import { type Actor, actorRef, requirePmo, requireProvider } from '../auth/actor
 import { recordChange } from '../changes';
 import { changeCourseSuspension } from '../curation';
 import { newId } from '../ids';
+import { actOnIncentives, holdSettlementLines, lockForMoney, takeBackCompletion } from './decision-money';
 import { changeOrganisationSuspension } from './onboarding';
 
 type Call<I> = { db: Db; actor: Actor; requestId: string | null; input: I; now?: Date };
@@ -324,6 +325,7 @@ export async function decideCase(
   await opts.db.transaction(async (tx) => {
     const c = await caseFor(tx, opts.input.id, true);
     openOnly(c);
+    if ((MONEY_OUTCOMES as readonly string[]).includes(opts.input.outcome)) await lockForMoney(tx);
     const ref = {
       actor: opts.actor,
       requestId: opts.requestId,
@@ -383,13 +385,71 @@ export async function decideCase(
 
 type Ref = { actor: Actor; requestId: string | null; reason: string; now: Date; caseId: string };
 
-const SELECTION_OUTCOMES = ['VOID_COMPLETION', 'REVOKE_CERTIFICATE'] as const;
+/** Outcomes that apply to enrollments one by one: over a selection, or to a case about one. */
+const ENROLLMENT_OUTCOMES = [
+  'VOID_COMPLETION',
+  'REVOKE_CERTIFICATE',
+  'HOLD_INCENTIVE',
+  'REVERSE_INCENTIVE',
+  'RELEASE_INCENTIVE',
+  'HOLD_SETTLEMENT_LINES',
+  'RELEASE_SETTLEMENT_LINES',
+] as const;
+type EnrollmentOutcome = (typeof ENROLLMENT_OUTCOMES)[number];
+/** Outcomes that move money: they take the settlement batch's lock (shared). */
+const MONEY_OUTCOMES = ENROLLMENT_OUTCOMES.filter((o) => o !== 'REVOKE_CERTIFICATE');
+
+type ItemAnswer = { effects: string[] } | { refused: NonNullable<TCaseDecisionItem['code']> };
+
+/** One outcome on one enrollment (the caller gives it a savepoint): its effects, or why not. */
+async function applyToEnrollment(
+  tx: Db,
+  enrollmentId: string,
+  outcome: EnrollmentOutcome,
+  ref: Ref,
+): Promise<ItemAnswer> {
+  const money = {
+    actor: actorRef(ref.actor, ref.requestId),
+    reason: ref.reason,
+    caseId: ref.caseId,
+    now: ref.now,
+  };
+  switch (outcome) {
+    case 'VOID_COMPLETION': {
+      const effects = await voidCompletion(tx, enrollmentId, ref);
+      return effects ? { effects } : { refused: 'NOT_COMPLETED' };
+    }
+    case 'REVOKE_CERTIFICATE': {
+      const revoked = await revokeCertificateOf(tx, enrollmentId, ref);
+      return revoked ? { effects: [revoked] } : { refused: 'NO_VALID_CERTIFICATE' };
+    }
+    case 'HOLD_INCENTIVE':
+    case 'REVERSE_INCENTIVE':
+    case 'RELEASE_INCENTIVE': {
+      const action =
+        outcome === 'HOLD_INCENTIVE' ? 'HOLD' : outcome === 'REVERSE_INCENTIVE' ? 'CANCEL' : 'RELEASE';
+      const answer = await actOnIncentives(tx, enrollmentId, action, money);
+      if (answer.found === 0) return { refused: 'NO_INCENTIVE' };
+      if (answer.changed === 0)
+        return { refused: answer.inTransit > 0 ? 'INCENTIVE_IN_TRANSIT' : 'NOTHING_TO_CHANGE' };
+      return { effects: answer.effects };
+    }
+    case 'HOLD_SETTLEMENT_LINES':
+    case 'RELEASE_SETTLEMENT_LINES': {
+      const hold = outcome === 'HOLD_SETTLEMENT_LINES';
+      const enrollment = await findEnrollmentById(tx, enrollmentId);
+      if (!enrollment) return { refused: 'NOT_IN_CASE' };
+      const effects = await holdSettlementLines(tx, enrollment.voucherId, hold, money);
+      return effects ? { effects } : { refused: hold ? 'ALREADY_SETTLED' : 'NOTHING_TO_CHANGE' };
+    }
+  }
+}
 
 /**
  * The outcome for each selected enrollment, in the order given (each once), each in a savepoint:
- * NOT_IN_CASE (not among the case's enrollments), NOT_COMPLETED (voiding what is not completed),
- * NO_VALID_CERTIFICATE (revoking where none is valid). Applied ones are audited as the subject
- * outcome audits them, with the case's id; the refused are recorded in the decision.
+ * applied with its effects, or refused with a code (NOT_IN_CASE when it is not among the case's
+ * enrollments). Applied ones are audited as the subject outcome audits them, with the case's id;
+ * the refused are recorded in the decision.
  */
 async function applyToSelection(
   tx: Db,
@@ -398,9 +458,9 @@ async function applyToSelection(
   enrollmentIds: string[],
   ref: Ref,
 ): Promise<TCaseDecisionItem[]> {
-  if (!(SELECTION_OUTCOMES as readonly string[]).includes(outcome))
+  if (!(ENROLLMENT_OUTCOMES as readonly string[]).includes(outcome))
     throw new AppError('CASE_OUTCOME_NOT_APPLICABLE', {
-      message: `Over a selection of enrollments only ${SELECTION_OUTCOMES.join(' and ')} apply; ${outcome} is about the case's subject (leave out enrollmentIds).`,
+      message: `Over a selection of enrollments only ${ENROLLMENT_OUTCOMES.join(', ')} apply; ${outcome} is about the case's subject (leave out enrollmentIds).`,
       field: 'outcome',
     });
   const ids = [...new Set(enrollmentIds)];
@@ -416,21 +476,25 @@ async function applyToSelection(
       continue;
     }
     const item = await tx.transaction(async (sp): Promise<TCaseDecisionItem> => {
-      if (outcome === 'VOID_COMPLETION') {
-        const effects = await voidCompletion(sp, enrollmentId, ref);
-        return effects
-          ? { enrollmentId, result: 'APPLIED', code: null, effects }
-          : { enrollmentId, result: 'REFUSED', code: 'NOT_COMPLETED', effects: [] };
-      }
-      const revoked = await revokeCertificateOf(sp, enrollmentId, ref);
-      return revoked
-        ? { enrollmentId, result: 'APPLIED', code: null, effects: [revoked] }
-        : { enrollmentId, result: 'REFUSED', code: 'NO_VALID_CERTIFICATE', effects: [] };
+      const answer = await applyToEnrollment(sp, enrollmentId, outcome as EnrollmentOutcome, ref);
+      return 'refused' in answer
+        ? { enrollmentId, result: 'REFUSED', code: answer.refused, effects: [] }
+        : { enrollmentId, result: 'APPLIED', code: null, effects: answer.effects };
     });
     items.push(item);
   }
   return items;
 }
+
+const REFUSAL_MESSAGES: Record<NonNullable<TCaseDecisionItem['code']>, string> = {
+  NOT_IN_CASE: 'is not among the case’s enrollments',
+  NOT_COMPLETED: 'is not COMPLETED',
+  NO_VALID_CERTIFICATE: 'has no valid certificate',
+  NO_INCENTIVE: 'made no incentive eligible',
+  INCENTIVE_IN_TRANSIT: 'has its incentive being paid right now: decide again once it has landed',
+  NOTHING_TO_CHANGE: 'has nothing this outcome changes',
+  ALREADY_SETTLED: 'has its settlement lines already settled: void the completion to take them back',
+};
 
 async function applyOutcome(tx: Db, c: ControlCaseRow, outcome: TCaseOutcome, ref: Ref): Promise<string[]> {
   const notApplicable = (message: string) =>
@@ -440,23 +504,23 @@ async function applyOutcome(tx: Db, c: ControlCaseRow, outcome: TCaseOutcome, re
       return [];
     case 'WARNING':
       return [`Provider ${c.providerId} warned.`];
-    case 'VOID_COMPLETION': {
+    case 'VOID_COMPLETION':
+    case 'REVOKE_CERTIFICATE':
+    case 'HOLD_INCENTIVE':
+    case 'REVERSE_INCENTIVE':
+    case 'RELEASE_INCENTIVE':
+    case 'HOLD_SETTLEMENT_LINES':
+    case 'RELEASE_SETTLEMENT_LINES': {
       if (c.subjectType !== 'ENROLLMENT')
         throw notApplicable(
-          "VOID_COMPLETION applies to a case about an enrollment, or to a selection of the case's enrollments (enrollmentIds).",
+          `${outcome} applies to a case about an enrollment, or to a selection of the case's enrollments (enrollmentIds).`,
         );
-      const effects = await voidCompletion(tx, c.subjectId, ref);
-      if (!effects) throw notApplicable(`Enrollment ${c.subjectId} is not COMPLETED.`);
-      return effects;
-    }
-    case 'REVOKE_CERTIFICATE': {
-      if (c.subjectType !== 'ENROLLMENT')
+      const answer = await applyToEnrollment(tx, c.subjectId, outcome, ref);
+      if ('refused' in answer)
         throw notApplicable(
-          "REVOKE_CERTIFICATE applies to a case about an enrollment, or to a selection of the case's enrollments (enrollmentIds).",
+          `Enrollment ${c.subjectId} ${REFUSAL_MESSAGES[answer.refused]} (${answer.refused}).`,
         );
-      const revoked = await revokeCertificateOf(tx, c.subjectId, ref);
-      if (!revoked) throw notApplicable(`Enrollment ${c.subjectId} has no valid certificate.`);
-      return [revoked];
+      return answer.effects;
     }
     case 'SUSPEND_COURSE': {
       let courseId = c.subjectId;
@@ -512,14 +576,15 @@ async function voidCompletion(tx: Db, enrollmentId: string, ref: Ref): Promise<s
   });
   const revoked = await revokeCertificateOf(tx, enrollmentId, ref);
   if (revoked) effects.push(revoked);
-  if (voided.settled.length > 0) {
-    const paid = voided.settled.map((s) => `${s.role} Rp${s.amount.toLocaleString('id-ID')}`).join(', ');
-    effects.push(
-      `Already itemized for settlement (${paid}): recover it from the provider outside the gateway.`,
-    );
-  } else {
-    effects.push('Not yet settled: the price goes back to the program fund in the next batch.');
-  }
+  const money = {
+    actor: actorRef(ref.actor, ref.requestId),
+    reason: ref.reason,
+    caseId: ref.caseId,
+    now: ref.now,
+  };
+  effects.push(...(await takeBackCompletion(tx, voided.voucherId, money)));
+  // The incentive it earned is no longer deserved: held if unpaid, recorded for recovery if paid.
+  effects.push(...(await actOnIncentives(tx, enrollmentId, 'HOLD', money)).effects);
   return effects;
 }
 

@@ -635,6 +635,42 @@ export async function payoutLedgerMismatches(db: Db): Promise<{ id: string; stat
           having sum(e.amount) <> 0)
         select s.id, s.state as status from s left join l on l.reference = s.id
         group by s.id, s.amount, s.state
-        having count(l.account) <> 1 or max(l.account) <> 'payouts:' || s.state or max(l.sum) <> s.amount`,
+        having case when s.state = 'cancelled' then count(l.account) <> 0
+          else count(l.account) <> 1 or max(l.account) <> 'payouts:' || s.state or max(l.sum) <> s.amount end`,
   );
+}
+
+/**
+ * Accounts whose balance differs from what the rows say it must be: an organisation's payable
+ * account holds its unsettled lines, its receivable account its unsettled recovery lines; a
+ * participant's receivable holds the paid incentives recorded for recovery and not since returned
+ * by the bank and cancelled. Empty when the books agree with the settlement lines and incentives.
+ */
+export async function receivableLedgerMismatches(
+  db: Db,
+): Promise<{ account: string; ledger: number; expected: number }[]> {
+  const rows = await execRows<{ account: string; ledger: string | number; expected: string | number }>(
+    db,
+    sql`with expected as (
+          select 'payable:' || organisation_id as account, sum(amount) filter (where not receivable) as amount
+          from settlement_items where settlement_id is null and organisation_id is not null
+          group by organisation_id
+          union all
+          select 'receivable:' || organisation_id, sum(amount) filter (where receivable)
+          from settlement_items where settlement_id is null and organisation_id is not null
+          group by organisation_id
+          union all
+          select 'receivable:' || participant_id, -sum(amount)
+          from incentives where recovery_due_at is not null and status <> 'CANCELLED'
+          group by participant_id),
+        ledger as (
+          select account, sum(amount) as amount from ledger_entries
+          where account like 'payable:%' or account like 'receivable:%'
+          group by account)
+        select coalesce(e.account, l.account) as account, coalesce(l.amount, 0) as ledger,
+          coalesce(e.amount, 0) as expected
+        from expected e full join ledger l on l.account = e.account
+        where coalesce(l.amount, 0) <> coalesce(e.amount, 0)`,
+  );
+  return rows.map((r) => ({ account: r.account, ledger: Number(r.ledger), expected: Number(r.expected) }));
 }
