@@ -142,6 +142,15 @@ export const idempotencyKeys = pgTable(
 /** PostgreSQL's 64-bit transaction id, read as text (compared in SQL only). */
 const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
 
+/**
+ * The transaction that last wrote what the fraud detectors read of the row: the default on insert,
+ * and on update the trigger latih_touch_changed_xid (migration 0025; only when a column the
+ * detectors read changes). The hourly pass re-evaluates the patterns of the rows written by
+ * transactions the previous pass's snapshot did not see (see runSignalDetection). Null for rows
+ * older than 0025.
+ */
+const changedXid = () => xid8('changed_xid').default(sql`pg_current_xact_id()`);
+
 export const events = pgTable(
   'events',
   {
@@ -298,8 +307,10 @@ export const courses = pgTable(
     publishedAt: ts('published_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('courses_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     index('courses_provider_id_idx').on(t.providerId, t.id),
     uniqueIndex('courses_provider_external_idx').on(t.providerId, t.externalId),
     index('courses_status_idx').on(t.status, t.id),
@@ -353,8 +364,10 @@ export const runs = pgTable(
     cancellation: jsonb('cancellation').$type<{ reason: string; at: string } | null>(),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('runs_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     index('runs_course_idx').on(t.courseId, t.startsAt),
     index('runs_provider_idx').on(t.providerId, t.id),
     uniqueIndex('runs_provider_external_idx').on(t.providerId, t.externalId),
@@ -467,13 +480,18 @@ export const checkouts = pgTable(
     sessionId: text('session_id'),
     createdAt: ts('created_at').notNull().defaultNow(),
     confirmedAt: ts('confirmed_at'),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('checkouts_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     index('checkouts_platform_idx').on(t.platformId, t.id),
     // The fraud detectors read recent checkouts (many participants on one device or session).
     index('checkouts_created_brin').using('brin', t.createdAt),
     // otp.expire finds the codes past their life.
     index('checkouts_pending_idx').on(t.otpExpiresAt).where(sql`${t.status} = 'PENDING'`),
+    // The detectors' incremental pass re-reads the checkouts of one device or session.
+    index('checkouts_device_idx').on(t.platformId, t.deviceId).where(sql`${t.deviceId} is not null`),
+    index('checkouts_session_idx').on(t.platformId, t.sessionId).where(sql`${t.sessionId} is not null`),
   ],
 );
 
@@ -567,13 +585,20 @@ export const enrollments = pgTable(
     completedAt: ts('completed_at'),
     /** Why a WITHDRAWN enrollment ended, e.g. `RUN_CANCELLED`. */
     endReason: text('end_reason'),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('enrollments_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     uniqueIndex('enrollments_voucher_idx').on(t.voucherId),
     index('enrollments_provider_idx').on(t.providerId, t.id),
     index('enrollments_run_idx').on(t.runId),
     index('enrollments_redeemed_brin').using('brin', t.redeemedAt),
     index('enrollments_completed_brin').using('brin', t.completedAt),
+    // The detectors' incremental pass re-reads one course's completions, one assignment, one address.
+    index('enrollments_course_completed_idx').on(t.courseId, t.completedAt),
+    index('enrollments_assignment_hash_idx').on(t.assignmentHash).where(sql`${t.assignmentHash} is not null`),
+    index('enrollments_redeemed_ip_idx').on(t.redeemedIp).where(sql`${t.redeemedIp} is not null`),
+    index('enrollments_assignment_submitted_brin').using('brin', t.assignmentSubmittedAt),
   ],
 );
 
@@ -595,11 +620,14 @@ export const attendance = pgTable(
     /** When the participant was there, as the provider said; null: when it was recorded (and before 0019). */
     occurredAt: ts('occurred_at'),
     recordedAt: ts('recorded_at').notNull(),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('attendance_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     primaryKey({ columns: [t.enrollmentId, t.sequence] }),
     index('attendance_device_idx').on(t.deviceId),
     index('attendance_recorded_brin').using('brin', t.recordedAt),
+    index('attendance_ip_idx').on(t.ip).where(sql`${t.ip} is not null`),
   ],
 );
 
@@ -637,8 +665,10 @@ export const identityChecks = pgTable(
     reason: text('reason'),
     ip: text('ip'),
     createdAt: ts('created_at').notNull().defaultNow(),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('identity_checks_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     uniqueIndex('identity_checks_token_idx').on(t.tokenHash),
     index('identity_checks_enrollment_idx').on(t.enrollmentId),
     index('identity_checks_used_brin').using('brin', t.usedAt),
@@ -709,12 +739,15 @@ export const reviews = pgTable(
     rating: integer('rating').notNull(),
     text: text('text').notNull(),
     createdAt: ts('created_at').notNull(),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('reviews_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     uniqueIndex('reviews_enrollment_idx').on(t.enrollmentId),
     index('reviews_course_idx').on(t.courseId),
     index('reviews_created_brin').using('brin', t.createdAt),
     check('reviews_rating_range', sql`${t.rating} between 1 and 5`),
+    index('reviews_course_five_idx').on(t.courseId, t.createdAt).where(sql`${t.rating} = 5`),
   ],
 );
 
@@ -751,11 +784,16 @@ export const participantPayoutAccounts = pgTable(
     sealedDestination: text('sealed_destination').notNull(),
     destinationHash: text('destination_hash'),
     updatedAt: ts('updated_at').notNull(),
+    changedXid: changedXid(),
   },
   (t) => [
+    index('participant_payout_accounts_changed_xid_idx')
+      .on(t.changedXid)
+      .where(sql`${t.changedXid} is not null`),
     index('participant_payout_accounts_destination_hash_idx')
       .on(t.destinationHash)
       .where(sql`${t.destinationHash} is not null`),
+    index('participant_payout_accounts_updated_idx').on(t.updatedAt),
   ],
 );
 
@@ -979,6 +1017,22 @@ export const signalSubjects = pgTable(
     index('signal_subjects_enrollment_idx').on(t.enrollmentId),
   ],
 );
+
+/**
+ * Where the fraud detectors' last pass got to (one row, id 'default'): the next pass re-evaluates
+ * only the patterns of rows written by transactions that pass's `snapshot` (pg_snapshot, taken
+ * before its first read) could not see, those running then or begun since, so a row committed late
+ * is never behind it, and of rows the window left since `since`. `rules`: the thresholds and
+ * detector version it ran with; another one, or no row, makes the next pass a full one.
+ */
+export const signalDetectionState = pgTable('signal_detection_state', {
+  id: text('id').primaryKey(),
+  snapshot: text('snapshot').notNull(),
+  at: ts('at').notNull(),
+  since: ts('since').notNull(),
+  rules: text('rules').notNull(),
+  mode: text('mode', { enum: ['FULL', 'INCREMENTAL'] }).notNull(),
+});
 
 /** The PMO's review of an enrollment, a course or a provider. Its steps are in the audit log. */
 export const controlCases = pgTable(

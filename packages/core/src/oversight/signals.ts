@@ -1,10 +1,15 @@
+import { createHash } from 'node:crypto';
 import { AppError, type TListSignalsInput, type TSignal, type TSignalType } from '@latih/contracts';
 import {
+  currentSnapshot,
   type Db,
   type DetectedSignal,
+  type DetectionScope,
+  deleteDetectionState,
   detectDuplicateAssignments,
   detectFastCompletions,
   detectIdentityCheckFailures,
+  detectionScope,
   detectLateReporting,
   detectPerfectRatingBursts,
   detectRedemptionBursts,
@@ -15,9 +20,13 @@ import {
   findSignal,
   listSignalSubjects,
   listSignals,
+  markSignalsSeen,
   type ReviewerFacts,
+  readDetectionState,
   reviewerFacts,
   type SignalRow,
+  saveDetectionState,
+  signalsSeenAt,
   updateSignal,
   upsertSignals,
 } from '@latih/db';
@@ -192,12 +201,113 @@ export function markReviews(
   return marked.sort((a, b) => b.suspicion - a.suspicion || at(a).localeCompare(at(b)));
 }
 
-/** Runs every detector over activity since `since` and returns what each found. */
-export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> {
+/**
+ * Bump when a detector's query changes what it finds: the next hourly pass is then a full one, as
+ * after a change of SIGNAL_RULES.
+ */
+const DETECTORS_VERSION = 1;
+
+/** The rules and detectors a pass ran with: the incremental pass only follows a pass with the same. */
+export const DETECTION_RULES_VERSION = createHash('sha256')
+  .update(`${DETECTORS_VERSION}:${JSON.stringify(SIGNAL_RULES)}`)
+  .digest('hex')
+  .slice(0, 16);
+
+/** The detection window of the scheduled pass and of pmo.signals.detect without `since`. */
+export const DETECTION_WINDOW_DAYS = 30;
+
+type ScopeList = Exclude<keyof DetectionScope, 'implicating' | 'rows'>;
+
+/**
+ * Which scope list of its detector a stored signal's key belongs to, and its parts there: the
+ * inverse of the keys detectAll writes. A SHARED_IP key's day is dropped: the pass re-evaluates
+ * every day of a touched device address.
+ */
+export function scopeKeyOf(type: string, key: string): { list: ScopeList; parts: string[] } | undefined {
+  const head = key.slice(0, Math.max(0, key.indexOf(':')));
+  const rest = key.slice(head.length + 1);
+  switch (type) {
+    case 'SHARED_DEVICE':
+      return { list: 'device', parts: [head, rest] };
+    case 'SHARED_IP':
+      return { list: 'ip', parts: [head, rest.slice(0, -11)] };
+    case 'COMPLETION_TOO_FAST':
+      return { list: 'fast', parts: [key] };
+    case 'DUPLICATE_ASSIGNMENT':
+      return { list: 'duplicate', parts: [head, rest] };
+    case 'REDEMPTION_BURST':
+      return { list: 'redemptionBurst', parts: [head, rest] };
+    case 'PERFECT_RATING_BURST':
+      return { list: 'ratingBurst', parts: [key] };
+    case 'IDENTITY_CHECK_FAILURES':
+      return { list: 'identity', parts: [key] };
+    case 'LATE_REPORTING':
+      return { list: 'late', parts: [key] };
+    case 'UNIFORM_REDEMPTION_DELAY':
+      return { list: 'uniform', parts: [key] };
+    case 'SHARED_PAYOUT_ACCOUNT':
+      return { list: 'payout', parts: [key] };
+    case 'SHARED_CHECKOUT_DEVICE': {
+      const by = rest.slice(0, rest.indexOf(':'));
+      const value = rest.slice(by.length + 1);
+      return { list: by === 'session' ? 'checkoutSession' : 'checkoutDevice', parts: [head, value] };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The scope with the stored signals a changed row may have left added, and a membership test. */
+function withImplicated(scope: DetectionScope) {
+  const sets = new Map<ScopeList, Set<string>>();
+  const id = (parts: string[]) => JSON.stringify(parts);
+  const lists = Object.keys(scope).filter((k) => k !== 'implicating' && k !== 'rows') as ScopeList[];
+  for (const l of lists)
+    sets.set(l, new Set((scope[l] as Array<string | string[]>).map((k) => id([k].flat()))));
+  for (const [type, key] of scope.implicating) {
+    const at = scopeKeyOf(type, key);
+    const set = at && sets.get(at.list);
+    if (!at || !set || set.has(id(at.parts))) continue;
+    set.add(id(at.parts));
+    (scope[at.list] as Array<string | string[]>).push(at.parts.length === 1 ? (at.parts[0] ?? '') : at.parts);
+  }
+  return {
+    scope,
+    has: (type: string, key: string) => {
+      const at = scopeKeyOf(type, key);
+      return at === undefined || (sets.get(at.list)?.has(id(at.parts)) ?? true);
+    },
+  };
+}
+
+/**
+ * Runs every detector over activity since `since` and returns what each found: for every key, or
+ * (the incremental pass) for the keys of `scope` only. `timings` receives each detector's ms.
+ */
+export async function detectAll(
+  db: Db,
+  since: Date,
+  opts: { scope?: DetectionScope | undefined; timings?: Record<string, number> } = {},
+): Promise<DetectedSignal[]> {
   const found: DetectedSignal[] = [];
   const R = SIGNAL_RULES;
+  const scope = opts.scope;
+  /** The keys of one detector in this pass (undefined: all); none, and it does not run. */
+  const keys = async <K, T>(
+    name: string,
+    list: K[] | undefined,
+    f: (only: K[] | undefined) => Promise<T[]>,
+  ) => {
+    if (list && list.length === 0) return [];
+    const t = performance.now();
+    const out = await f(list);
+    if (opts.timings) opts.timings[name] = (opts.timings[name] ?? 0) + (performance.now() - t);
+    return out;
+  };
 
-  for (const g of await detectSharedAttendance(db, since, 'device', R.SHARED_DEVICE.minParticipants)) {
+  for (const g of await keys('SHARED_DEVICE', scope?.device, (only) =>
+    detectSharedAttendance(db, since, 'device', R.SHARED_DEVICE.minParticipants, only),
+  )) {
     found.push({
       type: 'SHARED_DEVICE',
       key: `${g.provider_id}:${g.value}`,
@@ -210,7 +320,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       ...capped(g.evidence),
     });
   }
-  for (const g of await detectSharedAttendance(db, since, 'ip', R.SHARED_IP.minParticipants)) {
+  for (const g of await keys('SHARED_IP', scope?.ip, (only) =>
+    detectSharedAttendance(db, since, 'ip', R.SHARED_IP.minParticipants, only),
+  )) {
     found.push({
       type: 'SHARED_IP',
       key: `${g.provider_id}:${g.value}:${g.day}`,
@@ -223,7 +335,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       ...capped(g.evidence),
     });
   }
-  for (const g of await detectFastCompletions(db, since)) {
+  for (const g of await keys('COMPLETION_TOO_FAST', scope?.fast, (only) =>
+    detectFastCompletions(db, since, only),
+  )) {
     const hours = `the course's ${g.duration_minutes / 60} hours allow (the fastest after ${Math.round((g.fastest ?? 0) * 100)} % of them)`;
     const beforeEnd = `before the class had ended (the earliest ${span(g.most_minutes_before_end ?? 0)} before its end)`;
     // A completion before its class ended is the fastest there is: it counts as time 0.
@@ -252,7 +366,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
       ...capped(rows),
     });
   }
-  for (const g of await detectDuplicateAssignments(db, since)) {
+  for (const g of await keys('DUPLICATE_ASSIGNMENT', scope?.duplicate, (only) =>
+    detectDuplicateAssignments(db, since, only),
+  )) {
     found.push({
       type: 'DUPLICATE_ASSIGNMENT',
       key: `${g.provider_id}:${g.hash}`,
@@ -266,7 +382,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
     });
   }
   const rb = R.REDEMPTION_BURST;
-  for (const g of await detectRedemptionBursts(db, since, rb.windowMinutes, rb.minRedemptions)) {
+  for (const g of await keys('REDEMPTION_BURST', scope?.redemptionBurst, (only) =>
+    detectRedemptionBursts(db, since, rb.windowMinutes, rb.minRedemptions, only),
+  )) {
     found.push({
       type: 'REDEMPTION_BURST',
       key: `${g.group_a}:${g.group_b}`,
@@ -280,7 +398,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
     });
   }
   const pr = R.PERFECT_RATING_BURST;
-  for (const g of await detectPerfectRatingBursts(db, since, pr.windowMinutes, pr.minReviews)) {
+  for (const g of await keys('PERFECT_RATING_BURST', scope?.ratingBurst, (only) =>
+    detectPerfectRatingBursts(db, since, pr.windowMinutes, pr.minReviews, only),
+  )) {
     const rows = markReviews(
       g.evidence,
       await reviewerFacts(
@@ -315,7 +435,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
     });
   }
   const ic = R.IDENTITY_CHECK_FAILURES;
-  for (const g of await detectIdentityCheckFailures(db, since, ic.minChecks, ic.minFailureRate)) {
+  for (const g of await keys('IDENTITY_CHECK_FAILURES', scope?.identity, (only) =>
+    detectIdentityCheckFailures(db, since, ic.minChecks, ic.minFailureRate, only),
+  )) {
     const rate = g.failed / g.n;
     found.push({
       type: 'IDENTITY_CHECK_FAILURES',
@@ -330,7 +452,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
     });
   }
   const lr = R.LATE_REPORTING;
-  for (const g of await detectLateReporting(db, since, lr.lateHours, lr.minRecords, lr.minShare)) {
+  for (const g of await keys('LATE_REPORTING', scope?.late, (only) =>
+    detectLateReporting(db, since, lr.lateHours, lr.minRecords, lr.minShare, only),
+  )) {
     const share = g.late / g.n;
     found.push({
       type: 'LATE_REPORTING',
@@ -345,13 +469,16 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
     });
   }
   const ud = R.UNIFORM_REDEMPTION_DELAY;
-  for (const g of await detectUniformRedemptionDelays(
-    db,
-    since,
-    ud.toleranceSeconds,
-    ud.minVouchers,
-    ud.aroundMinutes,
-    ud.minShare,
+  for (const g of await keys('UNIFORM_REDEMPTION_DELAY', scope?.uniform, (only) =>
+    detectUniformRedemptionDelays(
+      db,
+      since,
+      ud.toleranceSeconds,
+      ud.minVouchers,
+      ud.aroundMinutes,
+      ud.minShare,
+      only,
+    ),
   )) {
     found.push({
       type: 'UNIFORM_REDEMPTION_DELAY',
@@ -368,7 +495,9 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
     });
   }
   const sp = R.SHARED_PAYOUT_ACCOUNT;
-  for (const g of await detectSharedPayoutDestinations(db, since, sp.minParticipants)) {
+  for (const g of await keys('SHARED_PAYOUT_ACCOUNT', scope?.payout, (only) =>
+    detectSharedPayoutDestinations(db, since, sp.minParticipants, only),
+  )) {
     // About people: the group's latest enrollment is the subject; the rows name every participant.
     if (!g.enrollment_id) continue;
     const what = g.kinds.length === 1 && g.kinds[0] === 'EWALLET' ? 'e-wallet' : 'bank account';
@@ -386,7 +515,11 @@ export async function detectAll(db: Db, since: Date): Promise<DetectedSignal[]> 
   }
   const sc = R.SHARED_CHECKOUT_DEVICE;
   for (const by of ['device', 'session'] as const) {
-    for (const g of await detectSharedCheckouts(db, since, by, sc.minParticipants)) {
+    for (const g of await keys(
+      'SHARED_CHECKOUT_DEVICE',
+      by === 'device' ? scope?.checkoutDevice : scope?.checkoutSession,
+      (only) => detectSharedCheckouts(db, since, by, sc.minParticipants, only),
+    )) {
       // About people: the latest enrollment bought this way, else the latest course bought.
       const subject = g.enrollment_id
         ? {
@@ -434,20 +567,99 @@ export function toSignal(r: SignalRow): TSignal {
   };
 }
 
-/** Detects and stores: new patterns become OPEN signals; known ones get fresh figures. */
-export async function runSignalDetection(opts: { db: Db; now: Date; since?: Date }) {
-  const since = opts.since ?? new Date(opts.now.getTime() - 30 * DAY);
-  const found = await detectAll(opts.db, since);
-  const { created, updated } = await opts.db.transaction((tx) =>
-    upsertSignals(
+/**
+ * Detects and stores: new patterns become OPEN signals; known ones get fresh figures.
+ *
+ * `incremental` (the hourly job): after a pass over the program's window (30 days) with the same
+ * rules, only the keys of rows written since that pass, or left behind by the window since, are
+ * re-evaluated, each over its whole window, so what is stored is what a full pass would store:
+ * the signals it would find with the same figures, evidence and implicated enrollments, and
+ * lastSeenAt now for those found before whose data nothing changed. What changed is told by the
+ * rows' changed_xid (the writing transaction) against the previous pass's snapshot, taken before
+ * its first read: a transaction running then, or begun since, was invisible to it, so its rows are
+ * read now however late it committed, never missed (the feeds page below their snapshot's xmin;
+ * keeping the snapshot's list of running transactions as well means one long transaction
+ * elsewhere in the cluster does not make every pass re-read all that was written since it began).
+ * Otherwise (no previous pass,
+ * other rules, `since` given, or not `incremental`): a full pass over every key. A pass over
+ * another window than the program's forgets where the passes got to, so the next one is full.
+ */
+export async function runSignalDetection(opts: {
+  db: Db;
+  now: Date;
+  since?: Date;
+  incremental?: boolean;
+  timings?: Record<string, number>;
+}) {
+  const standard = opts.since === undefined;
+  const since = opts.since ?? new Date(opts.now.getTime() - DETECTION_WINDOW_DAYS * DAY);
+  // Before any read: what it sees, every read after it sees; the next pass reads what it did not.
+  const snapshot = await currentSnapshot(opts.db);
+  const previous = standard ? await readDetectionState(opts.db) : undefined;
+  const incremental =
+    opts.incremental === true &&
+    previous !== undefined &&
+    previous.rules === DETECTION_RULES_VERSION &&
+    previous.since.getTime() <= since.getTime() &&
+    previous.at.getTime() <= opts.now.getTime();
+  let scoped: ReturnType<typeof withImplicated> | undefined;
+  if (incremental && previous) {
+    const t = performance.now();
+    scoped = withImplicated(
+      await detectionScope(opts.db, { snapshot: previous.snapshot, agedFrom: previous.since, since }),
+    );
+    if (opts.timings) opts.timings.scope = performance.now() - t;
+  }
+  const found = await detectAll(opts.db, since, { scope: scoped?.scope, timings: opts.timings });
+  const { created, updated, seen } = await opts.db.transaction(async (tx) => {
+    const current = standard ? await readDetectionState(tx, { forUpdate: true }) : undefined;
+    // Another pass stored its own since this one read where they had got to: leave its mark.
+    const moved =
+      previous !== undefined &&
+      (current?.snapshot !== previous.snapshot || current?.at.getTime() !== previous.at.getTime());
+    let seen = 0;
+    if (scoped && previous && !moved) {
+      const unchanged = (await signalsSeenAt(tx, previous.at)).filter((r) => !scoped.has(r.type, r.key));
+      seen = await markSignalsSeen(
+        tx,
+        unchanged.map((r) => r.id),
+        opts.now,
+      );
+    }
+    const counts = await upsertSignals(
       tx,
       found.map((f) => ({ ...f, id: newId('signal') })),
       opts.now,
-    ),
-  );
+    );
+    if (!standard) await deleteDetectionState(tx);
+    else if (!scoped || !moved)
+      await saveDetectionState(tx, {
+        snapshot,
+        at: opts.now,
+        since,
+        rules: DETECTION_RULES_VERSION,
+        mode: scoped ? 'INCREMENTAL' : 'FULL',
+      });
+    return { ...counts, seen };
+  });
   const byType: Record<string, number> = {};
   for (const f of found) byType[f.type] = (byType[f.type] ?? 0) + 1;
-  return { since: since.toISOString(), found: byType, created, updated };
+  const keys: Record<string, number> = {};
+  if (scoped)
+    for (const [k, v] of Object.entries(scoped.scope))
+      if (Array.isArray(v) && k !== 'implicating') keys[k] = v.length;
+  return {
+    since: since.toISOString(),
+    found: byType,
+    created,
+    updated,
+    mode: scoped ? ('INCREMENTAL' as const) : ('FULL' as const),
+    /** Incremental: the keys re-evaluated per detector, the changed or aged rows read to find them. */
+    keys,
+    rows: scoped?.scope.rows ?? null,
+    /** Signals found before whose data did not change: seen again, not re-evaluated. */
+    seen,
+  };
 }
 
 export async function detectSignals(opts: {
@@ -458,11 +670,13 @@ export async function detectSignals(opts: {
 }) {
   requirePmo(opts.actor);
   const now = opts.now ?? new Date();
-  return runSignalDetection({
+  // Always a full pass: the way to make the stored signals whole after a doubt (or a rule change).
+  const r = await runSignalDetection({
     db: opts.db,
     now,
     ...(opts.input.since ? { since: new Date(opts.input.since) } : {}),
   });
+  return { since: r.since, found: r.found, created: r.created, updated: r.updated };
 }
 
 export async function listSignalsFor(opts: { db: Db; actor: Actor; input: TListSignalsInput }) {

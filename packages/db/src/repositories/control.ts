@@ -1,7 +1,7 @@
 import type { TListCasesInput, TListSignalsInput } from '@latih/contracts';
 import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
-import { controlCases, evidenceRequests, signalSubjects, signals } from '../schema';
+import { controlCases, evidenceRequests, signalDetectionState, signalSubjects, signals } from '../schema';
 import { decodeCursor, toPage } from './cursor';
 
 export type SignalRow = typeof signals.$inferSelect;
@@ -377,12 +377,200 @@ export async function providerOfSubject(
 
 type Group = { provider_id: string; n: number | string; evidence: Record<string, unknown>[] };
 
+/** Two-part keys of a detector's patterns, e.g. [provider, device]. */
+export type KeyPair = [string, string];
+
+/**
+ * Only the patterns of these keys (the hourly incremental pass): undefined, every key. Each
+ * detector still reads all of a key's rows in its window, so what it finds for a key is what a
+ * full pass finds.
+ */
+const onlyOne = (expr: SQL, keys: string[] | undefined) =>
+  keys === undefined
+    ? sql`true`
+    : sql`${expr} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`;
+const onlyPair = (a: SQL, b: SQL, keys: KeyPair[] | undefined) =>
+  keys === undefined
+    ? sql`true`
+    : sql`(${a}, ${b}) in (select k->>0, k->>1 from jsonb_array_elements(${JSON.stringify(keys)}::jsonb) k)`;
+
+/**
+ * What changed since the last pass: rows written by transactions its `snapshot` did not see (those
+ * running then, or begun since), and the window's start moved from `agedFrom` to `since`.
+ */
+export type DetectionChanges = { snapshot: string; agedFrom: Date; since: Date };
+
+/** Per detector, the keys whose patterns may have changed (see detectionScope). */
+export type DetectionScope = {
+  device: KeyPair[];
+  ip: KeyPair[];
+  fast: string[];
+  duplicate: KeyPair[];
+  redemptionBurst: KeyPair[];
+  ratingBurst: string[];
+  identity: string[];
+  late: string[];
+  uniform: string[];
+  payout: string[];
+  checkoutDevice: KeyPair[];
+  checkoutSession: KeyPair[];
+  /** Stored signals (type, key) implicating an enrollment whose rows changed: a row may have left their key. */
+  implicating: Array<[string, string]>;
+  /** Changed or aged rows read to find them. */
+  rows: number;
+};
+
+/**
+ * The keys an incremental pass re-evaluates: those of the rows written (inserted, or updated in a
+ * column a detector reads: changed_xid) by transactions the previous pass did not see, and of the rows that
+ * left the window (their time in [agedFrom, since)). Where a detector's pattern only grows with
+ * qualifying rows and needs one to exist (a completion too fast, a five-star review), a changed
+ * row that does not qualify matters only to a key that already has a signal; the others
+ * (shares, densest windows) take every key touched.
+ */
+export async function detectionScope(db: Db, c: DetectionChanges): Promise<DetectionScope> {
+  // Not seen by that snapshot: at or above its xmax, or running then (its xip). Given as constants
+  // (the planner estimates them, and picks the changed_xid index), both index scans: a long
+  // transaction elsewhere does not make the pass read everything written since it began.
+  const [, xmaxText = '', xipText = ''] = c.snapshot.split(':');
+  const xids = xipText.split(',').filter((x) => x !== '');
+  if (!/^\d+$/.test(xmaxText) || xids.some((x) => !/^\d+$/.test(x)))
+    throw new Error(`not a pg_snapshot: ${c.snapshot}`);
+  const xmax = sql.raw(`'${xmaxText}'::xid8`);
+  const xip = sql.raw(xids.map((x) => `'${x}'::xid8`).join(', '));
+  const changed = (col: SQL) =>
+    xids.length === 0 ? sql`(${col} >= ${xmax})` : sql`(${col} >= ${xmax} or ${col} in (${xip}))`;
+  const A = sql`${c.agedFrom.toISOString()}::timestamptz`;
+  const S = sql`${c.since.toISOString()}::timestamptz`;
+  const aged = (col: SQL) => sql`(${col} >= ${A} and ${col} < ${S})`;
+  const agg = (what: SQL, from: SQL) =>
+    sql`(select coalesce(jsonb_agg(distinct ${what}), '[]'::jsonb) ${from})`;
+  type J = unknown[];
+  const [att] = await execRows<{
+    device: J;
+    ip: J;
+    late: J;
+    rating: J;
+    implicating: J;
+    rows: number | string;
+  }>(
+    db,
+    sql`with ch as materialized (
+          select e.provider_id, e.course_id, a.enrollment_id, a.device_id, a.ip, ${changed(sql`a.changed_xid`)} as changed
+          from attendance a join enrollments e on e.id = a.enrollment_id
+          where ${changed(sql`a.changed_xid`)} or ${aged(sql`a.recorded_at`)}
+        )
+        select ${agg(sql`jsonb_build_array(provider_id, device_id)`, sql`from ch where device_id is not null`)} as device,
+          ${agg(sql`jsonb_build_array(provider_id, ip)`, sql`from ch where ip is not null`)} as ip,
+          ${agg(sql`provider_id`, sql`from ch`)} as late,
+          ${agg(sql`s.key`, sql`from signals s where s.type = 'PERFECT_RATING_BURST' and s.key in (select course_id from ch where changed)`)} as rating,
+          ${agg(
+            sql`jsonb_build_array(s.type, s.key)`,
+            sql`from signals s join signal_subjects ss on ss.signal_id = s.id
+              where s.type in ('SHARED_DEVICE', 'SHARED_IP') and ss.enrollment_id in (select enrollment_id from ch where changed)`,
+          )} as implicating,
+          (select count(*) from ch) as rows`,
+  );
+  const [enr] = await execRows<{
+    duplicate: J;
+    burst: J;
+    uniform: J;
+    fast: J;
+    rating: J;
+    payout: J;
+    checkout_device: J;
+    checkout_session: J;
+    implicating: J;
+    rows: number | string;
+  }>(
+    db,
+    sql`with ch as materialized (
+          select e.id, e.provider_id, e.course_id, e.participant_id, e.voucher_id, e.run_id, e.status,
+            e.redeemed_at, e.completed_at, e.redeemed_ip, e.assignment_hash, ${changed(sql`e.changed_xid`)} as changed
+          from enrollments e
+          where ${changed(sql`e.changed_xid`)} or ${aged(sql`e.completed_at`)} or ${aged(sql`e.redeemed_at`)}
+            or ${aged(sql`e.assignment_submitted_at`)}
+        ), co as materialized (
+          select c.platform_id, c.device_id, c.session_id from checkouts c
+          where ${changed(sql`c.changed_xid`)} or ${aged(sql`c.created_at`)}
+             or c.id in (select v.checkout_id from vouchers v where v.id in (select voucher_id from ch where changed))
+        )
+        select ${agg(sql`jsonb_build_array(provider_id, assignment_hash)`, sql`from ch where assignment_hash is not null`)} as duplicate,
+          ${agg(sql`jsonb_build_array(provider_id, redeemed_ip)`, sql`from ch where redeemed_ip is not null`)} as burst,
+          ${agg(sql`provider_id`, sql`from ch`)} as uniform,
+          ${agg(
+            sql`x.course_id`,
+            sql`from (
+              select ch.course_id from ch join courses c on c.id = ch.course_id left join runs r on r.id = ch.run_id
+              where ch.status = 'COMPLETED' and (ch.completed_at < ch.redeemed_at + c.duration_minutes * interval '1 minute'
+                or coalesce(ch.completed_at < r.ends_at, false))
+              union all select s.key from signals s where s.type = 'COMPLETION_TOO_FAST' and s.key in (select course_id from ch)
+              union all select c.id from courses c where ${changed(sql`c.changed_xid`)}
+              union all select r.course_id from runs r where ${changed(sql`r.changed_xid`)}
+            ) x`,
+          )} as fast,
+          ${agg(sql`s.key`, sql`from signals s where s.type = 'PERFECT_RATING_BURST' and s.key in (select course_id from ch where changed)`)} as rating,
+          ${agg(
+            sql`x.h`,
+            sql`from (
+              select destination_hash as h from participant_payout_accounts
+              where destination_hash is not null and (${changed(sql`changed_xid`)} or ${aged(sql`updated_at`)}
+                or participant_id in (select participant_id from ch where changed))
+              union all select s.key from signals s where s.type = 'SHARED_PAYOUT_ACCOUNT'
+            ) x`,
+          )} as payout,
+          ${agg(sql`jsonb_build_array(platform_id, device_id)`, sql`from co where device_id is not null`)} as checkout_device,
+          ${agg(sql`jsonb_build_array(platform_id, session_id)`, sql`from co where session_id is not null`)} as checkout_session,
+          ${agg(
+            sql`jsonb_build_array(s.type, s.key)`,
+            sql`from signals s join signal_subjects ss on ss.signal_id = s.id
+              where s.type = 'DUPLICATE_ASSIGNMENT' and ss.enrollment_id in (select id from ch where changed)`,
+          )} as implicating,
+          (select count(*) from ch) + (select count(*) from co) as rows`,
+  );
+  const [other] = await execRows<{ rating: J; identity: J; rows: number | string }>(
+    db,
+    sql`with rv as materialized (
+          select course_id from reviews v where ${changed(sql`v.changed_xid`)} or ${aged(sql`v.created_at`)}
+        ), ic as materialized (
+          select e.provider_id from identity_checks i join enrollments e on e.id = i.enrollment_id
+          where ${changed(sql`i.changed_xid`)} or ${aged(sql`i.used_at`)}
+        )
+        select ${agg(sql`course_id`, sql`from rv`)} as rating, ${agg(sql`provider_id`, sql`from ic`)} as identity,
+          (select count(*) from rv) + (select count(*) from ic) as rows`,
+  );
+  const list = (v: unknown) => (v ?? []) as string[];
+  const pairs = (v: unknown) => (v ?? []) as KeyPair[];
+  return {
+    device: pairs(att?.device),
+    ip: pairs(att?.ip),
+    fast: list(enr?.fast),
+    duplicate: pairs(enr?.duplicate),
+    redemptionBurst: pairs(enr?.burst),
+    ratingBurst: [...new Set([...list(att?.rating), ...list(enr?.rating), ...list(other?.rating)])],
+    identity: list(other?.identity),
+    late: list(att?.late),
+    uniform: list(enr?.uniform),
+    payout: list(enr?.payout),
+    checkoutDevice: pairs(enr?.checkout_device),
+    checkoutSession: pairs(enr?.checkout_session),
+    implicating: [...pairs(att?.implicating), ...pairs(enr?.implicating)],
+    rows: Number(att?.rows ?? 0) + Number(enr?.rows ?? 0) + Number(other?.rows ?? 0),
+  };
+}
+
 /**
  * One device (or IP) confirming attendance for many different participants of one provider; by IP,
  * per WIB day (the program's days: Asia/Jakarta, UTC+7), as `day` YYYY-MM-DD, of when the
  * attendance happened (occurred_at, as the provider said; else when it was recorded).
  */
-export async function detectSharedAttendance(db: Db, since: Date, by: 'device' | 'ip', threshold: number) {
+export async function detectSharedAttendance(
+  db: Db,
+  since: Date,
+  by: 'device' | 'ip',
+  threshold: number,
+  only?: KeyPair[],
+) {
   const column = sql.raw(by === 'device' ? 'a.device_id' : 'a.ip');
   // Venue QR attendance is confirmed at the venue's own device and network: that is its design.
   const rows = await execRows<Group & { value: string; day: string | null }>(
@@ -396,7 +584,7 @@ export async function detectSharedAttendance(db: Db, since: Date, by: 'device' |
             order by coalesce(a.occurred_at, a.recorded_at), e.id) as evidence
         from attendance a join enrollments e on e.id = a.enrollment_id
         where a.status = 'CONFIRMED' and ${column} is not null and a.method <> 'VENUE_QR'
-          and a.recorded_at >= ${since.toISOString()}::timestamptz
+          and a.recorded_at >= ${since.toISOString()}::timestamptz and ${onlyPair(sql`e.provider_id`, column, only)}
         group by e.provider_id, ${column}${by === 'ip' ? sql`, 3` : sql``}
         having count(distinct e.participant_id) >= ${threshold}`,
   );
@@ -409,7 +597,7 @@ export async function detectSharedAttendance(db: Db, since: Date, by: 'device' |
  * smallest share of the hours taken (null when none); `before_end` / `most_minutes_before_end`: how
  * many came before their class ended and the longest time before its end (null when none).
  */
-export async function detectFastCompletions(db: Db, since: Date) {
+export async function detectFastCompletions(db: Db, since: Date, only?: string[]) {
   const rows = await execRows<
     Group & {
       course_id: string;
@@ -428,6 +616,7 @@ export async function detectFastCompletions(db: Db, since: Date) {
             coalesce(e.completed_at < r.ends_at, false) as before_end
           from enrollments e join courses c on c.id = e.course_id left join runs r on r.id = e.run_id
           where e.status = 'COMPLETED' and e.completed_at >= ${since.toISOString()}::timestamptz
+            and ${onlyOne(sql`e.course_id`, only)}
         )
         select provider_id, course_id, duration_minutes, count(*) as n,
           count(*) filter (where too_soon) as fast,
@@ -457,7 +646,7 @@ export async function detectFastCompletions(db: Db, since: Date) {
 }
 
 /** The same assignment content hash handed in for different participants. */
-export async function detectDuplicateAssignments(db: Db, since: Date) {
+export async function detectDuplicateAssignments(db: Db, since: Date, only?: KeyPair[]) {
   const rows = await execRows<Group & { hash: string }>(
     db,
     sql`select e.provider_id, e.assignment_hash as hash, count(distinct e.participant_id) as n,
@@ -466,6 +655,7 @@ export async function detectDuplicateAssignments(db: Db, since: Date) {
             order by e.assignment_submitted_at, e.id) as evidence
         from enrollments e
         where e.assignment_hash is not null and e.assignment_submitted_at >= ${since.toISOString()}::timestamptz
+          and ${onlyPair(sql`e.provider_id`, sql`e.assignment_hash`, only)}
         group by e.provider_id, e.assignment_hash
         having count(distinct e.participant_id) >= 2`,
   );
@@ -508,28 +698,41 @@ async function bursts(db: Db, source: SQL, windowMinutes: number, threshold: num
 }
 
 /** Many redemptions from one participant IP at one provider within minutes. */
-export function detectRedemptionBursts(db: Db, since: Date, windowMinutes: number, threshold: number) {
+export function detectRedemptionBursts(
+  db: Db,
+  since: Date,
+  windowMinutes: number,
+  threshold: number,
+  only?: KeyPair[],
+) {
   return bursts(
     db,
     sql`select e.provider_id as group_a, e.redeemed_ip as group_b, e.redeemed_at as at,
           jsonb_build_object('enrollmentId', e.id, 'participantId', e.participant_id,
             'courseId', e.course_id, 'redeemedAt', e.redeemed_at) as ev
         from enrollments e
-        where e.redeemed_ip is not null and e.redeemed_at >= ${since.toISOString()}::timestamptz`,
+        where e.redeemed_ip is not null and e.redeemed_at >= ${since.toISOString()}::timestamptz
+          and ${onlyPair(sql`e.provider_id`, sql`e.redeemed_ip`, only)}`,
     windowMinutes,
     threshold,
   );
 }
 
 /** Many five-star reviews of one course within a short time. */
-export function detectPerfectRatingBursts(db: Db, since: Date, windowMinutes: number, threshold: number) {
+export function detectPerfectRatingBursts(
+  db: Db,
+  since: Date,
+  windowMinutes: number,
+  threshold: number,
+  only?: string[],
+) {
   return bursts(
     db,
     sql`select v.course_id as group_a, v.provider_id as group_b, v.created_at as at,
           jsonb_build_object('reviewId', v.id, 'enrollmentId', v.enrollment_id, 'platformId', v.platform_id,
             'rating', v.rating, 'createdAt', v.created_at) as ev
         from reviews v
-        where v.rating = 5 and v.created_at >= ${since.toISOString()}::timestamptz`,
+        where v.rating = 5 and v.created_at >= ${since.toISOString()}::timestamptz and ${onlyOne(sql`v.course_id`, only)}`,
     windowMinutes,
     threshold,
   );
@@ -614,6 +817,7 @@ export async function detectUniformRedemptionDelays(
   minVouchers: number,
   aroundMinutes: number,
   minShare: number,
+  only?: string[],
 ) {
   const tol = sql.raw(String(Math.max(0, Math.trunc(toleranceSeconds))));
   const around = sql.raw(String(Math.max(0, Math.trunc(aroundMinutes * 60))));
@@ -626,6 +830,7 @@ export async function detectUniformRedemptionDelays(
             extract(epoch from (e.redeemed_at - v.issued_at))::numeric as secs
           from enrollments e join vouchers v on v.id = e.voucher_id
           where e.redeemed_at >= ${since.toISOString()}::timestamptz and e.redeemed_at >= v.issued_at
+            and ${onlyOne(sql`e.provider_id`, only)}
         ), r as (
           select *,
             count(*) over (partition by provider_id order by secs range between current row and ${tol} following) as n,
@@ -660,7 +865,12 @@ export async function detectUniformRedemptionDelays(
  * row: a participant, the masked label, when the account was set, and their latest enrollment;
  * `enrollment_id` / `provider_id`: the group's latest enrollment (null: none has one).
  */
-export async function detectSharedPayoutDestinations(db: Db, since: Date, threshold: number) {
+export async function detectSharedPayoutDestinations(
+  db: Db,
+  since: Date,
+  threshold: number,
+  only?: string[],
+) {
   const rows = await execRows<{
     hash: string;
     n: number | string;
@@ -673,6 +883,7 @@ export async function detectSharedPayoutDestinations(db: Db, since: Date, thresh
     sql`with touched as (
           select distinct destination_hash from participant_payout_accounts
           where destination_hash is not null and updated_at >= ${since.toISOString()}::timestamptz
+            and ${onlyOne(sql`destination_hash`, only)}
         ), a as (
           select a.*, le.id as enrollment_id, le.provider_id, le.course_id, le.redeemed_at
           from participant_payout_accounts a
@@ -706,6 +917,7 @@ export async function detectSharedCheckouts(
   since: Date,
   by: 'device' | 'session',
   threshold: number,
+  only?: KeyPair[],
 ) {
   const column = sql.raw(by === 'device' ? 'c.device_id' : 'c.session_id');
   const rows = await execRows<{
@@ -726,6 +938,7 @@ export async function detectSharedCheckouts(
           from checkouts c join courses co on co.id = c.course_id
             left join enrollments e on e.voucher_id = c.voucher_id
           where ${column} is not null and c.created_at >= ${since.toISOString()}::timestamptz
+            and ${onlyPair(sql`c.platform_id`, column, only)}
         )
         select platform_id, value, count(distinct participant_id) as n, count(*) as checkouts,
           (array_agg(enrollment_id order by created_at desc, id desc) filter (where enrollment_id is not null))[1]
@@ -756,6 +969,7 @@ export async function detectLateReporting(
   lateHours: number,
   minRecords: number,
   minShare: number,
+  only?: string[],
 ) {
   const late = sql`a.occurred_at is not null and a.recorded_at - a.occurred_at > make_interval(hours => ${lateHours})`;
   const rows = await execRows<Group & { late: number | string; latest_hours: number | string }>(
@@ -768,7 +982,7 @@ export async function detectLateReporting(
             'hoursLate', round(extract(epoch from a.recorded_at - a.occurred_at) / 3600, 1))
             order by a.recorded_at - a.occurred_at desc, e.id, a.sequence) filter (where ${late}), '[]'::jsonb) as evidence
         from attendance a join enrollments e on e.id = a.enrollment_id
-        where a.recorded_at >= ${since.toISOString()}::timestamptz
+        where a.recorded_at >= ${since.toISOString()}::timestamptz and ${onlyOne(sql`e.provider_id`, only)}
         group by e.provider_id
         having count(*) >= ${minRecords}
           and count(*) filter (where ${late}) >= ${minShare}::numeric * count(*)`,
@@ -781,7 +995,13 @@ export async function detectLateReporting(
   }));
 }
 
-export async function detectIdentityCheckFailures(db: Db, since: Date, minChecks: number, minRate: number) {
+export async function detectIdentityCheckFailures(
+  db: Db,
+  since: Date,
+  minChecks: number,
+  minRate: number,
+  only?: string[],
+) {
   const rows = await execRows<Group & { failed: number | string }>(
     db,
     sql`select e.provider_id, count(*) as n, count(*) filter (where ic.result = 'FAILED') as failed,
@@ -790,6 +1010,7 @@ export async function detectIdentityCheckFailures(db: Db, since: Date, minChecks
             order by ic.used_at, ic.id) filter (where ic.result = 'FAILED'), '[]'::jsonb) as evidence
         from identity_checks ic join enrollments e on e.id = ic.enrollment_id
         where ic.result is not null and ic.used_at >= ${since.toISOString()}::timestamptz
+          and ${onlyOne(sql`e.provider_id`, only)}
         group by e.provider_id
         having count(*) >= ${minChecks}
           and count(*) filter (where ic.result = 'FAILED') >= ${minRate}::numeric * count(*)`,
@@ -822,4 +1043,53 @@ export async function voidCompletionRows(db: Db, enrollmentId: string, at: Date)
     courseId: row.course_id,
     settled: items.map((i) => ({ role: i.role, amount: Number(i.amount), settlementId: i.settlement_id })),
   };
+}
+
+export type SignalDetectionStateRow = typeof signalDetectionState.$inferSelect;
+
+/**
+ * The transactions visible as this statement starts (pg_current_snapshot, as text): those below its
+ * xmax and not running then. The rows of every other one, whenever it commits, are what a later
+ * pass needs to look at again; every statement after this one sees at least these.
+ */
+export async function currentSnapshot(db: Db): Promise<string> {
+  const [row] = await execRows<{ snapshot: string }>(db, sql`select pg_current_snapshot()::text as snapshot`);
+  if (!row) throw new Error('no snapshot');
+  return row.snapshot;
+}
+
+export async function readDetectionState(db: Db, opts: { forUpdate?: boolean } = {}) {
+  const q = db.select().from(signalDetectionState).where(eq(signalDetectionState.id, 'default')).limit(1);
+  const [row] = opts.forUpdate ? await q.for('update') : await q;
+  return row;
+}
+
+export async function saveDetectionState(db: Db, values: Omit<SignalDetectionStateRow, 'id'>) {
+  await db
+    .insert(signalDetectionState)
+    .values({ id: 'default', ...values })
+    .onConflictDoUpdate({ target: signalDetectionState.id, set: values });
+}
+
+export async function deleteDetectionState(db: Db) {
+  await db.delete(signalDetectionState).where(eq(signalDetectionState.id, 'default'));
+}
+
+/** The signals a pass at `at` found (or refreshed): their last sighting is that pass. */
+export async function signalsSeenAt(db: Db, at: Date) {
+  return db
+    .select({ id: signals.id, type: signals.type, key: signals.key })
+    .from(signals)
+    .where(eq(signals.lastSeenAt, at));
+}
+
+/** Seen again now, unchanged (what a full pass would write for them). */
+export async function markSignalsSeen(db: Db, ids: string[], now: Date) {
+  if (ids.length === 0) return 0;
+  const rows = await execRows<{ id: string }>(
+    db,
+    sql`update signals set last_seen_at = ${now.toISOString()}::timestamptz
+        where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) returning id`,
+  );
+  return rows.length;
 }
