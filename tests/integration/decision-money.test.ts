@@ -5,7 +5,7 @@
  * and incentives can be held and released by a case's decision. The books balance after each step
  * and agree with the settlement lines and incentives (receivableLedgerMismatches).
  */
-import { createSealer, cutoffOf, payDue } from '@latih/core';
+import { actorRef, createSealer, cutoffOf, payDue, runSettlementBatch } from '@latih/core';
 import {
   accountBalance,
   checkLedger,
@@ -18,10 +18,10 @@ import {
   schema,
 } from '@latih/db';
 import type { PaymentsClient, PaymentsMock } from '@latih/payments';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engines } from '../support/db';
+import { engines, postgresAvailable } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 import { fakePaymentProvider } from '../support/payments';
@@ -393,5 +393,72 @@ describe.each(engines())('case decisions reach the money (%s)', (engine) => {
     expect(await vouchersIn(second.date)).toEqual([await voucherOf(held)]);
     expect(await accountBalance(h.db, payableAccount(providerId))).toBe(0);
     await expectBooks(h);
+  });
+});
+
+describe.runIf(postgresAvailable())('voids racing the settlement batch on real PostgreSQL', () => {
+  const h = useHarness('postgres', { poolSize: 12 });
+
+  it('six voids race the batch that would pay them: each voucher is forfeit or accrued and taken back, never paid', async () => {
+    for (let round = 0; round < 3; round++) {
+      h.clock.reset();
+      const { ids } = await enrolled(h, 6, { startDay: 120 + 3 * round });
+      for (const id of ids) await complete(h, id);
+      const caseIds: string[] = [];
+      for (const id of ids)
+        caseIds.push(
+          (
+            await h
+              .caller('pmo')
+              .pmo.cases.open({ subjectType: 'ENROLLMENT', subjectId: id, summary: `Ronde ${round}: joki` })
+          ).id,
+        );
+      const date = new Date(h.services.now() + 7 * 3_600_000).toISOString().slice(0, 10);
+      h.clock.set(new Date(cutoffOf(date).getTime() + 2 * 3_600_000));
+      const now = new Date(h.services.now());
+      const pmo = h.caller('pmo').pmo;
+      const results = await Promise.allSettled([
+        runSettlementBatch({ db: h.db, actor: actorRef(null, null), now, date }),
+        ...caseIds.map((id) =>
+          pmo.cases.decide({ id, outcome: 'VOID_COMPLETION', reason: `Joki terbukti, ronde ${round}` }),
+        ),
+      ]);
+      expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+      const vouchers = await h.db
+        .select({ id: schema.enrollments.voucherId })
+        .from(schema.enrollments)
+        .where(inArray(schema.enrollments.id, ids));
+      const lines = await h.db
+        .select()
+        .from(schema.settlementItems)
+        .where(
+          inArray(
+            schema.settlementItems.voucherId,
+            vouchers.map((v) => v.id),
+          ),
+        );
+      for (const v of vouchers) {
+        const mine = lines.filter((l) => l.voucherId === v.id);
+        const org = mine.filter((l) => l.role !== 'PROGRAM');
+        // The organisations end with nothing for it: never accrued (forfeit to the fund), or
+        // accrued, settled in the same batch and taken back as a receivable.
+        expect(
+          org.reduce((sum, l) => sum + l.amount, 0),
+          v.id,
+        ).toBe(0);
+        if (org.length === 0) {
+          expect(mine.map((l) => [l.role, l.basis])).toEqual([['PROGRAM', 'NOT_COMPLETED']]);
+        } else {
+          expect(org.map((l) => l.basis).sort()).toEqual(['COMPLETED', 'COMPLETED', 'VOIDED', 'VOIDED']);
+          // A recovery (receivable) line exactly where the batch had settled the accrual; unsettled
+          // (the organisation's earlier debt absorbed it), the two lines net in a later batch.
+          for (const voided of org.filter((l) => l.basis === 'VOIDED')) {
+            const accrued = org.find((l) => l.basis === 'COMPLETED' && l.role === voided.role);
+            expect(voided.receivable).toBe(accrued?.settlementId !== null);
+          }
+        }
+      }
+      await expectBooks(h);
+    }
   });
 });
