@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSealer, runWebhookWorkerOnce } from '@latih/core';
 import { schema } from '@latih/db';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
@@ -323,6 +323,16 @@ describe.each(engines())('control cases on %s', (engine) => {
     expect(audit.filter((a) => a.action === 'certificate.revoked')).toHaveLength(3);
     const decidedRow = audit.find((a) => a.action === 'control_case.decided' && a.entityId === opened.id);
     expect((decidedRow?.data as { items?: unknown[] } | undefined)?.items).toHaveLength(5);
+    // The provider's webhook event names each enrollment's answer, not what it changed.
+    const [decidedEvent] = await h.db
+      .select()
+      .from(schema.events)
+      .where(and(eq(schema.events.type, 'control_case.decided'), eq(schema.events.entityId, opened.id)));
+    const eventItems =
+      (decidedEvent?.data as { items?: { result: string; code: string | null }[] } | undefined)?.items ?? [];
+    expect(eventItems).toHaveLength(5);
+    expect(eventItems.filter((i) => i.result === 'APPLIED')).toHaveLength(3);
+    expect(Object.keys(eventItems[0] ?? {}).sort()).toEqual(['code', 'enrollmentId', 'result']);
     expect(await code(cases().decide({ id: opened.id, outcome: 'NO_ACTION', reason }))).toBe(
       'CASE_ALREADY_DECIDED',
     );

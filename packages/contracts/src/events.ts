@@ -127,6 +127,8 @@ export type TEventDataMap = {
     subjectId: string;
     outcome: string;
     reason: string;
+    /** A decision over a selection: the answer per enrollment (what it changed is in the case). */
+    items: { enrollmentId: string; result: 'APPLIED' | 'REFUSED'; code: string | null }[];
   };
   'enrollment.completion_voided': {
     enrollmentId: string;

@@ -376,6 +376,7 @@ export async function decideCase(
           subjectId: c.subjectId,
           outcome: opts.input.outcome,
           reason: opts.input.reason,
+          items: items.map((i) => ({ enrollmentId: i.enrollmentId, result: i.result, code: i.code })),
         },
       },
     });
