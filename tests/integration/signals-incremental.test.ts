@@ -219,6 +219,91 @@ describe.each(engines())('the incremental detection pass on %s', (engine) => {
     await expectSameAsFullPass(h, t1);
   });
 
+  it('a share rule (LATE_REPORTING): honest records leaving the window tip a provider over, as a full pass finds; a provider whose bounds cannot reach the rule is not re-evaluated', async () => {
+    const tipped = await plantProvider(h, 'Lembaga Terlambat Ketik');
+    const honest = await plantProvider(h, 'Lembaga Tepat Waktu');
+    const t0 = later();
+    const edge = new Date(t0.getTime() - 30 * DAY + 30 * 60_000);
+    const records = async (
+      providerId: string,
+      o: { n: number; at: Date; lateHours: number; from?: number },
+    ) => {
+      const e = await plantEnrollment(h, {
+        providerId,
+        courseId: await plantCourse(h, providerId),
+        redeemedAt: minutes(o.at, -60 * 24 * 5),
+      });
+      for (let i = 0; i < o.n; i++)
+        await plantAttendance(h, e.enrollmentId, {
+          sequence: (o.from ?? 0) + i + 1,
+          method: 'VENUE_QR',
+          at: minutes(o.at, i),
+          occurredAt: minutes(o.at, i - o.lateHours * 60),
+        });
+      return e;
+    };
+    // 20 records typed two days late, 25 on time but about to leave the window: 44 % late.
+    await records(tipped, { n: 20, at: minutes(t0, -120), lateHours: 48 });
+    await records(tipped, { n: 25, at: edge, lateHours: 1 });
+    const honestOne = await records(honest, { n: 30, at: minutes(t0, -120), lateHours: 1 });
+    await hourly(h, t0);
+    expect(await signalOf(h, 'LATE_REPORTING', tipped)).toBeUndefined();
+
+    await plantAttendance(h, honestOne.enrollmentId, {
+      sequence: 31,
+      method: 'VENUE_QR',
+      at: minutes(t0, 10),
+    });
+    const t1 = later();
+    const pass = await hourly(h, t1);
+    expect(pass.mode).toBe('INCREMENTAL');
+    // The on-time ones left: 20 of 20 late.
+    expect(await signalOf(h, 'LATE_REPORTING', tipped)).toMatchObject({
+      score: 100,
+      evidenceTotal: 20,
+      lastSeenAt: t1,
+    });
+    // The honest provider changed, but at most 0 late of at least 30 cannot reach half: skipped,
+    // its bounds widened rather than recounted.
+    const bounds = await h.db
+      .select()
+      .from(schema.signalKeyBounds)
+      .where(eq(schema.signalKeyBounds.type, 'LATE_REPORTING'));
+    expect(bounds.find((b) => b.key === honest)).toMatchObject({ nLo: 30, nHi: 31, hitsHi: 0 });
+    expect(bounds.find((b) => b.key === tipped)).toMatchObject({ nLo: 20, nHi: 20, hitsHi: 20 });
+    await expectSameAsFullPass(h, t1);
+  });
+
+  it('UNIFORM_REDEMPTION_DELAY planted across two passes is found as a full pass finds it; a provider whose delays are far apart is not re-evaluated', async () => {
+    const scripted = await plantProvider(h, 'Lembaga Skrip');
+    const spread = await plantProvider(h, 'Lembaga Wajar');
+    const course = await plantCourse(h, scripted);
+    const other = await plantCourse(h, spread);
+    const buy = async (providerId: string, courseId: string, at: Date, delaySeconds: number) =>
+      plantEnrollment(h, {
+        providerId,
+        courseId,
+        redeemedAt: at,
+        issuedAt: new Date(at.getTime() - delaySeconds * 1000),
+      });
+    const t0 = later();
+    for (let i = 0; i < 6; i++) await buy(scripted, course, minutes(t0, -100 + i * 7), 300 + i);
+    await hourly(h, t0);
+    expect(await signalOf(h, 'UNIFORM_REDEMPTION_DELAY', scripted)).toBeUndefined();
+
+    const t1 = later();
+    for (let i = 0; i < 6; i++) await buy(scripted, course, minutes(t1, -100 + i * 7), 302 + i);
+    for (let i = 0; i < 6; i++) await buy(spread, other, minutes(t1, -100 + i * 7), 300 + i * 7_200);
+    const pass = await hourly(h, t1);
+    expect(pass.mode).toBe('INCREMENTAL');
+    expect(pass.keys.uniform).toBe(1); // the spread provider changed too, but no spike can be near its delays
+    expect(await signalOf(h, 'UNIFORM_REDEMPTION_DELAY', scripted)).toMatchObject({
+      evidenceTotal: 12,
+      firstSeenAt: t1,
+    });
+    await expectSameAsFullPass(h, t1);
+  });
+
   it('other rules, or a pass over another window, make the next hourly pass a full one', async () => {
     await hourly(h, later());
     await h.db.update(schema.signalDetectionState).set({ rules: 'before-a-rule-change' });

@@ -544,6 +544,11 @@ export const vouchers = pgTable(
     // BRIN (block ranges): tiny and nearly free to keep on columns that grow with time; report
     // rollups and fraud detectors read recent days by them.
     index('vouchers_issued_brin').using('brin', t.issuedAt),
+    // The detectors' incremental pass counts a provider's redemptions near one purchase-to-redemption
+    // delay (UNIFORM_REDEMPTION_DELAY) before it re-reads the provider's month.
+    index('vouchers_provider_delay_idx')
+      .on(t.providerId, sql`(extract(epoch from (${t.redeemedAt} - ${t.issuedAt})))`, t.redeemedAt)
+      .where(sql`${t.redeemedAt} is not null`),
     index('vouchers_closed_brin').using('brin', t.closedAt),
   ],
 );
@@ -1033,6 +1038,25 @@ export const signalDetectionState = pgTable('signal_detection_state', {
   rules: text('rules').notNull(),
   mode: text('mode', { enum: ['FULL', 'INCREMENTAL'] }).notNull(),
 });
+
+/**
+ * For the detectors that fire on a share (LATE_REPORTING, IDENTITY_CHECK_FAILURES: a provider's
+ * late or failed rows among all of its rows in the window), what a key may count now: exact after
+ * the key was last evaluated, then widened by each hourly pass that skipped it by what changed
+ * (its rows in the group at least n_lo, at most n_hi; hits at most hits_hi). A key without a
+ * signal is re-evaluated only when those bounds allow the rule to hold; a full pass rewrites them.
+ */
+export const signalKeyBounds = pgTable(
+  'signal_key_bounds',
+  {
+    type: text('type').notNull(),
+    key: text('key').notNull(),
+    nLo: integer('n_lo').notNull(),
+    nHi: integer('n_hi').notNull(),
+    hitsHi: integer('hits_hi').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.type, t.key] })],
+);
 
 /** The PMO's review of an enrollment, a course or a provider. Its steps are in the audit log. */
 export const controlCases = pgTable(

@@ -18,14 +18,20 @@ import {
   detectSharedPayoutDestinations,
   detectUniformRedemptionDelays,
   findSignal,
+  type GroupCounts,
+  type KeyBounds,
   listSignalSubjects,
   listSignals,
   markSignalsSeen,
   type ReviewerFacts,
   readDetectionState,
+  readKeyBounds,
   reviewerFacts,
+  type ShareChanges,
   type SignalRow,
   saveDetectionState,
+  saveKeyBounds,
+  signalKeysOf,
   signalsSeenAt,
   updateSignal,
   upsertSignals,
@@ -216,7 +222,7 @@ export const DETECTION_RULES_VERSION = createHash('sha256')
 /** The detection window of the scheduled pass and of pmo.signals.detect without `since`. */
 export const DETECTION_WINDOW_DAYS = 30;
 
-type ScopeList = Exclude<keyof DetectionScope, 'implicating' | 'rows'>;
+type ScopeList = Exclude<keyof DetectionScope, 'implicating' | 'rows' | 'lateChanges' | 'identityChanges'>;
 
 /**
  * Which scope list of its detector a stored signal's key belongs to, and its parts there: the
@@ -261,7 +267,9 @@ export function scopeKeyOf(type: string, key: string): { list: ScopeList; parts:
 function withImplicated(scope: DetectionScope) {
   const sets = new Map<ScopeList, Set<string>>();
   const id = (parts: string[]) => JSON.stringify(parts);
-  const lists = Object.keys(scope).filter((k) => k !== 'implicating' && k !== 'rows') as ScopeList[];
+  const lists = (Object.keys(scope) as Array<keyof DetectionScope>).filter(
+    (k): k is ScopeList => Array.isArray(scope[k]) && k !== 'implicating',
+  );
   for (const l of lists)
     sets.set(l, new Set((scope[l] as Array<string | string[]>).map((k) => id([k].flat()))));
   for (const [type, key] of scope.implicating) {
@@ -287,7 +295,12 @@ function withImplicated(scope: DetectionScope) {
 export async function detectAll(
   db: Db,
   since: Date,
-  opts: { scope?: DetectionScope | undefined; timings?: Record<string, number> } = {},
+  opts: {
+    scope?: DetectionScope | undefined;
+    timings?: Record<string, number>;
+    /** Receives the figures of every key the share detectors evaluated (see signal_key_bounds). */
+    counts?: { late: GroupCounts[]; identity: GroupCounts[] };
+  } = {},
 ): Promise<DetectedSignal[]> {
   const found: DetectedSignal[] = [];
   const R = SIGNAL_RULES;
@@ -436,7 +449,9 @@ export async function detectAll(
   }
   const ic = R.IDENTITY_CHECK_FAILURES;
   for (const g of await keys('IDENTITY_CHECK_FAILURES', scope?.identity, (only) =>
-    detectIdentityCheckFailures(db, since, ic.minChecks, ic.minFailureRate, only),
+    detectIdentityCheckFailures(db, since, ic.minChecks, ic.minFailureRate, only, (c) =>
+      opts.counts?.identity.push(...c),
+    ),
   )) {
     const rate = g.failed / g.n;
     found.push({
@@ -453,7 +468,9 @@ export async function detectAll(
   }
   const lr = R.LATE_REPORTING;
   for (const g of await keys('LATE_REPORTING', scope?.late, (only) =>
-    detectLateReporting(db, since, lr.lateHours, lr.minRecords, lr.minShare, only),
+    detectLateReporting(db, since, lr.lateHours, lr.minRecords, lr.minShare, only, (c) =>
+      opts.counts?.late.push(...c),
+    ),
   )) {
     const share = g.late / g.n;
     found.push({
@@ -568,6 +585,50 @@ export function toSignal(r: SignalRow): TSignal {
 }
 
 /**
+ * Of the providers a share detector's changed rows touch, those to re-evaluate: any with a signal
+ * (its figures change) or without known bounds, and the others only when what they may count now,
+ * their last figures widened by every change since (a changed row may have left the group, or
+ * joined it as a hit; a row the window left is gone), allows the rule to hold. The others keep
+ * their widened bounds: their rule cannot hold, so a full pass would find nothing for them either.
+ */
+async function withinBounds(
+  db: Db,
+  type: 'LATE_REPORTING' | 'IDENTITY_CHECK_FAILURES',
+  keys: string[],
+  changes: Record<string, ShareChanges>,
+) {
+  const rule =
+    type === 'LATE_REPORTING'
+      ? { min: SIGNAL_RULES.LATE_REPORTING.minRecords, share: SIGNAL_RULES.LATE_REPORTING.minShare }
+      : {
+          min: SIGNAL_RULES.IDENTITY_CHECK_FAILURES.minChecks,
+          share: SIGNAL_RULES.IDENTITY_CHECK_FAILURES.minFailureRate,
+        };
+  const bounds = await readKeyBounds(db, type, keys);
+  const withSignal = await signalKeysOf(db, type, keys);
+  const evaluate: string[] = [];
+  const widened: KeyBounds[] = [];
+  for (const key of keys) {
+    const b = bounds.get(key);
+    const c = changes[key] ?? { changed: 0, inGroup: 0, hits: 0, aged: 0 };
+    if (!b || withSignal.has(key)) {
+      evaluate.push(key);
+      continue;
+    }
+    const next = {
+      type,
+      key,
+      nLo: Math.max(0, b.nLo - c.changed - c.aged + c.inGroup),
+      nHi: b.nHi + c.inGroup,
+      hitsHi: b.hitsHi + c.hits,
+    };
+    if (next.nHi >= rule.min && next.hitsHi >= rule.share * next.nLo) evaluate.push(key);
+    else widened.push(next);
+  }
+  return { evaluate, widened };
+}
+
+/**
  * Detects and stores: new patterns become OPEN signals; known ones get fresh figures.
  *
  * `incremental` (the hourly job): after a pass over the program's window (30 days) with the same
@@ -603,14 +664,35 @@ export async function runSignalDetection(opts: {
     previous.since.getTime() <= since.getTime() &&
     previous.at.getTime() <= opts.now.getTime();
   let scoped: ReturnType<typeof withImplicated> | undefined;
+  let widened: { late: KeyBounds[]; identity: KeyBounds[] } = { late: [], identity: [] };
   if (incremental && previous) {
     const t = performance.now();
-    scoped = withImplicated(
-      await detectionScope(opts.db, { snapshot: previous.snapshot, agedFrom: previous.since, since }),
+    const scope = await detectionScope(opts.db, {
+      snapshot: previous.snapshot,
+      agedFrom: previous.since,
+      since,
+      lateHours: SIGNAL_RULES.LATE_REPORTING.lateHours,
+      uniform: SIGNAL_RULES.UNIFORM_REDEMPTION_DELAY,
+    });
+    const late = await withinBounds(opts.db, 'LATE_REPORTING', scope.late, scope.lateChanges);
+    const identity = await withinBounds(
+      opts.db,
+      'IDENTITY_CHECK_FAILURES',
+      scope.identity,
+      scope.identityChanges,
     );
+    scope.late = late.evaluate;
+    scope.identity = identity.evaluate;
+    widened = { late: late.widened, identity: identity.widened };
+    scoped = withImplicated(scope);
     if (opts.timings) opts.timings.scope = performance.now() - t;
   }
-  const found = await detectAll(opts.db, since, { scope: scoped?.scope, timings: opts.timings });
+  const shareCounts = { late: [] as GroupCounts[], identity: [] as GroupCounts[] };
+  const found = await detectAll(opts.db, since, {
+    scope: scoped?.scope,
+    timings: opts.timings,
+    counts: shareCounts,
+  });
   const { created, updated, seen } = await opts.db.transaction(async (tx) => {
     const current = standard ? await readDetectionState(tx, { forUpdate: true }) : undefined;
     // Another pass stored its own since this one read where they had got to: leave its mark.
@@ -631,6 +713,28 @@ export async function runSignalDetection(opts: {
       found.map((f) => ({ ...f, id: newId('signal') })),
       opts.now,
     );
+    if (standard && (!scoped || !moved)) {
+      // Exact figures for every key evaluated (none in the window: 0), widened ones for the skipped.
+      for (const [type, evaluated, exact, skipped] of [
+        ['LATE_REPORTING', scoped?.scope.late, shareCounts.late, widened.late],
+        ['IDENTITY_CHECK_FAILURES', scoped?.scope.identity, shareCounts.identity, widened.identity],
+      ] as const) {
+        const byKey = new Map(exact.map((c) => [c.key, c]));
+        const keys = evaluated ?? [...byKey.keys()];
+        await saveKeyBounds(
+          tx,
+          type,
+          [
+            ...keys.map((key) => {
+              const c = byKey.get(key);
+              return { key, nLo: c?.n ?? 0, nHi: c?.n ?? 0, hitsHi: c?.hits ?? 0 };
+            }),
+            ...skipped.map(({ type: _, ...b }) => b),
+          ],
+          { replaceAll: !scoped },
+        );
+      }
+    }
     if (!standard) await deleteDetectionState(tx);
     else if (!scoped || !moved)
       await saveDetectionState(tx, {

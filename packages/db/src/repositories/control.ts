@@ -1,7 +1,14 @@
 import type { TListCasesInput, TListSignalsInput } from '@latih/contracts';
 import { and, asc, desc, eq, gt, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
-import { controlCases, evidenceRequests, signalDetectionState, signalSubjects, signals } from '../schema';
+import {
+  controlCases,
+  evidenceRequests,
+  signalDetectionState,
+  signalKeyBounds,
+  signalSubjects,
+  signals,
+} from '../schema';
 import { decodeCursor, toPage } from './cursor';
 
 export type SignalRow = typeof signals.$inferSelect;
@@ -377,6 +384,9 @@ export async function providerOfSubject(
 
 type Group = { provider_id: string; n: number | string; evidence: Record<string, unknown>[] };
 
+/** A share detector's figures for one key: its rows in the window, and the hits among them. */
+export type GroupCounts = { key: string; n: number; hits: number };
+
 /** Two-part keys of a detector's patterns, e.g. [provider, device]. */
 export type KeyPair = [string, string];
 
@@ -398,7 +408,20 @@ const onlyPair = (a: SQL, b: SQL, keys: KeyPair[] | undefined) =>
  * What changed since the last pass: rows written by transactions its `snapshot` did not see (those
  * running then, or begun since), and the window's start moved from `agedFrom` to `since`.
  */
-export type DetectionChanges = { snapshot: string; agedFrom: Date; since: Date };
+export type DetectionChanges = {
+  snapshot: string;
+  agedFrom: Date;
+  since: Date;
+  lateHours: number;
+  uniform: { toleranceSeconds: number; aroundMinutes: number; minVouchers: number };
+};
+
+/**
+ * What changed of one key of a share detector (LATE_REPORTING, IDENTITY_CHECK_FAILURES) since the
+ * last pass: changed rows (any), those of them now in its group, those of them now hits (late,
+ * failed), and rows the window left.
+ */
+export type ShareChanges = { changed: number; inGroup: number; hits: number; aged: number };
 
 /** Per detector, the keys whose patterns may have changed (see detectionScope). */
 export type DetectionScope = {
@@ -416,6 +439,9 @@ export type DetectionScope = {
   checkoutSession: KeyPair[];
   /** Stored signals (type, key) implicating an enrollment whose rows changed: a row may have left their key. */
   implicating: Array<[string, string]>;
+  /** Per provider, what changed of its LATE_REPORTING and IDENTITY_CHECK_FAILURES groups. */
+  lateChanges: Record<string, ShareChanges>;
+  identityChanges: Record<string, ShareChanges>;
   /** Changed or aged rows read to find them. */
   rows: number;
 };
@@ -442,27 +468,43 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
     xids.length === 0 ? sql`(${col} >= ${xmax})` : sql`(${col} >= ${xmax} or ${col} in (${xip}))`;
   const A = sql`${c.agedFrom.toISOString()}::timestamptz`;
   const S = sql`${c.since.toISOString()}::timestamptz`;
+  // UNIFORM_REDEMPTION_DELAY: a spike (minVouchers within toleranceSeconds of one delay) that a
+  // changed or departed redemption can make or unmake lies within this many seconds of its delay.
+  const reach = sql.raw(
+    String(
+      Math.ceil(c.uniform.aroundMinutes * 60 + 2 * Math.max(0, Math.trunc(c.uniform.toleranceSeconds)) + 1),
+    ),
+  );
   const aged = (col: SQL) => sql`(${col} >= ${A} and ${col} < ${S})`;
   const agg = (what: SQL, from: SQL) =>
     sql`(select coalesce(jsonb_agg(distinct ${what}), '[]'::jsonb) ${from})`;
   type J = unknown[];
+  const shares = (from: SQL) =>
+    sql`(select coalesce(jsonb_object_agg(provider_id, jsonb_build_object('changed', c, 'inGroup', g, 'hits', h, 'aged', a)), '{}'::jsonb)
+        from (select provider_id, count(*) filter (where changed) as c, count(*) filter (where changed and in_group) as g,
+          count(*) filter (where changed and in_group and hit) as h, count(*) filter (where is_aged) as a
+          ${from} group by provider_id) x)`;
   const [att] = await execRows<{
     device: J;
     ip: J;
     late: J;
+    late_changes: Record<string, ShareChanges>;
     rating: J;
     implicating: J;
     rows: number | string;
   }>(
     db,
     sql`with ch as materialized (
-          select e.provider_id, e.course_id, a.enrollment_id, a.device_id, a.ip, ${changed(sql`a.changed_xid`)} as changed
+          select e.provider_id, e.course_id, a.enrollment_id, a.device_id, a.ip, ${changed(sql`a.changed_xid`)} as changed,
+            a.recorded_at >= ${S} as in_group, ${aged(sql`a.recorded_at`)} as is_aged,
+            coalesce(a.occurred_at is not null and a.recorded_at - a.occurred_at > make_interval(hours => ${c.lateHours}), false) as hit
           from attendance a join enrollments e on e.id = a.enrollment_id
           where ${changed(sql`a.changed_xid`)} or ${aged(sql`a.recorded_at`)}
         )
         select ${agg(sql`jsonb_build_array(provider_id, device_id)`, sql`from ch where device_id is not null`)} as device,
           ${agg(sql`jsonb_build_array(provider_id, ip)`, sql`from ch where ip is not null`)} as ip,
           ${agg(sql`provider_id`, sql`from ch`)} as late,
+          ${shares(sql`from ch`)} as late_changes,
           ${agg(sql`s.key`, sql`from signals s where s.type = 'PERFECT_RATING_BURST' and s.key in (select course_id from ch where changed)`)} as rating,
           ${agg(
             sql`jsonb_build_array(s.type, s.key)`,
@@ -497,7 +539,23 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
         )
         select ${agg(sql`jsonb_build_array(provider_id, assignment_hash)`, sql`from ch where assignment_hash is not null`)} as duplicate,
           ${agg(sql`jsonb_build_array(provider_id, redeemed_ip)`, sql`from ch where redeemed_ip is not null`)} as burst,
-          ${agg(sql`provider_id`, sql`from ch`)} as uniform,
+          ${agg(
+            sql`x.provider_id`,
+            sql`from (
+              select ch.provider_id from ch
+              where ch.provider_id in (select s.key from signals s where s.type = 'UNIFORM_REDEMPTION_DELAY')
+              union all
+              select ch.provider_id from ch join vouchers v0 on v0.id = ch.voucher_id
+              where v0.redeemed_at is not null and (
+                select count(*) from vouchers v
+                where v.provider_id = ch.provider_id and v.redeemed_at is not null
+                  and extract(epoch from (v.redeemed_at - v.issued_at))
+                    between extract(epoch from (v0.redeemed_at - v0.issued_at)) - ${reach}
+                    and extract(epoch from (v0.redeemed_at - v0.issued_at)) + ${reach}
+                  and v.redeemed_at >= ${S}
+              ) >= ${c.uniform.minVouchers}
+            ) x`,
+          )} as uniform,
           ${agg(
             sql`x.course_id`,
             sql`from (
@@ -528,15 +586,24 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
           )} as implicating,
           (select count(*) from ch) + (select count(*) from co) as rows`,
   );
-  const [other] = await execRows<{ rating: J; identity: J; rows: number | string }>(
+  const [other] = await execRows<{
+    rating: J;
+    identity: J;
+    identity_changes: Record<string, ShareChanges>;
+    rows: number | string;
+  }>(
     db,
     sql`with rv as materialized (
           select course_id from reviews v where ${changed(sql`v.changed_xid`)} or ${aged(sql`v.created_at`)}
         ), ic as materialized (
-          select e.provider_id from identity_checks i join enrollments e on e.id = i.enrollment_id
+          select e.provider_id, ${changed(sql`i.changed_xid`)} as changed,
+            i.result is not null and i.used_at >= ${S} as in_group, ${aged(sql`i.used_at`)} as is_aged,
+            i.result = 'FAILED' as hit
+          from identity_checks i join enrollments e on e.id = i.enrollment_id
           where ${changed(sql`i.changed_xid`)} or ${aged(sql`i.used_at`)}
         )
         select ${agg(sql`course_id`, sql`from rv`)} as rating, ${agg(sql`provider_id`, sql`from ic`)} as identity,
+          ${shares(sql`from ic`)} as identity_changes,
           (select count(*) from rv) + (select count(*) from ic) as rows`,
   );
   const list = (v: unknown) => (v ?? []) as string[];
@@ -555,6 +622,8 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
     checkoutDevice: pairs(enr?.checkout_device),
     checkoutSession: pairs(enr?.checkout_session),
     implicating: [...pairs(att?.implicating), ...pairs(enr?.implicating)],
+    lateChanges: att?.late_changes ?? {},
+    identityChanges: other?.identity_changes ?? {},
     rows: Number(att?.rows ?? 0) + Number(enr?.rows ?? 0) + Number(other?.rows ?? 0),
   };
 }
@@ -970,6 +1039,8 @@ export async function detectLateReporting(
   minRecords: number,
   minShare: number,
   only?: string[],
+  /** Receives every provider's figures, those below the rule too (the incremental pass keeps them). */
+  counts?: (rows: GroupCounts[]) => void,
 ) {
   const late = sql`a.occurred_at is not null and a.recorded_at - a.occurred_at > make_interval(hours => ${lateHours})`;
   const rows = await execRows<Group & { late: number | string; latest_hours: number | string }>(
@@ -983,16 +1054,17 @@ export async function detectLateReporting(
             order by a.recorded_at - a.occurred_at desc, e.id, a.sequence) filter (where ${late}), '[]'::jsonb) as evidence
         from attendance a join enrollments e on e.id = a.enrollment_id
         where a.recorded_at >= ${since.toISOString()}::timestamptz and ${onlyOne(sql`e.provider_id`, only)}
-        group by e.provider_id
-        having count(*) >= ${minRecords}
-          and count(*) filter (where ${late}) >= ${minShare}::numeric * count(*)`,
+        group by e.provider_id`,
   );
-  return rows.map((r) => ({
-    ...r,
-    n: Number(r.n),
-    late: Number(r.late),
-    latestHours: Number(r.latest_hours),
-  }));
+  counts?.(rows.map((r) => ({ key: r.provider_id, n: Number(r.n), hits: Number(r.late) })));
+  return rows
+    .map((r) => ({
+      ...r,
+      n: Number(r.n),
+      late: Number(r.late),
+      latestHours: Number(r.latest_hours),
+    }))
+    .filter((r) => r.n >= minRecords && r.late >= minShare * r.n);
 }
 
 export async function detectIdentityCheckFailures(
@@ -1001,6 +1073,8 @@ export async function detectIdentityCheckFailures(
   minChecks: number,
   minRate: number,
   only?: string[],
+  /** Receives every provider's figures, those below the rule too (the incremental pass keeps them). */
+  counts?: (rows: GroupCounts[]) => void,
 ) {
   const rows = await execRows<Group & { failed: number | string }>(
     db,
@@ -1011,11 +1085,12 @@ export async function detectIdentityCheckFailures(
         from identity_checks ic join enrollments e on e.id = ic.enrollment_id
         where ic.result is not null and ic.used_at >= ${since.toISOString()}::timestamptz
           and ${onlyOne(sql`e.provider_id`, only)}
-        group by e.provider_id
-        having count(*) >= ${minChecks}
-          and count(*) filter (where ic.result = 'FAILED') >= ${minRate}::numeric * count(*)`,
+        group by e.provider_id`,
   );
-  return rows.map((r) => ({ ...r, n: Number(r.n), failed: Number(r.failed) }));
+  counts?.(rows.map((r) => ({ key: r.provider_id, n: Number(r.n), hits: Number(r.failed) })));
+  return rows
+    .map((r) => ({ ...r, n: Number(r.n), failed: Number(r.failed) }))
+    .filter((r) => r.n >= minChecks && r.failed >= minRate * r.n);
 }
 
 /**
@@ -1092,4 +1167,56 @@ export async function markSignalsSeen(db: Db, ids: string[], now: Date) {
         where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) returning id`,
   );
   return rows.length;
+}
+
+export type KeyBounds = typeof signalKeyBounds.$inferSelect;
+
+/** What a share detector's keys may count now (see signal_key_bounds), by key. */
+export async function readKeyBounds(db: Db, type: string, keys: string[]) {
+  if (keys.length === 0) return new Map<string, KeyBounds>();
+  const rows = await db
+    .select()
+    .from(signalKeyBounds)
+    .where(
+      and(
+        eq(signalKeyBounds.type, type),
+        sql`${signalKeyBounds.key} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`,
+      ),
+    );
+  return new Map(rows.map((r) => [r.key, r]));
+}
+
+/** Stores bounds; `replaceAll` (a full pass): every key of the type, the others forgotten. */
+export async function saveKeyBounds(
+  db: Db,
+  type: string,
+  rows: Array<Omit<KeyBounds, 'type'>>,
+  opts: { replaceAll?: boolean } = {},
+) {
+  if (opts.replaceAll) await db.delete(signalKeyBounds).where(eq(signalKeyBounds.type, type));
+  for (let i = 0; i < rows.length; i += 1000) {
+    const chunk = rows.slice(i, i + 1000).map((r) => ({ type, ...r }));
+    await db
+      .insert(signalKeyBounds)
+      .values(chunk)
+      .onConflictDoUpdate({
+        target: [signalKeyBounds.type, signalKeyBounds.key],
+        set: { nLo: sql`excluded.n_lo`, nHi: sql`excluded.n_hi`, hitsHi: sql`excluded.hits_hi` },
+      });
+  }
+}
+
+/** Which of these keys have a stored signal of the type. */
+export async function signalKeysOf(db: Db, type: string, keys: string[]) {
+  if (keys.length === 0) return new Set<string>();
+  const rows = await db
+    .select({ key: signals.key })
+    .from(signals)
+    .where(
+      and(
+        eq(signals.type, type),
+        sql`${signals.key} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`,
+      ),
+    );
+  return new Set(rows.map((r) => r.key));
 }
