@@ -11,6 +11,15 @@ export const ZParticipantImportItemSchema = z.object({
   gender: z.enum(['M', 'F']),
   birthDate: z.iso.date().meta({ description: 'YYYY-MM-DD; must match the NIK' }),
   regencyCode: z.string().regex(/^\d{2}\.\d{2}$/, { message: 'An official regency/city code such as 32.73' }),
+  phone: z
+    .string()
+    .regex(/^08[0-9]{8,11}$/, { message: 'An Indonesian mobile number, 08…' })
+    .optional()
+    .meta({
+      description:
+        'The mobile number the participant registered with the program: hashed with a key and kept as its last 4 digits only (one number behind many participants is a fraud signal)',
+      example: '081234567890',
+    }),
 });
 export type TParticipantImportItem = z.input<typeof ZParticipantImportItemSchema>;
 

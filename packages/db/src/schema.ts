@@ -419,9 +419,16 @@ export const participants = pgTable(
     balance: bigint('balance', { mode: 'number' }).notNull(),
     purchaseDeadline: ts('purchase_deadline').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
+    /** The registered mobile number's keyed hash (never the number) and last 4 digits; null: not given. */
+    phoneHash: text('phone_hash'),
+    phoneLast4: text('phone_last4'),
+    changedXid: changedXid(),
   },
   (t) => [
     uniqueIndex('participants_nik_hash_idx').on(t.nikHash),
+    // SHARED_PHONE reads the participants behind one number, and the pass the recently written ones.
+    index('participants_phone_hash_idx').on(t.phoneHash).where(sql`${t.phoneHash} is not null`),
+    index('participants_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     uniqueIndex('participants_card_number_idx').on(t.cardNumber),
     index('participants_cohort_idx').on(t.cohort, t.id),
     check('participants_balance_non_negative', sql`${t.balance} >= 0`),

@@ -20,6 +20,7 @@ import type { Actor } from '../auth/actor';
 import { resolveScheme } from '../catalog/rules';
 import { newId } from '../ids';
 import { hashNik, parseNik } from './nik';
+import { hashPhone } from './phone';
 
 const CHUNK = 1000;
 
@@ -167,6 +168,8 @@ export async function importParticipants(opts: {
           gender: f.item.gender,
           birthDate: f.item.birthDate,
           regencyCode: f.item.regencyCode,
+          phoneHash: f.item.phone ? hashPhone(opts.nikKey, f.item.phone) : null,
+          phoneLast4: f.item.phone ? f.item.phone.slice(-4) : null,
           cohort: input.cohort,
           schemeId: scheme.id,
           status: 'ACTIVE' as const,
