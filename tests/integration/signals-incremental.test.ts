@@ -307,7 +307,18 @@ describe.each(engines())('the incremental detection pass on %s', (engine) => {
   it('other rules, or a pass over another window, make the next hourly pass a full one', async () => {
     await hourly(h, later());
     await h.db.update(schema.signalDetectionState).set({ rules: 'before-a-rule-change' });
+    const quiet = await plantProvider(h, 'Lembaga Baru');
     expect((await hourly(h, later())).mode).toBe('FULL');
+    // A full pass knows every provider's figures, 0 for one without rows: its first ones are
+    // weighed against those bounds rather than making the next pass re-read its month.
+    const bounds = await h.db
+      .select()
+      .from(schema.signalKeyBounds)
+      .where(eq(schema.signalKeyBounds.key, quiet));
+    expect(bounds.map((b) => [b.type, b.nLo, b.nHi, b.hitsHi]).sort()).toEqual([
+      ['IDENTITY_CHECK_FAILURES', 0, 0, 0],
+      ['LATE_REPORTING', 0, 0, 0],
+    ]);
     expect((await hourly(h, later())).mode).toBe('INCREMENTAL');
     await h.caller('pmo').pmo.signals.detect({ since: new Date(clock - DAY).toISOString() });
     expect(await h.db.select().from(schema.signalDetectionState)).toEqual([]);

@@ -23,6 +23,7 @@ import {
   listSignalSubjects,
   listSignals,
   markSignalsSeen,
+  providerIds,
   type ReviewerFacts,
   readDetectionState,
   readKeyBounds,
@@ -714,13 +715,16 @@ export async function runSignalDetection(opts: {
       opts.now,
     );
     if (standard && (!scoped || !moved)) {
-      // Exact figures for every key evaluated (none in the window: 0), widened ones for the skipped.
+      // Exact figures for every key evaluated (none in the window: 0), widened ones for the skipped;
+      // a full pass, every provider's (0 for one without rows in the window, so that its first
+      // rows do not make the next pass re-read the month to learn what this one did).
+      const providers = scoped ? [] : await providerIds(tx);
       for (const [type, evaluated, exact, skipped] of [
         ['LATE_REPORTING', scoped?.scope.late, shareCounts.late, widened.late],
         ['IDENTITY_CHECK_FAILURES', scoped?.scope.identity, shareCounts.identity, widened.identity],
       ] as const) {
         const byKey = new Map(exact.map((c) => [c.key, c]));
-        const keys = evaluated ?? [...byKey.keys()];
+        const keys = evaluated ?? [...new Set([...byKey.keys(), ...providers])];
         await saveKeyBounds(
           tx,
           type,

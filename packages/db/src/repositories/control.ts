@@ -1220,3 +1220,9 @@ export async function signalKeysOf(db: Db, type: string, keys: string[]) {
     );
   return new Set(rows.map((r) => r.key));
 }
+
+/** Every provider organisation's id. */
+export async function providerIds(db: Db) {
+  const rows = await execRows<{ id: string }>(db, sql`select id from organisations where kind = 'PROVIDER'`);
+  return rows.map((r) => r.id);
+}
