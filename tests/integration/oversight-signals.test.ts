@@ -1,3 +1,6 @@
+import { hashPhone } from '@latih/core';
+import { schema } from '@latih/db';
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { codeOf, type Harness, useHarness } from '../support/harness';
@@ -840,6 +843,89 @@ describe.each(engines())('fraud signals on %s', (engine) => {
     const text = JSON.stringify(found);
     expect(text).not.toContain('0123456789');
     expect(text).not.toContain('081355501234');
+    expect(await signalsOf(h, p.clean)).toEqual([]);
+  });
+
+  it('SHARED_PHONE: five participants registered with one mobile number; not a family of three on one phone, nor five on five numbers', async () => {
+    const p = await pair(h);
+    const t = base();
+    // The import keeps the number only as its keyed hash and last four digits.
+    const imported = await h.caller('pmo').pmo.participants.import({
+      cohort: 91,
+      items: [
+        {
+          nik: '3273011708950777',
+          cardNumber: '7999000000000777',
+          name: 'Peserta Bernomor',
+          gender: 'M',
+          birthDate: '1995-08-17',
+          regencyCode: '32.73',
+          phone: '081377700123',
+        },
+      ],
+    });
+    const importedId = imported.results[0]?.participantId ?? '';
+    const [row] = await h.db.select().from(schema.participants).where(eq(schema.participants.id, importedId));
+    expect(row).toMatchObject({
+      phoneHash: hashPhone(h.services.nikHashKey, '081377700123'),
+      phoneLast4: '0123',
+    });
+    expect(JSON.stringify(row)).not.toContain('81377700123');
+    expect(
+      (
+        await h.caller('pmo').pmo.participants.import({
+          cohort: 91,
+          items: [
+            {
+              nik: '3273011708950778',
+              cardNumber: '7999000000000778',
+              name: 'Peserta Salah Nomor',
+              gender: 'M',
+              birthDate: '1995-08-17',
+              regencyCode: '32.73',
+              phone: '+62 813-7770',
+            },
+          ],
+        })
+      ).results[0],
+    ).toMatchObject({ status: 'ERROR', error: { code: 'VALIDATION_FAILED', field: 'phone' } });
+
+    const trader: string[] = [];
+    for (let i = 0; i < 5; i++)
+      trader.push(
+        (
+          await plantEnrollment(h, {
+            providerId: p.planted,
+            courseId: p.plantedCourse,
+            redeemedAt: minutes(t, 3 * i),
+            phone: '081299990001',
+          })
+        ).participantId,
+      );
+    // Honest: a family of three on the mother's phone; five neighbours on five numbers.
+    for (let i = 0; i < 3; i++)
+      await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        redeemedAt: minutes(t, i),
+        phone: '081288880002',
+      });
+    for (let i = 0; i < 5; i++)
+      await plantEnrollment(h, {
+        providerId: p.clean,
+        courseId: p.cleanCourse,
+        redeemedAt: minutes(t, 10 + i),
+        phone: `0812777700${i}1`,
+      });
+    const run = await detect(h);
+    expect(run.found.SHARED_PHONE).toBe(1);
+    const [signal] = (await signalsOf(h, p.planted)).filter((s) => s.type === 'SHARED_PHONE');
+    expect(signal).toMatchObject({ subjectType: 'ENROLLMENT', score: 60, evidenceTotal: 5 });
+    expect(signal?.summary).toBe(
+      '5 different participants registered with one mobile number (••••0001), with 5 enrollment(s) between them.',
+    );
+    expect(new Set(signal?.evidence.map((r) => r.participantId))).toEqual(new Set(trader));
+    expect(JSON.stringify(signal)).not.toContain('81299990001');
     expect(await signalsOf(h, p.clean)).toEqual([]);
   });
 

@@ -1,5 +1,6 @@
 import {
   createScheduler,
+  hashPhone,
   type ProgramClock,
   runSignalDetection,
   SCHEDULE,
@@ -301,6 +302,32 @@ describe.each(engines())('the incremental detection pass on %s', (engine) => {
       evidenceTotal: 12,
       firstSeenAt: t1,
     });
+    await expectSameAsFullPass(h, t1);
+  });
+
+  it('SHARED_PHONE planted across two passes is found as a full pass finds it; a family phone is re-evaluated and stays quiet', async () => {
+    const provider = await plantProvider(h, 'Lembaga Nomor');
+    const course = await plantCourse(h, provider);
+    const onPhone = (at: Date, phone: string, i: number) =>
+      plantEnrollment(h, {
+        providerId: provider,
+        courseId: course,
+        redeemedAt: minutes(at, -100 + i),
+        phone,
+      });
+    const t0 = later();
+    for (let i = 0; i < 3; i++) await onPhone(t0, '081311110001', i);
+    await hourly(h, t0);
+    const key = hashPhone(h.services.nikHashKey, '081311110001');
+    expect(await signalOf(h, 'SHARED_PHONE', key)).toBeUndefined();
+
+    const t1 = later();
+    for (let i = 0; i < 2; i++) await onPhone(t1, '081311110001', i);
+    for (let i = 0; i < 3; i++) await onPhone(t1, '081322220002', 10 + i);
+    const pass = await hourly(h, t1);
+    expect(pass.mode).toBe('INCREMENTAL');
+    expect(pass.keys.phone).toBe(2);
+    expect(await signalOf(h, 'SHARED_PHONE', key)).toMatchObject({ evidenceTotal: 5, firstSeenAt: t1 });
     await expectSameAsFullPass(h, t1);
   });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newId } from '@latih/core';
+import { hashPhone, newId } from '@latih/core';
 import { schema } from '@latih/db';
 import type { Harness } from './harness';
 
@@ -91,6 +91,8 @@ export async function plantEnrollment(
     regencyCode?: string;
     cohort?: number;
     price?: number;
+    /** The mobile number the participant registered with (kept hashed, as the import keeps it). */
+    phone?: string;
   },
 ): Promise<Planted> {
   const n = ++serial;
@@ -109,6 +111,9 @@ export async function plantEnrollment(
     status: 'ACTIVE',
     balance: 0,
     purchaseDeadline: new Date(o.redeemedAt.getTime() + 86_400_000),
+    ...(o.phone
+      ? { phoneHash: hashPhone(h.services.nikHashKey, o.phone), phoneLast4: o.phone.slice(-4) }
+      : {}),
   });
   const voucherId = newId('voucher');
   const status = o.status ?? (o.completedAt ? 'COMPLETED' : 'IN_TRAINING');

@@ -18,6 +18,7 @@ export * from './repositories/oversight';
 export * from './repositories/participants';
 export * from './repositories/payout-reconcile';
 export * from './repositories/payouts';
+export * from './repositories/phone-signals';
 export * from './repositories/redemption';
 export * from './repositories/reports';
 export * from './repositories/runs';

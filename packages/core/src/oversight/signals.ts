@@ -16,6 +16,7 @@ import {
   detectSharedAttendance,
   detectSharedCheckouts,
   detectSharedPayoutDestinations,
+  detectSharedPhones,
   detectUniformRedemptionDelays,
   findSignal,
   type GroupCounts,
@@ -93,6 +94,11 @@ export const SIGNAL_RULES = {
    * a buyer of accounts looks like.
    */
   SHARED_PAYOUT_ACCOUNT: { minParticipants: 3 },
+  /**
+   * One registered mobile number behind many participants: a family shares a phone for two or
+   * three, an account trader registers many more on one.
+   */
+  SHARED_PHONE: { minParticipants: 4 },
   /**
    * One platform device or session buying for many different participants (checkouts in the
    * window): a family's shared phone buys for two or three, a seller's buyer for many more.
@@ -254,6 +260,8 @@ export function scopeKeyOf(type: string, key: string): { list: ScopeList; parts:
       return { list: 'uniform', parts: [key] };
     case 'SHARED_PAYOUT_ACCOUNT':
       return { list: 'payout', parts: [key] };
+    case 'SHARED_PHONE':
+      return { list: 'phone', parts: [key] };
     case 'SHARED_CHECKOUT_DEVICE': {
       const by = rest.slice(0, rest.indexOf(':'));
       const value = rest.slice(by.length + 1);
@@ -528,6 +536,24 @@ export async function detectAll(
       score: clamp(50 + 15 * (g.n - sp.minParticipants)),
       summary: `The incentives of ${g.n} different participants are paid into one ${what} (${String(g.evidence[0]?.label ?? '')}).`,
       scoring: `50 at ${sp.minParticipants} participants on one account, +15 for each more, at most 100 (two, a couple, do not count).`,
+      ...capped(g.evidence),
+    });
+  }
+  const ph = R.SHARED_PHONE;
+  for (const g of await keys('SHARED_PHONE', scope?.phone, (only) =>
+    detectSharedPhones(db, since, ph.minParticipants, only),
+  )) {
+    // About people: the group's latest enrollment is the subject; the rows name every participant.
+    if (!g.enrollment_id) continue;
+    found.push({
+      type: 'SHARED_PHONE',
+      key: g.hash,
+      subjectType: 'ENROLLMENT',
+      subjectId: g.enrollment_id,
+      providerId: g.provider_id,
+      score: clamp(50 + 10 * (g.n - ph.minParticipants)),
+      summary: `${g.n} different participants registered with one mobile number (••••${g.phone_last4 ?? ''}), with ${g.enrollments} enrollment(s) between them.`,
+      scoring: `50 at ${ph.minParticipants} participants on one number, +10 for each more, at most 100 (a family sharing a phone, two or three, does not count).`,
       ...capped(g.evidence),
     });
   }

@@ -435,6 +435,7 @@ export type DetectionScope = {
   late: string[];
   uniform: string[];
   payout: string[];
+  phone: string[];
   checkoutDevice: KeyPair[];
   checkoutSession: KeyPair[];
   /** Stored signals (type, key) implicating an enrollment whose rows changed: a row may have left their key. */
@@ -520,6 +521,7 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
     fast: J;
     rating: J;
     payout: J;
+    phone: J;
     checkout_device: J;
     checkout_session: J;
     implicating: J;
@@ -577,6 +579,15 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
               union all select s.key from signals s where s.type = 'SHARED_PAYOUT_ACCOUNT'
             ) x`,
           )} as payout,
+          ${agg(
+            sql`x.h`,
+            sql`from (
+              select phone_hash as h from participants
+              where phone_hash is not null and (${changed(sql`changed_xid`)} or ${aged(sql`created_at`)})
+              union all select p.phone_hash from participants p
+              where p.phone_hash is not null and p.id in (select participant_id from ch)
+            ) x`,
+          )} as phone,
           ${agg(sql`jsonb_build_array(platform_id, device_id)`, sql`from co where device_id is not null`)} as checkout_device,
           ${agg(sql`jsonb_build_array(platform_id, session_id)`, sql`from co where session_id is not null`)} as checkout_session,
           ${agg(
@@ -619,6 +630,7 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
     late: list(att?.late),
     uniform: list(enr?.uniform),
     payout: list(enr?.payout),
+    phone: list(enr?.phone),
     checkoutDevice: pairs(enr?.checkout_device),
     checkoutSession: pairs(enr?.checkout_session),
     implicating: [...pairs(att?.implicating), ...pairs(enr?.implicating)],
