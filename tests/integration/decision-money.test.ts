@@ -5,7 +5,7 @@
  * and incentives can be held and released by a case's decision. The books balance after each step
  * and agree with the settlement lines and incentives (receivableLedgerMismatches).
  */
-import { actorRef, createSealer, cutoffOf, payDue, runSettlementBatch } from '@latih/core';
+import { actorRef, createSealer, cutoffOf, payDue, runSettlementBatch, transition } from '@latih/core';
 import {
   accountBalance,
   checkLedger,
@@ -320,6 +320,51 @@ describe.each(engines())('case decisions reach the money (%s)', (engine) => {
     await expectBooks(h);
   });
 
+  it('a paid incentive recorded for recovery and then returned by the bank is never sent again: held, it is cancelled and the debt cleared', async () => {
+    const { mock, client } = payments();
+    h.clock.reset();
+    const { ids } = await enrolled(h, 1, { startDay: 110 });
+    const [id] = ids as [string];
+    await complete(h, id);
+    const row = await eligibleIncentive(id, '081277778888');
+    await payAll(client, mock);
+    const [paid] = await incentivesOf(h, id);
+    expect(paid?.status).toBe('PAID');
+    await pmo().cases.decide({
+      id: await caseAbout(id),
+      outcome: 'HOLD_INCENTIVE',
+      reason: 'Insentif diterima atas pelatihan yang dikerjakan orang lain',
+    });
+    expect(await accountBalance(h.db, receivableAccount(row.participantId))).toBe(-INCENTIVE);
+    // The bank returns the payout (a closed e-wallet): the money is back.
+    const [recorded] = await incentivesOf(h, id);
+    await h.db.transaction((tx) =>
+      transition(
+        tx,
+        { kind: 'incentive', row: recorded as NonNullable<typeof recorded> },
+        { to: 'FAILED', set: { failureCode: 'account_closed', failureMessage: 'Returned by the bank' } },
+        { actor: actorRef(null, null), now: new Date(h.services.now()) },
+      ),
+    );
+    expect(
+      await pmo()
+        .incentives.retry({ id: paid?.id ?? '' })
+        .then(
+          () => 'OK',
+          (e: unknown) => codeOf(e),
+        ),
+    ).toBe('INCENTIVE_NOT_RETRYABLE');
+    const decided = await pmo().cases.decide({
+      id: await caseAbout(id),
+      outcome: 'HOLD_INCENTIVE',
+      reason: 'Dana kembali dari bank: tutup insentif ini',
+    });
+    expect(decided.decision?.effects.join('\n')).toMatch(/FAILED → CANCELLED/);
+    expect((await incentivesOf(h, id))[0]).toMatchObject({ status: 'CANCELLED' });
+    expect(await accountBalance(h.db, receivableAccount(row.participantId))).toBe(0);
+    await expectBooks(h);
+  });
+
   it("holding a provider's lines keeps them out of settlements until released; settled ones cannot be held", async () => {
     payments();
     h.clock.reset();
@@ -337,6 +382,18 @@ describe.each(engines())('case decisions reach the money (%s)', (engine) => {
         })
       ).decision?.effects.join('\n'),
     ).toMatch(/not accrued yet/);
+    // Held already: a second hold changes nothing and says so.
+    const again = await pmo()
+      .cases.decide({
+        id: await caseAbout(held),
+        outcome: 'HOLD_SETTLEMENT_LINES',
+        reason: 'Tahan lagi untuk uji',
+      })
+      .then(
+        () => null,
+        (e: unknown) => e as { message: string },
+      );
+    expect(again?.message).toMatch(/NOTHING_TO_CHANGE/);
     const first = await batchToday();
     expect(first.created).toBe(true);
     const vouchersIn = async (date: string) => {

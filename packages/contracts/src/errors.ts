@@ -537,7 +537,7 @@ export const ERROR_CATALOG = {
   CASE_OUTCOME_NOT_APPLICABLE: {
     status: 409,
     message: "This outcome does not apply to the case's subject.",
-    when: 'An enrollment outcome (VOID_COMPLETION, REVOKE_CERTIFICATE, HOLD_INCENTIVE, REVERSE_INCENTIVE, RELEASE_INCENTIVE, HOLD_SETTLEMENT_LINES, RELEASE_SETTLEMENT_LINES) on a case not about an enrollment without a selection, or on an enrollment it does not apply to (not COMPLETED, no valid certificate, no incentive, an incentive being paid, lines already settled: the message gives the code); SUSPEND_COURSE on a case about a provider as a whole; another outcome over a selection; or a selection none of whose enrollments it applies to.',
+    when: 'An enrollment outcome (VOID_COMPLETION, REVOKE_CERTIFICATE, HOLD_INCENTIVE, REVERSE_INCENTIVE, RELEASE_INCENTIVE, HOLD_SETTLEMENT_LINES, RELEASE_SETTLEMENT_LINES) on a case not about an enrollment without a selection, or on an enrollment it does not apply to (not COMPLETED, no valid certificate, no incentive, an incentive being paid, lines already settled, nothing to change because it is already held, released, cancelled or recorded for recovery, or not among the case’s enrollments: the message gives the code); SUSPEND_COURSE on a case about a provider as a whole; another outcome over a selection; or a selection none of whose enrollments it applies to.',
     action: 'Choose an outcome that fits the subject; the message says which apply.',
   },
   EVIDENCE_REQUEST_NOT_FOUND: {

@@ -440,8 +440,7 @@ async function applyToEnrollment(
       const hold = outcome === 'HOLD_SETTLEMENT_LINES';
       const enrollment = await findEnrollmentById(tx, enrollmentId);
       if (!enrollment) return { refused: 'NOT_IN_CASE' };
-      const effects = await holdSettlementLines(tx, enrollment.voucherId, hold, money);
-      return effects ? { effects } : { refused: hold ? 'ALREADY_SETTLED' : 'NOTHING_TO_CHANGE' };
+      return holdSettlementLines(tx, enrollment.voucherId, hold, money);
     }
   }
 }

@@ -129,6 +129,9 @@ export async function actOnIncentives(
     }
     let move: { to: IncentiveRow['status']; from: string; into: string; set?: Partial<IncentiveRow> } | null =
       null;
+    // A payout recorded for recovery and then returned by the bank: the money is back, so holding
+    // it would only let a release pay it again. It is cancelled, which clears the participant's debt.
+    const act = action === 'HOLD' && r.status === 'FAILED' && r.recoveryDueAt ? 'CANCEL' : action;
     const source =
       r.status === 'ELIGIBLE'
         ? PAYOUTS_PENDING
@@ -137,16 +140,16 @@ export async function actOnIncentives(
           : r.status === 'HELD'
             ? PAYOUTS_HELD
             : null;
-    if (action === 'HOLD' && (r.status === 'ELIGIBLE' || r.status === 'FAILED') && source)
+    if (act === 'HOLD' && (r.status === 'ELIGIBLE' || r.status === 'FAILED') && source)
       move = { to: 'HELD', from: source, into: PAYOUTS_HELD };
-    if (action === 'CANCEL' && source)
+    if (act === 'CANCEL' && source)
       // A returned payout already recorded for recovery settles that debt instead of the fund.
       move = {
         to: 'CANCELLED',
         from: source,
         into: r.recoveryDueAt ? receivableAccount(r.participantId) : PROGRAM_FUND,
       };
-    if (action === 'RELEASE' && r.status === 'HELD')
+    if (act === 'RELEASE' && r.status === 'HELD' && !r.recoveryDueAt)
       move = { to: 'ELIGIBLE', from: PAYOUTS_HELD, into: PAYOUTS_PENDING, set: { nextAttemptAt: ref.now } };
     if (move) {
       const updated = await updateIncentiveIf(
@@ -214,21 +217,21 @@ export async function actOnIncentives(
 
 /**
  * Holds (or releases) what the enrollment's voucher pays organisations: its unsettled lines are
- * left out of settlements, and so are lines accrued while the hold lasts. Returns null when there
- * is nothing to hold or release (already settled lines cannot be held: void the completion to take
- * them back).
+ * left out of settlements, and so are lines accrued while the hold lasts. Refused as
+ * ALREADY_SETTLED when every line it has was settled (void the completion to take them back), and
+ * as NOTHING_TO_CHANGE when it is already held (or, releasing, not held).
  */
 export async function holdSettlementLines(
   tx: Db,
   voucherId: string,
   hold: boolean,
   ref: MoneyRef,
-): Promise<string[] | null> {
+): Promise<{ effects: string[] } | { refused: 'ALREADY_SETTLED' | 'NOTHING_TO_CHANGE' }> {
   const lines = await accrualsOfVoucherForUpdate(tx, voucherId);
   const unsettled = lines.filter((l) => l.settlementId === null && l.organisationId !== null);
-  if (lines.length > 0 && unsettled.length === 0) return null;
+  if (hold && lines.length > 0 && unsettled.length === 0) return { refused: 'ALREADY_SETTLED' };
   const changed = await setVoucherSettlementHold(tx, voucherId, hold ? ref.now : null);
-  if (!changed.marked && changed.lines === 0) return null;
+  if (!changed.marked && changed.lines === 0) return { refused: 'NOTHING_TO_CHANGE' };
   await recordChange(tx, {
     actor: ref.actor,
     action: hold ? 'voucher.settlement_held' : 'voucher.settlement_released',
@@ -238,10 +241,15 @@ export async function holdSettlementLines(
     toState: null,
     auditData: { reason: ref.reason, caseId: ref.caseId, lines: changed.lines },
   });
-  if (!hold) return [`Voucher ${voucherId}: ${changed.lines} settlement line(s) released to the next batch.`];
-  return [
-    changed.lines > 0
-      ? `Voucher ${voucherId}: ${changed.lines} unsettled line(s) held out of settlements.`
-      : `Voucher ${voucherId}: not accrued yet; its lines will be held when they are.`,
-  ];
+  if (!hold)
+    return {
+      effects: [`Voucher ${voucherId}: ${changed.lines} settlement line(s) released to the next batch.`],
+    };
+  return {
+    effects: [
+      changed.lines > 0
+        ? `Voucher ${voucherId}: ${changed.lines} unsettled line(s) held out of settlements.`
+        : `Voucher ${voucherId}: not accrued yet; its lines will be held when they are.`,
+    ],
+  };
 }

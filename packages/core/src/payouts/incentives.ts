@@ -228,6 +228,12 @@ export async function retryIncentive(opts: {
   return opts.db.transaction(async (tx) => {
     const row = await getIncentive(tx, opts.id);
     if (!row) throw new AppError('INCENTIVE_NOT_FOUND', { field: 'id' });
+    // Recorded for recovery by a case decision: sending it again would pay an undeserved incentive.
+    if (row.recoveryDueAt)
+      throw new AppError('INCENTIVE_NOT_RETRYABLE', {
+        message: 'A case decision recorded this incentive for recovery: it is not sent again.',
+        field: 'id',
+      });
     const moved = await retryPayout(
       tx,
       { kind: 'incentive', row },

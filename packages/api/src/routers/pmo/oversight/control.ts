@@ -145,7 +145,7 @@ export const pmoCasesRouter = router({
     '/pmo/cases/{id}/decide',
     caseTags,
     'Record the decision, with a reason, and apply it',
-    'NO_ACTION, WARNING, VOID_COMPLETION (an enrollment: not completed, certificate revoked), REVOKE_CERTIFICATE, SUSPEND_COURSE, SUSPEND_PROVIDER. The decision and all its effects happen in one transaction. With enrollmentIds, VOID_COMPLETION or REVOKE_CERTIFICATE applies to each of those of the case’s enrollments, each in a savepoint, answered per item in decision.items (applied, or refused with a code).',
+    'NO_ACTION, WARNING, SUSPEND_COURSE, SUSPEND_PROVIDER; about an enrollment: VOID_COMPLETION (not completed, certificate revoked, what it was paid taken back: a receivable when already settled; its incentive held, or recorded for recovery if paid), REVOKE_CERTIFICATE, HOLD_INCENTIVE, REVERSE_INCENTIVE, RELEASE_INCENTIVE, HOLD_SETTLEMENT_LINES, RELEASE_SETTLEMENT_LINES. The decision and all its effects happen in one transaction. With enrollmentIds, an enrollment outcome applies to each of those of the case’s enrollments, each in a savepoint, answered per item in decision.items (applied, or refused with a code).',
   )
     .input(ZDecideCaseInputSchema)
     .output(ZControlCaseDetailSchema)
