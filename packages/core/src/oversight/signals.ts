@@ -649,7 +649,8 @@ async function withinBounds(
       nHi: b.nHi + c.inGroup,
       hitsHi: b.hitsHi + c.hits,
     };
-    if (next.nHi >= rule.min && next.hitsHi >= rule.share * next.nLo) evaluate.push(key);
+    // The rule needs n ≥ min and hits ≥ share × n, so hits ≥ share × max(nLo, min).
+    if (next.nHi >= rule.min && next.hitsHi >= rule.share * Math.max(next.nLo, rule.min)) evaluate.push(key);
     else widened.push(next);
   }
   return { evaluate, widened };
