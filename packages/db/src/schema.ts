@@ -551,10 +551,16 @@ export const vouchers = pgTable(
     // BRIN (block ranges): tiny and nearly free to keep on columns that grow with time; report
     // rollups and fraud detectors read recent days by them.
     index('vouchers_issued_brin').using('brin', t.issuedAt),
-    // The detectors' incremental pass counts a provider's redemptions near one purchase-to-redemption
-    // delay (UNIFORM_REDEMPTION_DELAY) before it re-reads the provider's month.
+    // The detectors' incremental pass reads a provider's redemptions near one purchase-to-redemption
+    // delay (UNIFORM_REDEMPTION_DELAY) before it re-reads the provider's month. issued_at is in it
+    // so that the read is index-only: the planner needs an expression's own columns in the index.
     index('vouchers_provider_delay_idx')
-      .on(t.providerId, sql`(extract(epoch from (${t.redeemedAt} - ${t.issuedAt})))`, t.redeemedAt)
+      .on(
+        t.providerId,
+        sql`(extract(epoch from (${t.redeemedAt} - ${t.issuedAt})))`,
+        t.redeemedAt,
+        t.issuedAt,
+      )
       .where(sql`${t.redeemedAt} is not null`),
     index('vouchers_closed_brin').using('brin', t.closedAt),
   ],

@@ -469,13 +469,14 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
     xids.length === 0 ? sql`(${col} >= ${xmax})` : sql`(${col} >= ${xmax} or ${col} in (${xip}))`;
   const A = sql`${c.agedFrom.toISOString()}::timestamptz`;
   const S = sql`${c.since.toISOString()}::timestamptz`;
-  // UNIFORM_REDEMPTION_DELAY: a spike (minVouchers within toleranceSeconds of one delay) that a
-  // changed or departed redemption can make or unmake lies within this many seconds of its delay.
-  const reach = sql.raw(
-    String(
-      Math.ceil(c.uniform.aroundMinutes * 60 + 2 * Math.max(0, Math.trunc(c.uniform.toleranceSeconds)) + 1),
-    ),
-  );
+  // UNIFORM_REDEMPTION_DELAY: a changed or departed redemption at delay d changes the counts of
+  // spike anchors in [d - around - tol, d + around] only, and a provider without a signal gets one
+  // only where an anchor there has minVouchers within tol after it: its span lies within `reach`
+  // of d (one second more for the rounding of fractional delays).
+  const tol = Math.max(0, Math.trunc(c.uniform.toleranceSeconds));
+  const reach = sql.raw(String(Math.ceil(c.uniform.aroundMinutes * 60 + tol + 1)));
+  const tolerance = sql.raw(String(tol));
+  const lead = sql.raw(String(Math.max(0, c.uniform.minVouchers - 1)));
   const aged = (col: SQL) => sql`(${col} >= ${A} and ${col} < ${S})`;
   const agg = (what: SQL, from: SQL) =>
     sql`(select coalesce(jsonb_agg(distinct ${what}), '[]'::jsonb) ${from})`;
@@ -548,14 +549,19 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
               where ch.provider_id in (select s.key from signals s where s.type = 'UNIFORM_REDEMPTION_DELAY')
               union all
               select ch.provider_id from ch join vouchers v0 on v0.id = ch.voucher_id
-              where v0.redeemed_at is not null and (
-                select count(*) from vouchers v
-                where v.provider_id = ch.provider_id and v.redeemed_at is not null
-                  and extract(epoch from (v.redeemed_at - v.issued_at))
-                    between extract(epoch from (v0.redeemed_at - v0.issued_at)) - ${reach}
-                    and extract(epoch from (v0.redeemed_at - v0.issued_at)) + ${reach}
-                  and v.redeemed_at >= ${S}
-              ) >= ${c.uniform.minVouchers}
+              where v0.redeemed_at is not null and exists (
+                select 1 from (
+                  select secs, lead(secs, ${lead}) over (order by secs) as upto from (
+                    select extract(epoch from (v.redeemed_at - v.issued_at)) as secs from vouchers v
+                    where v.provider_id = ch.provider_id and v.redeemed_at is not null
+                      and extract(epoch from (v.redeemed_at - v.issued_at))
+                        between extract(epoch from (v0.redeemed_at - v0.issued_at)) - ${reach}
+                        and extract(epoch from (v0.redeemed_at - v0.issued_at)) + ${reach}
+                      and v.redeemed_at >= ${S}
+                  ) near
+                ) w
+                where w.upto - w.secs <= ${tolerance}
+              )
             ) x`,
           )} as uniform,
           ${agg(

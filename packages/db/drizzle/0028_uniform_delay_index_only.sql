@@ -1,0 +1,2 @@
+DROP INDEX "vouchers_provider_delay_idx";--> statement-breakpoint
+CREATE INDEX "vouchers_provider_delay_idx" ON "vouchers" USING btree ("provider_id",(extract(epoch from ("redeemed_at" - "issued_at"))),"redeemed_at","issued_at") WHERE "vouchers"."redeemed_at" is not null;
