@@ -536,9 +536,13 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
           where ${changed(sql`e.changed_xid`)} or ${aged(sql`e.completed_at`)} or ${aged(sql`e.redeemed_at`)}
             or ${aged(sql`e.assignment_submitted_at`)}
         ), co as materialized (
+          -- Three reads, each on its own index: one OR over them scans every checkout.
+          select c.platform_id, c.device_id, c.session_id from checkouts c where ${changed(sql`c.changed_xid`)}
+          union all
+          select c.platform_id, c.device_id, c.session_id from checkouts c where ${aged(sql`c.created_at`)}
+          union all
           select c.platform_id, c.device_id, c.session_id from checkouts c
-          where ${changed(sql`c.changed_xid`)} or ${aged(sql`c.created_at`)}
-             or c.id in (select v.checkout_id from vouchers v where v.id in (select voucher_id from ch where changed))
+          where c.id in (select v.checkout_id from vouchers v where v.id in (select voucher_id from ch where changed))
         )
         select ${agg(sql`jsonb_build_array(provider_id, assignment_hash)`, sql`from ch where assignment_hash is not null`)} as duplicate,
           ${agg(sql`jsonb_build_array(provider_id, redeemed_ip)`, sql`from ch where redeemed_ip is not null`)} as burst,
@@ -580,8 +584,9 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
             sql`x.h`,
             sql`from (
               select destination_hash as h from participant_payout_accounts
-              where destination_hash is not null and (${changed(sql`changed_xid`)} or ${aged(sql`updated_at`)}
-                or participant_id in (select participant_id from ch where changed))
+              where destination_hash is not null and (${changed(sql`changed_xid`)} or ${aged(sql`updated_at`)})
+              union all select destination_hash from participant_payout_accounts
+              where destination_hash is not null and participant_id in (select participant_id from ch where changed)
               union all select s.key from signals s where s.type = 'SHARED_PAYOUT_ACCOUNT'
             ) x`,
           )} as payout,
@@ -589,7 +594,7 @@ export async function detectionScope(db: Db, c: DetectionChanges): Promise<Detec
             sql`x.h`,
             sql`from (
               select phone_hash as h from participants
-              where phone_hash is not null and (${changed(sql`changed_xid`)} or ${aged(sql`created_at`)})
+              where phone_hash is not null and ${changed(sql`changed_xid`)}
               union all select p.phone_hash from participants p
               where p.phone_hash is not null and p.id in (select participant_id from ch)
             ) x`,

@@ -8,8 +8,8 @@ const onlyPhones = (expr: SQL, keys: string[] | undefined) =>
 
 /**
  * One registered mobile number behind many participants (SHARED_PHONE): the numbers of
- * participants registered, or redeeming a voucher, since `since` (of those, only `only`: the keyed
- * hashes an incremental pass re-evaluates), with every participant registered under each. A group
+ * participants redeeming a voucher since `since` (of those, only `only`: the keyed hashes an
+ * incremental pass re-evaluates), with every participant registered under each. A group
  * counts when it has at least `threshold` participants. `enrollment_id` / `provider_id`: the
  * group's latest enrollment (null: none trained yet). Evidence: one row per participant, the most
  * recently active first, with its latest enrollment.
@@ -29,8 +29,7 @@ export async function detectSharedPhones(db: Db, since: Date, threshold: number,
     sql`with touched as (
           select distinct p.phone_hash from participants p
           where p.phone_hash is not null and ${onlyPhones(sql`p.phone_hash`, only)}
-            and (p.created_at >= ${S} or exists (
-              select 1 from enrollments e where e.participant_id = p.id and e.redeemed_at >= ${S}))
+            and exists (select 1 from enrollments e where e.participant_id = p.id and e.redeemed_at >= ${S})
         ), g as (
           select p.id as participant_id, p.phone_hash, p.phone_last4, p.nik_last4, p.created_at,
             le.id as enrollment_id, le.provider_id, le.course_id, le.redeemed_at, le.n as enrollments
