@@ -395,7 +395,8 @@ export type KeyPair = [string, string];
  * detector still reads all of a key's rows in its window, so what it finds for a key is what a
  * full pass finds.
  */
-const onlyOne = (expr: SQL, keys: string[] | undefined) =>
+/** `true`, or the row's key among `keys` (an incremental pass's scope for one detector). */
+export const onlyOne = (expr: SQL, keys: string[] | undefined) =>
   keys === undefined
     ? sql`true`
     : sql`${expr} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`;

@@ -1,10 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
-
-const onlyPhones = (expr: SQL, keys: string[] | undefined) =>
-  keys === undefined
-    ? sql`true`
-    : sql`${expr} in (select jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))`;
+import { onlyOne } from './control';
 
 /**
  * One registered mobile number behind many participants (SHARED_PHONE): the numbers of
@@ -28,7 +24,7 @@ export async function detectSharedPhones(db: Db, since: Date, threshold: number,
     db,
     sql`with touched as (
           select distinct p.phone_hash from participants p
-          where p.phone_hash is not null and ${onlyPhones(sql`p.phone_hash`, only)}
+          where p.phone_hash is not null and ${onlyOne(sql`p.phone_hash`, only)}
             and exists (select 1 from enrollments e where e.participant_id = p.id and e.redeemed_at >= ${S})
         ), g as (
           select p.id as participant_id, p.phone_hash, p.phone_last4, p.nik_last4, p.created_at,
