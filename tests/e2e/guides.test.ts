@@ -808,6 +808,54 @@ const GUIDES: Guide[] = [
       },
     ],
   },
+  {
+    file: 'prakerja-compatible.md',
+    steps: [
+      {
+        title: 'the program office issues integration credentials and the provider a PRAT- test code',
+        run: async (r) => {
+          const creds = await runSh(example('prakerja-compatible.md', 'credentials'), r.env);
+          expect(creds).toEqual([
+            expect.stringMatching(/^export CLIENT_CODE=lkp\d{20} SIGN_KEY=[0-9a-f]{40}$/),
+          ]);
+          Object.assign(r.env, exportsIn(creds));
+          const code = await runSh(example('prakerja-compatible.md', 'test-code'), r.env);
+          expect(code).toEqual([
+            expect.stringMatching(/^export REDEEM_CODE=PRAT-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/),
+          ]);
+          Object.assign(r.env, exportsIn(code));
+        },
+      },
+      {
+        title:
+          'an existing client, unchanged but for host and credentials: status, commit, task, feedback, reset',
+        run: async ({ gw, env }) => {
+          const printed = await runSh(
+            [
+              heredoc('prakerja-client.mjs', example('prakerja-compatible.md', 'client')),
+              'node prakerja-client.mjs',
+            ],
+            env,
+          );
+          expect(printed).toEqual([
+            'status 0 Daring mandiri (video) Pasar Kursus Digital (demo)',
+            'commit true 1',
+            'commit again false ERR_VOUCHER_ALREADY_REDEEMED',
+            'task 1 0',
+            'task 2 2',
+            'reset true 0',
+          ]);
+          // The guide's promise: the redemption went through Latih's own path (audited with the key's id).
+          const audit = await clientOf(gw, 'pmo').pmo.audit.list.query({
+            action: 'voucher.redeemed',
+            limit: 100,
+          });
+          expect(audit.items.some((a) => a.actorClientId?.startsWith('ikey_'))).toBe(true);
+          await booksBalance(gw);
+        },
+      },
+    ],
+  },
 ];
 
 /** A freshly started sandbox (as `npm start` runs it) for the steps of one describe; closed after. */

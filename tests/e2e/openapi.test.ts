@@ -40,6 +40,12 @@ const NOT_IN_REST = [
   'STAFF_SIGN_IN_FAILED',
   'STAFF_LOCKED',
   'PAYMENTS_WEBHOOK_INVALID',
+  // Only the program's integration protocol (/api/v1/integration/*, outside /v1) answers these.
+  'NOT_A_TEST_CODE',
+  'INTEGRATION_HEADERS_MISSING',
+  'INTEGRATION_CLIENT_UNKNOWN',
+  'INTEGRATION_TIMESTAMP_OUT_OF_RANGE',
+  'INTEGRATION_SIGNATURE_INVALID',
 ];
 
 describe('the OpenAPI document', () => {

@@ -60,6 +60,8 @@ export async function startTestGateway(
     nikHashKey: Buffer.alloc(32, 7),
     otp: new DevOtpChannel(),
     allowLocalWebhooks: true,
+    // As npm start: test codes and the integration protocol's reset exist outside production.
+    integrationSandbox: true,
     ...(opts.rateLimits ? { rateLimits: opts.rateLimits } : {}),
     ...(clock
       ? { clock, jobs: { run: sandbox?.runJobs ?? true, intervals: { ...sandbox?.jobIntervals } } }

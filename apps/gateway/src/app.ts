@@ -51,6 +51,7 @@ import {
   refuseHostileRequests,
   trpcRequestIds,
 } from './hostile-input';
+import { mountIntegrationProtocol } from './integration';
 import type { Logger } from './logger';
 import { type Metrics, metricsRoute } from './metrics';
 import { mountPages } from './pages';
@@ -159,6 +160,13 @@ export function createApp(opts: AppOptions): express.Express {
       clock.refresh().then(() => next(), next);
     });
   }
+
+  // The program's own provider integration protocol (HMAC-SHA1 over the raw body, at the host's
+  // root): read raw, before any JSON parser (integration.ts).
+  mountIntegrationProtocol(app, services, {
+    bodyLimit: BODY_LIMIT,
+    sandbox: services.integrationSandbox ?? false,
+  });
 
   // The payment provider's webhooks: the signature covers the raw body, so this route reads it
   // raw, before any JSON parser. Answers 2xx once the event is recorded (or was already).

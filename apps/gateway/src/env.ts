@@ -51,6 +51,7 @@ const ZEnvSchema = z
     WORKER_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).optional(),
     TEST_CLOCK: z.stringbool({ error: 'must be true or false' }).optional(),
+    INTEGRATION_SANDBOX: z.stringbool({ error: 'must be true or false' }).optional(),
     // Development only: webhooks to loopback and private addresses (npm start sets it; see README).
     WEBHOOKS_ALLOW_PRIVATE: z.stringbool({ error: 'must be true or false' }).optional(),
     PAYMENTS_BASE_URL: z.url({ message: 'must be the payment provider API base URL, https://…' }).optional(),
@@ -166,6 +167,13 @@ const ZEnvSchema = z
         message: "must not be true in production (anyone could move the program's time)",
       });
     }
+    if (env.INTEGRATION_SANDBOX) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['INTEGRATION_SANDBOX'],
+        message: "must not be true in production (the protocol's reset would undo redemptions of test codes)",
+      });
+    }
     if (env.SEED_DEMO) {
       ctx.addIssue({
         code: 'custom',
@@ -203,6 +211,8 @@ export type Config = {
   jobs: { run: boolean; only?: string[]; intervals: Record<string, number> };
   /** The sandbox test clock (sandbox.clock.*): on outside production unless TEST_CLOCK=false. */
   testClock: boolean;
+  /** Test codes and the integration protocol's reset (sandbox only): on outside production unless INTEGRATION_SANDBOX=false. */
+  integrationSandbox: boolean;
   /** `npm run worker`: where it answers /healthz and /readyz (none when unset). */
   workerPort: number | undefined;
   /**
@@ -266,6 +276,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     oversightIntervalMs: env.OVERSIGHT_WORKER_INTERVAL_MS,
     jobs: jobsOf(env.JOBS, env.JOB_INTERVALS, source),
     testClock: env.TEST_CLOCK ?? env.NODE_ENV !== 'production',
+    integrationSandbox: env.INTEGRATION_SANDBOX ?? env.NODE_ENV !== 'production',
     workerPort: env.WORKER_PORT,
     webhooksAllowPrivate: env.WEBHOOKS_ALLOW_PRIVATE === true,
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS ?? (env.NODE_ENV === 'production' ? 5_000 : 0),

@@ -63,6 +63,11 @@ export async function startGateway(opts: {
    * addresses, registered and delivered to. Never in production.
    */
   allowLocalWebhooks?: boolean;
+  /**
+   * INTEGRATION_SANDBOX (outside production only): test codes (sandbox.testCodes.issue) and the
+   * integration protocol's reset exist. Default: off.
+   */
+  integrationSandbox?: boolean;
   /** Shorthand for the `webhooks.deliver` job's interval; 0 turns it off. Default 1 000 ms. */
   webhookIntervalMs?: number;
   /** The fetch the webhook worker POSTs with (tests). */
@@ -119,6 +124,7 @@ export async function startGateway(opts: {
     now,
     clock,
     allowLocalWebhooks: opts.allowLocalWebhooks === true,
+    integrationSandbox: opts.integrationSandbox === true,
     payments: opts.payments?.client ?? null,
     log: logger,
   };

@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     // No production channel for one-time codes exists yet: production answers OTP_CHANNEL_UNAVAILABLE.
     otp: config.nodeEnv === 'production' ? null : new DevOtpChannel(),
     allowLocalWebhooks: config.webhooksAllowPrivate,
+    integrationSandbox: config.integrationSandbox,
     ...(config.webhookIntervalMs !== undefined ? { webhookIntervalMs: config.webhookIntervalMs } : {}),
     payments: config.payments ? realPayments(config.payments) : mockPayments(),
     ...(config.payoutIntervalMs !== undefined ? { payoutIntervalMs: config.payoutIntervalMs } : {}),

@@ -24,6 +24,11 @@ export type Services = {
   allowLocalWebhooks?: boolean;
   /** How webhook URLs' host names are resolved for the address check (tests); the system's by default. */
   webhookLookup?: WebhookLookup;
+  /**
+   * INTEGRATION_SANDBOX (outside production only): test codes (sandbox.testCodes.issue) and the
+   * integration protocol's reset exist.
+   */
+  integrationSandbox?: boolean;
   /** The payment provider (the in-process mock in development); null where none is configured. */
   payments?: PaymentsClient | null;
   log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };

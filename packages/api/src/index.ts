@@ -5,4 +5,5 @@ export { backpressureWriter, csvField, EXPORTS, streamExport } from './exports';
 export type { ApiMeta } from './meta';
 export { buildOpenApiDocument } from './openapi';
 export { type AppRouter, appRouter } from './router';
-export { createCallerFactory } from './trpc';
+export { INTEGRATION_SIGN_KEYS } from './routers/pmo/integration/routes';
+export { createCallerFactory, sealerFor } from './trpc';

@@ -16,6 +16,7 @@ import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
 import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-certificate';
 import { pmoCurationRouter } from './routers/pmo/curation/router';
+import { pmoIntegrationRouter } from './routers/pmo/integration/routes';
 import {
   pmoCasesRouter,
   pmoSignalsRouter,
@@ -34,6 +35,7 @@ import { recordAttendanceBulkRoute } from './routers/provider/delivery/record-at
 import { recordPostTestRoute } from './routers/provider/delivery/record-post-test';
 import { reportCompletionRoute } from './routers/provider/delivery/report-completion';
 import { reportCompletionBulkRoute } from './routers/provider/delivery/report-completion-bulk';
+import { reviewAssignmentRoute } from './routers/provider/delivery/review-assignment';
 import { submitAssignmentRoute } from './routers/provider/delivery/submit-assignment';
 import { verificationLinkRoute } from './routers/provider/delivery/verification-link';
 import { providerRedirectUrisRouter } from './routers/provider/redirect-uris/routes';
@@ -62,7 +64,7 @@ export const appRouter = router({
       verificationLink: verificationLinkRoute,
     }),
     redirectUris: providerRedirectUrisRouter,
-    assignments: router({ submit: submitAssignmentRoute }),
+    assignments: router({ submit: submitAssignmentRoute, review: reviewAssignmentRoute }),
     postTests: router({ record: recordPostTestRoute }),
     completions: router({ report: reportCompletionRoute, reportBulk: reportCompletionBulkRoute }),
     certificates: router({ get: getCertificateRoute, revoke: revokeCertificateRoute }),
@@ -80,6 +82,7 @@ export const appRouter = router({
   }),
   pmo: router({
     organisations: pmoOrganisationsRouter,
+    integration: pmoIntegrationRouter,
     curation: pmoCurationRouter,
     runs: router({ cancel: pmoCancelRunRoute }),
     participants: router({

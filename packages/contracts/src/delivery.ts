@@ -86,6 +86,8 @@ export const ZBulkAttendanceResultSchema = z.object({
   ),
 });
 
+export const ZAssignmentScopeSchema = z.enum(['TPM', 'UK']);
+
 export const ZSubmitAssignmentInputSchema = z.object({
   enrollmentId: idSchema('enrollment'),
   url: z.url({ protocol: /^https$/, message: 'An https URL' }).max(1000),
@@ -99,7 +101,56 @@ export const ZSubmitAssignmentInputSchema = z.object({
     .optional()
     .meta({ description: "The provider's feedback to the participant" }),
   occurredAt: ZOccurredAtSchema,
+  scope: ZAssignmentScopeSchema.default('TPM').meta({
+    description: 'TPM: a practical task (sequence 1–998); UK: the skills demonstration (sequence 999)',
+  }),
+  sequence: z
+    .number()
+    .int()
+    .min(1)
+    .max(999)
+    .optional()
+    .meta({ description: 'Which task: default 1 for TPM, 999 for UK' }),
 });
+
+export const ZReviewAssignmentInputSchema = z.object({
+  enrollmentId: idSchema('enrollment'),
+  scope: ZAssignmentScopeSchema.default('TPM'),
+  sequence: z
+    .number()
+    .int()
+    .min(1)
+    .max(999)
+    .optional()
+    .meta({ description: 'Default 1 for TPM, 999 for UK' }),
+  verdict: z.enum(['ACCEPTED', 'FAILED']).default('ACCEPTED'),
+  notes: z
+    .string()
+    .trim()
+    .min(1)
+    .max(5000)
+    .meta({ description: "The provider's feedback to the participant" }),
+  url: z
+    .url({ protocol: /^https$/, message: 'An https URL' })
+    .max(1000)
+    .optional()
+    .meta({ description: 'A file with the feedback' }),
+});
+
+export const ZAssignmentSubmissionSchema = z
+  .object({
+    enrollmentId: z.string(),
+    scope: ZAssignmentScopeSchema,
+    sequence: z.number().int(),
+    url: z.string(),
+    contentHash: z.string().nullable(),
+    status: z.enum(['SUBMITTED', 'ACCEPTED', 'FAILED']),
+    submittedAt: ZTimestampSchema,
+    feedback: z
+      .object({ notes: z.string(), url: z.string().nullable(), reviewedAt: ZTimestampSchema })
+      .nullable(),
+  })
+  .meta({ id: 'AssignmentSubmission' });
 
 export const ZPostTestInputSchema = z.object({
   enrollmentId: idSchema('enrollment'),
@@ -149,3 +200,4 @@ export const ZBulkCompletionResultSchema = z.object({
     }),
   ),
 });
+export type TAssignmentSubmission = z.infer<typeof ZAssignmentSubmissionSchema>;

@@ -633,6 +633,56 @@ export const ERROR_CATALOG = {
     when: "`sandbox.clock.advance` was given an instant at or before the clock's current time, or a number of seconds that is not positive.",
     action: 'Read `sandbox.clock.get` and give a later `to`, or positive `seconds`.',
   },
+  SANDBOX_DISABLED: {
+    status: 403,
+    message: 'This gateway is not a sandbox: test codes and their reset exist only outside production.',
+    when: "`sandbox.testCodes.issue` or the protocol's `payment/redeem-code/reset` on a gateway started in production (or with `INTEGRATION_SANDBOX=false`).",
+    action: 'Use a sandbox (any gateway started outside production, e.g. `npm start`) for test codes.',
+  },
+  NOT_A_TEST_CODE: {
+    status: 409,
+    message:
+      'Only a test code can be reset, and only while its enrollment is still in training with nothing hanging on it.',
+    when: '`payment/redeem-code/reset` for a code not issued by `sandbox.testCodes.issue`, or whose enrollment was completed, reviewed or named by a signal or a case.',
+    action: 'Issue fresh test codes with `sandbox.testCodes.issue`.',
+  },
+  INTEGRATION_KEY_NOT_FOUND: {
+    status: 404,
+    message: 'No such integration sign key.',
+    when: 'The key id is unknown.',
+    action: "Read the provider's keys with pmo.integration.get.",
+  },
+  INTEGRATION_HEADERS_MISSING: {
+    status: 401,
+    message: 'The request lacks the client_code, timestamp or signature header.',
+    when: 'A call to `/api/v1/integration/*` without one of its three headers (names in any case). A proxy in front of the gateway may drop header names with underscores: see docs/operations.md.',
+    action: 'Send `client_code`, `timestamp` (Unix seconds) and `signature` on every call.',
+  },
+  INTEGRATION_CLIENT_UNKNOWN: {
+    status: 401,
+    message: 'No active integration credentials for this client_code.',
+    when: 'The client_code was never issued, or all of its sign keys are revoked or expired.',
+    action: 'Ask the program office for integration credentials (pmo.integration.issue).',
+  },
+  INTEGRATION_TIMESTAMP_OUT_OF_RANGE: {
+    status: 401,
+    message: "The timestamp header is not within 5 minutes of the gateway's time.",
+    when: "The `timestamp` header is not Unix seconds as decimal text, or is more than 300 seconds before or after the gateway's clock (the real time, never a sandbox's test clock).",
+    action: "Sign every request anew with the current time; keep the server's clock synchronised (NTP).",
+  },
+  INTEGRATION_SIGNATURE_INVALID: {
+    status: 401,
+    message: 'The signature does not match.',
+    when: 'The `signature` header is not the lowercase hex HMAC-SHA1, with a live sign key of the client_code, of `client_code + timestamp + "POST" + path + body` (body: the bytes sent, or their compact JSON).',
+    action:
+      'Sign the path without host or query (`/api/v1/integration/…`) and the exact body you send; see docs/guides/prakerja-compatible.md for the worked example.',
+  },
+  ASSIGNMENT_NOT_SUBMITTED: {
+    status: 409,
+    message: 'No submission to review for this task.',
+    when: 'Feedback for a task (scope and sequence) that has not been submitted.',
+    action: 'Submit the task first (provider.delivery.submitAssignment, or tpm/submission).',
+  },
   RATE_LIMITED: {
     status: 429,
     message: 'Too many requests: retry after the number of seconds in Retry-After.',

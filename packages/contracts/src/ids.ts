@@ -29,6 +29,7 @@ export const ID_PREFIXES = {
   controlCase: 'case',
   evidenceRequest: 'evr',
   staff: 'stf',
+  integrationKey: 'ikey',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

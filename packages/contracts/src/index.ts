@@ -12,6 +12,7 @@ export * from './errors';
 export * from './events';
 export * from './health';
 export * from './ids';
+export * from './integration';
 export * from './marketplace';
 export * from './organisations';
 export * from './oversight';

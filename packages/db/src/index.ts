@@ -9,6 +9,7 @@ export * from './repositories/cursor';
 export * from './repositories/delivery';
 export * from './repositories/events';
 export * from './repositories/idempotency';
+export * from './repositories/integration';
 export * from './repositories/jobs';
 export * from './repositories/ledger';
 export * from './repositories/marketplace';

@@ -527,6 +527,8 @@ export const vouchers = pgTable(
     status: text('status', {
       enum: ['ISSUED', 'REDEEMED', 'COMPLETED', 'NOT_COMPLETED', 'CANCELLED', 'EXPIRED'],
     }).notNull(),
+    /** Issued by sandbox.testCodes.issue (outside production only): the protocol's reset may undo its redemption. */
+    test: boolean('test').notNull().default(false),
     expiresAt: ts('expires_at').notNull(),
     issuedAt: ts('issued_at').notNull().defaultNow(),
     redeemedAt: ts('redeemed_at'),
@@ -1321,3 +1323,62 @@ export const testClock = pgTable('test_clock', {
   advancedBy: text('advanced_by'),
   generation: integer('generation').notNull().default(0),
 });
+
+/**
+ * The program's provider integration protocol (HMAC-SHA1 signed, /api/v1/integration/*): one
+ * client_code per provider, issued by the PMO.
+ */
+export const integrationClients = pgTable('integration_clients', {
+  clientCode: text('client_code').primaryKey(),
+  organisationId: text('organisation_id')
+    .notNull()
+    .unique()
+    .references(() => organisations.id),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/**
+ * A client_code's sign keys. HMAC needs the key itself to verify, so it is sealed at rest
+ * (AES-256-GCM), never hashed; a rotated-out key works until `expires_at`.
+ */
+export const integrationKeys = pgTable(
+  'integration_keys',
+  {
+    id: text('id').primaryKey(),
+    clientCode: text('client_code')
+      .notNull()
+      .references(() => integrationClients.clientCode),
+    sealedKey: text('sealed_key').notNull(),
+    keyLast4: text('key_last4').notNull(),
+    status: text('status', { enum: ['ACTIVE', 'REVOKED'] }).notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('integration_keys_client_idx').on(t.clientCode)],
+);
+
+/**
+ * Practical tasks (TPM, sequence 1–998) and the skills demonstration (UK, 999) of an enrollment,
+ * each with the provider's review. The enrollment's assignment columns keep the latest submission
+ * (the completion rule reads them).
+ */
+export const assignmentSubmissions = pgTable(
+  'assignment_submissions',
+  {
+    enrollmentId: text('enrollment_id')
+      .notNull()
+      .references(() => enrollments.id),
+    scope: text('scope', { enum: ['TPM', 'UK'] }).notNull(),
+    sequence: integer('sequence').notNull(),
+    url: text('url').notNull(),
+    contentHash: text('content_hash'),
+    status: text('status', { enum: ['SUBMITTED', 'ACCEPTED', 'FAILED'] }).notNull(),
+    submittedAt: ts('submitted_at').notNull(),
+    recordedAt: ts('recorded_at').notNull(),
+    feedbackNotes: text('feedback_notes'),
+    feedbackUrl: text('feedback_url'),
+    reviewedAt: ts('reviewed_at'),
+  },
+  (t) => [primaryKey({ columns: [t.enrollmentId, t.scope, t.sequence] })],
+);

@@ -1,5 +1,6 @@
 import {
   AppError,
+  type TAssignmentSubmission,
   type TEnrollmentProgress,
   type TErrorCode,
   ZAttendanceInputSchema,
@@ -7,19 +8,24 @@ import {
   ZBulkCompletionInputSchema,
   ZCompletionInputSchema,
   ZPostTestInputSchema,
+  ZReviewAssignmentInputSchema,
   ZSubmitAssignmentInputSchema,
 } from '@latih/contracts';
 import {
+  type AssignmentSubmissionRow,
   certificateNumberOf,
   closeRedeemedVoucher,
   confirmedSessions,
   type Db,
   type EnrollmentRow,
+  findAssignmentSubmission,
   findCourseRow,
   findEnrollment,
   findRunSession,
+  reviewAssignmentSubmission,
   sessionCount,
   updateEnrollment,
+  upsertAssignmentSubmission,
   upsertAttendance,
 } from '@latih/db';
 import type { z } from 'zod';
@@ -175,30 +181,142 @@ export async function recordAttendanceBulk(opts: Call<z.input<typeof ZBulkAttend
   });
 }
 
+export type AssignmentKey = { scope: 'TPM' | 'UK'; sequence: number };
+
+/** TPM tasks are numbered 1–998, the UK skills demonstration is 999 (the program's numbering). */
+export function assignmentKey(scope: 'TPM' | 'UK', sequence: number | undefined): AssignmentKey {
+  const seq = sequence ?? (scope === 'UK' ? 999 : 1);
+  if (scope === 'UK' ? seq !== 999 : seq > 998)
+    throw new AppError('VALIDATION_FAILED', {
+      message:
+        scope === 'UK'
+          ? 'The skills demonstration (UK) is sequence 999.'
+          : 'A practical task (TPM) is sequence 1–998.',
+      field: 'sequence',
+    });
+  return { scope, sequence: seq };
+}
+
+/**
+ * One task submitted (or resubmitted: its review starts over): kept per scope and sequence, and as
+ * the enrollment's latest submission, which the completion rule reads. Both the API and the
+ * program's integration protocol record submissions here.
+ */
+export async function recordAssignmentSubmission(
+  tx: Db,
+  opts: { actor: Actor; requestId: string | null; now: Date },
+  input: {
+    enrollmentId: string;
+    url: string;
+    contentHash: string | null;
+    feedback?: string | undefined;
+    occurredAt?: string | undefined;
+    key: AssignmentKey;
+  },
+) {
+  const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
+  const happened = await reportedOccurrence(tx, e, input.occurredAt, opts.now);
+  await updateEnrollment(tx, e.id, {
+    assignmentUrl: input.url,
+    assignmentHash: input.contentHash,
+    assignmentSubmittedAt: happened,
+    assignmentRecordedAt: opts.now,
+    assignmentFeedback: input.feedback ?? e.assignmentFeedback,
+  });
+  const row = await upsertAssignmentSubmission(tx, {
+    enrollmentId: e.id,
+    scope: input.key.scope,
+    sequence: input.key.sequence,
+    url: input.url,
+    contentHash: input.contentHash,
+    status: 'SUBMITTED',
+    submittedAt: happened,
+    recordedAt: opts.now,
+  });
+  await recordChange(tx, {
+    actor: actorRef(opts.actor, opts.requestId),
+    action: 'assignment.submitted',
+    entityType: 'enrollment',
+    entityId: e.id,
+    fromState: null,
+    toState: null,
+    auditData: {
+      scope: input.key.scope,
+      sequence: input.key.sequence,
+      contentHash: input.contentHash,
+      occurredAt: happened.toISOString(),
+    },
+  });
+  return { enrollment: e, submission: row };
+}
+
 export async function submitAssignment(opts: Call<z.input<typeof ZSubmitAssignmentInputSchema>>) {
   requireProvider(opts.actor);
   const input = ZSubmitAssignmentInputSchema.parse(opts.input);
   const now = opts.now ?? new Date();
+  const key = assignmentKey(input.scope, input.sequence);
+  return opts.db.transaction(async (tx) => {
+    const { enrollment } = await recordAssignmentSubmission(
+      tx,
+      { actor: opts.actor, requestId: opts.requestId, now },
+      {
+        enrollmentId: input.enrollmentId,
+        url: input.url,
+        contentHash: input.contentHash,
+        feedback: input.feedback,
+        occurredAt: input.occurredAt,
+        key,
+      },
+    );
+    return progressOf(tx, await enrollmentInTraining(tx, opts.actor, enrollment.id));
+  });
+}
+
+export function toAssignmentSubmission(r: AssignmentSubmissionRow): TAssignmentSubmission {
+  return {
+    enrollmentId: r.enrollmentId,
+    scope: r.scope,
+    sequence: r.sequence,
+    url: r.url,
+    contentHash: r.contentHash,
+    status: r.status,
+    submittedAt: r.submittedAt.toISOString(),
+    feedback:
+      r.reviewedAt && r.feedbackNotes !== null
+        ? { notes: r.feedbackNotes, url: r.feedbackUrl, reviewedAt: r.reviewedAt.toISOString() }
+        : null,
+  };
+}
+
+/**
+ * The provider's feedback on a submitted task, with its verdict: ACCEPTED or FAILED. Feedback may be
+ * given again (a corrected note), until the participant resubmits, which starts the review over.
+ */
+export async function reviewAssignment(opts: Call<z.input<typeof ZReviewAssignmentInputSchema>>) {
+  requireProvider(opts.actor);
+  const input = ZReviewAssignmentInputSchema.parse(opts.input);
+  const now = opts.now ?? new Date();
+  const key = assignmentKey(input.scope, input.sequence);
   return opts.db.transaction(async (tx) => {
     const e = await enrollmentInTraining(tx, opts.actor, input.enrollmentId);
-    const happened = await reportedOccurrence(tx, e, input.occurredAt, now);
-    await updateEnrollment(tx, e.id, {
-      assignmentUrl: input.url,
-      assignmentHash: input.contentHash,
-      assignmentSubmittedAt: happened,
-      assignmentRecordedAt: now,
-      assignmentFeedback: input.feedback ?? e.assignmentFeedback,
-    });
+    const found = await findAssignmentSubmission(tx, { enrollmentId: e.id, ...key }, { forUpdate: true });
+    if (!found) throw new AppError('ASSIGNMENT_NOT_SUBMITTED', { field: 'sequence' });
+    const row = await reviewAssignmentSubmission(
+      tx,
+      { enrollmentId: e.id, ...key },
+      { status: input.verdict, feedbackNotes: input.notes, feedbackUrl: input.url ?? null, reviewedAt: now },
+    );
+    await updateEnrollment(tx, e.id, { assignmentFeedback: input.notes });
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),
-      action: 'assignment.submitted',
+      action: 'assignment.reviewed',
       entityType: 'enrollment',
       entityId: e.id,
-      fromState: null,
-      toState: null,
-      auditData: { contentHash: input.contentHash, occurredAt: happened.toISOString() },
+      fromState: found.status,
+      toState: input.verdict,
+      auditData: { scope: key.scope, sequence: key.sequence },
     });
-    return progressOf(tx, await enrollmentInTraining(tx, opts.actor, e.id));
+    return toAssignmentSubmission(row);
   });
 }
 

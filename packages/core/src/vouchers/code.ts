@@ -32,10 +32,12 @@ export function generateVoucherCode(): string {
 /**
  * What a person typed → the canonical code, or undefined when it cannot be one (wrong length,
  * foreign characters, or a failed check character). Lower case, spaces, hyphens and the usual
- * look-alikes (O→0, I/L→1) are forgiven.
+ * look-alikes (O→0, I/L→1) are forgiven, and so is the sandbox's `PRAT-` prefix of a test code.
  */
 export function normalizeVoucherCode(input: string): string | undefined {
-  const s = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  let s = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  // A sandbox test code carries the program's `PRAT-` prefix (sandbox.testCodes.issue).
+  if (s.length === 20 && s.startsWith('PRAT')) s = s.slice(4);
   if (!/^[0-9A-HJKMNP-TV-Z]{16}$/.test(s)) return undefined;
   return checkCharacter(s.slice(0, 15)) === s.charAt(15) ? s : undefined;
 }

@@ -34,6 +34,7 @@ type CandidateRecord = {
   closed_at: Date | string | null;
   close_reason: string | null;
   settlement_held_at: Date | string | null;
+  test: boolean;
   participant_name: string;
   participant_scheme_id: string;
   run_starts_at: Date | string | null;
@@ -62,6 +63,7 @@ function toCandidate(r: CandidateRecord): RedeemCandidate {
     closedAt: dateOrNull(r.closed_at),
     closeReason: r.close_reason,
     settlementHeldAt: dateOrNull(r.settlement_held_at),
+    test: r.test,
     participantName: r.participant_name,
     participantSchemeId: r.participant_scheme_id,
     runStartsAt: dateOrNull(r.run_starts_at),
@@ -80,7 +82,7 @@ function commaList(values: string[]): string {
 
 const CANDIDATE_COLUMNS = sql.raw(`v.id, v.code_hash, v.code_last4, v.participant_id, v.platform_id,
   v.provider_id, v.course_id, v.run_id, v.checkout_id, v.price, v.status, v.expires_at, v.issued_at,
-  v.redeemed_at, v.closed_at, v.close_reason, v.settlement_held_at, p.name as participant_name, p.scheme_id as participant_scheme_id,
+  v.redeemed_at, v.closed_at, v.close_reason, v.settlement_held_at, v.test, p.name as participant_name, p.scheme_id as participant_scheme_id,
   r.starts_at as run_starts_at, po.status as provider_status`);
 const CANDIDATE_FROM = sql.raw(`vouchers v join participants p on p.id = v.participant_id
   join organisations po on po.id = v.provider_id left join runs r on r.id = v.run_id`);

@@ -58,6 +58,10 @@ type AllProcedures =
   | 'pmo.organisations.credentials.revoke'
   | 'pmo.organisations.credentials.issue'
   | 'pmo.organisations.credentials.rotate'
+  | 'pmo.integration.get'
+  | 'pmo.integration.issue'
+  | 'pmo.integration.rotate'
+  | 'pmo.integration.revoke'
   | 'pmo.runs.cancel'
   | 'pmo.participants.import'
   | 'pmo.participants.setPayoutAccount'
@@ -119,6 +123,7 @@ type AllProcedures =
   | 'provider.redirectUris.register'
   | 'provider.redirectUris.remove'
   | 'provider.assignments.submit'
+  | 'provider.assignments.review'
   | 'provider.postTests.record'
   | 'provider.completions.report'
   | 'provider.completions.reportBulk'
@@ -172,7 +177,8 @@ type AllProcedures =
   | 'public.categories'
   | 'public.regions'
   | 'sandbox.clock.get'
-  | 'sandbox.clock.advance';
+  | 'sandbox.clock.advance'
+  | 'sandbox.testCodes.issue';
 expectTypeOf<Path>().toEqualTypeOf<AllProcedures>();
 
 // The only `unknown`s left in any input: the bulk endpoints' items, which the gateway validates one by

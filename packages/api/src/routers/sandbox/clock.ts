@@ -3,6 +3,7 @@ import { advanceTestClock, getTestClock, systemClock } from '@latih/core';
 import { z } from 'zod';
 import { servicesOf } from '../../context';
 import { anyRoleProcedure, router } from '../../trpc';
+import { issueTestCodesRoute } from './test-codes';
 
 const sandboxNote =
   'Sandboxes only (any gateway outside production; TEST_CLOCK_DISABLED in production). The clock is shared by everyone on the sandbox.';
@@ -47,4 +48,5 @@ export const advanceTestClockRoute = anyRoleProcedure
 
 export const sandboxRouter = router({
   clock: router({ get: getTestClockRoute, advance: advanceTestClockRoute }),
+  testCodes: router({ issue: issueTestCodesRoute }),
 });
