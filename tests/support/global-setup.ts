@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openPglite, openPostgres } from '@latih/db';
+import { MIGRATIONS_FOLDER, openPglite, openPostgres } from '@latih/db';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
@@ -15,19 +15,12 @@ declare module 'vitest' {
 }
 
 /**
- * Migrates once per run: a PGlite dump and (with TEST_DATABASE_URL) a PostgreSQL template
- * database. Test files clone them, so every file starts on a fresh, migrated database.
+ * Migrates once: a PGlite dump (cached until the migrations change, see migratedPgliteDump) and,
+ * per run, (with TEST_DATABASE_URL) a PostgreSQL template database. Test files clone them, so
+ * every file starts on a fresh, migrated database.
  */
 export default async function setup(project: TestProject) {
-  const dir = mkdtempSync(join(tmpdir(), 'latih-test-'));
-  const lite = await openPglite();
-  await lite.migrate();
-  const dump = await lite.pglite?.dumpDataDir('gzip');
-  if (!dump) throw new Error('PGlite did not dump its data folder');
-  const dumpPath = join(dir, 'migrated.tar.gz');
-  writeFileSync(dumpPath, Buffer.from(await dump.arrayBuffer()));
-  await lite.close();
-  project.provide('pgliteDump', dumpPath);
+  project.provide('pgliteDump', await migratedPgliteDump());
 
   const baseUrl = process.env.TEST_DATABASE_URL;
   let template: string | null = null;
@@ -47,7 +40,6 @@ export default async function setup(project: TestProject) {
   }
 
   return async () => {
-    rmSync(dir, { recursive: true, force: true });
     if (admin && template) {
       // Clones made by the test files are dropped by them; the template goes last.
       const { rows } = await admin.query<{ datname: string }>(
@@ -59,6 +51,40 @@ export default async function setup(project: TestProject) {
       await admin.end();
     }
   };
+}
+
+/**
+ * The migrated PGlite data folder, dumped, from a cache keyed by the migrations and PGlite's
+ * version: a PGlite made from nothing runs initdb (about 6 s of CPU on these machines, before the
+ * migrations), and each project with this global setup (integration, e2e) made its own on every run.
+ * The dump depends on nothing else (the migrations insert no time-dependent rows), so it is made
+ * once per change of either; written under a temporary name and renamed, so a run that stops
+ * halfway leaves no partial dump behind.
+ */
+async function migratedPgliteDump(): Promise<string> {
+  const root = new URL('../../', import.meta.url).pathname;
+  const pglite = JSON.parse(
+    readFileSync(join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8'),
+  );
+  const hash = createHash('sha256').update(`pglite ${pglite.version}\n`);
+  for (const file of readdirSync(MIGRATIONS_FOLDER, { recursive: true, encoding: 'utf8' }).sort()) {
+    const path = join(MIGRATIONS_FOLDER, file);
+    if (!file.endsWith('.sql') && !file.endsWith('.json')) continue;
+    hash.update(`${file}\n`).update(readFileSync(path));
+  }
+  const cacheDir = join(root, 'node_modules/.cache/latih-tests');
+  const dumpPath = join(cacheDir, `pglite-migrated-${hash.digest('hex').slice(0, 16)}.tar.gz`);
+  if (existsSync(dumpPath)) return dumpPath;
+  const lite = await openPglite();
+  await lite.migrate();
+  const dump = await lite.pglite?.dumpDataDir('gzip');
+  if (!dump) throw new Error('PGlite did not dump its data folder');
+  await lite.close();
+  mkdirSync(cacheDir, { recursive: true });
+  const partial = `${dumpPath}.${process.pid}.${Date.now()}`;
+  writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+  renameSync(partial, dumpPath);
+  return dumpPath;
 }
 
 export function withDatabase(url: string, name: string): string {
