@@ -154,6 +154,11 @@ describe('request labels: the procedure, never the URL', () => {
       transport: 'other',
       status: '404',
     });
+    // The program's integration protocol: by operation (also sent as //api/…), never by a made-up path.
+    expect(label(req('POST', '//api/v1/integration/payment/redeem-code/commit'), '200').procedure).toBe(
+      'integration:payment/redeem-code/commit',
+    );
+    expect(label(req('POST', '/api/v1/integration/no/such/thing-123'), '404').procedure).toBe('(unmatched)');
     expect(CLIENT_CLOSED).toBe('499');
   });
 });

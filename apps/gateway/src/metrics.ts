@@ -3,7 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { appRouter, EXPORTS } from '@latih/api';
 import { errorBody as buildErrorBody, type TErrorBody, type TErrorCode } from '@latih/contracts';
-import { type JobStatus, SCHEDULER_LIVE_MS } from '@latih/core';
+import {
+  type JobStatus,
+  normalizeProtocolPath,
+  PROTOCOL_OPERATIONS,
+  PROTOCOL_PREFIX,
+  SCHEDULER_LIVE_MS,
+} from '@latih/core';
 import {
   type Db,
   liveSchedulers,
@@ -394,7 +400,8 @@ function defaultMetrics(registry: Registry): () => void {
  * standing for one segment, case-insensitive, the first declared wins); `(batch)` for a tRPC batch of
  * several calls; for other routes the Express route's pattern (`/v1/oauth/token`, `/verify/:number`)
  * or `export:<name>`; `/console (static)` for the console's files; `(unknown)` for a /trpc path that
- * names no procedure and `(unmatched)` for any other path no route answers. Never the raw URL.
+ * names no procedure, `integration:<operation>` for the program's integration protocol, and
+ * `(unmatched)` for any other path no route answers. Never the raw URL.
  */
 export function procedureLabeller(router: unknown = appRouter) {
   const procedures = (router as { _def: { procedures: Record<string, ProcedureLike> } })._def.procedures;
@@ -443,10 +450,19 @@ export function procedureLabeller(router: unknown = appRouter) {
     } else {
       procedure =
         routeName(req, path) ??
-        (path === '/console' || path.startsWith('/console/') ? '/console (static)' : null);
+        (path === '/console' || path.startsWith('/console/') ? '/console (static)' : null) ??
+        integrationName(path);
     }
     return { procedure: procedure ?? '(unmatched)', method, transport, status };
   };
+}
+
+/** `integration:<operation>` for the program's protocol (integration.ts); null for a path it has not. */
+function integrationName(path: string): string | null {
+  const p = normalizeProtocolPath(path);
+  if (!p.startsWith(PROTOCOL_PREFIX)) return null;
+  const op = p.slice(PROTOCOL_PREFIX.length).replace(/\/$/, '');
+  return op in PROTOCOL_OPERATIONS ? `integration:${op}` : null;
 }
 
 type ProcedureLike = {
