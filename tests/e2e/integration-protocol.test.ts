@@ -163,6 +163,27 @@ for (const engine of engines()) {
         body: '{"redeem_code":"B"}',
       });
       expect(((await res.json()) as Envelope).code).toBe('ERR_INTEGRATION_SIGNATURE_INVALID');
+      // The gateway's edge checks answer in the envelope here too: another media type, a NUL, a GET.
+      const edge = async (init: RequestInit) => {
+        const r = await fetch(`${gw.url}/api/v1/integration/payment/redeem-code/status`, init);
+        const b = (await r.json()) as Envelope & { request_id?: string };
+        return [r.status, b.success, b.code, typeof b.request_id];
+      };
+      expect(
+        await edge({
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: '{"redeem_code":"x"}',
+        }),
+      ).toEqual([415, false, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'string']);
+      expect(
+        await edge({
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"redeem_code":"a\\u0000b"}',
+        }),
+      ).toEqual([400, false, 'ERR_VALIDATION_FAILED', 'string']);
+      expect(await edge({ method: 'GET' })).toEqual([405, false, 'ERR_METHOD_NOT_SUPPORTED', 'string']);
     });
 
     it('accepts the Python, PHP, header-case and // variants of one request', async () => {

@@ -148,6 +148,15 @@ export function createApp(opts: AppOptions): express.Express {
   const limitedBy = (name: 'token' | 'signIn') => (limits ? [limits[name]] : []);
   if (limits) app.use(limits.general);
 
+  // The program's own provider integration protocol (HMAC-SHA1 over the raw body, at the host's
+  // root): read raw, before any JSON parser, and every refusal in the protocol's envelope, the
+  // hostile-input checks' too (integration.ts).
+  mountIntegrationProtocol(app, services, {
+    bodyLimit: BODY_LIMIT,
+    sandbox: services.integrationSandbox ?? false,
+    refreshClock: opts.clock?.kind === 'test' ? () => opts.clock?.refresh() ?? Promise.resolve() : null,
+  });
+
   // Hostile input (NUL, lone surrogates, deep nesting, false encodings, other media types) is
   // refused here and after the body parsers, before any rule or query sees it (hostile-input.ts).
   app.use(refuseHostileRequests());
@@ -160,13 +169,6 @@ export function createApp(opts: AppOptions): express.Express {
       clock.refresh().then(() => next(), next);
     });
   }
-
-  // The program's own provider integration protocol (HMAC-SHA1 over the raw body, at the host's
-  // root): read raw, before any JSON parser (integration.ts).
-  mountIntegrationProtocol(app, services, {
-    bodyLimit: BODY_LIMIT,
-    sandbox: services.integrationSandbox ?? false,
-  });
 
   // The payment provider's webhooks: the signature covers the raw body, so this route reads it
   // raw, before any JSON parser. Answers 2xx once the event is recorded (or was already).
