@@ -72,6 +72,50 @@ describe('CSV exports over HTTP', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('a provider exports its own class roster, and only its own', async () => {
+    const b = await gw.token('provider-b');
+    const post = (token: string, path: string, body: unknown) =>
+      fetch(`${gw.url}/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    const courses = (await (
+      await fetch(`${gw.url}/v1/provider/courses?limit=50`, { headers: { authorization: `Bearer ${b}` } })
+    ).json()) as { items: { id: string; externalId: string | null }[] };
+    const course = courses.items.find((c) => c.externalId === 'DEMO-PEMASARAN-DIGITAL');
+    const issued = (await post(b, '/sandbox/test-codes', { courseId: course?.id, count: 2 })) as {
+      codes: { code: string }[];
+    };
+    for (const { code } of issued.codes)
+      await post(b, '/provider/vouchers/redeem', { code, courseId: course?.id });
+    const csv = await fetch(`${gw.url}/v1/provider/exports/enrollments.csv?status=IN_TRAINING`, {
+      headers: { authorization: `Bearer ${b}` },
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const lines = (await csv.text()).split('\r\n').filter((l) => l !== '');
+    expect(lines[0]).toBe(
+      'enrollmentId,participant.id,participant.name,courseId,runId,status,redeemedAt,completedAt,sessions,sessionsConfirmed,attendancePercent,missing,session.sequence,session.status,session.method',
+    );
+    expect(lines.slice(1)).toHaveLength(2);
+    for (const line of lines.slice(1)) expect(line).toMatch(/^enr_.*,IN_TRAINING,/);
+    // Another provider's export holds none of them; the program office's token is not a provider's.
+    const a = await fetch(`${gw.url}/v1/provider/exports/enrollments.csv`, {
+      headers: { authorization: `Bearer ${await gw.token('provider-a')}` },
+    });
+    expect((await a.text()).split('\r\n').filter((l) => l !== '')).toHaveLength(1);
+    const byPmo = await fetch(`${gw.url}/v1/provider/exports/enrollments.csv`, {
+      headers: { authorization: `Bearer ${pmo}` },
+    });
+    expect([byPmo.status, ((await byPmo.json()) as { code: string }).code]).toEqual([403, 'FORBIDDEN_ROLE']);
+    // A PMO export's name is not reachable under the provider's prefix.
+    const crossed = await fetch(`${gw.url}/v1/provider/exports/audit.csv`, {
+      headers: { authorization: `Bearer ${b}` },
+    });
+    expect(crossed.status).toBe(404);
+  });
+
   it('exports reports and open statistics; the public one needs no token', async () => {
     const report = await fetch(
       `${gw.url}/v1/pmo/exports/reports/providers.csv?from=2026-01-01&to=2027-01-01&sort=name&order=asc`,
@@ -97,6 +141,7 @@ describe('CSV exports over HTTP', () => {
         '/pmo/exports/reports/providers.csv',
         '/pmo/exports/webhooks/deliveries.csv',
         '/public/exports/statistics.csv',
+        '/provider/exports/enrollments.csv',
       ]),
     );
   });

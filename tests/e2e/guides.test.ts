@@ -355,6 +355,20 @@ const GUIDES: Guide[] = [
           await booksBalance(gw);
         },
       },
+      {
+        title: 'the class roster: what each still needs, session 1’s register, one enrollment whole',
+        run: async ({ env, fresh }) => {
+          const printed = await runTs(example('provider-delivery.md', 'roster-sdk'), env);
+          const expected = [
+            'IN_TRAINING CONFIRMED ATTENDANCE_INCOMPLETE ASSIGNMENT_MISSING POST_TEST_FAILED',
+            'COMPLETED CONFIRMED -',
+          ];
+          // On the shared sandbox other guides' participants may sit in the same run.
+          if (fresh) expect(printed.slice(0, -1)).toEqual(expected);
+          else expect(printed.slice(0, -1)).toEqual(expect.arrayContaining(expected));
+          expect(printed.at(-1)).toBe('FACE_MATCH - - - -');
+        },
+      },
     ],
   },
   {

@@ -386,9 +386,9 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   // CSV exports, streamed page by page through the same procedures (see packages/api/src/exports.ts).
-  app.get(/^\/v1\/(pmo|public)\/exports\/([a-z][a-z/-]*)\.csv$/, async (req, res) => {
+  app.get(/^\/v1\/(pmo|public|provider)\/exports\/([a-z][a-z/-]*)\.csv$/, async (req, res) => {
     const audience = String(req.params[0]);
-    const name = audience === 'public' ? `public/${String(req.params[1])}` : String(req.params[1]);
+    const name = audience === 'pmo' ? String(req.params[1]) : `${audience}/${String(req.params[1])}`;
     if (EXPORTS[name]?.audience !== audience) return sendError(res, 'ROUTE_NOT_FOUND');
     let started = false;
     const write = backpressureWriter(res);

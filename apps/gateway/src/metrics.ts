@@ -428,9 +428,9 @@ export function procedureLabeller(router: unknown = appRouter) {
   const routeName = (req: Request, path: string): string | null => {
     const pattern = (req.route as { path?: unknown } | undefined)?.path;
     if (typeof pattern === 'string') return pattern;
-    const m = /^\/v1\/(pmo|public)\/exports\/([a-z][a-z/-]*)\.csv$/.exec(path);
+    const m = /^\/v1\/(pmo|public|provider)\/exports\/([a-z][a-z/-]*)\.csv$/.exec(path);
     if (m) {
-      const name = m[1] === 'public' ? `public/${m[2]}` : String(m[2]);
+      const name = m[1] === 'pmo' ? String(m[2]) : `${m[1]}/${m[2]}`;
       if (EXPORTS[name]?.audience === m[1]) return `export:${name}`;
     }
     return null;

@@ -6,7 +6,7 @@ import { createCallerFactory } from './trpc';
 /*
  * CSV exports of reports, lists and statistics. Each export pages through the same procedure the
  * JSON API serves (same auth, scopes, validation and isolation) and writes each page as it comes,
- * so a million rows never sit in memory. Served as GET /v1/{pmo|public}/exports/{name}.csv.
+ * so a million rows never sit in memory. Served as GET /v1/{pmo|public|provider}/exports/{name}.csv.
  */
 
 const createCaller = createCallerFactory(appRouter);
@@ -16,7 +16,7 @@ type Page = { rows: Row[]; next: string | null };
 type Query = Record<string, unknown>;
 
 type ExportDef = {
-  audience: 'pmo' | 'public';
+  audience: 'pmo' | 'public' | 'provider';
   summary: string;
   columns: string[];
   page: (api: Caller, query: Query, cursor: string | undefined) => Promise<Page>;
@@ -205,6 +205,28 @@ export const EXPORTS: Record<string, ExportDef> = {
       'paidAt',
     ],
     page: async (api, q, c) => pageOf(await api.pmo.incentives.list(withCursor(q, c, 100) as never)),
+  },
+  'provider/enrollments': {
+    audience: 'provider',
+    summary: 'Your class rosters (provider.enrollments.list): filter by runId, courseId, status, session',
+    columns: [
+      'enrollmentId',
+      'participant.id',
+      'participant.name',
+      'courseId',
+      'runId',
+      'status',
+      'redeemedAt',
+      'completedAt',
+      'sessions',
+      'sessionsConfirmed',
+      'attendancePercent',
+      'missing',
+      'session.sequence',
+      'session.status',
+      'session.method',
+    ],
+    page: async (api, q, c) => pageOf(await api.provider.enrollments.list(withCursor(q, c, 100) as never)),
   },
   'public/statistics': {
     audience: 'public',

@@ -280,16 +280,16 @@ export function declareErrorsAndHeaders(doc: Doc): void {
 
   for (const [name, def] of Object.entries(EXPORTS)) {
     const path =
-      def.audience === 'public'
-        ? `/${name}.csv`.replace(/^\/public\//, '/public/exports/')
-        : `/pmo/exports/${name}.csv`;
+      def.audience === 'pmo'
+        ? `/pmo/exports/${name}.csv`
+        : `/${name}.csv`.replace(/^\/(public|provider)\//, '/$1/exports/');
     const op = doc.paths[path]?.get;
     if (!op) throw new Error(`export ${name}: ${path} is not in the document`);
     // The procedure the export pages through, named in its summary: its codes and scope are the export's.
     const procName = /\(([a-zA-Z.]+)\)/.exec(def.summary)?.[1];
     const meta = procName ? procedures[procName]?._def.meta : undefined;
     const kind: OperationKind = {
-      protect: def.audience === 'pmo',
+      protect: def.audience !== 'public',
       mutation: false,
       body: false,
       scope: meta?.scope,

@@ -86,17 +86,17 @@ function exportPaths() {
   const paths: Record<string, unknown> = {};
   for (const [name, def] of Object.entries(EXPORTS)) {
     const path =
-      def.audience === 'public'
-        ? `/${name}.csv`.replace(/^\/public\//, '/public/exports/')
-        : `/pmo/exports/${name}.csv`;
+      def.audience === 'pmo'
+        ? `/pmo/exports/${name}.csv`
+        : `/${name}.csv`.replace(/^\/(public|provider)\//, '/$1/exports/');
     paths[path] = {
       get: {
         operationId: `export-${name.replace(/\//g, '-')}`,
         summary: `CSV: ${def.summary}`,
         description:
           'Streamed as text/csv (RFC 4180, UTF-8, CRLF), page by page, however many rows. Takes the query parameters of the procedure named in the summary, except limit and cursor. Text cells that begin with = + - or @ are prefixed with an apostrophe so spreadsheets do not run them.',
-        tags: [def.audience === 'public' ? 'public' : 'pmo', 'exports'],
-        ...(def.audience === 'pmo' ? { security: [{ Authorization: [] }] } : {}),
+        tags: [def.audience, 'exports'],
+        ...(def.audience === 'public' ? {} : { security: [{ Authorization: [] }] }),
         responses: {
           '200': {
             description: `Columns: ${def.columns.join(', ')}`,

@@ -172,6 +172,19 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'provider.redirectUris.register': ['FORBIDDEN_ROLE', 'REDIRECT_URI_INVALID'],
   'provider.redirectUris.remove': ['FORBIDDEN_ROLE', 'REDIRECT_URI_NOT_REGISTERED'],
   'provider.redirectUris.list': ['FORBIDDEN_ROLE'],
+  'provider.enrollments.list': [
+    'ASSIGNMENT_MISSING',
+    'ATTENDANCE_INCOMPLETE',
+    'FORBIDDEN_ROLE',
+    'POST_TEST_FAILED',
+  ],
+  'provider.enrollments.get': [
+    'ASSIGNMENT_MISSING',
+    'ATTENDANCE_INCOMPLETE',
+    'FORBIDDEN_ROLE',
+    'NOT_FOUND',
+    'POST_TEST_FAILED',
+  ],
   'provider.assignments.submit': [
     'ASSIGNMENT_MISSING',
     'ATTENDANCE_INCOMPLETE',

@@ -38,6 +38,7 @@ import { reportCompletionBulkRoute } from './routers/provider/delivery/report-co
 import { reviewAssignmentRoute } from './routers/provider/delivery/review-assignment';
 import { submitAssignmentRoute } from './routers/provider/delivery/submit-assignment';
 import { verificationLinkRoute } from './routers/provider/delivery/verification-link';
+import { providerEnrollmentsRouter } from './routers/provider/enrollments/routes';
 import { providerRedirectUrisRouter } from './routers/provider/redirect-uris/routes';
 import { providerRunsRouter } from './routers/provider/runs/router';
 import { bulkRedeemRoute } from './routers/provider/vouchers/bulk-redeem';
@@ -64,6 +65,7 @@ export const appRouter = router({
       verificationLink: verificationLinkRoute,
     }),
     redirectUris: providerRedirectUrisRouter,
+    enrollments: providerEnrollmentsRouter,
     assignments: router({ submit: submitAssignmentRoute, review: reviewAssignmentRoute }),
     postTests: router({ record: recordPostTestRoute }),
     completions: router({ report: reportCompletionRoute, reportBulk: reportCompletionBulkRoute }),

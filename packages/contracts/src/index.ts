@@ -21,6 +21,7 @@ export * from './payouts';
 export * from './redemption';
 export * from './regions';
 export * from './reports';
+export * from './rosters';
 export * from './runs';
 export * from './sandbox';
 export * from './schemes';

@@ -18,6 +18,7 @@ export * from './curation';
 export * from './delivery/identity-check';
 export * from './delivery/redeem';
 export * from './delivery/reviews';
+export * from './delivery/rosters';
 export * from './delivery/training';
 export * from './demo-catalog';
 export * from './idempotency';

@@ -22,6 +22,7 @@ export * from './repositories/payouts';
 export * from './repositories/phone-signals';
 export * from './repositories/redemption';
 export * from './repositories/reports';
+export * from './repositories/rosters';
 export * from './repositories/runs';
 export * from './repositories/schemes';
 export * from './repositories/staff';

@@ -1,6 +1,7 @@
 import {
   AppError,
   type TAssignmentSubmission,
+  type TCompletionRule,
   type TEnrollmentProgress,
   type TErrorCode,
   ZAttendanceInputSchema,
@@ -345,23 +346,44 @@ export async function recordPostTest(opts: Call<z.input<typeof ZPostTestInputSch
   });
 }
 
+/**
+ * The course's completion rule against what was recorded: the attendance percentage and what is
+ * still missing, in the order completion refuses them. The one place the rule is read (completion,
+ * progress, rosters).
+ */
+export function completionGaps(
+  rule: TCompletionRule,
+  got: {
+    sessions: number;
+    confirmed: number;
+    assignmentSubmittedAt: Date | null;
+    postTestScore: number | null;
+  },
+): { percent: number; missing: TEnrollmentProgress['missing'] } {
+  const percent = got.sessions === 0 ? 100 : Math.round((got.confirmed / got.sessions) * 1000) / 10;
+  const missing: TEnrollmentProgress['missing'] = [];
+  if (got.sessions > 0 && percent < rule.minAttendancePercent) missing.push('ATTENDANCE_INCOMPLETE');
+  if (rule.assignmentRequired && !got.assignmentSubmittedAt) missing.push('ASSIGNMENT_MISSING');
+  if (
+    rule.postTestPassScore !== null &&
+    (got.postTestScore === null || got.postTestScore < rule.postTestPassScore)
+  )
+    missing.push('POST_TEST_FAILED');
+  return { percent, missing };
+}
+
 /** Where an enrollment stands against its course's completion rule, and what is still missing. */
 export async function progressOf(db: Db, e: EnrollmentRow): Promise<TEnrollmentProgress> {
   const course = await findCourseRow(db, e.courseId, { kind: 'all' });
   if (!course) throw notFound(e.courseId);
-  const rule = course.completionRule;
   const sessions = e.runId ? await sessionCount(db, e.runId) : 0;
   const confirmed = await confirmedSessions(db, e.id);
-  const percent = sessions === 0 ? 100 : Math.round((confirmed / sessions) * 1000) / 10;
-  const missing: TEnrollmentProgress['missing'] = [];
-  if (sessions > 0 && percent < rule.minAttendancePercent) missing.push('ATTENDANCE_INCOMPLETE');
-  if (rule.assignmentRequired && !e.assignmentSubmittedAt) missing.push('ASSIGNMENT_MISSING');
-  if (
-    rule.postTestPassScore !== null &&
-    (e.postTestScore === null || e.postTestScore < rule.postTestPassScore)
-  ) {
-    missing.push('POST_TEST_FAILED');
-  }
+  const { percent, missing } = completionGaps(course.completionRule, {
+    sessions,
+    confirmed,
+    assignmentSubmittedAt: e.assignmentSubmittedAt,
+    postTestScore: e.postTestScore,
+  });
   return {
     enrollmentId: e.id,
     status: e.status,

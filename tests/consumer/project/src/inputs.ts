@@ -122,6 +122,8 @@ type AllProcedures =
   | 'provider.redirectUris.list'
   | 'provider.redirectUris.register'
   | 'provider.redirectUris.remove'
+  | 'provider.enrollments.list'
+  | 'provider.enrollments.get'
   | 'provider.assignments.submit'
   | 'provider.assignments.review'
   | 'provider.postTests.record'
