@@ -128,6 +128,52 @@ describe.each(engines())('reports and statistics on %s', (engine) => {
       },
     ]);
 
+    // The provider's own figures: the same scorecard, by course, and the trend, without open cases.
+    const as = (org: string) =>
+      h.session(null, {
+        authorization: `Bearer ${
+          h.tokens.issue({
+            organisationId: org,
+            role: 'provider',
+            clientId: 'cli_01jw0000000000000000000zz9',
+            scopes: ['catalog:read', 'catalog:write', 'vouchers:redeem', 'reports:write'],
+          }).token
+        }`,
+      }).api.provider.reports;
+    const own = await as(p).figures({ from: '2026-03-01', to: '2026-04-01', interval: 'month' });
+    const { openCases: _, ...pmoView } = page.items[0] ?? { openCases: 0 };
+    expect(own.total).toEqual(pmoView);
+    expect(own.total).not.toHaveProperty('openCases');
+    expect(own.courses.map((c) => [c.courseId, c.vouchersSold, c.completed])).toEqual(
+      expect.arrayContaining([
+        [c1, 3, 2],
+        [c2, 2, 1],
+      ]),
+    );
+    expect(own.courses).toHaveLength(2);
+    expect(own.asOf).not.toBeNull();
+    const ownTrend = await as(p).figures({ from: '2026-03-01', to: '2026-05-01', interval: 'month' });
+    expect(ownTrend.trend.points).toEqual(trend.points);
+    // Another provider sees its own figures only; a platform none.
+    const theirs = await as(q).figures({ from: '2026-03-01', to: '2026-04-01' });
+    expect(theirs.total?.providerId).toBe(q);
+    expect(theirs.courses.every((c) => c.providerId === q)).toBe(true);
+    expect(
+      codeOf(
+        await h
+          .caller('platformA')
+          .provider.reports.figures({ from: '2026-03-01', to: '2026-04-01' })
+          .catch((e: unknown) => e),
+      ),
+    ).toBe('FORBIDDEN_ROLE');
+    expect(
+      codeOf(
+        await as(p)
+          .figures({ from: '2026-04-01', to: '2026-03-01' })
+          .catch((e: unknown) => e),
+      ),
+    ).toBe('VALIDATION_FAILED');
+
     // Per course, filtered by mode; sorted and paged across providers.
     const byCourse = await reports().courses({
       from: '2026-03-01',

@@ -185,6 +185,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
     'NOT_FOUND',
     'POST_TEST_FAILED',
   ],
+  'provider.reports.figures': ['FORBIDDEN_ROLE', 'VALIDATION_FAILED'],
   'provider.assignments.submit': [
     'ASSIGNMENT_MISSING',
     'ATTENDANCE_INCOMPLETE',

@@ -40,6 +40,7 @@ import { submitAssignmentRoute } from './routers/provider/delivery/submit-assign
 import { verificationLinkRoute } from './routers/provider/delivery/verification-link';
 import { providerEnrollmentsRouter } from './routers/provider/enrollments/routes';
 import { providerRedirectUrisRouter } from './routers/provider/redirect-uris/routes';
+import { ownFiguresRoute } from './routers/provider/reports/figures';
 import { providerRunsRouter } from './routers/provider/runs/router';
 import { bulkRedeemRoute } from './routers/provider/vouchers/bulk-redeem';
 import { checkVoucherRoute } from './routers/provider/vouchers/check-voucher';
@@ -66,6 +67,7 @@ export const appRouter = router({
     }),
     redirectUris: providerRedirectUrisRouter,
     enrollments: providerEnrollmentsRouter,
+    reports: router({ figures: ownFiguresRoute }),
     assignments: router({ submit: submitAssignmentRoute, review: reviewAssignmentRoute }),
     postTests: router({ record: recordPostTestRoute }),
     completions: router({ report: reportCompletionRoute, reportBulk: reportCompletionBulkRoute }),

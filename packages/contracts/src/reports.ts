@@ -218,3 +218,25 @@ export const ZProviderTrendSchema = z
     ),
   })
   .meta({ id: 'ProviderTrend' });
+
+/** A provider's own figures (provider.reports.figures): the PMO's scorecard of it, without open cases. */
+export const ZOwnFiguresInputSchema = z.object({
+  ...period,
+  interval: z.enum(['day', 'week', 'month']).default('week').meta({ description: "The trend's step" }),
+});
+export const ZOwnScorecardSchema = ZScorecardSchema.omit({ openCases: true }).meta({ id: 'OwnScorecard' });
+export const ZOwnFiguresSchema = z
+  .object({
+    from: day,
+    to: day,
+    total: ZOwnScorecardSchema.nullable().meta({
+      description: 'The whole provider over the period, as the program office sees it; null before any sale',
+    }),
+    courses: z.array(ZOwnScorecardSchema).meta({ description: 'Each course with activity, most sold first' }),
+    trend: ZProviderTrendSchema,
+    asOf: ZTimestampSchema.nullable().meta({
+      description: 'When the rollups behind the figures were last rebuilt (the worker does so every minute)',
+    }),
+  })
+  .meta({ id: 'ProviderFigures' });
+export type TOwnFigures = z.infer<typeof ZOwnFiguresSchema>;

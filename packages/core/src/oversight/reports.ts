@@ -12,6 +12,7 @@ import {
   type TStatistics,
   type TStatisticsInput,
   type TStatisticsRow,
+  ZOwnFiguresInputSchema,
 } from '@latih/contracts';
 import {
   activitySpan,
@@ -25,7 +26,8 @@ import {
   scorecards,
   statistics,
 } from '@latih/db';
-import { type Actor, requirePmo } from '../auth/actor';
+import type { z } from 'zod';
+import { type Actor, requirePmo, requireProvider } from '../auth/actor';
 
 const WIB_MS = 7 * 3_600_000;
 
@@ -298,5 +300,57 @@ export async function providerTrendOf(opts: {
           ? null
           : Math.round((Number(r.rating_sum) / Number(r.rating_count)) * 100) / 100,
     })),
+  };
+}
+
+/**
+ * A provider's own figures: the scorecard the program office sees for it (open cases left out: an
+ * investigation is not announced through a report), each of its courses, and the trend. The same
+ * rollups and the same arithmetic as the PMO's reports, scoped to the caller.
+ */
+export async function ownFigures(opts: {
+  db: Db;
+  actor: Actor;
+  input: z.input<typeof ZOwnFiguresInputSchema>;
+}) {
+  requireProvider(opts.actor);
+  const input = ZOwnFiguresInputSchema.parse(opts.input);
+  checkPeriod(input);
+  const providerId = opts.actor.organisationId;
+  const common = { from: input.from, to: input.to, order: 'desc' as const, sort: 'vouchersSold' as const };
+  const [total, courses] = await Promise.all([
+    scorecardPage(opts.db, 'provider', { ...common, providerId, limit: 1 }),
+    scorecardPage(opts.db, 'course', { ...common, providerId, limit: 1000 }),
+  ]);
+  const trend = await providerTrend(opts.db, {
+    providerId,
+    fromDay: input.from,
+    toDay: input.to,
+    interval: input.interval,
+  });
+  const own = ({ openCases: _, ...rest }: TScorecard) => rest;
+  const first = total.items[0];
+  return {
+    from: input.from,
+    to: input.to,
+    total: first ? own(first) : null,
+    courses: courses.items.map(own),
+    trend: {
+      providerId,
+      interval: input.interval,
+      points: trend.map((r) => ({
+        period: r.period,
+        vouchersSold: Number(r.sold),
+        vouchersRedeemed: Number(r.redeemed),
+        completed: Number(r.completed),
+        notCompleted: Number(r.not_completed),
+        completionRate: ratio(r.completed, Number(r.completed) + Number(r.not_completed)),
+        ratingAverage:
+          Number(r.rating_count) === 0
+            ? null
+            : Math.round((Number(r.rating_sum) / Number(r.rating_count)) * 100) / 100,
+      })),
+    },
+    asOf: total.asOf,
   };
 }

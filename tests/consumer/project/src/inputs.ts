@@ -124,6 +124,7 @@ type AllProcedures =
   | 'provider.redirectUris.remove'
   | 'provider.enrollments.list'
   | 'provider.enrollments.get'
+  | 'provider.reports.figures'
   | 'provider.assignments.submit'
   | 'provider.assignments.review'
   | 'provider.postTests.record'
