@@ -294,6 +294,17 @@ const GUIDES: Guide[] = [
           await booksBalance(r.gw);
         },
       },
+      {
+        title:
+          "the participant's balance before a checkout, only with their code; no card looks different from a card",
+        run: async (r) => {
+          const printed = await runSh(example('checkout.md', 'balance-curl'), r.env);
+          expect(printed[0]).toBe('bck_');
+          // On the shared sandbox other guides may have bought with this card too.
+          if (r.fresh) expect(printed.slice(1)).toEqual(['2000000', 'true']);
+          else expect(printed[1]).toMatch(/^\d+$/);
+        },
+      },
     ],
   },
   {

@@ -7,6 +7,7 @@ import {
   providerMoneyRoutes,
   setParticipantPayoutAccountRoute,
 } from './routers/payouts/routes';
+import { platformBalanceChecksRouter } from './routers/platform/balance-checks/routes';
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
@@ -79,6 +80,7 @@ export const appRouter = router({
   platform: router({
     catalog: platformCatalogRouter,
     checkout: router({ create: createCheckoutRoute, confirm: confirmCheckoutRoute }),
+    balanceChecks: platformBalanceChecksRouter,
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
     reviews: router({ submit: submitReviewRoute }),
     webhooks: platformWebhooksRouter,

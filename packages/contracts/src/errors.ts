@@ -683,6 +683,12 @@ export const ERROR_CATALOG = {
     when: 'Feedback for a task (scope and sequence) that has not been submitted.',
     action: 'Submit the task first (provider.delivery.submitAssignment, or tpm/submission).',
   },
+  BALANCE_CHECKS_TOO_MANY: {
+    status: 429,
+    message: 'This card had too many balance checks in the last hour: try again later.',
+    when: "`platform.balanceChecks.start` for a card number that had 3 checks started in the last 60 minutes (by any platform), whether or not it is a participant's: the participant's phone is not flooded with codes, and the answer says nothing about the card.",
+    action: 'Ask the participant to use the code they already received, or wait an hour.',
+  },
   RATE_LIMITED: {
     status: 429,
     message: 'Too many requests: retry after the number of seconds in Retry-After.',

@@ -30,6 +30,7 @@ export const ID_PREFIXES = {
   evidenceRequest: 'evr',
   staff: 'stf',
   integrationKey: 'ikey',
+  balanceCheck: 'bck',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

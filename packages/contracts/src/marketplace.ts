@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageOf, ZTimestampSchema } from './common';
+import { pageOf, ZRupiahSchema, ZTimestampSchema } from './common';
 import { idSchema } from './ids';
 
 export const ZCreateCheckoutInputSchema = z.object({
@@ -90,3 +90,30 @@ export const ZListVouchersInputSchema = z.object({
   cursor: z.string().min(1).max(200).optional(),
 });
 export const ZVoucherPageSchema = pageOf(ZVoucherSchema);
+
+/** A participant's remaining balance, read with their consent (platform.balanceChecks.*). */
+export const ZStartBalanceCheckInputSchema = z.object({
+  cardNumber: z.string().regex(/^\d{16}$/, { message: 'A 16-digit card number' }),
+});
+export const ZBalanceCheckSchema = z
+  .object({
+    id: idSchema('balanceCheck'),
+    expiresAt: ZTimestampSchema.meta({ description: 'The one-time code works until then (10 minutes)' }),
+  })
+  .meta({
+    id: 'BalanceCheck',
+    description:
+      'The same answer for every well-formed card number: whether it is a participant is told only to the participant (their code)',
+  });
+export const ZConfirmBalanceCheckInputSchema = z.object({
+  id: idSchema('balanceCheck'),
+  code: z.string().regex(/^\d{6}$/, { message: 'The six digits the participant received' }),
+});
+export const ZParticipantBalanceSchema = z
+  .object({
+    cardNumberLast4: z.string(),
+    balance: ZRupiahSchema.meta({ description: 'What is left of the training balance' }),
+    purchaseDeadline: ZTimestampSchema.meta({ description: 'The last moment the participant may buy' }),
+    canBuy: z.boolean().meta({ description: 'Active, inside the purchase window, with a balance' }),
+  })
+  .meta({ id: 'ParticipantBalance' });

@@ -30,6 +30,7 @@ export * from './integration/signature';
 export * from './integration/test-codes';
 export * from './jobs/schedule';
 export * from './jobs/scheduler';
+export * from './marketplace/balance';
 export * from './marketplace/checkout';
 export * from './marketplace/otp';
 export * from './marketplace/vouchers';

@@ -1,6 +1,7 @@
 export * from './client';
 export * from './repositories/api-clients';
 export * from './repositories/audit';
+export * from './repositories/balance-checks';
 export * from './repositories/catalog';
 export * from './repositories/control';
 export * from './repositories/courses';

@@ -1382,3 +1382,28 @@ export const assignmentSubmissions = pgTable(
   },
   (t) => [primaryKey({ columns: [t.enrollmentId, t.scope, t.sequence] })],
 );
+
+/**
+ * A platform asked a participant's remaining balance: answered only with the participant's
+ * one-time code. A card number that is no participant's gets a row too (participant null), so the
+ * answers cannot tell the two apart.
+ */
+export const balanceChecks = pgTable(
+  'balance_checks',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id')
+      .notNull()
+      .references(() => organisations.id),
+    /** SHA-256 of the card number: counts the checks of one card without keeping it. */
+    cardHash: text('card_hash').notNull(),
+    participantId: text('participant_id').references(() => participants.id),
+    otpHash: text('otp_hash').notNull(),
+    otpExpiresAt: ts('otp_expires_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    status: text('status', { enum: ['PENDING', 'CONFIRMED', 'LOCKED', 'EXPIRED'] }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    confirmedAt: ts('confirmed_at'),
+  },
+  (t) => [index('balance_checks_card_idx').on(t.cardHash, t.createdAt)],
+);

@@ -23,3 +23,4 @@ export function requireRole(actor: Actor, role: TRole): void {
 }
 export const requirePmo = (actor: Actor) => requireRole(actor, 'pmo');
 export const requireProvider = (actor: Actor) => requireRole(actor, 'provider');
+export const requirePlatform = (actor: Actor) => requireRole(actor, 'platform');

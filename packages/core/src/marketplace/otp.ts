@@ -8,6 +8,8 @@ export interface OtpChannel {
     code: string;
     courseTitle: string;
     price: number;
+    /** What the code consents to: a purchase (default), or showing the balance to a platform (courseTitle empty, price 0). */
+    purpose?: 'CHECKOUT' | 'BALANCE_CHECK';
   }): Promise<void>;
 }
 

@@ -151,6 +151,8 @@ type AllProcedures =
   | 'provider.payoutAccount.get'
   | 'platform.checkout.create'
   | 'platform.checkout.confirm'
+  | 'platform.balanceChecks.start'
+  | 'platform.balanceChecks.confirm'
   | 'platform.vouchers.list'
   | 'platform.vouchers.get'
   | 'platform.vouchers.cancel'
