@@ -644,6 +644,17 @@ const GUIDES: Guide[] = [
           ]);
         },
       },
+      {
+        title: 'a participant, whole: found by NIK, the page, what the incentive waits for, the view audited',
+        run: async ({ env, fresh }) => {
+          const printed = await runSh(example('pmo.md', 'participant-curl'), env);
+          expect(printed[0]).toBe('Budi Santoso');
+          expect(printed[1]).toBe('0002');
+          // Other guides on the shared sandbox may have sold him a course by now.
+          if (fresh) expect(printed[2]).toBe('COMPLETED_TRAINING REVIEW PAYOUT_ACCOUNT');
+          expect(printed[3]).toBe('1');
+        },
+      },
     ],
   },
   {

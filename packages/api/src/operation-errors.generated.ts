@@ -389,6 +389,14 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'pmo.curation.suspend': ['FORBIDDEN_ROLE', 'INVALID_STATE', 'NOT_FOUND'],
   'pmo.curation.reinstate': ['FORBIDDEN_ROLE', 'INVALID_STATE', 'NOT_FOUND'],
   'pmo.runs.cancel': ['FORBIDDEN_ROLE', 'INVALID_STATE', 'NOT_FOUND', 'RUN_CANCELLED', 'SCHEME_UNKNOWN'],
+  'pmo.participants.search': ['FORBIDDEN_ROLE'],
+  'pmo.participants.get': [
+    'ASSIGNMENT_MISSING',
+    'ATTENDANCE_INCOMPLETE',
+    'FORBIDDEN_ROLE',
+    'NOT_FOUND',
+    'POST_TEST_FAILED',
+  ],
   'pmo.participants.import': [
     'EXTERNAL_ID_TAKEN',
     'FORBIDDEN_ROLE',

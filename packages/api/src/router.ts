@@ -27,6 +27,7 @@ import {
 import { pmoAuditRouter, pmoOrganisationsRouter } from './routers/pmo/oversight/organisations';
 import { pmoReportsRouter, pmoStatisticsRoute, publicStatisticsRoute } from './routers/pmo/oversight/reports';
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
+import { participantLookupRoute, searchParticipantsRoute } from './routers/pmo/participants/lookup';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
 import { getCertificateRoute } from './routers/provider/certificates/get-certificate';
 import { revokeCertificateRoute } from './routers/provider/certificates/revoke-certificate';
@@ -92,6 +93,8 @@ export const appRouter = router({
     curation: pmoCurationRouter,
     runs: router({ cancel: pmoCancelRunRoute }),
     participants: router({
+      search: searchParticipantsRoute,
+      get: participantLookupRoute,
       import: importParticipantsRoute,
       setPayoutAccount: setParticipantPayoutAccountRoute,
     }),

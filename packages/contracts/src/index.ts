@@ -16,6 +16,7 @@ export * from './integration';
 export * from './marketplace';
 export * from './organisations';
 export * from './oversight';
+export * from './participant-lookup';
 export * from './participants';
 export * from './payouts';
 export * from './redemption';

@@ -37,6 +37,7 @@ export * from './marketplace/vouchers';
 export * from './organisations';
 export * from './oversight/cases';
 export * from './oversight/onboarding';
+export * from './oversight/participant-lookup';
 export * from './oversight/reports';
 export * from './oversight/signals';
 export * from './participants/import';

@@ -17,6 +17,7 @@ export * from './repositories/marketplace';
 export * from './repositories/metrics';
 export * from './repositories/organisations';
 export * from './repositories/oversight';
+export * from './repositories/participant-lookup';
 export * from './repositories/participants';
 export * from './repositories/payout-reconcile';
 export * from './repositories/payouts';

@@ -431,6 +431,9 @@ export const participants = pgTable(
     index('participants_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     uniqueIndex('participants_card_number_idx').on(t.cardNumber),
     index('participants_cohort_idx').on(t.cohort, t.id),
+    // The PMO's lookup by name: a case-insensitive prefix, within a regency or not.
+    index('participants_name_prefix_idx').using('btree', sql`lower(${t.name}) text_pattern_ops`),
+    index('participants_regency_idx').on(t.regencyCode, t.id),
     check('participants_balance_non_negative', sql`${t.balance} >= 0`),
   ],
 );
@@ -545,6 +548,8 @@ export const vouchers = pgTable(
       .on(t.participantId, t.courseId)
       .where(sql`${t.status} in ('ISSUED', 'REDEEMED', 'COMPLETED')`),
     index('vouchers_platform_idx').on(t.platformId, t.id),
+    // The PMO's participant lookup: every voucher of one participant, whatever its status.
+    index('vouchers_participant_idx').on(t.participantId),
     index('vouchers_expiry_idx').on(t.expiresAt).where(sql`${t.status} = 'ISSUED'`),
     // A run's cancellation finds what was sold for it without scanning every voucher.
     index('vouchers_run_idx')
@@ -1035,6 +1040,7 @@ export const signalSubjects = pgTable(
   (t) => [
     primaryKey({ columns: [t.signalId, t.position] }),
     index('signal_subjects_enrollment_idx').on(t.enrollmentId),
+    index('signal_subjects_participant_idx').on(t.participantId),
   ],
 );
 

@@ -63,6 +63,8 @@ type AllProcedures =
   | 'pmo.integration.rotate'
   | 'pmo.integration.revoke'
   | 'pmo.runs.cancel'
+  | 'pmo.participants.search'
+  | 'pmo.participants.get'
   | 'pmo.participants.import'
   | 'pmo.participants.setPayoutAccount'
   | 'pmo.certificates.revoke'
