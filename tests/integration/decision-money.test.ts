@@ -205,8 +205,16 @@ describe.each(engines())('case decisions reach the money (%s)', (engine) => {
         voucherId: jokiRow.voucherId,
         amount: -(PRICE - COMMISSION),
         recovery: true,
+        // The statement names the decision and its reason.
+        reason: expect.objectContaining({
+          kind: 'CASE_DECISION',
+          caseId,
+          outcome: 'VOID_COMPLETION',
+          text: 'Peserta digantikan orang lain (joki), terbukti dari rekaman',
+        }),
       }),
     ]);
+    expect(lines.items.filter((l) => l.basis !== 'VOIDED').map((l) => l.reason)).toEqual([null, null]);
     expect(await accountBalance(h.db, receivableAccount(providerId))).toBe(0);
     expect(await accountBalance(h.db, receivableAccount(platformId))).toBe(0);
     expect(await accountBalance(h.db, payableAccount(providerId))).toBe(0);
@@ -420,6 +428,23 @@ describe.each(engines())('case decisions reach the money (%s)', (engine) => {
     ]);
     expect(await accountBalance(h.db, payableAccount(providerId))).toBe(PRICE - COMMISSION);
     await expectBooks(h);
+    // The provider sees the held line and why; the platform its commission on it, with the same reason.
+    const shownHeld = await h.caller('providerA').provider.settlements.held();
+    expect(shownHeld.items).toEqual([
+      expect.objectContaining({
+        voucherId: await voucherOf(held),
+        amount: PRICE - COMMISSION,
+        reason: expect.objectContaining({
+          kind: 'CASE_DECISION',
+          outcome: 'HOLD_SETTLEMENT_LINES',
+          text: 'Tahan pembayaran sampai bukti kehadiran diterima',
+        }),
+      }),
+    ]);
+    expect((await h.caller('platformA').platform.settlements.held()).items).toEqual([
+      expect.objectContaining({ voucherId: await voucherOf(held), amount: COMMISSION }),
+    ]);
+    expect((await h.caller('providerB').provider.settlements.held()).items).toEqual([]);
 
     // Settled lines cannot be held: ALREADY_SETTLED, nothing written.
     const refused = await pmo()
@@ -448,6 +473,7 @@ describe.each(engines())('case decisions reach the money (%s)', (engine) => {
     h.clock.set(new Date(h.services.now() + 86_400_000));
     const second = await batchToday();
     expect(await vouchersIn(second.date)).toEqual([await voucherOf(held)]);
+    expect((await h.caller('providerA').provider.settlements.held()).items).toEqual([]);
     expect(await accountBalance(h.db, payableAccount(providerId))).toBe(0);
     await expectBooks(h);
   });

@@ -574,7 +574,15 @@ describe.each(engines())('a cancelled 2020 run whose vouchers were accrued and p
       commission: -commission,
       amount: -(price - commission),
       recovery: true,
+      // The statement says why it was clawed back.
+      reason: {
+        kind: 'RUN_CANCELLED',
+        text: 'Studio terbakar, kelas batal',
+        runId: first.run.id,
+        caseId: null,
+      },
     });
+    expect(lines.items.filter((l) => l.basis !== 'REVERSED').every((l) => l.reason === null)).toBe(true);
     expect(lines.items.reduce((s, l) => s + l.amount, 0)).toBe(price - commission);
     const theirs = (await h.caller('platformA').platform.settlements.list({ limit: 10 })).items.find(
       (s) => s.batchDate === secondDay,

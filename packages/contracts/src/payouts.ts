@@ -86,6 +86,31 @@ const ZSignedRupiahSchema = z
   .min(-1_000_000_000_000)
   .max(1_000_000_000_000);
 
+/** Why a settlement line was clawed back or held: a run's cancellation, or a case's decision. */
+export const ZLineReasonSchema = z
+  .object({
+    kind: z.enum(['RUN_CANCELLED', 'CASE_DECISION']),
+    text: z.string().meta({ description: 'The reason as the program office recorded it' }),
+    runId: z.string().nullable(),
+    caseId: z.string().nullable(),
+    outcome: z.string().nullable().meta({ description: "The case's decision, e.g. VOID_COMPLETION" }),
+    at: ZTimestampSchema.nullable(),
+  })
+  .meta({ id: 'LineReason' });
+
+export const ZHeldLineSchema = z
+  .object({
+    voucherId: idSchema('voucher'),
+    courseId: idSchema('course'),
+    basis: z.enum(['REDEEMED', 'COMPLETED']),
+    amount: ZRupiahSchema,
+    heldAt: ZTimestampSchema,
+    reason: ZLineReasonSchema.nullable(),
+  })
+  .meta({ id: 'HeldLine' });
+export const ZHeldLinesSchema = z.object({ items: z.array(ZHeldLineSchema) });
+export type TLineReason = z.infer<typeof ZLineReasonSchema>;
+
 export const ZSettlementItemSchema = z
   .object({
     voucherId: idSchema('voucher'),
@@ -109,6 +134,9 @@ export const ZSettlementItemSchema = z
         'A negative line whose original was already settled: money the organisation owed the program (a receivable), recovered by netting it here',
     }),
     payableAt: ZTimestampSchema,
+    reason: ZLineReasonSchema.nullable().meta({
+      description: 'Why a line was clawed back (REVERSED, VOIDED) or held; null for an ordinary line',
+    }),
   })
   .meta({ id: 'SettlementItem' });
 export type TSettlementItem = z.infer<typeof ZSettlementItemSchema>;

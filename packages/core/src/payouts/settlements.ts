@@ -1,4 +1,10 @@
-import { AppError, type TSettlement, type TSettlementBatch, type TSettlementItem } from '@latih/contracts';
+import {
+  AppError,
+  type TLineReason,
+  type TSettlement,
+  type TSettlementBatch,
+  type TSettlementItem,
+} from '@latih/contracts';
 import {
   accrualsOfVouchers,
   assignSettlementItems,
@@ -7,10 +13,13 @@ import {
   findPayableVouchers,
   getSettlement,
   getSettlementBatch,
+  heldLinesOf,
   insertSettlement,
   insertSettlementBatch,
   insertSettlementItems,
   type LedgerMovement,
+  type LineReasonRecord,
+  lineReasons,
   listSettlementItemsPage,
   listSettlementsPage,
   lockSettlementBatches,
@@ -385,6 +394,11 @@ export async function listSettlementItems(opts: {
     after,
     limit: opts.input.limit,
   });
+  const undone = rows.filter((r) => r.basis === 'REVERSED' || r.basis === 'VOIDED' || r.heldAt);
+  const reasons = await lineReasons(
+    opts.db,
+    undone.map((r) => r.voucherId),
+  );
   return toPage(
     rows,
     opts.input.limit,
@@ -398,6 +412,7 @@ export async function listSettlementItems(opts: {
       amount: r.amount,
       recovery: r.receivable,
       payableAt: r.payableAt.toISOString(),
+      reason: reasonOf(r, reasons.get(r.voucherId)),
     }),
   );
 }
@@ -423,4 +438,55 @@ export async function retrySettlement(opts: {
     if (moved?.kind !== 'settlement') throw new AppError('SETTLEMENT_NOT_RETRYABLE', { field: 'id' });
     return toSettlement(moved.row);
   });
+}
+
+/**
+ * Why a line was clawed back or held, as the statement shows it: a REVERSED line by its run's
+ * cancellation, a VOIDED or held one by the case decision that named its enrollment.
+ */
+export function reasonOf(
+  line: { basis: string; heldAt: Date | null },
+  r: LineReasonRecord | undefined,
+): TLineReason | null {
+  if (!r) return null;
+  if (line.basis === 'REVERSED' && r.cancellation)
+    return {
+      kind: 'RUN_CANCELLED',
+      text: r.cancellation.reason,
+      runId: r.runId,
+      caseId: null,
+      outcome: null,
+      at: r.cancellation.at,
+    };
+  const c = line.basis === 'VOIDED' ? r.voided : line.heldAt ? r.held : null;
+  if (c)
+    return {
+      kind: 'CASE_DECISION',
+      text: c.decision.reason,
+      runId: null,
+      caseId: c.id,
+      outcome: c.decision.outcome,
+      at: c.decision.at,
+    };
+  return null;
+}
+
+/** The caller's lines held by a case decision and not yet settled, each with why. */
+export async function heldLines(opts: { db: Db; actor: Actor }) {
+  if (opts.actor.role !== 'provider' && opts.actor.role !== 'platform') throw new AppError('FORBIDDEN_ROLE');
+  const rows = await heldLinesOf(opts.db, opts.actor.organisationId);
+  const reasons = await lineReasons(
+    opts.db,
+    rows.map((r) => r.voucherId),
+  );
+  return {
+    items: rows.map((r) => ({
+      voucherId: r.voucherId,
+      courseId: r.courseId,
+      basis: r.basis === 'REDEEMED' ? ('REDEEMED' as const) : ('COMPLETED' as const),
+      amount: r.amount,
+      heldAt: (r.heldAt ?? r.createdAt).toISOString(),
+      reason: reasonOf(r, reasons.get(r.voucherId)),
+    })),
+  };
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { execRows } from '../client';
 import {
@@ -673,4 +673,73 @@ export async function receivableLedgerMismatches(
         where coalesce(l.amount, 0) <> coalesce(e.amount, 0)`,
   );
   return rows.map((r) => ({ account: r.account, ledger: Number(r.ledger), expected: Number(r.expected) }));
+}
+
+type CaseDecision = { id: string; decision: { outcome: string; reason: string; at: string } };
+export type LineReasonRecord = {
+  voucherId: string;
+  runId: string | null;
+  cancellation: { reason: string; at: string } | null;
+  /** The latest decided case that voided the completion, and the latest that held the lines. */
+  voided: CaseDecision | null;
+  held: CaseDecision | null;
+};
+
+/**
+ * Why lines of these vouchers were clawed back or held: the run's cancellation, and the latest
+ * decided control case of each kind naming the voucher's enrollment (as its subject or in its
+ * selection).
+ */
+export async function lineReasons(db: Db, voucherIds: string[]): Promise<Map<string, LineReasonRecord>> {
+  if (voucherIds.length === 0) return new Map();
+  const latest = (outcome: string) => sql`(
+      select jsonb_build_object('id', cc.id, 'decision', cc.decision) from control_cases cc
+      where cc.status = 'DECIDED' and e.id is not null and cc.decision->>'outcome' = ${outcome}
+        and ((cc.subject_type = 'ENROLLMENT' and cc.subject_id = e.id)
+          or cc.id in (select ce.case_id from case_enrollments ce where ce.enrollment_id = e.id))
+      order by cc.decision->>'at' desc limit 1)`;
+  const rows = await execRows<{
+    voucher_id: string;
+    run_id: string | null;
+    cancellation: LineReasonRecord['cancellation'] | string | null;
+    voided: CaseDecision | string | null;
+    held: CaseDecision | string | null;
+  }>(
+    db,
+    sql`select v.id as voucher_id, v.run_id, r.cancellation,
+          ${latest('VOID_COMPLETION')} as voided, ${latest('HOLD_SETTLEMENT_LINES')} as held
+        from vouchers v
+        left join runs r on r.id = v.run_id
+        left join enrollments e on e.voucher_id = v.id
+        where v.id = any(string_to_array(${voucherIds.join(',')}, ','))`,
+  );
+  const json = <T>(v: T | string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+  return new Map(
+    rows.map((r) => [
+      r.voucher_id,
+      {
+        voucherId: r.voucher_id,
+        runId: r.run_id,
+        cancellation: json(r.cancellation),
+        voided: json(r.voided),
+        held: json(r.held),
+      },
+    ]),
+  );
+}
+
+/** An organisation's lines held by a case decision and not yet settled. */
+export async function heldLinesOf(db: Db, organisationId: string) {
+  return db
+    .select()
+    .from(settlementItems)
+    .where(
+      and(
+        eq(settlementItems.organisationId, organisationId),
+        isNotNull(settlementItems.heldAt),
+        isNull(settlementItems.settlementId),
+      ),
+    )
+    .orderBy(asc(settlementItems.id))
+    .limit(1000);
 }

@@ -1,6 +1,7 @@
 import {
   AppError,
   ZEvaluateIncentivesResultSchema,
+  ZHeldLinesSchema,
   ZIncentiveIdInputSchema,
   ZIncentivePageSchema,
   ZIncentiveSchema,
@@ -27,6 +28,7 @@ import {
   evaluateIncentives,
   getOwnPayoutAccount,
   getSettlementOf,
+  heldLines,
   listIncentives,
   listSettlementItems,
   listSettlements,
@@ -140,6 +142,21 @@ function partnerMoneyRoutes(kind: 'provider' | 'platform') {
         .input(ZSettlementItemsInputSchema)
         .output(ZSettlementItemPageSchema)
         .query(({ ctx, input }) => listSettlementItems({ db: ctx.db, actor: ctx.actor, input })),
+      held: procedure
+        .meta({
+          openapi: {
+            method: 'GET',
+            path: `/${kind}/held-lines`,
+            tags,
+            summary: 'Your lines held out of settlements by a case decision, each with the reason',
+            description:
+              'A held line is paid by the first settlement after its release (RELEASE_SETTLEMENT_LINES); each names the case and the reason the program office recorded. Clawed-back lines (REVERSED, VOIDED) carry their reason in the statement they are netted in.',
+            protect: true,
+          },
+        })
+        .input(z.object({}).optional())
+        .output(ZHeldLinesSchema)
+        .query(({ ctx }) => heldLines({ db: ctx.db, actor: ctx.actor })),
     }),
   };
 }
