@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -412,6 +412,74 @@ describe.runIf(postgresAvailable() && (haproxyAvailable() || process.env.CI === 
       expect(alive).toEqual([]);
       // B goes on alone.
       expect((await fetch(`${lb.url}/healthz`)).status).toBe(200);
+    }, 120_000);
+
+    it("the program's integration protocol across both instances: one sign key, one commit wins, one enrollment", async () => {
+      // A back (the test above stopped it; a no-op when it runs alone): both instances open the sign
+      // key sealed by either.
+      await gw.a.process.stop();
+      await startGateway('a', await freePort());
+      const pmoToken = await token(gw.b.url, 'pmo');
+      const providerId = demo['provider-b']?.id ?? '';
+      const issued = (await (
+        await fetch(`${gw.b.url}/v1/pmo/organisations/${providerId}/integration`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${pmoToken}`, 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).json()) as { clientCode: string; signKey: string };
+      const provider = client(gw.a.url, 'provider-b');
+      const course = (await provider.provider.courses.list.query({ limit: 50 })).items.find(
+        (c) => c.externalId === 'DEMO-PEMASARAN-DIGITAL',
+      );
+      const { codes } = await provider.sandbox.testCodes.issue.mutate({ courseId: course?.id ?? '' });
+      const code = codes[0]?.code ?? '';
+      const commit = async (url: string) => {
+        const path = '/api/v1/integration/payment/redeem-code/commit';
+        const body = JSON.stringify({ redeem_code: code });
+        const timestamp = String(Math.round(Date.now() / 1000));
+        const signature = createHmac('sha1', issued.signKey)
+          .update(`${issued.clientCode}${timestamp}POST${path}${body}`)
+          .digest('hex');
+        const res = await fetch(`${url}${path}`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            client_code: issued.clientCode,
+            timestamp,
+            signature,
+          },
+          body,
+        });
+        const answer = (await res.json()) as { success: boolean; code?: string };
+        return answer.success ? 'OK' : (answer.code ?? 'REFUSED');
+      };
+      const sdk = client(lb.url, 'provider-b');
+      const results = await Promise.all([
+        ...Array.from({ length: 15 }, () => commit(gw.a.url)),
+        ...Array.from({ length: 15 }, () => commit(gw.b.url)),
+        ...Array.from({ length: 10 }, () =>
+          sdk.provider.vouchers.redeem.mutate({ code, courseId: course?.id ?? '' }).then(
+            () => 'OK',
+            () => 'REFUSED',
+          ),
+        ),
+      ]);
+      expect(results.filter((r) => r === 'OK')).toHaveLength(1);
+      // Every other protocol call was signed right on either instance and lost the race, nothing else.
+      expect(new Set(results.slice(0, 30).filter((r) => r !== 'OK'))).toEqual(
+        new Set(['ERR_VOUCHER_ALREADY_REDEEMED']),
+      );
+      const [enrollments] = await execRows<{ n: number }>(
+        db.db,
+        sql`select count(*)::int as n from enrollments where voucher_id = ${codes[0]?.voucherId ?? ''}`,
+      );
+      expect(enrollments?.n).toBe(1);
+      const [events] = await execRows<{ n: number }>(
+        db.db,
+        sql`select count(*)::int as n from events where type = 'voucher.redeemed' and entity_id = ${codes[0]?.voucherId ?? ''}`,
+      );
+      expect(events?.n).toBe(1);
     }, 120_000);
   },
 );
