@@ -44,6 +44,20 @@ function generateSignKey(): string {
   return randomBytes(20).toString('hex');
 }
 
+/** A fresh sign key under a client_code, stored sealed; the key itself goes back to the caller once. */
+async function newSignKey(tx: Db, clientCode: string, sealer: Sealer, now: Date) {
+  const signKey = generateSignKey();
+  const key = await insertIntegrationKey(tx, {
+    id: newId('integrationKey'),
+    clientCode,
+    sealedKey: sealer.seal(signKey),
+    keyLast4: signKey.slice(-4),
+    status: 'ACTIVE',
+    createdAt: now,
+  });
+  return { key, signKey };
+}
+
 /** A provider's client_code: `lkp` and 20 random digits (the program's codes are lower-case alphanumerics). */
 function generateClientCode(): string {
   let digits = '';
@@ -109,15 +123,7 @@ export async function issueIntegrationKey(opts: Call<z.input<typeof ZIntegration
         createdAt: now,
       });
     }
-    const signKey = generateSignKey();
-    const key = await insertIntegrationKey(tx, {
-      id: newId('integrationKey'),
-      clientCode: client.clientCode,
-      sealedKey: opts.sealer.seal(signKey),
-      keyLast4: signKey.slice(-4),
-      status: 'ACTIVE',
-      createdAt: now,
-    });
+    const { key, signKey } = await newSignKey(tx, client.clientCode, opts.sealer, now);
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),
       action: 'integration_key.issued',
@@ -147,15 +153,7 @@ export async function rotateIntegrationKey(opts: Call<z.input<typeof ZRotateInte
     const graced = await updateIntegrationKey(tx, old.id, {
       expiresAt: new Date(now.getTime() + input.graceHours * 3_600_000),
     });
-    const signKey = generateSignKey();
-    const key = await insertIntegrationKey(tx, {
-      id: newId('integrationKey'),
-      clientCode: old.clientCode,
-      sealedKey: opts.sealer.seal(signKey),
-      keyLast4: signKey.slice(-4),
-      status: 'ACTIVE',
-      createdAt: now,
-    });
+    const { key, signKey } = await newSignKey(tx, old.clientCode, opts.sealer, now);
     const client = await integrationCaller(tx, old.clientCode, now);
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),

@@ -271,6 +271,22 @@ export async function publicStatistics(opts: { db: Db; input: TStatisticsInput; 
   return statisticsOf(opts.db, opts.input, STATISTICS_MIN_CELL, opts.now ?? new Date());
 }
 
+/** One period of a provider's trend: the PMO's and the provider's own figures share it. */
+function toTrendPoint(r: Awaited<ReturnType<typeof providerTrend>>[number]) {
+  return {
+    period: r.period,
+    vouchersSold: Number(r.sold),
+    vouchersRedeemed: Number(r.redeemed),
+    completed: Number(r.completed),
+    notCompleted: Number(r.not_completed),
+    completionRate: ratio(r.completed, Number(r.completed) + Number(r.not_completed)),
+    ratingAverage:
+      Number(r.rating_count) === 0
+        ? null
+        : Math.round((Number(r.rating_sum) / Number(r.rating_count)) * 100) / 100,
+  };
+}
+
 /** A provider's scorecard figures over time, for charts. */
 export async function providerTrendOf(opts: {
   db: Db;
@@ -288,18 +304,7 @@ export async function providerTrendOf(opts: {
   return {
     providerId: opts.input.providerId,
     interval: opts.input.interval,
-    points: rows.map((r) => ({
-      period: r.period,
-      vouchersSold: Number(r.sold),
-      vouchersRedeemed: Number(r.redeemed),
-      completed: Number(r.completed),
-      notCompleted: Number(r.not_completed),
-      completionRate: ratio(r.completed, Number(r.completed) + Number(r.not_completed)),
-      ratingAverage:
-        Number(r.rating_count) === 0
-          ? null
-          : Math.round((Number(r.rating_sum) / Number(r.rating_count)) * 100) / 100,
-    })),
+    points: rows.map(toTrendPoint),
   };
 }
 
@@ -338,18 +343,7 @@ export async function ownFigures(opts: {
     trend: {
       providerId,
       interval: input.interval,
-      points: trend.map((r) => ({
-        period: r.period,
-        vouchersSold: Number(r.sold),
-        vouchersRedeemed: Number(r.redeemed),
-        completed: Number(r.completed),
-        notCompleted: Number(r.not_completed),
-        completionRate: ratio(r.completed, Number(r.completed) + Number(r.not_completed)),
-        ratingAverage:
-          Number(r.rating_count) === 0
-            ? null
-            : Math.round((Number(r.rating_sum) / Number(r.rating_count)) * 100) / 100,
-      })),
+      points: trend.map(toTrendPoint),
     },
     asOf: total.asOf,
   };
