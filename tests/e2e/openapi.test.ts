@@ -89,7 +89,7 @@ describe('the OpenAPI document', () => {
     expect(ERROR_CODES.filter((c) => !declared.has(c) && !NOT_IN_REST.includes(c))).toEqual([]);
   });
 
-  it('declares the OAuth scopes, each operation its scope, the console session where PMO may call, and Idempotency-Key on every mutation', () => {
+  it('declares the OAuth scopes, each operation its scope, the console session where staff may call, and Idempotency-Key on every mutation', () => {
     expect(Object.keys(doc.components.securitySchemes.Authorization.flows.clientCredentials.scopes)).toEqual([
       ...SCOPES,
     ]);
@@ -119,8 +119,9 @@ describe('the OpenAPI document', () => {
       const api = p._def.meta?.openapi;
       if (!api) continue;
       const op = doc.paths[api.path]?.[api.method.toLowerCase()] as Op;
-      // A PMO caller may also be staff signed in to the console: everything but the partners' own.
-      const pmoMayCall = !/^\/(provider|platform)\//.test(api.path);
+      // A caller may also be staff signed in to the console: the PMO's everywhere but the partners'
+      // own, a provider's on /provider/*; platforms have no console.
+      const pmoMayCall = !/^\/platform\//.test(api.path);
       if (api.protect)
         expect(op.security, op.operationId).toEqual([
           { Authorization: p._def.meta?.scope ? [p._def.meta.scope] : [] },

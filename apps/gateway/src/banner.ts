@@ -1,4 +1,10 @@
-import { DEMO_ORGANISATIONS, DEMO_PARTICIPANTS, DEMO_STAFF, DEMO_STAFF_PASSWORD } from '@latih/core';
+import {
+  DEMO_ORGANISATIONS,
+  DEMO_PARTICIPANTS,
+  DEMO_PROVIDER_STAFF,
+  DEMO_STAFF,
+  DEMO_STAFF_PASSWORD,
+} from '@latih/core';
 import { sdkTarballPath } from './sdk-tarball';
 
 /** What `npm start` prints: where things are, the demo credentials, and examples that work (tested). */
@@ -19,7 +25,8 @@ export function bannerText(url: string): string {
     'Demo credentials (development only; public, never use them in production):',
     ...rows,
     `Console staff (password ${DEMO_STAFF_PASSWORD}): ${DEMO_STAFF.map((s) => `${s.email} (${s.role})`).join(', ')}`,
-    `  sign in: POST ${url}/console/api/session {"email","password"}`,
+    `Provider console staff of ${provider?.name} (same password): ${DEMO_PROVIDER_STAFF.map((s) => `${s.email} (${s.role})`).join(', ')}`,
+    `  console: ${url}/console/   sign in: POST ${url}/console/api/session {"email","password"}`,
     `Demo participants (card numbers, Rp3.500.000 each): ${DEMO_PARTICIPANTS.map((p) => p.cardNumber).join(', ')}`,
     `One-time checkout codes (development only): ${url}/dev/otp/<checkoutId>`,
     '',

@@ -333,11 +333,14 @@ const CONSOLE_SESSION = {
   in: 'cookie',
   name: 'latih_console_session',
   description:
-    "PMO staff signed in to the console (POST /console/api/session): httpOnly, SameSite=Strict. Taken only when no Authorization header is sent; every change also needs the X-CSRF-Token header, and the staff member's role limits which changes they may make (FORBIDDEN_ROLE). Partners use OAuth.",
+    "Staff signed in to the console (POST /console/api/session), the PMO's on /pmo/* and the shared operations, a provider's on /provider/*: httpOnly, SameSite=Strict. Taken only when no Authorization header is sent; every change also needs the X-CSRF-Token header, and the staff member's role limits which changes they may make and, for provider staff, what they may read (FORBIDDEN_ROLE). Integrations use OAuth.",
 };
 
-/** Operations a PMO caller may make: every protected one but the providers' and the platforms'. */
-const sessionMayCall = (path: string) => !/^\/(provider|platform)\//.test(path);
+/**
+ * Operations a console session may make: PMO staff every protected one but the partners' own,
+ * provider staff the providers' (platforms have no console).
+ */
+const sessionMayCall = (path: string) => !/^\/platform\//.test(path);
 
 function decorate(
   op: Json,

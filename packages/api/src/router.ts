@@ -44,6 +44,7 @@ import { providerEnrollmentsRouter } from './routers/provider/enrollments/routes
 import { providerRedirectUrisRouter } from './routers/provider/redirect-uris/routes';
 import { ownFiguresRoute } from './routers/provider/reports/figures';
 import { providerRunsRouter } from './routers/provider/runs/router';
+import { providerCredentialsRouter, providerStaffRouter } from './routers/provider/staff/routes';
 import { bulkRedeemRoute } from './routers/provider/vouchers/bulk-redeem';
 import { checkVoucherRoute } from './routers/provider/vouchers/check-voucher';
 import { redeemVoucherRoute } from './routers/provider/vouchers/redeem-voucher';
@@ -76,6 +77,8 @@ export const appRouter = router({
     certificates: router({ get: getCertificateRoute, revoke: revokeCertificateRoute }),
     webhooks: providerWebhooksRouter,
     evidenceRequests: providerEvidenceRouter,
+    staff: providerStaffRouter,
+    credentials: providerCredentialsRouter,
     ...providerMoneyRoutes,
   }),
   platform: router({

@@ -1,4 +1,4 @@
-import { AppError, STAFF_WRITE_PREFIXES, type TRole } from '@latih/contracts';
+import { AppError, staffPermissions, type TRole } from '@latih/contracts';
 import {
   createSealer,
   csrfMatches,
@@ -148,14 +148,18 @@ function authedProcedure(role?: TRole) {
         throw new AppError('FORBIDDEN_ROLE', { message: `Only ${role} clients may call this procedure.` });
       }
       const staffRole = ctx.actor.staffRole;
-      if (
-        staffRole &&
-        type === 'mutation' &&
-        !STAFF_WRITE_PREFIXES[staffRole].some((p) => path.startsWith(p))
-      ) {
-        throw new AppError('FORBIDDEN_ROLE', {
-          message: `Your staff role (${staffRole}) may not call ${path}.`,
-        });
+      if (staffRole && (ctx.actor.role === 'pmo' || ctx.actor.role === 'provider')) {
+        // A console session: the staff member's role limits what they may change, and for
+        // provider staff what they may read (the server decides; the console only hides).
+        const may = staffPermissions(ctx.actor.role, staffRole);
+        const denied =
+          type === 'mutation'
+            ? !may.writes.some((p) => path.startsWith(p))
+            : may.readsDenied.some((p) => path.startsWith(p));
+        if (denied)
+          throw new AppError('FORBIDDEN_ROLE', {
+            message: `Your staff role (${staffRole}) may not call ${path}.`,
+          });
       }
       if (meta?.scope && !ctx.actor.scopes.includes(meta.scope)) {
         throw new AppError('SCOPE_MISSING', { message: `This procedure needs the ${meta.scope} scope.` });

@@ -578,6 +578,30 @@ export const ERROR_CATALOG = {
     action:
       'Send the csrfToken from sign-in (or GET /console/api/session) as X-CSRF-Token on every mutation.',
   },
+  CONSOLE_SESSION_REQUIRED: {
+    status: 403,
+    message: 'Only a staff member signed in to the console may do this.',
+    when: "A procedure that manages people's console accounts or the organisation's API credentials (`provider.staff.*`, `provider.credentials.*`) was called with an API client's token, or by a staff member who is not their organisation's admin. A leaked client secret must not be able to mint itself accounts or new secrets.",
+    action: "Ask your organisation's console admin to do it in the console (Staf, Kredensial API).",
+  },
+  STAFF_NOT_FOUND: {
+    status: 404,
+    message: 'No such staff account in your organisation.',
+    when: 'The staff id is unknown, or belongs to another organisation.',
+    action: 'List your staff with provider.staff.list.',
+  },
+  STAFF_EMAIL_TAKEN: {
+    status: 409,
+    message: 'This e-mail already has a console account.',
+    when: 'A new staff account for an e-mail that already signs in to the console (in any organisation: one e-mail, one account).',
+    action: "Use another e-mail, or ask the account's organisation to disable it first.",
+  },
+  LAST_ADMIN: {
+    status: 409,
+    message: 'Your organisation must keep at least one active admin.',
+    when: "Disabling, or changing the role of, the organisation's last active admin account.",
+    action: 'Make another staff member admin first.',
+  },
   WEBHOOK_DELIVERY_NOT_FOUND: {
     status: 404,
     message: 'No such webhook delivery.',

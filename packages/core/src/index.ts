@@ -53,6 +53,7 @@ export * from './runs';
 export * from './sealing';
 export * from './seed';
 export * from './staff/admin';
+export * from './staff/provider-staff';
 export * from './staff/staff';
 export * from './vouchers/code';
 export * from './webhooks/address';

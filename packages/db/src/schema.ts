@@ -1231,7 +1231,10 @@ export const reportRefreshes = pgTable('report_refreshes', {
   refreshedAt: ts('refreshed_at').notNull(),
 });
 
-/** PMO staff who sign in to the console. The password only as a scrypt hash. */
+/**
+ * Staff who sign in to the console: the PMO's, or a provider's (the organisation's kind says
+ * which console). The password only as a scrypt hash.
+ */
 export const staffUsers = pgTable(
   'staff_users',
   {
@@ -1242,7 +1245,8 @@ export const staffUsers = pgTable(
     /** Lower-cased. */
     email: text('email').notNull(),
     name: text('name').notNull(),
-    role: text('role', { enum: ['reviewer', 'finance', 'admin'] }).notNull(),
+    /** PMO: reviewer, finance, admin. Provider: admin, instructor, finance. */
+    role: text('role', { enum: ['reviewer', 'finance', 'admin', 'instructor'] }).notNull(),
     passwordHash: text('password_hash').notNull(),
     /** Wrong passwords in a row; reset by a right one or when a lock is set. */
     failedSignIns: integer('failed_sign_ins').notNull().default(0),
@@ -1250,7 +1254,10 @@ export const staffUsers = pgTable(
     disabledAt: ts('disabled_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('staff_users_email_idx').on(t.email)],
+  (t) => [
+    uniqueIndex('staff_users_email_idx').on(t.email),
+    index('staff_users_organisation_idx').on(t.organisationId),
+  ],
 );
 
 /** Console sessions: only the SHA-256 of the cookie's token is kept. */

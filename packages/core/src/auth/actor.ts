@@ -6,8 +6,11 @@ export type Actor = {
   role: TRole;
   clientId: string;
   scopes: TScope[];
-  /** Set when a PMO staff member acts through a console session (clientId is then their id). */
-  staffRole?: 'reviewer' | 'finance' | 'admin';
+  /**
+   * Set when a staff member (the PMO's or a provider's) acts through a console session; clientId is
+   * then their staff id.
+   */
+  staffRole?: 'reviewer' | 'finance' | 'admin' | 'instructor';
 };
 
 /** The audit trail's view of who did something, and in which request. */

@@ -324,14 +324,42 @@ export async function setOrganisationSuspended(
 }
 
 /** A new API client for an organisation; the secret is answered once and stored as a digest. */
+/**
+ * Who may manage an organisation's API clients: the PMO for any organisation, and a provider's own
+ * console admin for its own (never an API client: a leaked secret must not mint new ones).
+ */
+function requireClientManager(actor: Actor, organisationId: string): void {
+  if (actor.role === 'pmo') return;
+  if (actor.role === 'provider' && actor.staffRole === 'admin' && actor.organisationId === organisationId)
+    return;
+  throw new AppError('CONSOLE_SESSION_REQUIRED');
+}
+
+/** The client being rotated or revoked, when the caller may manage it (else: not found). */
+async function managedClient(tx: Db, actor: Actor, clientId: string) {
+  const row = await findClientRow(tx, clientId, { forUpdate: true });
+  if (!row || (actor.role !== 'pmo' && row.organisationId !== actor.organisationId))
+    throw new AppError('CLIENT_NOT_FOUND', { field: 'clientId' });
+  requireClientManager(actor, row.organisationId);
+  return row;
+}
+
+/** A provider's own API clients (the console's credentials page): never a secret, only its last 4. */
+export async function listOwnCredentials(opts: { db: Db; actor: Actor }) {
+  requireClientManager(opts.actor, opts.actor.organisationId);
+  return { items: (await clientsOf(opts.db, opts.actor.organisationId)).map(toClient) };
+}
+
 export async function issueCredentials(opts: Call<{ organisationId: string; label: string }>) {
-  requirePmo(opts.actor);
+  requireClientManager(opts.actor, opts.input.organisationId);
   const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
     const org = await organisationFor(tx, opts.input.organisationId);
     if (org.status === 'REJECTED') {
       throw new AppError('INVALID_STATE', { message: `Organisation ${org.id} is REJECTED.` });
     }
+    // A suspended provider keeps the clients it has; it does not mint new ones for itself.
+    if (opts.actor.role !== 'pmo' && org.status === 'SUSPENDED') throw new AppError('ORGANISATION_SUSPENDED');
     const secret = generateClientSecret();
     const client = await insertClientRow(tx, {
       id: newId('client'),
@@ -361,11 +389,10 @@ export async function issueCredentials(opts: Call<{ organisationId: string; labe
  * `graceHours` (0: stops at once), long enough to deploy the new secret.
  */
 export async function rotateCredentials(opts: Call<{ clientId: string; graceHours: number }>) {
-  requirePmo(opts.actor);
+  if (opts.actor.role !== 'pmo') requireClientManager(opts.actor, opts.actor.organisationId);
   const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
-    const old = await findClientRow(tx, opts.input.clientId, { forUpdate: true });
-    if (!old) throw new AppError('CLIENT_NOT_FOUND', { field: 'clientId' });
+    const old = await managedClient(tx, opts.actor, opts.input.clientId);
     if (old.status !== 'ACTIVE' || (old.expiresAt && old.expiresAt <= now)) {
       throw new AppError('INVALID_STATE', { message: `Client ${old.id} is no longer active.` });
     }
@@ -405,11 +432,10 @@ export async function rotateCredentials(opts: Call<{ clientId: string; graceHour
 }
 
 export async function revokeCredentials(opts: Call<{ clientId: string; reason: string }>) {
-  requirePmo(opts.actor);
+  if (opts.actor.role !== 'pmo') requireClientManager(opts.actor, opts.actor.organisationId);
   const now = opts.now ?? new Date();
   return opts.db.transaction(async (tx) => {
-    const old = await findClientRow(tx, opts.input.clientId, { forUpdate: true });
-    if (!old) throw new AppError('CLIENT_NOT_FOUND', { field: 'clientId' });
+    const old = await managedClient(tx, opts.actor, opts.input.clientId);
     if (old.status !== 'ACTIVE')
       throw new AppError('INVALID_STATE', { message: `Client ${old.id} is already revoked.` });
     const row = await updateClientRow(tx, old.id, { status: 'REVOKED', revokedAt: now });

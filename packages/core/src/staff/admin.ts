@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { AppError, STAFF_ROLES, type TStaffRole, type TStaffUser } from '@latih/contracts';
+import {
+  AppError,
+  PMO_STAFF_ROLES,
+  PROVIDER_STAFF_ROLES,
+  type TStaffRole,
+  type TStaffUser,
+} from '@latih/contracts';
 import {
   type Db,
   disableStaffUserRow,
+  findOrganisationKind,
   findPmoOrganisationId,
   findStaffByEmail,
   insertOrganisation,
@@ -52,8 +59,21 @@ async function existing(db: Db, email: string) {
 
 export async function addStaffUser(
   db: Db,
-  opts: { email: string; name: string; role: TStaffRole; now: Date },
+  opts: { email: string; name: string; role: TStaffRole; now: Date; organisationId?: string },
 ): Promise<{ user: TStaffUser; password: string; pmoCreated: string | null }> {
+  // A provider's first console admin comes from here; the provider's admin adds the rest.
+  const provider = opts.organisationId ? await findOrganisationKind(db, opts.organisationId) : undefined;
+  if (opts.organisationId && provider?.kind !== 'PROVIDER')
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'organisation',
+      message: `${opts.organisationId} is not a provider (staff of the PMO are added without --organisation).`,
+    });
+  const roles: readonly string[] = provider ? PROVIDER_STAFF_ROLES : PMO_STAFF_ROLES;
+  if (!roles.includes(opts.role))
+    throw new AppError('VALIDATION_FAILED', {
+      field: 'role',
+      message: `--role is one of ${roles.join(', ')}.`,
+    });
   if (await findStaffByEmail(db, opts.email))
     throw new AppError('VALIDATION_FAILED', {
       field: 'email',
@@ -61,7 +81,7 @@ export async function addStaffUser(
     });
   const password = newPassword();
   return db.transaction(async (tx) => {
-    const pmo = await pmoId(tx);
+    const pmo = provider ? { id: provider.id, created: false } : await pmoId(tx);
     const organisationId = pmo.id;
     const { user, created } = await createStaffUser(tx, {
       organisationId,
@@ -138,6 +158,7 @@ export async function disableStaffUser(
 
 export const STAFF_COMMAND_USAGE = `usage:
   npm run staff -- add --email <e-mail> --name "<name>" --role reviewer|finance|admin
+  npm run staff -- add --organisation <provider org id> --email <e-mail> --name "<name>" --role admin|instructor|finance
   npm run staff -- reset-password --email <e-mail>
   npm run staff -- disable --email <e-mail>`;
 
@@ -176,13 +197,14 @@ export async function runStaffCommand(db: Db, argv: string[], now: Date): Promis
     return e;
   };
   if (command === 'add') {
-    const role = need('role');
-    if (!(STAFF_ROLES as readonly string[]).includes(role))
-      throw new AppError('VALIDATION_FAILED', {
-        field: 'role',
-        message: `--role is one of ${STAFF_ROLES.join(', ')}.`,
-      });
-    const r = await addStaffUser(db, { email: email(), name: need('name'), role: role as TStaffRole, now });
+    const organisationId = flags.get('organisation')?.trim();
+    const r = await addStaffUser(db, {
+      email: email(),
+      name: need('name'),
+      role: need('role') as TStaffRole,
+      now,
+      ...(organisationId ? { organisationId } : {}),
+    });
     return [
       ...(r.pmoCreated ? [`created the PMO organisation ${r.pmoCreated} (there was none)`] : []),
       `added ${r.user.email} (${r.user.role}), ${r.user.id}`,

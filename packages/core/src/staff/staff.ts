@@ -5,7 +5,8 @@ import {
   STAFF_LOCKOUT_MINUTES,
   STAFF_MAX_FAILED_SIGN_INS,
   STAFF_SESSION_HOURS,
-  STAFF_WRITE_PREFIXES,
+  staffPermissions,
+  type TStaffAudience,
   type TStaffRole,
   type TStaffSession,
   type TStaffUser,
@@ -13,6 +14,7 @@ import {
 import {
   type Db,
   findLiveStaffSession,
+  findOrganisationKind,
   findStaffByEmail,
   findStaffById,
   insertStaffSession,
@@ -27,7 +29,7 @@ import { recordChange } from '../changes';
 import { newId } from '../ids';
 
 /*
- * Console sign-in for PMO staff. Passwords are hashed with scrypt (N=2^15, r=8, p=1: about 32 MiB
+ * Console sign-in for staff (the PMO's and providers'). Passwords are hashed with scrypt (N=2^15, r=8, p=1: about 32 MiB
  * and a tenth of a second per try); sessions are random 256-bit tokens in an httpOnly cookie,
  * stored as their SHA-256; the CSRF token is an HMAC of the session token, so it needs no storage
  * and cannot be computed without the cookie.
@@ -106,6 +108,31 @@ export async function createStaffUser(
   return { user: toUser(existing), created: false };
 }
 
+/** The console an organisation's staff use: the PMO's, or a provider's; platforms have none. */
+function audienceOf(kind: string | undefined): TStaffAudience | null {
+  return kind === 'PMO' ? 'pmo' : kind === 'PROVIDER' ? 'provider' : null;
+}
+
+/** What the console may see of a session: who, which organisation, what the role may do. */
+function sessionView(
+  user: StaffUserRow,
+  organisation: { id: string; name: string },
+  audience: TStaffAudience,
+  token: string,
+  expiresAt: Date,
+): TStaffSession {
+  const p = staffPermissions(audience, user.role);
+  return {
+    user: toUser(user),
+    audience,
+    organisation: { id: organisation.id, name: organisation.name },
+    writes: [...p.writes],
+    readsDenied: [...p.readsDenied],
+    csrfToken: csrfTokenFor(token),
+    expiresAt: expiresAt.toISOString(),
+  };
+}
+
 const staffRef = (u: { id: string; organisationId: string }, requestId: string | null) => ({
   organisationId: u.organisationId,
   clientId: u.id,
@@ -123,7 +150,9 @@ export async function signInStaff(opts: {
   userAgent?: string | null;
 }): Promise<{ token: string; session: TStaffSession }> {
   const user = await findStaffByEmail(opts.db, opts.email);
-  if (!user || user.disabledAt) {
+  const organisation = user ? await findOrganisationKind(opts.db, user.organisationId) : undefined;
+  const audience = audienceOf(organisation?.kind);
+  if (!user || user.disabledAt || !organisation || !audience) {
     dummyHash ??= hashPassword('not a password');
     await verifyPassword(opts.password, await dummyHash);
     throw new AppError('STAFF_SIGN_IN_FAILED');
@@ -169,15 +198,7 @@ export async function signInStaff(opts: {
       auditData: { ip: opts.ip ?? null },
     });
   });
-  return {
-    token,
-    session: {
-      user: toUser(user),
-      writes: [...STAFF_WRITE_PREFIXES[user.role]],
-      csrfToken: csrfTokenFor(token),
-      expiresAt: expiresAt.toISOString(),
-    },
-  };
+  return { token, session: sessionView(user, organisation, audience, token, expiresAt) };
 }
 
 function lockedError(until: Date, now: Date): AppError {
@@ -190,22 +211,18 @@ function lockedError(until: Date, now: Date): AppError {
 /** The live session behind a cookie token, with the actor its requests act as; null if none. */
 export async function staffSession(opts: { db: Db; token: string; now: Date }) {
   const row = await findLiveStaffSession(opts.db, sha256(opts.token), opts.now);
-  if (!row) return null;
+  const audience = audienceOf(row?.organisation.kind);
+  if (!row || !audience) return null;
   const actor: Actor & { staffRole: TStaffRole } = {
     organisationId: row.user.organisationId,
-    role: 'pmo',
+    role: audience,
     clientId: row.user.id,
-    scopes: [...DEFAULT_SCOPES.pmo],
+    scopes: [...DEFAULT_SCOPES[audience]],
     staffRole: row.user.role,
   };
   return {
     actor,
-    session: {
-      user: toUser(row.user),
-      writes: [...STAFF_WRITE_PREFIXES[row.user.role]],
-      csrfToken: csrfTokenFor(opts.token),
-      expiresAt: row.session.expiresAt.toISOString(),
-    } satisfies TStaffSession,
+    session: sessionView(row.user, row.organisation, audience, opts.token, row.session.expiresAt),
   };
 }
 
@@ -237,15 +254,23 @@ export const DEMO_STAFF = [
   { email: 'finance@latih.test', name: 'Keuangan Demo', role: 'finance' },
 ] as const;
 
+/** The demo provider's console staff (provider-a, Lembaga Pelatihan Nusantara Cakap), one per role. */
+export const DEMO_PROVIDER_STAFF_ORGANISATION = 'org_01jw00000000000000000000a1';
+export const DEMO_PROVIDER_STAFF = [
+  { email: 'admin@cakap.latih.test', name: 'Sari Admin Cakap', role: 'admin' },
+  { email: 'instruktur@cakap.latih.test', name: 'Budi Instruktur', role: 'instructor' },
+  { email: 'keuangan@cakap.latih.test', name: 'Wati Keuangan', role: 'finance' },
+] as const;
+
 export async function seedDemoStaff(db: Db, pmoOrganisationId: string): Promise<number> {
   let created = 0;
-  for (const s of DEMO_STAFF) {
+  const all = [
+    ...DEMO_STAFF.map((s) => ({ ...s, organisationId: pmoOrganisationId })),
+    ...DEMO_PROVIDER_STAFF.map((s) => ({ ...s, organisationId: DEMO_PROVIDER_STAFF_ORGANISATION })),
+  ];
+  for (const s of all) {
     if (await findStaffByEmail(db, s.email)) continue;
-    const r = await createStaffUser(db, {
-      ...s,
-      organisationId: pmoOrganisationId,
-      password: DEMO_STAFF_PASSWORD,
-    });
+    const r = await createStaffUser(db, { ...s, password: DEMO_STAFF_PASSWORD });
     if (r.created) created++;
   }
   return created;

@@ -1,6 +1,6 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
-import { staffSessions, staffUsers } from '../schema';
+import { organisations, staffSessions, staffUsers } from '../schema';
 
 export type StaffUserRow = typeof staffUsers.$inferSelect;
 
@@ -47,9 +47,14 @@ export async function insertStaffSession(db: Db, values: typeof staffSessions.$i
 /** A live session's user: not revoked, not expired, account not disabled. */
 export async function findLiveStaffSession(db: Db, tokenHash: string, now: Date) {
   const [row] = await db
-    .select({ session: staffSessions, user: staffUsers })
+    .select({
+      session: staffSessions,
+      user: staffUsers,
+      organisation: { id: organisations.id, name: organisations.name, kind: organisations.kind },
+    })
     .from(staffSessions)
     .innerJoin(staffUsers, eq(staffUsers.id, staffSessions.staffId))
+    .innerJoin(organisations, eq(organisations.id, staffUsers.organisationId))
     .where(
       and(
         eq(staffSessions.tokenHash, tokenHash),
@@ -99,4 +104,59 @@ export async function findPmoOrganisationId(db: Db): Promise<string | undefined>
     sql`select id from organisations where kind = 'PMO' order by created_at limit 1`,
   );
   return row?.id;
+}
+
+/** An organisation's staff accounts, disabled ones included, oldest first. */
+export async function listStaffOfOrganisation(db: Db, organisationId: string) {
+  return db
+    .select()
+    .from(staffUsers)
+    .where(eq(staffUsers.organisationId, organisationId))
+    .orderBy(asc(staffUsers.createdAt), asc(staffUsers.id));
+}
+
+/** A staff row of this organisation, locked for the change that follows (undefined: not theirs). */
+export async function findStaffOfOrganisation(db: Db, organisationId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(staffUsers)
+    .where(and(eq(staffUsers.id, id), eq(staffUsers.organisationId, organisationId)))
+    .for('update')
+    .limit(1);
+  return row;
+}
+
+/**
+ * The organisation's active admins, locked: two admins demoting each other at once serialize here,
+ * so the organisation never ends with none.
+ */
+export async function lockActiveAdmins(db: Db, organisationId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: staffUsers.id })
+    .from(staffUsers)
+    .where(
+      and(
+        eq(staffUsers.organisationId, organisationId),
+        eq(staffUsers.role, 'admin'),
+        isNull(staffUsers.disabledAt),
+      ),
+    )
+    .orderBy(asc(staffUsers.id))
+    .for('update');
+  return rows.map((r) => r.id);
+}
+
+export async function setStaffRole(db: Db, id: string, role: StaffUserRow['role']) {
+  const [row] = await db.update(staffUsers).set({ role }).where(eq(staffUsers.id, id)).returning();
+  return row;
+}
+
+/** The organisation's kind and name (for the console session and staff checks). */
+export async function findOrganisationKind(db: Db, id: string) {
+  const [row] = await db
+    .select({ id: organisations.id, kind: organisations.kind, name: organisations.name })
+    .from(organisations)
+    .where(eq(organisations.id, id))
+    .limit(1);
+  return row;
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "staff_users_organisation_idx" ON "staff_users" USING btree ("organisation_id");
