@@ -257,6 +257,19 @@ describe.runIf(postgresAvailable())(
       // Gateway A reads the same clock.
       expect(Date.parse((await clockOf(urlA)).now)).toBeGreaterThanOrEqual(Date.parse(windowClosed));
 
+      // reports.rollups: the sale day, ten days back, is counted although the job never ran between
+      // the sales and the clock's jump (it rebuilds every day since its last run, not only yesterday).
+      const wibMidnight = (ms: number) => new Date(ms + 7 * 3_600_000).toISOString().slice(0, 10);
+      const saleDay = wibMidnight(Date.parse(bought.voucher.issuedAt));
+      const dayAfter = wibMidnight(Date.parse(bought.voucher.issuedAt) + 86_400_000);
+      await until(async () => {
+        const figures = await providerB.provider.reports.figures.query({ from: saleDay, to: dayAfter });
+        return figures.total?.completed === 1 ? figures : undefined;
+      }, "the sale day's rollup");
+      expect(
+        (await providerB.provider.reports.figures.query({ from: saleDay, to: dayAfter })).total,
+      ).toMatchObject({ vouchersSold: 1, vouchersRedeemed: 1, completed: 1 });
+
       // vouchers.expire: expired, refunded, the seat back.
       expect((await platform.platform.vouchers.get.query({ id: sold.voucher.id })).status).toBe('EXPIRED');
       expect(await balanceOf('5101000000000001')).toBe(3_500_000);

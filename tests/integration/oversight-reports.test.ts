@@ -1,3 +1,4 @@
+import { refreshRecentRollups } from '@latih/core';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { codeOf, useHarness } from '../support/harness';
@@ -285,5 +286,33 @@ describe.each(engines())('reports and statistics on %s', (engine) => {
       to: new Date(at.getTime() - DAY).toISOString(),
     });
     expect(none.rows).toEqual([]);
+  });
+
+  it('the schedule’s rollup job catches up every day since its last run, not only yesterday', async () => {
+    const p = await plantProvider(h, 'Lembaga Libur Panjang');
+    const c = await plantCourse(h, p);
+    // The job ran on 1 April at 09:00 WIB; a sale at 10:00; the gateways then stopped for four days.
+    const ran = new Date(Date.UTC(2026, 3, 1, 2));
+    expect(await refreshRecentRollups(h.db, ran)).toEqual({ from: '2026-03-31', to: '2026-04-01' });
+    await plantEnrollment(h, {
+      providerId: p,
+      courseId: c,
+      issuedAt: new Date(Date.UTC(2026, 3, 1, 3)),
+      redeemedAt: new Date(Date.UTC(2026, 3, 1, 4)),
+    });
+    // Back on 5 April: the first run rebuilds 1 to 5 April, and the sale is counted.
+    expect(await refreshRecentRollups(h.db, new Date(Date.UTC(2026, 3, 5, 2)))).toEqual({
+      from: '2026-04-01',
+      to: '2026-04-05',
+    });
+    const row = (
+      await h.caller('pmo').pmo.reports.providers({ from: '2026-04-01', to: '2026-04-02' })
+    ).items.find((r) => r.providerId === p);
+    expect(row).toMatchObject({ vouchersSold: 1, vouchersRedeemed: 1 });
+    // The next minute's run is back to yesterday and today.
+    expect(await refreshRecentRollups(h.db, new Date(Date.UTC(2026, 3, 5, 2, 1)))).toEqual({
+      from: '2026-04-04',
+      to: '2026-04-05',
+    });
   });
 });

@@ -193,10 +193,10 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
     mode: oneAtATime,
     once: 'job lease',
     description:
-      'Rebuilds yesterday’s and today’s report rollups (WIB days) that the PMO reports and statistics read.',
+      'Rebuilds the report rollups (WIB days) that the PMO reports, the public statistics and the providers’ own figures read: yesterday, today, and every day since its last run (after a stop, or a sandbox clock moved ahead, nothing is skipped).',
     run: async ({ deps, now }) => {
-      await refreshRecentRollups(deps.db, now);
-      return {};
+      const { from, to } = await refreshRecentRollups(deps.db, now);
+      return { summary: { days: Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1 } };
     },
   },
   {

@@ -19,6 +19,7 @@ import {
   type Db,
   decodeCursor,
   encodeCursor,
+  lastRecentRollup,
   lastRollupRefresh,
   platformReport,
   providerTrend,
@@ -36,9 +37,22 @@ export function wibDay(at: Date): string {
   return new Date(at.getTime() + WIB_MS).toISOString().slice(0, 10);
 }
 
-/** Rebuilds yesterday and today (WIB): what the worker does every minute. */
-export async function refreshRecentRollups(db: Db, now: Date): Promise<void> {
-  await rebuildRollups(db, wibDay(new Date(now.getTime() - 86_400_000)), wibDay(now), now);
+/**
+ * What the schedule does every minute: rebuilds yesterday and today (WIB), and every day since the
+ * job's last run. A gateway stopped over a long weekend, or a sandbox clock moved days ahead, would
+ * otherwise leave the days in between as they were at the last run (sales after it never counted).
+ */
+export async function refreshRecentRollups(db: Db, now: Date): Promise<{ from: string; to: string }> {
+  const yesterday = wibDay(new Date(now.getTime() - 86_400_000));
+  // Since the job's own last run; on a database where it never ran, since any rebuild (a database
+  // from before this bookkeeping), and on one never rebuilt at all, since the first activity.
+  const last = (await lastRecentRollup(db)) ?? (await lastRollupRefresh(db));
+  const first = last ? null : (await activitySpan(db))?.from;
+  const since = last && last < now ? wibDay(last) : (first ?? yesterday);
+  const [from = yesterday] = [since, yesterday].sort();
+  const to = wibDay(now);
+  await rebuildRollups(db, from, to, now, 'recent');
+  return { from, to };
 }
 
 export async function rebuildReports(opts: {

@@ -25,7 +25,17 @@ function bounds(fromDay: string, toDay: string) {
   };
 }
 
-export async function rebuildRollups(db: Db, fromDay: string, toDay: string, now: Date): Promise<void> {
+/**
+ * Rebuilds the rollups of WIB days `fromDay` to `toDay`. `mark` names a second bookkeeping row for
+ * the caller ('recent': the scheduled job's own, so that it knows where to catch up from).
+ */
+export async function rebuildRollups(
+  db: Db,
+  fromDay: string,
+  toDay: string,
+  now: Date,
+  mark?: 'recent',
+): Promise<void> {
   const { start, end } = bounds(fromDay, toDay);
   const inRange = (col: string) => sql`${sql.raw(col)} >= ${start} and ${sql.raw(col)} < ${end}`;
   await db.transaction(async (tx) => {
@@ -102,7 +112,22 @@ export async function rebuildRollups(db: Db, fromDay: string, toDay: string, now
       values ('last', ${fromDay}::date, ${toDay}::date, ${now.toISOString()}::timestamptz)
       on conflict (id) do update set from_day = excluded.from_day, to_day = excluded.to_day,
         refreshed_at = excluded.refreshed_at`);
+    if (mark)
+      await tx.execute(sql`
+        insert into report_refreshes (id, from_day, to_day, refreshed_at)
+        values (${mark}, ${fromDay}::date, ${toDay}::date, ${now.toISOString()}::timestamptz)
+        on conflict (id) do update set from_day = excluded.from_day, to_day = excluded.to_day,
+          refreshed_at = excluded.refreshed_at`);
   });
+}
+
+/** When the scheduled job last rebuilt the recent days (null: never, on this database). */
+export async function lastRecentRollup(db: Db): Promise<Date | null> {
+  const [row] = await execRows<{ refreshed_at: Date | string }>(
+    db,
+    sql`select refreshed_at from report_refreshes where id = 'recent'`,
+  );
+  return row ? new Date(row.refreshed_at) : null;
 }
 
 export async function lastRollupRefresh(db: Db): Promise<Date | null> {
