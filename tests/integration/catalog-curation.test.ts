@@ -91,6 +91,13 @@ describe.each(engines())('curation and the platform catalog on %s', (engine) => 
       NO_DUPLICATE: false,
     });
     expect(review.indicators.find((i) => i.code === 'NO_DUPLICATE')?.detail).toMatch(/crs_/);
+    // The provider sees the same checklist for its own course, computed the same way; another
+    // provider does not see the course at all.
+    const own = await p.courses.indicators({ id: weak.id });
+    expect(own).toEqual({ content: 'COURSE', indicators: review.indicators });
+    await expect(h.caller('providerB').provider.courses.indicators({ id: weak.id })).rejects.toSatisfy(
+      (e) => codeOf(e) === 'NOT_FOUND',
+    );
 
     const good = await publishedCourse(h, 'providerB');
     const goodReview = await h.caller('pmo').pmo.curation.get({ id: good.course.id });
@@ -109,6 +116,8 @@ describe.each(engines())('curation and the platform catalog on %s', (engine) => 
     const r = await h.caller('pmo').pmo.curation.get({ id: pricey.id });
     expect(r.indicators.find((i) => i.code === 'PRICE_PER_HOUR_REASONABLE')).toMatchObject({ ok: false });
     expect(r.indicators.find((i) => i.code === 'RUNS_SCHEDULED')).toMatchObject({ ok: false });
+    // A draft not yet submitted: the provider reads what the reviewer would see before it asks.
+    expect((await p.courses.indicators({ id: pricey.id })).indicators).toEqual(r.indicators);
   });
 
   it('the platform catalog shows published courses with their runs on sale, seat availability and no meeting links', async () => {

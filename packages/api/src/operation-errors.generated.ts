@@ -24,6 +24,14 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
     'SCHEME_UNKNOWN',
   ],
   'provider.courses.get': ['NOT_FOUND'],
+  'provider.courses.indicators': [
+    'FORBIDDEN_ROLE',
+    'NOT_FOUND',
+    'SCHEME_MIN_HOURS',
+    'SCHEME_MODE_NOT_ALLOWED',
+    'SCHEME_PRICE_ABOVE_BALANCE',
+    'SCHEME_UNKNOWN',
+  ],
   'provider.courses.list': [],
   'provider.courses.submit': [
     'COURSE_INCOMPLETE',

@@ -26,10 +26,10 @@ import {
   updateCourseRow,
   updateRevision,
 } from '@latih/db';
-import { type Actor, actorRef, requirePmo } from './auth/actor';
+import { type Actor, actorRef, requirePmo, requireProvider } from './auth/actor';
 import { assertSchemeRules, resolveScheme, schemeViolations } from './catalog/rules';
 import { recordChange } from './changes';
-import { type DomainCall, notFound } from './courses';
+import { type DomainCall, notFound, visibilityFor } from './courses';
 
 export async function reviewQueue(opts: { db: Db; actor: Actor; input: TCurationQueueInput; now?: Date }) {
   requirePmo(opts.actor);
@@ -178,6 +178,42 @@ export async function getReview(opts: {
       content,
       scheme,
       active.map((r) => ({ runId: r.id, rows: sessions.get(r.id) ?? [] })),
+    ),
+  };
+}
+
+/**
+ * The same indicators, for the provider about its own course: what the reviewer will see beside
+ * it, for the content under review or, before submitting, the draft (the open revision's content
+ * when there is one). Every indicator reads only the provider's own data.
+ */
+export async function ownCourseIndicators(opts: {
+  db: Db;
+  actor: Actor;
+  id: string;
+  now?: Date;
+}): Promise<{ content: 'COURSE' | 'REVISION'; indicators: TIndicator[] }> {
+  requireProvider(opts.actor);
+  const row = await findCourseRow(opts.db, opts.id, visibilityFor(opts.actor));
+  if (!row) throw notFound(opts.id);
+  const revision = await findOpenRevision(opts.db, row.id);
+  const content = revision ? revision.content : contentOf(row);
+  const scheme = await resolveScheme(opts.db, row.schemeId, opts.now ?? new Date());
+  const runRows = (await runsOfCourses(opts.db, [row.id])).filter((r) =>
+    ['SCHEDULED', 'OPEN', 'FULL'].includes(r.status),
+  );
+  const sessions = await sessionsOf(
+    opts.db,
+    runRows.map((r) => r.id),
+  );
+  return {
+    content: revision ? 'REVISION' : 'COURSE',
+    indicators: await indicatorsFor(
+      opts.db,
+      row,
+      content,
+      scheme,
+      runRows.map((r) => ({ runId: r.id, rows: sessions.get(r.id) ?? [] })),
     ),
   };
 }

@@ -105,6 +105,7 @@ type AllProcedures =
   | 'provider.courses.list'
   | 'provider.courses.create'
   | 'provider.courses.update'
+  | 'provider.courses.indicators'
   | 'provider.courses.get'
   | 'provider.courses.submit'
   | 'provider.courses.withdraw'

@@ -1,4 +1,5 @@
 import { router } from '../../../trpc';
+import { courseIndicatorsRoute } from './course-indicators';
 import { createCourseRoute } from './create-course';
 import { getCourseRoute } from './get-course';
 import { importCoursesRoute } from './import-courses';
@@ -11,6 +12,7 @@ export const providerCoursesRouter = router({
   create: createCourseRoute,
   update: updateCourseRoute,
   get: getCourseRoute,
+  indicators: courseIndicatorsRoute,
   list: listCoursesRoute,
   submit: submitCourseRoute,
   withdraw: withdrawCourseRoute,
