@@ -2,9 +2,14 @@ import { createLatihConsoleClient, LatihError } from '@latih/sdk';
 
 /** The signed-in staff member, and the CSRF token the session's mutations carry. */
 export type Session = {
-  user: { id: string; email: string; name: string; role: 'reviewer' | 'finance' | 'admin' };
+  user: { id: string; email: string; name: string; role: 'reviewer' | 'finance' | 'admin' | 'instructor' };
+  /** Which console: the PMO's, or a training provider's. */
+  audience: 'pmo' | 'provider';
+  organisation: { id: string; name: string };
   /** What this role may change (procedure path prefixes); the server enforces it either way. */
   writes: string[];
+  /** What this role may not read either (provider staff); the server refuses it either way. */
+  readsDenied: string[];
   csrfToken: string;
   expiresAt: string;
 };
@@ -54,5 +59,8 @@ export function csvUrl(name: string, query: Record<string, string | number | und
     Object.entries(query).flatMap(([k, v]) => (v === undefined || v === '' ? [] : [[k, String(v)]])),
   );
   const s = q.toString();
-  return `/v1/pmo/exports/${name}.csv${s ? `?${s}` : ''}`;
+  const path = name.startsWith('provider/')
+    ? `/v1/provider/exports/${name.slice(9)}`
+    : `/v1/pmo/exports/${name}`;
+  return `${path}.csv${s ? `?${s}` : ''}`;
 }

@@ -12,10 +12,11 @@ import { ReportsPage } from './pages/reports';
 import { CasePage, CasesPage, SignalsPage } from './pages/signals';
 import { StatisticsPage } from './pages/statistics';
 import { WebhooksPage } from './pages/webhooks';
+import { ProviderShell } from './provider/shell';
 import { SessionContext } from './session';
 
 /** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/reports, #/audit. */
-const readRoute = () => (window.location.hash.replace(/^#\/?/, '') || 'curation').split('/');
+const readRoute = () => window.location.hash.replace(/^#\/?/, '').split('/');
 
 function useRoute(): string[] {
   const [route, setRoute] = useState(readRoute);
@@ -33,7 +34,12 @@ export function App() {
   const s = session.data;
   if (!s) return <SignIn />;
   setCsrf(s.csrfToken);
-  return <Shell session={s} />;
+  return s.audience === 'provider' ? <ProviderRoot session={s} /> : <Shell session={s} />;
+}
+
+function ProviderRoot({ session }: { session: Session }) {
+  const route = useRoute();
+  return <ProviderShell session={session} route={route[0] === '' ? [] : route} prefs={<Prefs />} />;
 }
 
 function SignIn() {
@@ -100,7 +106,8 @@ function Prefs() {
 function Shell({ session }: { session: Session }) {
   const { t } = usePrefs();
   const qc = useQueryClient();
-  const [page, param] = useRoute();
+  const route = useRoute();
+  const [page, param] = route[0] ? route : ['curation'];
   const nav = [
     ['curation', t('curation')],
     ['reports', t('reports')],

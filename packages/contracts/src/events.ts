@@ -4,50 +4,10 @@ import type { TVoucher, TVoucherCloseReason } from './marketplace';
 import type { TPayoutAccount, TSettlement } from './payouts';
 import type { TRun } from './runs';
 
-/** Event types written to the outbox. Partners subscribe to these names; never rename one. */
-export const EVENT_TYPES = [
-  'course.created',
-  'course.updated',
-  'course.submitted',
-  'course.approved',
-  'course.rejected',
-  'course.published',
-  'course.suspended',
-  'course.reinstated',
-  'course.withdrawn',
-  'course.revision_submitted',
-  'course.revision_rejected',
-  'run.created',
-  'run.updated',
-  'run.opened',
-  'run.full',
-  'run.reopened',
-  'run.started',
-  'run.finished',
-  'run.cancelled',
-  'voucher.issued',
-  'voucher.cancelled',
-  'voucher.expired',
-  'voucher.redeemed',
-  'attendance.recorded',
-  'enrollment.completed',
-  'enrollment.not_completed',
-  'certificate.issued',
-  'certificate.revoked',
-  'review.submitted',
-  'webhook_endpoint.disabled',
-  'payout_account.updated',
-  'settlement.created',
-  'settlement.in_transit',
-  'settlement.paid',
-  'settlement.failed',
-  'organisation.suspended',
-  'organisation.reinstated',
-  'evidence_request.created',
-  'control_case.decided',
-  'enrollment.completion_voided',
-  'enrollment.withdrawn',
-] as const;
+/** Event types written to the outbox (the list is in values.ts, so that the SDK publishes it). */
+export { EVENT_TYPES } from './values';
+
+import type { EVENT_TYPES } from './values';
 export type TEventType = (typeof EVENT_TYPES)[number];
 
 type CourseData = { course: TCourse };

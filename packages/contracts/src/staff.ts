@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { idSchema } from './ids';
+import { PROVIDER_STAFF_ROLES } from './values';
+
+export { PROVIDER_STAFF_ROLES };
 
 /*
  * Staff who work in the console: signed in with e-mail and password, holding a session cookie.
@@ -10,7 +13,6 @@ import { idSchema } from './ids';
  */
 
 export const PMO_STAFF_ROLES = ['reviewer', 'finance', 'admin'] as const;
-export const PROVIDER_STAFF_ROLES = ['admin', 'instructor', 'finance'] as const;
 /** Every staff role of either audience (the PMO's three, and the provider's instructor). */
 export const STAFF_ROLES = ['reviewer', 'finance', 'admin', 'instructor'] as const;
 export const ZStaffRoleSchema = z.enum(STAFF_ROLES);

@@ -1,0 +1,31 @@
+const id = {
+  providerApp: 'Konsol Lembaga Pelatihan',
+  navCourses: 'Kursus',
+  navClasses: 'Kelas',
+  navDoor: 'Penukaran di pintu',
+  navFigures: 'Kinerja',
+  navMoney: 'Penyelesaian dana',
+  navWebhooks: 'Webhook',
+  navCredentials: 'Kredensial API',
+  navStaff: 'Staf',
+  role_admin: 'admin',
+  role_instructor: 'instruktur',
+  role_finance: 'keuangan',
+  notAllowed: 'Peran Anda tidak dapat membuka halaman ini.',
+};
+const en: typeof id = {
+  providerApp: 'Training provider console',
+  navCourses: 'Courses',
+  navClasses: 'Classes',
+  navDoor: 'Door check-in',
+  navFigures: 'Performance',
+  navMoney: 'Settlements',
+  navWebhooks: 'Webhooks',
+  navCredentials: 'API credentials',
+  navStaff: 'Staff',
+  role_admin: 'admin',
+  role_instructor: 'instructor',
+  role_finance: 'finance',
+  notAllowed: 'Your role cannot open this page.',
+};
+export const SHELL_WORDS = { id, en };
