@@ -3,9 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { checkLedger } from '@latih/db';
+import { checkLedger, schema } from '@latih/db';
 import { signatureHeader } from '@latih/payments/signature';
 import { createLatihClient } from '@latih/sdk';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bannerText } from '../../apps/gateway/src/banner';
 import { mockPayments } from '../../apps/gateway/src/payments';
@@ -888,6 +889,29 @@ const GUIDES: Guide[] = [
           });
           expect(audit.items.some((a) => a.actorClientId?.startsWith('ikey_'))).toBe(true);
           await booksBalance(gw);
+        },
+      },
+    ],
+  },
+  {
+    file: 'provider-console.md',
+    steps: [
+      {
+        title:
+          'the demo admin adds an instructor over HTTP; the instructor signs in and is refused the statements',
+        run: async ({ gw, env }) => {
+          expect(await runSh(example('provider-console.md', 'staff-curl'), env)).toEqual([
+            'ACTIVE',
+            'provider.settlements.',
+            'FORBIDDEN_ROLE',
+          ]);
+          // The account is the provider's, added by its admin, and only the password's hash is kept.
+          const [rina] = await gw.database.db
+            .select()
+            .from(schema.staffUsers)
+            .where(eq(schema.staffUsers.email, 'rina@cakap.latih.test'));
+          expect(rina).toMatchObject({ organisationId: gw.demo['provider-a'].id, role: 'instructor' });
+          expect(rina?.passwordHash).toMatch(/^scrypt\$/);
         },
       },
     ],

@@ -404,7 +404,7 @@ function CompletionReport({ run }: { run: TRun }) {
       {!roster.data ? (
         <Loading error={roster.error} />
       ) : open.length === 0 ? (
-        <p>{pt('noParticipants')}</p>
+        <p>{pt('noneInTraining')}</p>
       ) : (
         <Table
           caption={pt('completions')}
@@ -433,7 +433,7 @@ function CompletionReport({ run }: { run: TRun }) {
           ]}
         />
       )}
-      <div className="actions">
+      <div className="actions" hidden={open.length === 0}>
         <button type="button" onClick={() => void report('COMPLETED')}>
           {pt('reportCompleted')}
         </button>{' '}
