@@ -126,6 +126,52 @@ describe.each(engines())('staff accounts from the operator shell on %s', (engine
     expect(JSON.stringify(audit)).not.toContain(newPassword);
   });
 
+  it('adds a provider’s first console admin with --organisation; its session acts as that provider', async () => {
+    const email = `lembaga-${engine}@latih.test`;
+    const providerId = h.orgs.providerA.organisationId;
+    const added = await runStaffCommand(
+      h.db,
+      ['add', '--organisation', providerId, '--email', email, '--name', 'Admin Lembaga', '--role', 'admin'],
+      now(),
+    );
+    const first = await signIn(email, added[1]?.split(': ').pop() ?? '');
+    expect(first.session).toMatchObject({
+      audience: 'provider',
+      organisation: { id: providerId },
+      user: { role: 'admin' },
+      writes: ['provider.'],
+    });
+    const [row] = await h.db.select().from(schema.staffUsers).where(eq(schema.staffUsers.email, email));
+    expect(row?.organisationId).toBe(providerId);
+    // A provider has no reviewers; a platform has no console; an unknown organisation is refused.
+    for (const argv of [
+      ['add', '--organisation', providerId, '--email', 'r@latih.test', '--name', 'R', '--role', 'reviewer'],
+      [
+        'add',
+        '--organisation',
+        h.orgs.platformA.organisationId,
+        '--email',
+        'p@latih.test',
+        '--name',
+        'P',
+        '--role',
+        'admin',
+      ],
+      [
+        'add',
+        '--organisation',
+        'org_01jw0000000000000000000zz9',
+        '--email',
+        'z@latih.test',
+        '--name',
+        'Z',
+        '--role',
+        'admin',
+      ],
+    ])
+      await expect(runStaffCommand(h.db, argv, now())).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
   it('refuses bad arguments with the usage, and writes nothing', async () => {
     const before = (await h.db.select().from(schema.staffUsers)).length;
     for (const argv of [
