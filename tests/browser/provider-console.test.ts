@@ -227,6 +227,18 @@ describe.runIf(existsSync(CHROMIUM))('the provider console in Chromium: a provid
       .getByText(/VOUCHER_ALREADY_REDEEMED/)
       .first()
       .waitFor();
+    // Many codes at once, by keyboard alone: Tab past the button to the list, a code per line,
+    // Tab to "Tukarkan semua", Enter. Each code is answered on its own.
+    await p.keyboard.press('Tab');
+    await p.keyboard.press('Tab');
+    const list = p.getByLabel('Kode voucher, satu per baris (maks. 100)');
+    expect(await list.evaluate((el) => el === document.activeElement)).toBe(true);
+    await p.keyboard.type(day.code);
+    await p.keyboard.press('Enter');
+    await p.keyboard.type('BUKAN-KODE');
+    await p.keyboard.press('Tab');
+    await p.keyboard.press('Enter');
+    await p.getByRole('status').filter({ hasText: 'Ditukar 0, ditolak 2' }).waitFor();
     const roster = await asProvider().provider.enrollments.list.query({ runId: day.runId });
     expect(roster.items.map((e) => `${e.participant.name}:${e.status}`)).toEqual([
       `${day.participant}:IN_TRAINING`,
@@ -398,6 +410,21 @@ describe.runIf(existsSync(CHROMIUM))('the provider console in Chromium: a provid
     await p.getByLabel('Language').selectOption('id');
     await p.getByRole('heading', { name: 'Penukaran di pintu', level: 1 }).waitFor();
     expect(failures).toEqual([]);
+  });
+
+  it('last, the admin revokes the certificate from the participant’s file; the public page says so', async () => {
+    const p = pages.admin;
+    await p.goto(`${gw.url}/console/#/classes/${day.runId}`);
+    await p.reload();
+    await p.getByRole('button', { name: `Rincian: ${day.participant}` }).click();
+    await p.getByLabel('Alasan pencabutan sertifikat').fill('Tugas ternyata dikerjakan orang lain');
+    await p.getByRole('button', { name: 'Cabut sertifikat' }).click();
+    await p.getByRole('status').filter({ hasText: 'Sertifikat dicabut' }).waitFor();
+    const page = await browser.newPage();
+    await page.goto(`${gw.url}/verify/${day.certificate}`);
+    await page.getByRole('heading', { name: /Sertifikat dicabut/ }).waitFor();
+    await page.getByText('Tugas ternyata dikerjakan orang lain').waitFor();
+    await page.close();
   });
 });
 

@@ -508,6 +508,15 @@ function EnrollmentFile({ id, onClose }: { id: string; onClose: () => void }) {
       });
     }, pt('assignmentSaved'));
   };
+  const revoke = (ev: FormEvent<HTMLFormElement>) => {
+    ev.preventDefault();
+    const form = new FormData(ev.currentTarget);
+    const number = e.certificate?.number ?? '';
+    void act(
+      () => api.provider.certificates.revoke.mutate({ number, reason: String(form.get('reason') ?? '') }),
+      pt('certificateRevoked'),
+    );
+  };
   const postTest = (ev: FormEvent<HTMLFormElement>) => {
     ev.preventDefault();
     const form = new FormData(ev.currentTarget);
@@ -613,6 +622,16 @@ function EnrollmentFile({ id, onClose }: { id: string; onClose: () => void }) {
         </p>
       ) : (
         <p>{pt('noCertificate')}</p>
+      )}
+      {e.certificate?.status === 'VALID' && can('provider.certificates.revoke') && (
+        <form onSubmit={revoke} className="filters">
+          <Field label={pt('revokeReason')}>
+            {(fid) => <input id={fid} name="reason" required minLength={10} maxLength={2000} />}
+          </Field>
+          <button type="submit" className="danger">
+            {pt('revokeCertificate')}
+          </button>
+        </form>
       )}
       {message && (
         <p role={message.ok ? 'status' : 'alert'} className={message.ok ? undefined : 'error'}>
