@@ -36,6 +36,8 @@ describe('certificate pages and the JWKS over HTTP', () => {
     });
     participantName = enrollment.participant.name;
     const sessions = (await p.runs.get.query({ id: run.id })).sessions;
+    // Attendance is recorded once sessions have opened: five minutes into the last one.
+    shift.ms = Date.parse(sessions.at(-1)?.startsAt ?? '') + 5 * 60_000 - Date.now();
     await p.attendance.recordBulk.mutate({
       items: sessions.map((s) => ({
         enrollmentId: enrollment.id,

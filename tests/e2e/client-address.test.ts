@@ -51,6 +51,8 @@ describe('the client address on a real gateway (TRUST_PROXY=loopback, the defaul
       runId: run.id,
     });
     await provider.provider.redirectUris.register.mutate({ uri: 'https://lms.example.id/return' });
+    // The session opens half an hour before it starts: the check is for a class under way.
+    await advanceSandboxClock(provider, { to: new Date(Date.parse(run.startsAt) - 20 * 60_000) });
     const { url } = await provider.provider.attendance.verificationLink.mutate({
       enrollmentId: enrollment.id,
       sequence: 1,

@@ -37,6 +37,8 @@ describe("a certificate's issuer and achievement ids resolve to public documents
       runId: run.id,
     });
     const sessions = (await p.runs.get.query({ id: run.id })).sessions;
+    // Attendance is recorded once sessions have opened: five minutes into the last one.
+    shift.ms = Date.parse(sessions.at(-1)?.startsAt ?? '') + 5 * 60_000 - Date.now();
     await p.attendance.recordBulk.mutate({
       items: sessions.map((s) => ({
         enrollmentId: enrollment.id,

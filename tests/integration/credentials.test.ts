@@ -4,7 +4,7 @@ import { verifyCertificate } from '@latih/sdk';
 import { and, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines, postgresAvailable } from '../support/db';
-import { complete, enrolled } from '../support/delivery-fixtures';
+import { classHeld, complete, enrolled } from '../support/delivery-fixtures';
 import { feedsCaughtUp } from '../support/feed-horizon';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 
@@ -188,6 +188,8 @@ describe.each(engines())('certificates, reviews and the identity check on %s', (
     try {
       const { ids } = await enrolled(h, 1);
       const id = ids[0] ?? '';
+      // Every session has opened: links and records for any of them are allowed.
+      await classHeld(h, id);
       const p = () => h.caller('providerA').provider;
       for (const bad of [
         'http://lms.example.id/return',
@@ -310,6 +312,7 @@ describe.each(engines())('certificates, reviews and the identity check on %s', (
     try {
       const { ids } = await enrolled(h, 1);
       const id = ids[0] ?? '';
+      await classHeld(h, id);
       const p = () => h.caller('providerA').provider;
       const row = async (sequence: number) =>
         (

@@ -2,7 +2,7 @@ import { schema } from '@latih/db';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
-import { enrolled, present } from '../support/delivery-fixtures';
+import { classHeld, enrolled, present } from '../support/delivery-fixtures';
 import { codeOf, useHarness } from '../support/harness';
 
 const refusal = (p: Promise<unknown>) =>
@@ -25,6 +25,8 @@ describe.each(engines())('training delivery on %s', (engine) => {
       expect(codeOf(err)).toBe('ATTENDANCE_INCOMPLETE');
       expect((err as Error).message).toContain('ATTENDANCE_INCOMPLETE, ASSIGNMENT_MISSING, POST_TEST_FAILED');
 
+      // Entered after the last session began (each session has opened by then).
+      await classHeld(h, id);
       const bulk = await p().attendance.recordBulk({
         items: [
           present(id, 1),

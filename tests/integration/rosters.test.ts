@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
-import { complete, enrolled, present } from '../support/delivery-fixtures';
+import { classHeld, complete, enrolled, present } from '../support/delivery-fixtures';
 import { codeOf, useHarness } from '../support/harness';
 
 /*
@@ -18,6 +18,8 @@ describe.each(engines())('class rosters on %s', (engine) => {
       const p = h.caller('providerA').provider;
       // a: complete; b: two sessions and the task; c: all sessions, no post-test; d: session 1 rejected.
       await complete(h, a);
+      // The class has been held: registers entered after its last session began.
+      await classHeld(h, b);
       await p.attendance.recordBulk({ items: [present(b, 1), present(b, 2)] });
       await p.assignments.submit({
         enrollmentId: b,
@@ -106,6 +108,7 @@ describe.each(engines())('class rosters on %s', (engine) => {
       const [a = '', b = ''] = ids;
       const p = h.caller('providerA').provider;
       await complete(h, a);
+      await classHeld(h, b);
       await p.attendance.record({ ...present(b, 2), method: 'PROVIDER_FACE_CHECK' });
       await p.assignments.submit({
         enrollmentId: b,

@@ -32,7 +32,7 @@ export const present = (enrollmentId: string, sequence: number) => ({
 /** Meets the rule of `enrolled`'s course (all sessions, assignment, post-test 85) and reports COMPLETED. */
 export async function complete(h: Harness, enrollmentId: string) {
   const p = h.caller('providerA').provider;
-  await p.attendance.recordBulk({ items: [1, 2, 3, 4].map((n) => present(enrollmentId, n)) });
+  await attendAll(h, enrollmentId);
   await p.assignments.submit({
     enrollmentId,
     url: 'https://drive.example.id/tugas/hasil.mp4',
@@ -40,4 +40,38 @@ export async function complete(h: Harness, enrollmentId: string) {
   });
   await p.postTests.record({ enrollmentId, score: 85 });
   return p.completions.report({ enrollmentId, outcome: 'COMPLETED' });
+}
+
+/**
+ * Every session of the enrollment's run attended, each recorded as it takes place: the clock is
+ * set five minutes into each session in turn (attendance cannot be recorded before a session
+ * opens), then put back where it was. Throws if any record was refused.
+ */
+export async function attendAll(
+  h: Harness,
+  enrollmentId: string,
+  who: 'providerA' | 'providerB' = 'providerA',
+) {
+  const e = await h.caller(who).provider.enrollments.get({ id: enrollmentId });
+  const before = h.services.now();
+  for (const s of e.attendance) {
+    const at = new Date(Date.parse(s.startsAt) + 5 * 60_000);
+    if (at.getTime() > h.services.now()) h.clock.set(at);
+    const r = await h
+      .caller(who)
+      .provider.attendance.recordBulk({ items: [present(enrollmentId, s.sequence)] });
+    if (r.summary.refused > 0) throw new Error(`attendance ${s.sequence}: ${JSON.stringify(r.results)}`);
+  }
+  h.clock.set(new Date(before));
+}
+
+/** Sets the clock five minutes into the enrollment's last session: every session has opened. */
+export async function classHeld(
+  h: Harness,
+  enrollmentId: string,
+  who: 'providerA' | 'providerB' = 'providerA',
+) {
+  const e = await h.caller(who).provider.enrollments.get({ id: enrollmentId });
+  const last = e.attendance.at(-1);
+  if (last) h.clock.set(new Date(Date.parse(last.startsAt) + 5 * 60_000));
 }

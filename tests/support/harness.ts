@@ -26,18 +26,30 @@ export const silentLog = { error: () => undefined, warn: () => undefined };
 export async function makeHarness(database: Database, opts: { now?: () => number } = {}) {
   // A clock tests may set (redemption windows, deadlines); the real one by default.
   let fixedNow: number | undefined;
+  let fixedRealNow: number | undefined;
   const now = opts.now ?? (() => fixedNow ?? Date.now());
   const clock = {
+    /** The program's time (windows, deadlines, sessions), as a sandbox clock moves it. */
     set: (at: Date) => {
       fixedNow = at.getTime();
     },
+    /** The real time tokens and client credentials live in (as the gateway's), for expiry tests. */
+    setReal: (at: Date) => {
+      fixedRealNow = at.getTime();
+    },
     reset: () => {
       fixedNow = undefined;
+      fixedRealNow = undefined;
     },
   };
   const otp = new DevOtpChannel();
   const keys: LoadedKey[] = loadKeySet({ keys: [generateStoredKey(new Date(0), new Date(0))] });
-  const tokens = new TokenService(() => keys, ISSUER, now);
+  // Tokens live in real time, as the gateway's do: moving the program clock must not expire them.
+  const tokens = new TokenService(
+    () => keys,
+    ISSUER,
+    () => fixedRealNow ?? Date.now(),
+  );
   const logged: object[] = [];
   const services: Services = {
     db: database.db,
