@@ -325,6 +325,25 @@ describe.runIf(postgresAvailable())(
         .from(schema.idempotencyKeys)
         .where(eq(schema.idempotencyKeys.key, key));
       expect(keys).toEqual([]);
+      // catalog.compact: it ran on its own and deleted the changes superseded by a later one of the
+      // same course (a change whose successor was still being written waits for the next run).
+      const [compact] = await execRows<{ runs: number; deleted: number }>(
+        db.db,
+        sql`select j.runs::int as runs, coalesce(sum((j.last_summary->>'deleted')::int), 0)::int as deleted
+            from job_runs j where j.name = 'catalog.compact' group by j.runs`,
+      );
+      expect(compact?.runs).toBeGreaterThan(0);
+      const [perCourse] = await execRows<{ changes: number; courses: number }>(
+        db.db,
+        sql`select count(*)::int as changes, count(distinct course_id)::int as courses from catalog_changes`,
+      );
+      // Near one row per course, though the demo courses and their runs changed many times.
+      const [written] = await execRows<{ n: number }>(
+        db.db,
+        sql`select max(seq)::int as n from catalog_changes`,
+      );
+      expect(written?.n).toBeGreaterThan((perCourse?.courses ?? 0) * 2);
+      expect(perCourse?.changes).toBeLessThanOrEqual((perCourse?.courses ?? 0) + 10);
       // otp.expire: no pending checkout keeps a code.
       const pending = await db.db
         .select()

@@ -72,7 +72,10 @@ export type FeedFollowOptions = {
    * `pollIntervalMs` while caught up and at once while `hasMore`, until `signal` aborts.
    */
   follow?: boolean;
-  /** The pause between polls once caught up, with `follow` (default 5 000 ms; 5 s or more is recommended). */
+  /**
+   * The pause between polls once caught up, with `follow` (default 1 000 ms: a change is servable
+   * tens of milliseconds after its commit, so the interval is the lag; 1 to 60 s is recommended).
+   */
   pollIntervalMs?: number;
   /** Ends the iteration: the pause is cut short, a request in flight is cancelled, and it returns quietly. */
   signal?: AbortSignal;
@@ -84,7 +87,7 @@ export type FeedFollowOptions = {
  */
 export type FeedBatch<T> = { items: T[]; cursor: string; hasMore: boolean };
 
-const DEFAULT_POLL_INTERVAL_MS = 5_000;
+const DEFAULT_POLL_INTERVAL_MS = 1_000;
 
 function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {

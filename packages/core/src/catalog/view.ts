@@ -92,22 +92,37 @@ export function toCatalogCourse(
 }
 
 async function withRuns(db: Db, rows: CatalogRow[]): Promise<TCatalogCourse[]> {
-  const runs = await runsOfCourses(
-    db,
-    rows.map((r) => r.course.id),
-    ['OPEN', 'FULL'],
+  return viewsOf(
+    rows,
+    await runsOf(
+      db,
+      rows.map((r) => r.course.id),
+    ),
   );
+}
+
+/** The runs on sale of these courses, with their sessions (two queries, whatever the count). */
+async function runsOf(db: Db, courseIds: string[]) {
+  const runs = await runsOfCourses(db, courseIds, ['OPEN', 'FULL']);
   const sessions = await sessionsOf(
     db,
     runs.map((r) => r.id),
   );
-  return rows.map((r) =>
-    toCatalogCourse(
-      r,
-      runs.filter((run) => run.courseId === r.course.id),
-      sessions,
-    ),
-  );
+  return { runs, sessions };
+}
+
+function viewsOf(
+  rows: CatalogRow[],
+  { runs, sessions }: { runs: RunRow[]; sessions: Map<string, SessionRow[]> },
+): TCatalogCourse[] {
+  // Grouped once: a page of 500 courses must not scan every run for every course.
+  const byCourse = new Map<string, RunRow[]>();
+  for (const run of runs) {
+    const list = byCourse.get(run.courseId);
+    if (list) list.push(run);
+    else byCourse.set(run.courseId, [run]);
+  }
+  return rows.map((r) => toCatalogCourse(r, byCourse.get(r.course.id) ?? [], sessions));
 }
 
 export async function listCatalog(opts: { db: Db; input: TListCatalogInput }) {
@@ -142,9 +157,11 @@ export async function catalogChanges(opts: {
   // One entry per course, at its last position in this page: its current state says it all.
   const lastIndex = new Map(rows.map((r, i) => [r.courseId, i]));
   const ids = [...lastIndex.keys()];
-  const found = await coursesWithProvider(opts.db, ids);
+  // The courses and their runs at once (two connections): the runs of a course not on sale are
+  // read for nothing, which costs less than waiting for one query before starting the other.
+  const [found, runs] = await Promise.all([coursesWithProvider(opts.db, ids), runsOf(opts.db, ids)]);
   const onSale = found.filter((f) => f.course.status === 'PUBLISHED' && f.providerStatus === 'ACTIVE');
-  const views = new Map((await withRuns(opts.db, onSale)).map((c) => [c.id, c]));
+  const views = new Map(viewsOf(onSale, runs).map((c) => [c.id, c]));
   const byId = new Map(found.map((f) => [f.course.id, f]));
   const changes: TCatalogChange[] = [];
   for (const id of [...lastIndex.entries()].sort((a, b) => a[1] - b[1]).map(([courseId]) => courseId)) {

@@ -2,6 +2,7 @@ import {
   type Db,
   deleteEndedStaffSessions,
   deleteExpiredIdempotencyKeys,
+  deleteSupersededCatalogChanges,
   expirePendingCheckouts,
   getSettlementBatch,
 } from '@latih/db';
@@ -231,6 +232,18 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
     run: async ({ deps, now }) => {
       const deleted = await deleteExpiredIdempotencyKeys(deps.db, now);
       return { busy: deleted >= 5_000, summary: { deleted } };
+    },
+  },
+  {
+    name: 'catalog.compact',
+    everyMs: HOUR,
+    mode: oneAtATime,
+    once: 'job lease; deletes are idempotent',
+    description:
+      'Deletes catalog changes superseded by a later change of the same course (the feed serves a course at its latest change only), so the feed’s table stays near one row per course however often seats change.',
+    run: async ({ deps }) => {
+      const deleted = await deleteSupersededCatalogChanges(deps.db, 10_000);
+      return { busy: deleted >= 10_000, summary: { deleted } };
     },
   },
   {

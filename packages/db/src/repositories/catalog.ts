@@ -145,9 +145,39 @@ export async function catalogChangesAfter(db: Db, since: { xid: string; seq: num
     db,
     sql`select c.seq, c.xid::text as xid_text, c.course_id from catalog_changes c
         where ${afterFeedPosition(since)}
+          -- Superseded: the course has a later change that is already servable. The consumer gets
+          -- the course there, as it is now (migration 0033); a full sync reads each course once.
+          and not exists (
+            select 1 from catalog_changes later
+             where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq)
+               and later.xid < pg_snapshot_xmin(pg_current_snapshot()))
         order by c.xid, c.seq
         limit ${limit}`,
   ).then((rows) => rows.map((r) => ({ seq: Number(r.seq), xid: String(r.xid_text), courseId: r.course_id })));
+}
+
+/**
+ * Deletes up to `max` superseded catalog changes: rows whose course has a later change that is
+ * already servable. The feed never serves them (catalogChangesAfter), so no consumer loses
+ * anything: the later row is after any cursor that precedes the deleted one. Keeps the table near
+ * one row per course however often seats change. Answers how many rows went.
+ */
+export async function deleteSupersededCatalogChanges(db: Db, max: number): Promise<number> {
+  const rows = await execRows<{ n: number | string }>(
+    db,
+    sql`with gone as (
+          delete from catalog_changes where seq in (
+            select c.seq from catalog_changes c
+             where exists (
+               select 1 from catalog_changes later
+                where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq)
+                  and later.xid < pg_snapshot_xmin(pg_current_snapshot()))
+             order by c.xid, c.seq
+             limit ${max})
+          returning 1)
+        select count(*) as n from gone`,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Courses on sale or not, by id, with provider name (for the feed's upserts). */

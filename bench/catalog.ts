@@ -1,0 +1,253 @@
+/**
+ * Catalog sync at national size (issue 21, must-show 3): 100 000 published courses with a run
+ * each, a platform's full sync through the SDK measured in courses per second, and the change
+ * feed's lag from a run's change committing (the provider's API call answered) to a platform that
+ * polls seeing it: polling as the SDK does by default and as the guide recommends, and
+ * continuously (what the feed itself adds). Writes its table into docs/benchmarks.md.
+ *
+ *   npm run bench:catalog            (BENCH_COURSES=100000, BENCH_LAG_SECONDS=30)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_ORGANISATIONS } from '@latih/core';
+import { createLatihClient } from '@latih/sdk';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SERVER = 'postgres://postgres@127.0.0.1:5432';
+const DB = 'latih_bench_catalog';
+const N = Number(process.env.BENCH_COURSES ?? 100_000);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 30);
+const PORT = 3458;
+const BASE = `http://127.0.0.1:${PORT}`;
+const work = mkdtempSync(join(tmpdir(), 'latih-bench-catalog-'));
+
+const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const psql = (db: string, sql: string) =>
+  execFileSync(
+    'psql',
+    ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+const demo = (key: string) => {
+  const o = DEMO_ORGANISATIONS.find((d) => d.key === key);
+  if (!o) throw new Error(`no demo organisation ${key}`);
+  return o;
+};
+
+async function waitReady(): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`${BASE}/readyz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the gateway did not become ready');
+}
+
+function startGateway() {
+  return spawn(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `${SERVER}/${DB}`,
+      DATA_DIR: work,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'true',
+      // One platform reads as fast as it can: the bench measures the gateway, not its rate limits.
+      RATE_LIMITS: 'off',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/**
+ * N published courses, each a copy of the demo luring course with its run and sessions under new
+ * ids, written in one statement per table. The catalog's triggers record a change per course and
+ * per run, as approval and scheduling do.
+ */
+function load(): number {
+  const started = performance.now();
+  const template = psql(
+    DB,
+    `select c.id from courses c join runs r on r.course_id = c.id
+      where c.status = 'PUBLISHED' and c.mode = 'LURING' and r.status = 'OPEN' order by c.id limit 1`,
+  );
+  const run = psql(
+    DB,
+    `select id from runs where course_id = '${template}' and status = 'OPEN' order by id limit 1`,
+  );
+  if (!template || !run) throw new Error('the demo catalog has no published luring course with an open run');
+  const id = (prefix: string) => `'${prefix}_01bench' || lpad(n::text, 19, '0')`;
+  psql(
+    DB,
+    `insert into courses
+       select (jsonb_populate_record(null::courses, to_jsonb(c) || jsonb_build_object(
+         'id', ${id('crs')}, 'external_id', null,
+         'title', c.title || ' (angkatan ' || n || ')')) ).*
+       from courses c, generate_series(1, ${N}) n where c.id = '${template}';
+     insert into runs
+       select (jsonb_populate_record(null::runs, to_jsonb(r) || jsonb_build_object(
+         'id', ${id('run')}, 'course_id', ${id('crs')}, 'external_id', null, 'seats_taken', 0)) ).*
+       from runs r, generate_series(1, ${N}) n where r.id = '${run}';
+     insert into run_sessions
+       select (jsonb_populate_record(null::run_sessions, to_jsonb(s) || jsonb_build_object('run_id', ${id('run')})) ).*
+       from run_sessions s, generate_series(1, ${N}) n where s.run_id = '${run}';
+     analyze courses; analyze runs; analyze run_sessions; analyze catalog_changes;`,
+  );
+  return (performance.now() - started) / 1000;
+}
+
+const percentile = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+};
+
+async function main() {
+  log(`fresh database ${DB}`);
+  psql('postgres', `drop database if exists ${DB} with (force)`);
+  psql('postgres', `create database ${DB}`);
+  let gateway = startGateway();
+  try {
+    await waitReady();
+    gateway.kill('SIGTERM');
+    await new Promise((r) => gateway.once('exit', r));
+    log(`loading ${N.toLocaleString()} published courses with a run each`);
+    const loadSeconds = load();
+    const changes = Number(psql(DB, 'select count(*) from catalog_changes'));
+    log(`  loaded in ${loadSeconds.toFixed(1)} s; ${changes.toLocaleString()} catalog changes`);
+    gateway = startGateway();
+    await waitReady();
+
+    const platform = createLatihClient({
+      baseUrl: BASE,
+      clientId: demo('platform-a').clientId,
+      clientSecret: demo('platform-a').clientSecret,
+    });
+    const provider = createLatihClient({
+      baseUrl: BASE,
+      clientId: demo('provider-a').clientId,
+      clientSecret: demo('provider-a').clientSecret,
+    });
+
+    // 1. The full sync, as a platform's first load: every change from the beginning, pages of 500.
+    const syncs: { seconds: number; courses: number; pages: number }[] = [];
+    let cursor = '';
+    for (let round = 0; round < 3; round++) {
+      const seen = new Set<string>();
+      let pages = 0;
+      const t0 = performance.now();
+      for await (const batch of platform.catalog.sync({ limit: 500 })) {
+        pages++;
+        for (const c of batch.changes) if (c.type === 'UPSERT') seen.add(c.courseId);
+        cursor = batch.cursor;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      syncs.push({ seconds, courses: seen.size, pages });
+      log(
+        `  full sync ${round + 1}: ${seen.size.toLocaleString()} courses in ${pages} pages, ${seconds.toFixed(2)} s, ${(seen.size / seconds).toFixed(0)} courses/s`,
+      );
+    }
+    const best = syncs.reduce((a, b) => (a.seconds < b.seconds ? a : b));
+
+    // 2. The feed's lag: the provider changes a run's capacity every 200 ms; pollers note when they
+    // see each change. Polling as the SDK does by default (5 s), every second, and continuously.
+    const runIds = psql(DB, `select id from runs where id like 'run_01bench%' order by id limit 1000`).split(
+      '\n',
+    );
+    const committed = new Map<string, number>();
+    const seenBy: Record<string, Map<string, number>> = {
+      '5000': new Map(),
+      '1000': new Map(),
+      '0': new Map(),
+    };
+    const stop = new AbortController();
+    const pollers = Object.keys(seenBy).map(async (interval) => {
+      const seen = seenBy[interval] as Map<string, number>;
+      for await (const batch of platform.catalog.sync({
+        since: cursor,
+        limit: 500,
+        follow: true,
+        pollIntervalMs: Math.max(50, Number(interval)),
+        signal: stop.signal,
+      })) {
+        const now = performance.now();
+        for (const change of batch.changes) {
+          const r = change.course?.runs[0];
+          if (!r) continue;
+          const key = `${r.id}:${r.capacity}`;
+          if (committed.has(key) && !seen.has(key)) seen.set(key, now);
+        }
+      }
+    });
+    log(`feed lag: a run's capacity changed every 200 ms for ${LAG_SECONDS} s`);
+    const until = performance.now() + LAG_SECONDS * 1000;
+    let i = 0;
+    while (performance.now() < until) {
+      const id = runIds[i % runIds.length] as string;
+      const capacity = 21 + (i % 50);
+      i++;
+      await provider.provider.runs.update.mutate({ id, capacity });
+      committed.set(`${id}:${capacity}`, performance.now());
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Let the slowest poller come round once more.
+    await new Promise((r) => setTimeout(r, 6_000));
+    stop.abort();
+    await Promise.allSettled(pollers);
+    const lags = Object.fromEntries(
+      Object.entries(seenBy).map(([interval, seen]) => {
+        const ms = [...committed].flatMap(([k, at]) => {
+          const s = seen.get(k);
+          return s === undefined ? [] : [s - at];
+        });
+        return [interval, { p50: percentile(ms, 50), p99: percentile(ms, 99), seen: ms.length }];
+      }),
+    ) as Record<string, { p50: number; p99: number; seen: number }>;
+    for (const [interval, l] of Object.entries(lags))
+      log(
+        `  polling ${interval === '0' ? 'every 50 ms' : `every ${Number(interval) / 1000} s`}: ${l.seen}/${committed.size} seen, p50 ${l.p50.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms`,
+      );
+
+    const rate = best.courses / best.seconds;
+    const lagRow = (interval: string, label: string) => {
+      const l = lags[interval] as { p50: number; p99: number; seen: number };
+      return `| ${label} | ${l.seen} / ${committed.size} | ${l.p50.toFixed(0)} ms | ${l.p99.toFixed(0)} ms |`;
+    };
+    const section = `<!-- bench:catalog:start -->
+Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:catalog\` on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql(DB, 'show server_version')} on the same machine; ${N.toLocaleString()} published courses with a run each (copies of a demo luring course: 4 sessions and a venue) loaded in ${loadSeconds.toFixed(0)} s, ${changes.toLocaleString()} catalog changes; the platform reads through the SDK (\`catalog.sync\`, pages of 500) over HTTP/1.1 on 127.0.0.1.
+
+| Full sync (best of 3) | Pages | Time | Courses per second | Goal |
+| --- | --- | --- | --- | --- |
+| ${best.courses.toLocaleString()} courses | ${best.pages} | ${best.seconds.toFixed(2)} s | **${rate.toFixed(0)}** | ≥ 20 000 ${rate >= 20_000 ? '✔' : '✘'} |
+
+Feed lag, from a run's change committing (the provider's \`runs.update\` answered) to a platform polling with \`followFeed\` seeing it; ${committed.size} changes, one every 200 ms for ${LAG_SECONDS} s:
+
+| Platform polls | Seen | p50 | p99 |
+| --- | --- | --- | --- |
+${lagRow('5000', 'every 5 s (the SDK default)')}
+${lagRow('1000', 'every 1 s')}
+${lagRow('0', 'every 50 ms (what the feed itself adds)')}
+<!-- bench:catalog:end -->`;
+    const docs = join(ROOT, 'docs/benchmarks.md');
+    let text = readFileSync(docs, 'utf8');
+    if (!text.includes('<!-- bench:catalog:start -->'))
+      text += '\n## Catalog sync\n\n<!-- bench:catalog:start -->\n<!-- bench:catalog:end -->\n';
+    text = text.replace(/<!-- bench:catalog:start -->[\s\S]*<!-- bench:catalog:end -->/, section);
+    writeFileSync(docs, text);
+    log(`wrote ${docs}`);
+  } finally {
+    if (gateway.exitCode === null) gateway.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    // The bench removes what it no longer needs (BENCH_KEEP=1 keeps the database, to profile).
+    if (process.env.BENCH_KEEP !== '1') psql('postgres', `drop database if exists ${DB} with (force)`);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
