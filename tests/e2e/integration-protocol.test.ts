@@ -90,7 +90,10 @@ for (const engine of engines()) {
       const photo = items.find((c) => c.externalId === 'DEMO-FOTOGRAFI');
       if (!photo) throw new Error('no demo course');
       const runs = await api(gw, provider, 'GET', `/provider/runs?courseId=${photo.id}`);
-      const run = (runs.body.items as { id: string; sessions: { startsAt: string }[] }[])[0];
+      // The evening class (the webinar also has a morning one, later): the soonest.
+      const run = (runs.body.items as { id: string; sessions: { startsAt: string }[] }[]).sort((a, b) =>
+        (a.sessions[0]?.startsAt ?? '').localeCompare(b.sessions[0]?.startsAt ?? ''),
+      )[0];
       if (!run?.sessions[0]) throw new Error('no demo run');
       course = { id: photo.id, runId: run.id, firstStart: Date.parse(run.sessions[0].startsAt) };
     }, 120_000);

@@ -172,11 +172,30 @@ describe.each(engines())('training delivery on %s', (engine) => {
         occurredAt: new Date(start + 5 * 60_000),
         recordedAt: new Date(start + 20 * HOUR),
       });
-      // Without occurredAt: now, as before.
-      expect(await p().attendance.record(present(id, 2))).toMatchObject({
-        occurredAt: at(20 * HOUR),
-        recordedAt: at(20 * HOUR),
-      });
+      // Without occurredAt it happened now, so not before its session opens: session 2 starts a day
+      // after session 1, and a register saved early would confirm a class not yet held.
+      expect(await refusal(p().attendance.record(present(id, 2)))).toBe('OCCURRED_AT_OUT_OF_RANGE');
+      expect(await rowOf(2)).toBeUndefined();
+      // Nor in bulk, nor through the identity check: no link for a session that has not opened.
+      const bulk = await p().attendance.recordBulk({ items: [present(id, 2), present(id, 4)] });
+      expect(bulk.results.map((r) => [r.error?.code, r.error?.field])).toEqual([
+        ['OCCURRED_AT_OUT_OF_RANGE', 'sequence'],
+        ['OCCURRED_AT_OUT_OF_RANGE', 'sequence'],
+      ]);
+      await p().redirectUris.register({ uri: 'https://lms.example.id/latih/kembali' });
+      expect(
+        await refusal(
+          p().attendance.verificationLink({
+            enrollmentId: id,
+            sequence: 2,
+            redirectUri: 'https://lms.example.id/latih/kembali',
+            state: 'st4te-sesi-2',
+          }),
+        ),
+      ).toBe('OCCURRED_AT_OUT_OF_RANGE');
+      expect(
+        await h.db.select().from(schema.identityChecks).where(eq(schema.identityChecks.enrollmentId, id)),
+      ).toEqual([]);
 
       // Refused, and nothing written: in the future, before the session opens (30 minutes before it
       // starts), more than the scheme's 72 hours late.
@@ -186,6 +205,13 @@ describe.each(engines())('training delivery on %s', (engine) => {
           'OCCURRED_AT_OUT_OF_RANGE',
         );
       expect(await rowOf(3)).toBeUndefined();
+      // Once session 2 has opened, without occurredAt: now.
+      const sequence2 = Date.parse(sessions[1]?.startsAt ?? '') - start;
+      h.clock.set(new Date(start + sequence2 + 5 * 60_000));
+      expect(await p().attendance.record(present(id, 2))).toMatchObject({
+        occurredAt: at(sequence2 + 5 * 60_000),
+        recordedAt: at(sequence2 + 5 * 60_000),
+      });
       h.clock.set(new Date(start + 80 * HOUR));
       expect(await refusal(p().attendance.record({ ...present(id, 1), occurredAt: at(5 * 60_000) }))).toBe(
         'OCCURRED_AT_OUT_OF_RANGE',

@@ -377,9 +377,9 @@ export const ERROR_CATALOG = {
   OCCURRED_AT_OUT_OF_RANGE: {
     status: 422,
     message: 'occurredAt is outside what the scheme accepts.',
-    when: "An attendance, assignment or post-test said it happened in the future, before its session opened (or the enrollment began), or longer ago than the scheme's reporting.maxLateHours.",
+    when: "An attendance, assignment or post-test said it happened in the future, before its session opened (or the enrollment began), or longer ago than the scheme's reporting.maxLateHours. Also an attendance recorded without occurredAt (it happens now), or an identity-check link asked, for a session that has not opened yet (30 minutes before it starts): `field` is then `sequence`.",
     action:
-      'Send the time it really happened, in UTC, from a synchronised clock; a record later than the scheme allows is not accepted (ask the program office).',
+      'Send the time it really happened, in UTC, from a synchronised clock; record a session once it has opened; a record later than the scheme allows is not accepted (ask the program office).',
   },
   ATTENDANCE_IDENTITY_CHECKED: {
     status: 409,

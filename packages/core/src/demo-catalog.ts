@@ -141,6 +141,14 @@ export const DEMO_COURSES: DemoCourse[] = [
         sessions: (now) =>
           schedule(now, { startDay: 10, count: 5, hours: 3, hourUtc: 12, timeZone: 'Asia/Jakarta' }),
       },
+      // The morning class, starting the day after the evening one ends: when a sandbox has moved
+      // through the first (a guide takes a participant to a certificate), the webinar is still on
+      // sale, and its window opens before the demo participants' 15-day purchase window closes.
+      {
+        capacity: 60,
+        sessions: (now) =>
+          schedule(now, { startDay: 15, count: 5, hours: 3, hourUtc: 0, timeZone: 'Asia/Jakarta' }),
+      },
     ],
   },
   {

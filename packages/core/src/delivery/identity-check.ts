@@ -27,6 +27,7 @@ import { recordChange } from '../changes';
 import { notFound } from '../courses';
 import { maskName } from '../credentials/certificates';
 import { newId } from '../ids';
+import { assertSessionOpened } from './training';
 
 /** A hand-off link lives this long; the participant is normally at their screen when it is made. */
 export const IDENTITY_CHECK_TTL_MINUTES = 15;
@@ -146,6 +147,8 @@ export async function createVerificationLink(opts: {
       });
     if (!(await isRedirectUriRegistered(tx, opts.actor.organisationId, input.redirectUri)))
       throw new AppError('REDIRECT_URI_NOT_REGISTERED', { field: 'redirectUri' });
+    // A link for a session that has not opened would confirm attendance before the class.
+    await assertSessionOpened(tx, e, input.sequence, now);
     const token = randomBytes(32).toString('base64url');
     const id = newId('identityCheck');
     const expiresAt = new Date(now.getTime() + IDENTITY_CHECK_TTL_MINUTES * 60_000);

@@ -62,6 +62,29 @@ function itemError(err: unknown) {
 }
 
 /**
+ * Refuses a session that has not opened yet (the scheme's `sessionOpensMinutesBefore` before it
+ * starts): nobody can have attended it, or be sent to its identity check.
+ */
+export async function assertSessionOpened(
+  tx: Db,
+  e: { courseId: string; runId: string | null },
+  sequence: number,
+  now: Date,
+): Promise<void> {
+  const session = e.runId ? await findRunSession(tx, e.runId, sequence) : undefined;
+  if (!session) return;
+  const course = await findCourseRow(tx, e.courseId, { kind: 'all' });
+  if (!course) throw notFound(e.courseId);
+  const { reporting } = (await resolveScheme(tx, course.schemeId, now)).rules;
+  const opens = new Date(session.startsAt.getTime() - reporting.sessionOpensMinutesBefore * 60_000);
+  if (now.getTime() < opens.getTime())
+    throw new AppError('OCCURRED_AT_OUT_OF_RANGE', {
+      field: 'sequence',
+      message: `Session ${sequence} opens at ${opens.toISOString()} (${reporting.sessionOpensMinutesBefore} minutes before it starts): its attendance cannot be recorded before.`,
+    });
+}
+
+/**
  * When the provider says the activity happened (now, unless it says otherwise), held to the
  * course's scheme: never in the future, an attendance not before its session opens and anything
  * else not before the enrollment began, at most `reporting.maxLateHours` ago.
@@ -108,6 +131,10 @@ async function recordOne(tx: Db, opts: Call<unknown>, raw: unknown, now: Date) {
   }
   // Only the identity-check hand-off records FACE_MATCH, and what it recorded stays.
   if (input.method === 'FACE_MATCH') throw new AppError('ATTENDANCE_METHOD_RESERVED', { field: 'method' });
+  // Recorded now (no occurredAt): the session must have opened; a register saved a day early would
+  // confirm, and get paid for, a class that has not taken place. With occurredAt,
+  // reportedOccurrence bounds it the same way.
+  if (input.occurredAt === undefined) await assertSessionOpened(tx, e, input.sequence, now);
   const session =
     input.occurredAt !== undefined && e.runId ? await findRunSession(tx, e.runId, input.sequence) : undefined;
   const happened = await reportedOccurrence(tx, e, input.occurredAt, now, session);
