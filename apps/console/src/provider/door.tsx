@@ -76,7 +76,8 @@ export function DoorPage({ runId }: { runId?: string | undefined }) {
   const redeemMany = async (ev: FormEvent<HTMLFormElement>) => {
     ev.preventDefault();
     if (!run) return;
-    const form = new FormData(ev.currentTarget);
+    const box = ev.currentTarget;
+    const form = new FormData(box);
     const codes = String(form.get('codes') ?? '')
       .split(/\r?\n/)
       .map((c) => c.trim())
@@ -95,7 +96,8 @@ export function DoorPage({ runId }: { runId?: string | undefined }) {
         ...r.results.map((x) => ({
           key: `${at}-${x.index}`,
           at,
-          code: x.codeLast4 ?? '',
+          // A code that is not one (a typo) has no last four on the server's side: show what was typed.
+          code: x.codeLast4 ?? (codes[x.index] ?? '').slice(-4),
           ok: x.status === 'REDEEMED',
           text:
             x.status === 'REDEEMED'
@@ -109,6 +111,7 @@ export function DoorPage({ runId }: { runId?: string | undefined }) {
           .replace('{ok}', String(r.summary.redeemed))
           .replace('{refused}', String(r.summary.refused)),
       );
+      box.reset();
       await qc.invalidateQueries({ queryKey: ['provider'] });
     } catch (err) {
       setBulk(describe(err));

@@ -75,7 +75,7 @@ const id = {
   close: 'Tutup',
   doorTitle: 'Penukaran di pintu',
   chooseClass: 'Kelas',
-  chooseClassFirst: 'Pilih kelas yang sedang berlangsung.',
+  chooseClassFirst: 'Pilih kelas yang dimulai hari ini (penukaran dibuka satu jam sebelum sesi pertama).',
   voucherCode: 'Kode voucher',
   redeem: 'Tukarkan',
   doorHint:
@@ -167,7 +167,7 @@ const en: typeof id = {
   close: 'Close',
   doorTitle: 'Door check-in',
   chooseClass: 'Class',
-  chooseClassFirst: 'Choose the class that is starting.',
+  chooseClassFirst: 'Choose the class starting today (redemption opens an hour before its first session).',
   voucherCode: 'Voucher code',
   redeem: 'Redeem',
   doorHint:
