@@ -387,7 +387,7 @@ describe.runIf(postgresAvailable())('the schedule across instances on PostgreSQL
         return {};
       },
     };
-    await start({
+    const alive = await start({
       db: a,
       clock: systemNow(Date.now),
       jobs: [job],
@@ -397,6 +397,9 @@ describe.runIf(postgresAvailable())('the schedule across instances on PostgreSQL
     });
     await eventually(async () => firstRun > 0, 'the takeover');
     expect(firstRun - claimedAt).toBeGreaterThanOrEqual(600 - 25);
+    // Stopped (its run in flight finished): the job runs every 50 ms, so a read while it runs
+    // again would see the lease held, rightly (this failed once in CI for that reason).
+    await alive.stop();
     const [row] = await listJobRuns(a, ['test.orphan']);
     expect(row?.lastInstance).toBe('alive');
     expect(row?.leaseOwner).toBeNull();
