@@ -7,15 +7,15 @@
  *
  *   npm run bench:catalog            (BENCH_COURSES=100000, BENCH_LAG_SECONDS=30)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ORGANISATIONS } from '@latih/core';
 import { createLatihClient } from '@latih/sdk';
+import { log, psql, SERVER, waitReady } from './common';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DB = 'latih_bench_catalog';
 const N = Number(process.env.BENCH_COURSES ?? 100_000);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 30);
@@ -23,30 +23,11 @@ const PORT = 3458;
 const BASE = `http://127.0.0.1:${PORT}`;
 const work = mkdtempSync(join(tmpdir(), 'latih-bench-catalog-'));
 
-const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const psql = (db: string, sql: string) =>
-  execFileSync(
-    'psql',
-    ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql],
-    {
-      encoding: 'utf8',
-    },
-  ).trim();
 const demo = (key: string) => {
   const o = DEMO_ORGANISATIONS.find((d) => d.key === key);
   if (!o) throw new Error(`no demo organisation ${key}`);
   return o;
 };
-
-async function waitReady(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/readyz`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('the gateway did not become ready');
-}
 
 function startGateway() {
   return spawn(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {
@@ -114,7 +95,7 @@ async function main() {
   psql('postgres', `create database ${DB}`);
   let gateway = startGateway();
   try {
-    await waitReady();
+    await waitReady(BASE);
     gateway.kill('SIGTERM');
     await new Promise((r) => gateway.once('exit', r));
     log(`loading ${N.toLocaleString()} published courses with a run each`);
@@ -122,7 +103,7 @@ async function main() {
     const changes = Number(psql(DB, 'select count(*) from catalog_changes'));
     log(`  loaded in ${loadSeconds.toFixed(1)} s; ${changes.toLocaleString()} catalog changes`);
     gateway = startGateway();
-    await waitReady();
+    await waitReady(BASE);
 
     const platform = createLatihClient({
       baseUrl: BASE,

@@ -18,9 +18,9 @@ import { join } from 'node:path';
 import { DEMO_ORGANISATIONS, generateVoucherCode, hashVoucherCode, normalizeVoucherCode } from '@latih/core';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { log, psql, SERVER, waitReady } from './common';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DB = 'latih_bench';
 const URL_DB = `${SERVER}/${DB}`;
 const N = Number(process.env.BENCH_VOUCHERS ?? 1_000_000);
@@ -30,26 +30,6 @@ const PORT = 3457;
 const BULK_ITEMS = 100;
 const BASE = `http://127.0.0.1:${PORT}`;
 const work = mkdtempSync(join(tmpdir(), 'latih-bench-'));
-
-const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const psql = (db: string, sql: string) =>
-  execFileSync(
-    'psql',
-    ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-qAtc', sql],
-    {
-      encoding: 'utf8',
-    },
-  ).trim();
-
-async function waitReady(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    try {
-      if ((await fetch(`${BASE}/readyz`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error('the gateway did not become ready');
-}
 
 function startGateway() {
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/gateway/src/main.ts'], {
@@ -328,14 +308,14 @@ async function main() {
     if (gateway.exitCode === null) gateway.kill('SIGTERM');
   });
   try {
-    await waitReady(); // migrates and seeds the demo organisations and catalog
+    await waitReady(BASE); // migrates and seeds the demo organisations and catalog
     const { courseId, seconds: loadSeconds } = await load();
     log(`loaded in ${loadSeconds.toFixed(0)} s`);
     // Restart so the gateway starts on the loaded, analysed tables (plans, pool).
     gateway.kill('SIGTERM');
     await new Promise((r) => gateway.once('exit', r));
     gateway = startGateway();
-    await waitReady();
+    await waitReady(BASE);
 
     const provider = DEMO_ORGANISATIONS.find((o) => o.key === 'provider-a');
     const owner = psql(DB, `select provider_id from courses where id = '${courseId}'`);

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
-import { currentSession, type Session, setCsrf, signIn, signOut } from './api';
+import { currentSession, type Session, setCsrf, signIn } from './api';
 import type { Zone } from './format';
 import { type Locale, usePrefs } from './i18n';
 import { AuditPage } from './pages/audit';
@@ -14,6 +14,7 @@ import { StatisticsPage } from './pages/statistics';
 import { WebhooksPage } from './pages/webhooks';
 import { ProviderShell } from './provider/shell';
 import { SessionContext } from './session';
+import { SignOutButton } from './ui';
 
 /** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/reports, #/audit. */
 const readRoute = () => window.location.hash.replace(/^#\/?/, '').split('/');
@@ -105,7 +106,6 @@ function Prefs() {
 
 function Shell({ session }: { session: Session }) {
   const { t } = usePrefs();
-  const qc = useQueryClient();
   const route = useRoute();
   const [page, param] = route[0] ? route : ['curation'];
   const nav = [
@@ -141,16 +141,7 @@ function Shell({ session }: { session: Session }) {
           {session.user.name} ({session.user.role})
         </span>
         <Prefs />
-        <button
-          type="button"
-          onClick={async () => {
-            await signOut();
-            setCsrf(null);
-            qc.setQueryData(['session'], null);
-          }}
-        >
-          {t('signOut')}
-        </button>
+        <SignOutButton />
       </header>
       <SessionContext.Provider value={session}>
         <main id="main" tabIndex={-1}>

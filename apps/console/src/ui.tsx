@@ -1,6 +1,6 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
-import { api } from './api';
+import { api, setCsrf, signOut } from './api';
 import { usePrefs } from './i18n';
 
 export type Column<T> = {
@@ -339,4 +339,22 @@ export function useProvinces() {
     queryFn: () => api.public.regions.query({}),
     staleTime: Number.POSITIVE_INFINITY,
   });
+}
+
+/** Ends the console session (either console's): the cookie, the CSRF token, the cached session. */
+export function SignOutButton() {
+  const { t } = usePrefs();
+  const qc = useQueryClient();
+  return (
+    <button
+      type="button"
+      onClick={async () => {
+        await signOut();
+        setCsrf(null);
+        qc.setQueryData(['session'], null);
+      }}
+    >
+      {t('signOut')}
+    </button>
+  );
 }

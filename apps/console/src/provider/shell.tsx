@@ -1,8 +1,7 @@
-import { useQueryClient } from '@tanstack/react-query';
 import type { Session } from '../api';
-import { setCsrf, signOut } from '../api';
 import { usePrefs } from '../i18n';
 import { SessionContext } from '../session';
+import { SignOutButton } from '../ui';
 import { CredentialsPage, StaffPage } from './admin';
 import { ClassesPage, ClassPage } from './class';
 import { CoursePage, CoursesPage } from './courses';
@@ -35,7 +34,6 @@ export function ProviderShell({
 }) {
   const { t } = usePrefs();
   const { pt } = usePT();
-  const qc = useQueryClient();
   const mayRead = (path: string) => !session.readsDenied.some((p) => path.startsWith(p));
   const visible = PAGES.filter(([, , path]) => mayRead(path));
   const first = visible[0]?.[0] ?? 'courses';
@@ -59,16 +57,7 @@ export function ProviderShell({
           {session.user.name} ({pt(`role_${session.user.role}` as ProviderKey)}) · {session.organisation.name}
         </span>
         {prefs}
-        <button
-          type="button"
-          onClick={async () => {
-            await signOut();
-            setCsrf(null);
-            qc.setQueryData(['session'], null);
-          }}
-        >
-          {t('signOut')}
-        </button>
+        <SignOutButton />
       </header>
       <SessionContext.Provider value={session}>
         <main id="main" tabIndex={-1}>

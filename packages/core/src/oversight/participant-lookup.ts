@@ -101,7 +101,7 @@ export async function participantLookup(
     enrollments: enrollments.map((e) => {
       const { percent, missing } = completionGaps(e.completionRule, {
         sessions: e.sessions,
-        confirmed: e.confirmed,
+        confirmed: e.sessionsConfirmed,
         assignmentSubmittedAt: e.assignmentSubmittedAt,
         postTestScore: e.postTestScore,
       });

@@ -1,8 +1,8 @@
-import type { TCompletionRule } from '@latih/contracts';
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
 import { decodeCursor, encodeCursor } from './cursor';
 import { toVoucher, type VoucherRow } from './marketplace';
+import { PROGRESS_COLUMNS, type ProgressRecord, progressOf } from './rosters';
 
 /** The program office's participant lookup: search, and everything that names one participant. */
 
@@ -85,27 +85,19 @@ export async function vouchersOfParticipant(db: Db, participantId: string) {
 }
 
 export async function enrollmentsOfParticipant(db: Db, participantId: string) {
-  const rows = await execRows<{
-    id: string;
-    course_id: string;
-    course_title: string;
-    provider_id: string;
-    provider_name: string;
-    run_id: string | null;
-    status: 'IN_TRAINING' | 'COMPLETED' | 'NOT_COMPLETED' | 'WITHDRAWN';
-    redeemed_at: string | Date;
-    completed_at: string | Date | null;
-    assignment_submitted_at: string | Date | null;
-    post_test_score: number | null;
-    completion_rule: TCompletionRule | string;
-    sessions: number | string;
-    confirmed: number | string;
-  }>(
+  const rows = await execRows<
+    ProgressRecord & {
+      id: string;
+      course_id: string;
+      course_title: string;
+      provider_id: string;
+      provider_name: string;
+      run_id: string | null;
+    }
+  >(
     db,
     sql`select e.id, e.course_id, c.title as course_title, e.provider_id, o.name as provider_name, e.run_id,
-          e.status, e.redeemed_at, e.completed_at, e.assignment_submitted_at, e.post_test_score, c.completion_rule,
-          (select count(*) from run_sessions rs where rs.run_id = e.run_id) as sessions,
-          (select count(*) from attendance a where a.enrollment_id = e.id and a.status = 'CONFIRMED') as confirmed
+          ${PROGRESS_COLUMNS}
         from vouchers v
         join enrollments e on e.voucher_id = v.id
         join courses c on c.id = e.course_id
@@ -120,17 +112,7 @@ export async function enrollmentsOfParticipant(db: Db, participantId: string) {
     providerId: r.provider_id,
     providerName: r.provider_name,
     runId: r.run_id,
-    status: r.status,
-    redeemedAt: date(r.redeemed_at),
-    completedAt: r.completed_at === null ? null : date(r.completed_at),
-    assignmentSubmittedAt: r.assignment_submitted_at === null ? null : date(r.assignment_submitted_at),
-    postTestScore: r.post_test_score,
-    completionRule:
-      typeof r.completion_rule === 'string'
-        ? (JSON.parse(r.completion_rule) as TCompletionRule)
-        : r.completion_rule,
-    sessions: Number(r.sessions),
-    confirmed: Number(r.confirmed),
+    ...progressOf(r),
   }));
 }
 

@@ -27,13 +27,17 @@ export type RosterRow = {
   sessionMethod: string | null;
 };
 
-type Record_ = {
-  id: string;
-  voucher_id: string;
-  participant_id: string;
-  participant_name: string;
-  course_id: string;
-  run_id: string | null;
+/**
+ * What the completion rule reads of an enrollment `e` (joined to its course `c`), selected the same
+ * way wherever progress is shown (rosters, the PMO's participant page): one statement, counts
+ * included.
+ */
+export const PROGRESS_COLUMNS = sql`e.status, e.redeemed_at, e.completed_at, e.assignment_submitted_at,
+  e.post_test_score, c.completion_rule,
+  (select count(*) from run_sessions rs where rs.run_id = e.run_id) as sessions,
+  (select count(*) from attendance a where a.enrollment_id = e.id and a.status = 'CONFIRMED') as confirmed`;
+
+export type ProgressRecord = {
   status: RosterRow['status'];
   redeemed_at: string | Date;
   completed_at: string | Date | null;
@@ -42,11 +46,37 @@ type Record_ = {
   completion_rule: TCompletionRule | string;
   sessions: number | string;
   confirmed: number | string;
-  session_status: string | null;
-  session_method: string | null;
 };
 
 const date = (v: string | Date) => (v instanceof Date ? v : new Date(v));
+
+/** PROGRESS_COLUMNS as values (the driver answers some as text, PGlite as values). */
+export function progressOf(r: ProgressRecord) {
+  return {
+    status: r.status,
+    redeemedAt: date(r.redeemed_at),
+    completedAt: r.completed_at === null ? null : date(r.completed_at),
+    assignmentSubmittedAt: r.assignment_submitted_at === null ? null : date(r.assignment_submitted_at),
+    postTestScore: r.post_test_score,
+    completionRule:
+      typeof r.completion_rule === 'string'
+        ? (JSON.parse(r.completion_rule) as TCompletionRule)
+        : r.completion_rule,
+    sessions: Number(r.sessions),
+    sessionsConfirmed: Number(r.confirmed),
+  };
+}
+
+type Record_ = ProgressRecord & {
+  id: string;
+  voucher_id: string;
+  participant_id: string;
+  participant_name: string;
+  course_id: string;
+  run_id: string | null;
+  session_status: string | null;
+  session_method: string | null;
+};
 
 export async function listRoster(
   db: Db,
@@ -68,10 +98,7 @@ export async function listRoster(
   const rows = await execRows<Record_>(
     db,
     sql`select e.id, e.voucher_id, e.participant_id, p.name as participant_name, e.course_id, e.run_id,
-          e.status, e.redeemed_at, e.completed_at, e.assignment_submitted_at, e.post_test_score,
-          c.completion_rule,
-          (select count(*) from run_sessions rs where rs.run_id = e.run_id) as sessions,
-          (select count(*) from attendance a where a.enrollment_id = e.id and a.status = 'CONFIRMED') as confirmed,
+          ${PROGRESS_COLUMNS},
           s.status as session_status, s.method as session_method
         from enrollments e
         join participants p on p.id = e.participant_id
@@ -93,17 +120,7 @@ export async function listRoster(
         participantName: r.participant_name,
         courseId: r.course_id,
         runId: r.run_id,
-        status: r.status,
-        redeemedAt: date(r.redeemed_at),
-        completedAt: r.completed_at === null ? null : date(r.completed_at),
-        assignmentSubmittedAt: r.assignment_submitted_at === null ? null : date(r.assignment_submitted_at),
-        postTestScore: r.post_test_score,
-        completionRule:
-          typeof r.completion_rule === 'string'
-            ? (JSON.parse(r.completion_rule) as TCompletionRule)
-            : r.completion_rule,
-        sessions: Number(r.sessions),
-        sessionsConfirmed: Number(r.confirmed),
+        ...progressOf(r),
         sessionStatus: r.session_status,
         sessionMethod: r.session_method,
       }),
