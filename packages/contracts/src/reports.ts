@@ -154,7 +154,10 @@ export type TStatisticDimension = z.infer<typeof ZStatisticDimensionSchema>;
 export const STATISTICS_MIN_CELL = 10;
 
 export const ZStatisticsInputSchema = z.object({
-  dimension: ZStatisticDimensionSchema,
+  dimension: ZStatisticDimensionSchema.meta({
+    description:
+      'What to group by. ageBand: the age the participant reaches in the current year (WIB); month: of registration (or of the completion, issue or payment counted)',
+  }),
   provinceCode: z
     .string()
     .regex(/^\d{2}$/)
@@ -174,10 +177,16 @@ const count = z
 export const ZStatisticsRowSchema = z.object({
   key: z.string(),
   label: z.string(),
-  participants: count,
+  participants: count.meta({
+    description:
+      'Participants who registered in the period; for mode and category, who started their first course of it in the period. null when suppressed',
+  }),
   completions: count,
   certificates: count,
-  incentivesPaid: count.meta({ description: 'Participants paid an incentive' }),
+  incentivesPaid: count.meta({
+    description:
+      'Participants whose first incentive was paid in the period (for mode and category: the first for a course of it). null when suppressed',
+  }),
   incentivesPaidAmount: z.number().int().nullable(),
 });
 export type TStatisticsRow = z.infer<typeof ZStatisticsRowSchema>;

@@ -434,6 +434,8 @@ export const participants = pgTable(
     // The PMO's lookup by name: a case-insensitive prefix, within a regency or not.
     index('participants_name_prefix_idx').using('btree', sql`lower(${t.name}) text_pattern_ops`),
     index('participants_regency_idx').on(t.regencyCode, t.id),
+    // Statistics read registrations of the days their rollups do not cover.
+    index('participants_created_idx').on(t.createdAt),
     check('participants_balance_non_negative', sql`${t.balance} >= 0`),
   ],
 );
@@ -616,6 +618,8 @@ export const enrollments = pgTable(
     index('enrollments_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
     uniqueIndex('enrollments_voucher_idx').on(t.voucherId),
     index('enrollments_provider_idx').on(t.providerId, t.id),
+    // Statistics count a participant once per mode or category: their earlier enrollments.
+    index('enrollments_participant_idx').on(t.participantId, t.redeemedAt),
     index('enrollments_run_idx').on(t.runId),
     index('enrollments_redeemed_brin').using('brin', t.redeemedAt),
     index('enrollments_completed_brin').using('brin', t.completedAt),
@@ -738,6 +742,7 @@ export const certificates = pgTable(
     uniqueIndex('certificates_number_idx').on(t.number),
     uniqueIndex('certificates_enrollment_idx').on(t.enrollmentId),
     index('certificates_provider_idx').on(t.providerId, t.id),
+    index('certificates_issued_brin').using('brin', t.issuedAt),
   ],
 );
 
@@ -1221,6 +1226,32 @@ export const platformDaily = pgTable(
     commission: bigint('commission', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.day, t.platformId] })],
+);
+
+/**
+ * Statistics rollups: per WIB day, area and key of a stored dimension, the measures of
+ * `pmo.statistics` / `public.statistics`. `dimension` is `regency` (area: the regency; serves the
+ * province, regency and month dimensions), or `gender`, `birthYear` (serves ageBand), `cohort`,
+ * `mode`, `category` (area: the province). Rebuilt with the report rollups, for the same days; the
+ * days they cover completely are kept in report_refreshes ('statistics'), and statistics read the
+ * rest of a period from the source tables (see `statistics`).
+ */
+export const statisticsDaily = pgTable(
+  'statistics_daily',
+  {
+    dimension: text('dimension', {
+      enum: ['regency', 'gender', 'birthYear', 'cohort', 'mode', 'category'],
+    }).notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    area: text('area').notNull(),
+    key: text('key').notNull(),
+    participants: integer('participants').notNull(),
+    completions: integer('completions').notNull(),
+    certificates: integer('certificates').notNull(),
+    incentivesPaid: integer('incentives_paid').notNull(),
+    incentivesAmount: bigint('incentives_amount', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.dimension, t.day, t.area, t.key] })],
 );
 
 /** When report rollups were last rebuilt, and up to which instant they are complete. */

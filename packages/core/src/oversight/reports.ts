@@ -19,13 +19,16 @@ import {
   type Db,
   decodeCursor,
   encodeCursor,
+  firstRegistrationDay,
   lastRecentRollup,
   lastRollupRefresh,
   platformReport,
   providerTrend,
   rebuildRollups,
+  rebuildStatistics,
   scorecards,
   statistics,
+  statisticsCoverage,
 } from '@latih/db';
 import type { z } from 'zod';
 import { type Actor, requirePmo, requireProvider } from '../auth/actor';
@@ -52,8 +55,28 @@ export async function refreshRecentRollups(db: Db, now: Date): Promise<{ from: s
   const [from = yesterday] = [since, yesterday].sort();
   const to = wibDay(now);
   await rebuildRollups(db, from, to, now, 'recent');
+  await backfillStatistics(db, now);
   return { from, to };
 }
+
+/**
+ * The statistics rollups' backfill, a month of older days per run, back to the first registration:
+ * on a database whose report rollups were built before migration 0034 (the recent days' rebuild then
+ * starts the statistics coverage at yesterday). Statistics are right meanwhile: they read the days not
+ * yet covered from the source tables, only slower.
+ */
+async function backfillStatistics(db: Db, now: Date): Promise<void> {
+  const cover = await statisticsCoverage(db);
+  if (!cover) return;
+  const first = await firstRegistrationDay(db);
+  if (!first || first >= cover.from) return;
+  const to = shiftDay(cover.from, -1);
+  const [from = first] = [first, shiftDay(cover.from, -31)].sort().reverse();
+  await rebuildStatistics(db, from, to, now);
+}
+
+const shiftDay = (day: string, n: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 
 export async function rebuildReports(opts: {
   db: Db;
@@ -235,7 +258,7 @@ export function suppress(rows: TStatisticsRow[], min: number): TStatisticsRow[] 
 }
 
 async function statisticsOf(db: Db, input: TStatisticsInput, min: number, now: Date): Promise<TStatistics> {
-  const records = await statistics(db, input);
+  const records = await statistics(db, input, now);
   const full: TStatisticsRow[] = records.map((r) => ({
     key: r.key,
     label: labelOf(input.dimension, r.key),

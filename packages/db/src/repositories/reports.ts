@@ -107,6 +107,8 @@ export async function rebuildRollups(
         from settlement_items i where i.role = 'PLATFORM' and ${inRange('i.created_at')} group by 1, 2
       ) x
       group by day, platform_id`);
+    await rebuildStatisticsDays(tx as unknown as Db, fromDay, toDay);
+    await extendStatisticsCoverage(tx as unknown as Db, fromDay, toDay, now);
     await tx.execute(sql`
       insert into report_refreshes (id, from_day, to_day, refreshed_at)
       values ('last', ${fromDay}::date, ${toDay}::date, ${now.toISOString()}::timestamptz)
@@ -282,19 +284,187 @@ export async function platformReport(
   );
 }
 
-/* Statistics: straight from the source tables, grouped by one dimension. */
+/*
+ * Statistics: per key of one dimension, from the statistics rollups for the whole WIB days they
+ * cover and from the source tables for the rest of the period (its partial first and last days, and
+ * the days since the last rebuild). Both sides count the same way, so the parts add up:
+ *
+ * - participants: by their own attributes, on the day they registered; for mode and category, on the
+ *   day they started their first course of that mode or category (so each is counted once per key);
+ * - completions, valid certificates: on the day of the completion or the issue;
+ * - incentives paid: participants on the day of their first paid incentive (per key, for mode and
+ *   category), and the rupiah of every paid instalment on its day;
+ * - ageBand: the age the participant reaches in the current year (WIB).
+ */
 
-const DIMENSION_SQL: Record<TStatisticDimension, string> = {
-  province: 'left(p.regency_code, 2)',
-  regency: 'p.regency_code',
+type StatStore = 'regency' | 'gender' | 'birthYear' | 'cohort' | 'mode' | 'category';
+const STAT_STORES: StatStore[] = ['regency', 'gender', 'birthYear', 'cohort', 'mode', 'category'];
+
+const STORE_OF: Record<TStatisticDimension, StatStore> = {
+  province: 'regency',
+  regency: 'regency',
+  month: 'regency',
+  gender: 'gender',
+  ageBand: 'birthYear',
+  cohort: 'cohort',
+  mode: 'mode',
+  category: 'category',
+};
+
+/** The stored key of each stored dimension, over participants p (and courses c for mode, category). */
+const STORE_KEY: Record<StatStore, string> = {
+  regency: `''`,
   gender: 'p.gender',
-  ageBand: `case when age < 25 then '18-24' when age < 35 then '25-34' when age < 45 then '35-44'
-    when age < 55 then '45-54' else '55+' end`,
+  birthYear: `extract(year from p.birth_date)::int::text`,
   cohort: 'p.cohort::text',
   mode: 'c.mode',
   category: 'c.category',
-  month: `to_char(at at time zone 'Asia/Jakarta', 'YYYY-MM')`,
 };
+
+/** The area of a stored row: the regency for the regency rows, the province for the others. */
+const areaOf = (store: StatStore) => (store === 'regency' ? 'p.regency_code' : 'left(p.regency_code, 2)');
+
+/** What a dimension reports, from a stored row (day, area, key). */
+function outKey(dim: TStatisticDimension): string {
+  switch (dim) {
+    case 'province':
+      return 'left(g.area, 2)';
+    case 'regency':
+      return 'g.area';
+    case 'month':
+      return `to_char(g.day, 'YYYY-MM')`;
+    case 'ageBand':
+      return `case when y.age < 25 then '18-24' when y.age < 35 then '25-34' when y.age < 45 then '35-44'
+        when y.age < 55 then '45-54' else '55+' end`;
+    default:
+      return 'g.key';
+  }
+}
+
+/**
+ * Rows (day, area, key, measures) of one stored dimension for what happened in [start, end),
+ * grouped by WIB day, from the source tables; `where` narrows the participants (a province).
+ */
+function statisticsGrain(store: StatStore, start: SQL, end: SQL, where: SQL): SQL {
+  const byCourse = store === 'mode' || store === 'category';
+  const key = sql.raw(STORE_KEY[store]);
+  const area = sql.raw(areaOf(store));
+  const col = sql.raw(store === 'category' ? 'category' : 'mode');
+  const within = (c: string) => sql`${sql.raw(c)} >= ${start} and ${sql.raw(c)} < ${end}`;
+  // Participants: on registration; per mode or category, at their first enrollment of it.
+  const participants = byCourse
+    ? sql`select ${dayOf('e.redeemed_at')} as day, ${area} as area, ${key} as key, count(*) as pa, 0 as co, 0 as ce, 0 as ip, 0::bigint as ia
+        from enrollments e join participants p on p.id = e.participant_id join courses c on c.id = e.course_id
+        where ${within('e.redeemed_at')} ${where}
+          and not exists (select 1 from enrollments e2 join courses c2 on c2.id = e2.course_id
+            where e2.participant_id = e.participant_id and c2.${col} = c.${col}
+              and (e2.redeemed_at < e.redeemed_at or (e2.redeemed_at = e.redeemed_at and e2.id < e.id)))
+        group by 1, 2, 3`
+    : sql`select ${dayOf('p.created_at')} as day, ${area} as area, ${key} as key, count(*) as pa, 0 as co, 0 as ce, 0 as ip, 0::bigint as ia
+        from participants p where ${within('p.created_at')} ${where} group by 1, 2, 3`;
+  const courseJoin = (alias: string) =>
+    byCourse ? sql.raw(`join courses c on c.id = ${alias}.course_id`) : sql``;
+  // The first paid incentive of the participant (per mode or category: through its enrollment's course).
+  const earlierPaid = byCourse
+    ? sql`exists (select 1 from incentives i2 join enrollments e2 on e2.id = i2.enrollment_id
+          join courses c2 on c2.id = e2.course_id
+          where i2.participant_id = i.participant_id and i2.status = 'PAID' and c2.${col} = c.${col}
+            and (i2.paid_at < i.paid_at or (i2.paid_at = i.paid_at and i2.id < i.id)))`
+    : sql`exists (select 1 from incentives i2 where i2.participant_id = i.participant_id and i2.status = 'PAID'
+            and (i2.paid_at < i.paid_at or (i2.paid_at = i.paid_at and i2.id < i.id)))`;
+  return sql`select day, area, key, sum(pa) as participants, sum(co) as completions, sum(ce) as certificates,
+      sum(ip) as incentives_paid, sum(ia) as incentives_amount
+    from (
+      ${participants}
+      union all
+      select ${dayOf('e.completed_at')}, ${area}, ${key}, 0, count(*), 0, 0, 0::bigint
+      from enrollments e join participants p on p.id = e.participant_id ${courseJoin('e')}
+      where e.status = 'COMPLETED' and ${within('e.completed_at')} ${where} group by 1, 2, 3
+      union all
+      select ${dayOf('ce.issued_at')}, ${area}, ${key}, 0, 0, count(*), 0, 0::bigint
+      from certificates ce join participants p on p.id = ce.participant_id ${courseJoin('ce')}
+      where ce.status = 'VALID' and ${within('ce.issued_at')} ${where} group by 1, 2, 3
+      union all
+      select ${dayOf('i.paid_at')}, ${area}, ${key}, 0, 0, 0, count(*) filter (where not ${earlierPaid}), sum(i.amount)
+      from incentives i join participants p on p.id = i.participant_id
+        ${byCourse ? sql`join enrollments e on e.id = i.enrollment_id join courses c on c.id = e.course_id` : sql``}
+      where i.status = 'PAID' and ${within('i.paid_at')} ${where} group by 1, 2, 3
+    ) x
+    group by day, area, key
+    having sum(pa) + sum(co) + sum(ce) + sum(ip) + sum(ia) > 0`;
+}
+
+/** Rebuilds the statistics rollups of WIB days `fromDay` to `toDay` (inside the caller's transaction). */
+export async function rebuildStatisticsDays(tx: Db, fromDay: string, toDay: string): Promise<void> {
+  const { start, end } = bounds(fromDay, toDay);
+  await tx.execute(sql`delete from statistics_daily where day between ${fromDay}::date and ${toDay}::date`);
+  for (const store of STAT_STORES)
+    await tx.execute(sql`
+      insert into statistics_daily (dimension, day, area, key, participants, completions, certificates,
+        incentives_paid, incentives_amount)
+      select ${store}, day, area, coalesce(key, 'unknown'), participants, completions, certificates,
+        incentives_paid, incentives_amount
+      from (${statisticsGrain(store, start, end, sql``)}) g`);
+}
+
+/**
+ * The WIB days the statistics rollups cover completely (rebuilt after the day ended), or null. A
+ * rebuild of [fromDay, toDay] at `now` adds its complete days to the range when they touch it.
+ */
+export async function statisticsCoverage(db: Db): Promise<{ from: string; to: string } | null> {
+  const [row] = await execRows<{ from: string; to: string }>(
+    db,
+    sql`select to_char(from_day, 'YYYY-MM-DD') as "from", to_char(to_day, 'YYYY-MM-DD') as "to"
+        from report_refreshes where id = 'statistics'`,
+  );
+  return row ?? null;
+}
+
+const addDays = (day: string, n: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+const wibDate = (t: Date) => new Date(t.getTime() + 7 * 3_600_000).toISOString().slice(0, 10);
+const wibStart = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 7 * 3_600_000);
+
+async function extendStatisticsCoverage(tx: Db, fromDay: string, toDay: string, now: Date) {
+  const complete = [toDay, addDays(wibDate(now), -1)].sort()[0] as string;
+  if (complete < fromDay) return;
+  const cur = await statisticsCoverage(tx);
+  let next = { from: fromDay, to: complete };
+  if (cur) {
+    const touches = fromDay <= addDays(cur.to, 1) && complete >= addDays(cur.from, -1);
+    if (!touches) return;
+    next = {
+      from: [cur.from, fromDay].sort()[0] as string,
+      to: [cur.to, complete].sort()[1] as string,
+    };
+  }
+  await tx.execute(sql`
+    insert into report_refreshes (id, from_day, to_day, refreshed_at)
+    values ('statistics', ${next.from}::date, ${next.to}::date, ${now.toISOString()}::timestamptz)
+    on conflict (id) do update set from_day = excluded.from_day, to_day = excluded.to_day,
+      refreshed_at = excluded.refreshed_at`);
+}
+
+/**
+ * Rebuilds the statistics rollups alone for WIB days `fromDay` to `toDay` (the job's backfill of
+ * days older than its coverage), under the rollups' lock, and extends the coverage.
+ */
+export async function rebuildStatistics(db: Db, fromDay: string, toDay: string, now: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('latih:report-rollups'))`);
+    await rebuildStatisticsDays(tx, fromDay, toDay);
+    await extendStatisticsCoverage(tx, fromDay, toDay, now);
+  });
+}
+
+/** The day the first participant registered (WIB), or null: where statistics backfill stops. */
+export async function firstRegistrationDay(db: Db): Promise<string | null> {
+  const [row] = await execRows<{ day: string | null }>(
+    db,
+    sql`select to_char(${dayOf('created_at')}, 'YYYY-MM-DD') as day from participants order by created_at limit 1`,
+  );
+  return row?.day ?? null;
+}
 
 export type StatisticsRecord = {
   key: string;
@@ -306,76 +476,77 @@ export type StatisticsRecord = {
 };
 
 /**
- * Per key of the dimension: participants (by their own attributes; for mode, category and month,
- * those who started a course of it, or in it), completions, valid certificates and incentives
- * paid (participants and rupiah) in the period.
+ * Per key of the dimension, the measures over [from, to): the whole WIB days the rollups cover from
+ * statistics_daily, the rest (at most the partial days at either end and the days since the last
+ * rebuild, unless the rollups were never built) from the source tables. `now` dates the age bands.
  */
-export async function statistics(db: Db, input: TStatisticsInput): Promise<StatisticsRecord[]> {
+export async function statistics(
+  db: Db,
+  input: TStatisticsInput,
+  now: Date = new Date(),
+): Promise<StatisticsRecord[]> {
   const dim = input.dimension;
-  const key = sql.raw(DIMENSION_SQL[dim]);
-  const byCourse = dim === 'mode' || dim === 'category';
-  const from = input.from ? sql`${input.from}::timestamptz` : sql`'-infinity'::timestamptz`;
-  const to = input.to ? sql`${input.to}::timestamptz` : sql`'infinity'::timestamptz`;
-  const province = input.provinceCode ? sql`and p.regency_code like ${`${input.provinceCode}.%`}` : sql``;
-  const age = sql.raw(`extract(year from age(now(), p.birth_date::timestamp))`);
-  // Each measure: the participant, the instant that dates it, and (for course dimensions) the course.
-  // Participants by their own attributes are counted once each; through enrollments (course
-  // dimensions), distinct.
-  const participantsSrc = byCourse
-    ? sql`select e.participant_id as pid, e.redeemed_at as at, e.course_id from enrollments e`
-    : sql`select p0.id as pid, p0.created_at as at, null::text as course_id from participants p0`;
-  const ageJoin = dim === 'ageBand' ? sql`cross join lateral (select ${age} as age) ag` : sql``;
-  const measure = (name: string, src: SQL, extra: SQL = sql`count(distinct x.pid)`) => sql`
-    select ${key} as key, ${sql.raw(`'${name}'`)} as measure, ${extra} as value
-    from (${src}) x join participants p on p.id = x.pid
-    ${byCourse ? sql`join courses c on c.id = x.course_id` : sql``}
-    ${ageJoin}
-    where x.at >= ${from} and x.at < ${to} ${province}
-    group by 1`;
-  const rows = await execRows<{ key: string | null; measure: string; value: number | string }>(
-    db,
-    sql`${measure('participants', participantsSrc, byCourse ? sql`count(distinct x.pid)` : sql`count(*)`)}
-      union all
-      ${measure(
-        'completions',
-        sql`select e.participant_id as pid, e.completed_at as at, e.course_id from enrollments e where e.status = 'COMPLETED'`,
-        sql`count(*)`,
-      )}
-      union all
-      ${measure(
-        'certificates',
-        sql`select ce.participant_id as pid, ce.issued_at as at, ce.course_id from certificates ce where ce.status = 'VALID'`,
-        sql`count(*)`,
-      )}
-      union all
-      ${measure(
-        'incentives_paid',
-        sql`select i.participant_id as pid, i.paid_at as at, e.course_id from incentives i
-            left join enrollments e on e.id = i.enrollment_id where i.status = 'PAID'`,
-      )}
-      union all
-      ${measure(
-        'incentives_amount',
-        sql`select i.participant_id as pid, i.paid_at as at, e.course_id, i.amount from incentives i
-            left join enrollments e on e.id = i.enrollment_id where i.status = 'PAID'`,
-        sql`coalesce(sum(x.amount), 0)`,
-      )}`,
-  );
-  const byKey = new Map<string, StatisticsRecord>();
-  for (const r of rows) {
-    const k = r.key ?? 'unknown';
-    const rec = byKey.get(k) ?? {
-      key: k,
-      participants: 0,
-      completions: 0,
-      certificates: 0,
-      incentives_paid: 0,
-      incentives_amount: 0,
-    };
-    (rec as Record<string, unknown>)[r.measure] = Number(r.value);
-    byKey.set(k, rec);
+  const store = STORE_OF[dim];
+  const from = input.from ? new Date(input.from) : null;
+  const to = input.to ? new Date(input.to) : null;
+  const cover = await statisticsCoverage(db);
+  // The rollups' part: whole WIB days inside [from, to) and inside the coverage.
+  let days: { first: string; last: string } | null = null;
+  if (cover) {
+    const firstWhole = from
+      ? wibStart(wibDate(from)).getTime() === from.getTime()
+        ? wibDate(from)
+        : addDays(wibDate(from), 1)
+      : cover.from;
+    const lastWhole = to ? addDays(wibDate(to), -1) : cover.to;
+    const first = [firstWhole, cover.from].sort()[1] as string;
+    const last = [lastWhole, cover.to].sort()[0] as string;
+    if (first <= last) days = { first, last };
   }
-  return [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
+  const ts = (d: Date | null, fallback: string) =>
+    d ? sql`${d.toISOString()}::timestamptz` : sql.raw(`'${fallback}'::timestamptz`);
+  const province = input.provinceCode ?? null;
+  const where = province ? sql`and p.regency_code like ${`${province}.%`}` : sql``;
+  const parts: SQL[] = [];
+  if (days) {
+    const area = province
+      ? store === 'regency'
+        ? sql`and area like ${`${province}.%`}`
+        : sql`and area = ${province}`
+      : sql``;
+    parts.push(sql`select day, area, key, participants, completions, certificates, incentives_paid, incentives_amount
+      from statistics_daily where dimension = ${store} and day between ${days.first}::date and ${days.last}::date ${area}`);
+    const before = wibStart(days.first);
+    if (!from || from < before)
+      parts.push(statisticsGrain(store, ts(from, '-infinity'), ts(before, ''), where));
+    const after = wibStart(addDays(days.last, 1));
+    if (!to || to > after) parts.push(statisticsGrain(store, ts(after, ''), ts(to, 'infinity'), where));
+  } else {
+    parts.push(statisticsGrain(store, ts(from, '-infinity'), ts(to, 'infinity'), where));
+  }
+  const year = Number(wibDate(now).slice(0, 4));
+  const ageJoin =
+    dim === 'ageBand'
+      ? sql.raw(`cross join lateral (select ${year} - nullif(g.key, 'unknown')::int as age) y`)
+      : sql``;
+  const rows = await execRows<StatisticsRecord & { key: string | null }>(
+    db,
+    sql`select ${sql.raw(outKey(dim))} as key, sum(g.participants) as participants, sum(g.completions) as completions,
+          sum(g.certificates) as certificates, sum(g.incentives_paid) as incentives_paid,
+          coalesce(sum(g.incentives_amount), 0) as incentives_amount
+        from (${sql.join(parts, sql` union all `)}) g ${ageJoin}
+        group by 1`,
+  );
+  return rows
+    .map((r) => ({
+      key: r.key ?? 'unknown',
+      participants: Number(r.participants),
+      completions: Number(r.completions),
+      certificates: Number(r.certificates),
+      incentives_paid: Number(r.incentives_paid),
+      incentives_amount: Number(r.incentives_amount),
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
 }
 
 /** One provider's figures per day, week or month (WIB) over [fromDay, toDay), from the rollups. */
