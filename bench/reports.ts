@@ -1,43 +1,51 @@
 /**
- * `npm run bench:reports` (also the second half of `npm run bench`): PMO reports at national scale.
+ * `npm run bench:reports` (also the second half of `npm run bench`): PMO reports, statistics, a
+ * provider's own figures and the participant lookup at national scale, at each size of BENCH_SIZES
+ * (participants; default 1 000 000; `BENCH_SIZES=1000000,10000000` for the table at both sizes).
  *
- * 1. A fresh database `latih_bench_reports` on the local PostgreSQL, migrated.
- * 2. Rows inserted in time order, as production writes them (the BRIN indexes rely on it):
- *    200 providers, 2 000 courses, 1 000 000 participants across all regencies, 1 000 000 vouchers
- *    and enrollments over a year (70 % completed), 4 attendance rows each, 500 000 reviews,
- *    200 000 identity checks, 10 000 refunds — generated in SQL.
- * 3. Rebuilds the daily rollups for the year once (what `pmo.reports.rebuild` does), then times each
- *    report (median of 7 runs, after one warm-up) through the same functions the procedures call:
- *    one provider's scorecard for the year, all providers sorted by completion rate, one provider's
- *    courses, the platform report; the same provider scorecard straight from the source tables (what
- *    the rollups save); statistics by province.
- * 4. The fraud-signal detectors as the hourly job runs them: the first (full) pass over 30 days,
- *    then three times one hour of activity at the program's rate for this size and the
- *    incremental pass over it (see `detectors` below).
- * 5. Writes the tables to docs/benchmarks.md (the detectors: one block per size).
+ * 1. The data set of that size from its template database (bench/dataset.ts: generated with COPY
+ *    the first time, about 3 minutes at 1 M and 40 at 10 M, then reused).
+ * 2. A working database: a clone of the template (a file copy), dropped at the end; where the disk
+ *    has no room for a clone (10 M: the template is 44 GB), the template itself, and the rows the
+ *    run adds are deleted at the end (the detectors part, which also updates rows, then does not run).
+ * 3. The migrations the template lacks, timed (they run on a populated database), then the rollups:
+ *    rebuilt for the three years when they are missing (what `pmo.reports.rebuild` does), and the
+ *    worker's per-minute refresh timed.
+ * 4. Each report through its procedure (an in-process tRPC caller with a token, so validation and
+ *    authorization are included; no HTTP), the median of 7 calls after one warm-up.
+ * 5. Results kept per size in bench/results/reports.json; docs/benchmarks.md gets the table of
+ *    every size measured, with the ratio between 1 M and 10 M.
+ * 6. The fraud-signal detectors as the hourly job runs them (`detectors` below), on clones only.
  *
- * Targets 127.0.0.1 only. Knobs: BENCH_ENROLLMENTS (default 1 000 000); BENCH_PARTS (`reports`,
- * `detectors`, default both); BENCH_REUSE=1 (keep the database generated for the same size);
- * BENCH_DB (default latih_bench_reports).
+ * Targets 127.0.0.1 only. Knobs: BENCH_SIZES; BENCH_PARTS (`reports`, `detectors`, default both).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appRouter, createCallerFactory, servicesHandle } from '@latih/api';
-import { generateStoredKey, loadKeySet, rebuildReports, runSignalDetection, TokenService } from '@latih/core';
-import { type Db, execRows, openPostgres, scorecards } from '@latih/db';
+import {
+  generateStoredKey,
+  loadKeySet,
+  rebuildReports,
+  refreshRecentRollups,
+  runSignalDetection,
+  TokenService,
+} from '@latih/core';
+import { type Db, openPostgres, statisticsCoverage } from '@latih/db';
+import { cloneTemplate, type Dataset, ensureTemplate, orgId, seqId } from './dataset.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
-/** BENCH_DB: another database name, to keep two sizes side by side. */
-const DB = process.env.BENCH_DB ?? 'latih_bench_reports';
-const N = Number(process.env.BENCH_ENROLLMENTS ?? 1_000_000);
-/** BENCH_PARTS: `reports`, `detectors` or both (default); 10 M runs only the detectors. */
+const SIZES = (process.env.BENCH_SIZES ?? process.env.BENCH_ENROLLMENTS ?? '1000000').split(',').map(Number);
+/** BENCH_PARTS: `reports`, `detectors` or both (default). */
 const PARTS = (process.env.BENCH_PARTS ?? 'reports,detectors').split(',');
 const HOUR = 3_600_000;
-const PMO = `org_01jr${'1'.padStart(22, '0')}`;
-const PROVIDER7 = `org_01jp${'7'.padStart(22, '0')}`;
+const PMO = orgId('jr', 1);
+const PROVIDER7 = orgId('jp', 7);
+const RESULTS = join(ROOT, 'bench/results/reports.json');
+let N = 0;
+let DB = '';
 const log = (msg: string) => console.log(`[bench:reports ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const psql = (db: string, sql: string) =>
   execFileSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', db, '-qtAc', sql], {
@@ -56,178 +64,274 @@ async function median(runs: number, f: () => Promise<unknown>): Promise<number> 
   return times[Math.floor(times.length / 2)] ?? 0;
 }
 
+type SizeResult = {
+  measured: string;
+  dataset: string;
+  loadSeconds: number;
+  size: string;
+  mode: 'clone' | 'in place';
+  cloneSeconds: number | null;
+  migrateSeconds: number;
+  rebuildSeconds: number | null;
+  refreshMs: number;
+  rows: Array<{ group: string; name: string; ms: number }>;
+};
+
 async function main() {
-  log(
-    `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; ${N.toLocaleString()} enrollments`,
-  );
-  // BENCH_REUSE=1 keeps a database this script generated before for the same size (generating 10 M
-  // takes the better part of an hour); its data is as generated plus the hours earlier runs added.
-  const generatedFor = () => {
-    try {
-      return psql(DB, 'select n from bench_meta');
-    } catch {
-      return '';
+  log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; sizes ${SIZES.join(', ')}`);
+  for (const n of SIZES) {
+    N = n;
+    const data = await ensureTemplate(n);
+    const bytes = Number(psql('postgres', `select pg_database_size('${data.template}')`));
+    const disk = statfsSync('/var/lib/postgresql');
+    const free = disk.bavail * disk.bsize;
+    const clone = free > bytes * 1.3 + 10 * 2 ** 30;
+    DB = clone ? `latih_bench_reports_${n}` : data.template;
+    let cloneSeconds: number | null = null;
+    if (clone) {
+      cloneSeconds = cloneTemplate(data.template, DB);
+      log(`cloned ${data.template} into ${DB} in ${cloneSeconds.toFixed(0)} s`);
+    } else {
+      psql('postgres', `alter database ${DB} is_template false`);
+      log(
+        `no room for a clone (${(free / 2 ** 30).toFixed(0)} GB free, template ${data.size}): working in ${DB}`,
+      );
     }
-  };
-  const reuse = process.env.BENCH_REUSE === '1' && generatedFor() === String(N);
-  if (!reuse) {
-    psql('postgres', `drop database if exists ${DB} with (force)`);
-    psql('postgres', `create database ${DB}`);
+    try {
+      await oneSize(data, clone ? 'clone' : 'in place', cloneSeconds);
+    } finally {
+      if (clone) psql('postgres', `drop database if exists ${DB} with (force)`);
+      else psql('postgres', `alter database ${DB} is_template true`);
+    }
   }
+  writeTable();
+}
+
+async function oneSize(data: Dataset, mode: 'clone' | 'in place', cloneSeconds: number | null) {
   const database = await openPostgres(`${SERVER}/${DB}`, { max: 4 });
   try {
-    const t = performance.now();
+    let t = performance.now();
     await database.migrate();
-    const migrateMs = performance.now() - t;
+    const migrateSeconds = (performance.now() - t) / 1000;
+    log(`migrations on the populated database: ${migrateSeconds.toFixed(1)} s`);
     const client = database.db;
     const { sql } = await import('drizzle-orm');
-    if (reuse)
-      log(
-        `reusing ${DB} (${N.toLocaleString()} enrollments); migrations took ${(migrateMs / 1000).toFixed(1)} s`,
-      );
-    else {
-      // One connection: its session settings hold for every step.
-      const loader = await openPostgres(`${SERVER}/${DB}`, { max: 1 });
-      try {
-        await generate(loader.db, sql);
-      } finally {
-        await loader.close();
-      }
+    const result = await reports(client, data, { mode, cloneSeconds, migrateSeconds });
+    const all = existsSync(RESULTS)
+      ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, SizeResult>)
+      : {};
+    all[String(N)] = result;
+    mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(RESULTS, `${JSON.stringify(all, null, 2)}\n`);
+    if (PARTS.includes('detectors')) {
+      if (mode === 'clone')
+        await detectors(client, sql, {
+          counts: data.counts,
+          loadSeconds: data.loadSeconds,
+          dbSize: data.size,
+        });
+      else
+        log('detectors: skipped (they update generated rows, and there is no clone to update at this size)');
     }
-    const counts = psql(
-      DB,
-      `select (select count(*) from enrollments) || ' enrollments, ' || (select count(*) from attendance) || ' attendance rows, ' ||
-              (select count(*) from reviews) || ' reviews, ' || (select count(*) from identity_checks) || ' identity checks'`,
-    );
-    const loadSeconds = Number(psql(DB, 'select load_seconds from bench_meta'));
-    const dbSize = psql(DB, `select pg_size_pretty(pg_database_size('${DB}'))`);
-    log(`data: ${counts}, generated in ${loadSeconds.toFixed(0)} s; database ${dbSize}`);
-    if (PARTS.includes('reports')) await reports(client, sql, { counts, loadSeconds });
-    if (PARTS.includes('detectors')) await detectors(client, sql, { counts, loadSeconds, dbSize });
+    t = performance.now();
   } finally {
     await database.close();
   }
 }
 
-/** The PMO reports through their procedures (section bench:reports). */
+/** Every report, statistic, the provider's own figures and the lookup, through their procedures. */
 async function reports(
   client: Db,
-  sql: typeof import('drizzle-orm').sql,
-  data: { counts: string; loadSeconds: number },
-) {
-  const { counts, loadSeconds } = data;
-  const actor = {
-    organisationId: PMO,
-    role: 'pmo' as const,
-    clientId: 'cli_bench',
-    scopes: ['pmo:read' as const],
-  };
-  {
-    let t = performance.now();
-    await rebuildReports({ db: client, actor, input: {} });
-    const rebuildMs = performance.now() - t;
-    const rollupRows = psql(DB, 'select count(*) from report_daily');
-    log(
-      `rollups rebuilt for the year in ${(rebuildMs / 1000).toFixed(1)} s (${Number(rollupRows).toLocaleString()} day×course rows)`,
-    );
-    t = performance.now();
-    const { refreshRecentRollups } = await import('@latih/core');
-    await refreshRecentRollups(client, new Date());
-    const recentMs = performance.now() - t;
+  data: Dataset,
+  run: { mode: 'clone' | 'in place'; cloneSeconds: number | null; migrateSeconds: number },
+): Promise<SizeResult> {
+  // The rollups: rebuilt for the whole three years where the statistics rollups do not cover them.
+  let rebuildSeconds: number | null = null;
+  const cover = await statisticsCoverage(client);
+  const first = psql(
+    DB,
+    `select to_char(min(created_at at time zone 'Asia/Jakarta'), 'YYYY-MM-DD') from participants`,
+  );
+  if (!cover || cover.from > first) {
+    // A month at a time, as an operator would after an import (one transaction per month).
+    const t = performance.now();
+    const today = new Date(Date.now() + 7 * HOUR).toISOString().slice(0, 10);
+    for (let from = first; from <= today; ) {
+      const next = new Date(`${from.slice(0, 7)}-01T00:00:00Z`);
+      next.setUTCMonth(next.getUTCMonth() + 1);
+      const end = new Date(next.getTime() - 86_400_000).toISOString().slice(0, 10);
+      const [to = today] = [end, today].sort();
+      await rebuildReports({
+        db: client,
+        actor: { organisationId: PMO, role: 'pmo', clientId: 'cli_bench', scopes: ['pmo:read', 'pmo:write'] },
+        input: { from, to },
+      });
+      if (to.endsWith('-12-31') || to === today)
+        log(`  rollups rebuilt up to ${to} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+      from = next.toISOString().slice(0, 10);
+    }
+    rebuildSeconds = (performance.now() - t) / 1000;
+    log(`rollups rebuilt for three years in ${rebuildSeconds.toFixed(0)} s`);
+  } else log(`rollups already cover ${cover.from} to ${cover.to}`);
+  let t = performance.now();
+  await refreshRecentRollups(client, new Date());
+  const refreshMs = performance.now() - t;
+  log(`the worker's per-minute refresh: ${refreshMs.toFixed(0)} ms`);
 
-    // Through the procedures, as the API serves them (in-process caller; no HTTP in the way).
-    const keys = loadKeySet({ keys: [generateStoredKey(new Date(0), new Date(0))] });
-    const tokens = new TokenService(() => keys, 'https://bench', Date.now);
-    const token = tokens.issue({ ...actor, scopes: ['pmo:read'] }).token;
-    const api = createCallerFactory(appRouter)({
+  const keys = loadKeySet({ keys: [generateStoredKey(new Date(0), new Date(0))] });
+  const tokens = new TokenService(() => keys, 'https://bench', Date.now);
+  const services = servicesHandle({
+    db: client,
+    tokens,
+    nikHashKey: Buffer.alloc(32),
+    otp: null,
+    now: Date.now,
+    log: { error: () => undefined, warn: () => undefined },
+  } as never);
+  const callerAs = (actor: { organisationId: string; role: 'pmo' | 'provider'; scopes: string[] }) =>
+    createCallerFactory(appRouter)({
       requestId: 'req_bench',
-      authorization: `Bearer ${token}`,
+      authorization: `Bearer ${tokens.issue({ ...actor, clientId: 'cli_bench' } as never).token}`,
       idempotencyKey: null,
       setHeader: () => undefined,
-      services: servicesHandle({
-        db: client,
-        tokens,
-        nikHashKey: Buffer.alloc(32),
-        otp: null,
-        now: Date.now,
-        log: { error: () => undefined, warn: () => undefined },
-      } as never),
+      services,
     });
-    const today = new Date().toISOString().slice(0, 10);
-    const yearAgo = new Date(Date.now() - 366 * 86_400_000).toISOString().slice(0, 10);
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-    const period = { from: yearAgo, to: tomorrow };
-    const rows: Array<[string, number, string]> = [];
-    const measure = async (name: string, f: () => Promise<unknown>, target = '< 1 s') => {
-      const ms = await median(7, f);
-      rows.push([name, ms, target]);
-      log(`  ${name}: ${ms.toFixed(0)} ms`);
-    };
-    await measure('One provider’s scorecard, a year', () =>
-      api.pmo.reports.providers({ ...period, providerId: PROVIDER7 } as never),
-    );
-    await measure('All 200 providers, sorted by completion rate, a year', () =>
-      api.pmo.reports.providers({ ...period, sort: 'completionRate', order: 'asc', limit: 200 } as never),
-    );
-    await measure('One provider’s 10 courses, a year', () =>
-      api.pmo.reports.courses({ ...period, providerId: PROVIDER7, sort: 'vouchersSold' } as never),
-    );
-    await measure('All 2 000 courses, a month, page of 50', () =>
-      api.pmo.reports.courses({
-        from: new Date(Date.now() - 31 * 86_400_000).toISOString().slice(0, 10),
-        to: tomorrow,
-      } as never),
-    );
-    await measure('Platform report, a year', () => api.pmo.reports.platforms({ ...period } as never));
-    await measure(
-      `Statistics by province (${N.toLocaleString()} participants)`,
-      () => api.pmo.statistics({ dimension: 'province' } as never),
-      '—',
-    );
-    await measure(
-      'Statistics by age band, one province',
-      () => api.pmo.statistics({ dimension: 'ageBand', provinceCode: '32' } as never),
-      '—',
-    );
-    // What the rollups save: the same one-provider scorecard summed from the source tables.
-    await measure(
-      'Same provider scorecard from the source tables (no rollups)',
-      () =>
-        client.execute(
-          sql.raw(`select count(*) filter (where v.issued_at >= now() - interval '1 year') as sold,
-              (select count(*) from enrollments e where e.provider_id = '${PROVIDER7}' and e.redeemed_at >= now() - interval '1 year') as redeemed,
-              (select count(*) filter (where status = 'COMPLETED') from enrollments e where e.provider_id = '${PROVIDER7}' and e.completed_at >= now() - interval '1 year') as completed,
-              (select percentile_cont(0.5) within group (order by e.completed_at - e.redeemed_at) from enrollments e where e.provider_id = '${PROVIDER7}' and e.status = 'COMPLETED') as median,
-              (select count(*) filter (where a.status = 'CONFIRMED')::float / count(*) from attendance a join enrollments e on e.id = a.enrollment_id where e.provider_id = '${PROVIDER7}') as att,
-              (select avg(rating) from reviews r where r.provider_id = '${PROVIDER7}') as rating
-            from vouchers v where v.provider_id = '${PROVIDER7}'`),
-        ),
-      '—',
-    );
-    void scorecards;
+  const pmo = callerAs({ organisationId: PMO, role: 'pmo', scopes: ['pmo:read'] });
+  const provider = callerAs({
+    organisationId: PROVIDER7,
+    role: 'provider',
+    scopes: ['catalog:read', 'catalog:write', 'vouchers:redeem', 'reports:write'],
+  });
+  const day = (ms: number) => new Date(ms + 7 * HOUR).toISOString().slice(0, 10);
+  const now = Date.now();
+  const year = { from: day(now - 365 * 86_400_000), to: day(now) };
+  const threeYears = { from: day(now - 3 * 365 * 86_400_000), to: day(now) };
+  const rows: SizeResult['rows'] = [];
+  const measure = async (group: string, name: string, f: () => Promise<unknown>) => {
+    const ms = await median(7, f);
+    rows.push({ group, name, ms });
+    log(`  ${name}: ${ms.toFixed(1)} ms`);
+  };
+  const R = 'PMO reports';
+  await measure(R, 'One provider’s scorecard, a year', () =>
+    pmo.pmo.reports.providers({ ...year, providerId: PROVIDER7 } as never),
+  );
+  await measure(R, 'All 200 providers sorted by completion rate, a year', () =>
+    pmo.pmo.reports.providers({ ...year, sort: 'completionRate', order: 'asc', limit: 200 } as never),
+  );
+  await measure(R, 'All 200 providers sorted by completion rate, three years', () =>
+    pmo.pmo.reports.providers({ ...threeYears, sort: 'completionRate', order: 'asc', limit: 200 } as never),
+  );
+  await measure(R, 'One provider’s 10 courses, a year', () =>
+    pmo.pmo.reports.courses({ ...year, providerId: PROVIDER7, sort: 'vouchersSold' } as never),
+  );
+  await measure(R, 'All 2 000 courses, a month, page of 50', () =>
+    pmo.pmo.reports.courses({ from: day(now - 31 * 86_400_000), to: day(now) } as never),
+  );
+  await measure(R, 'One provider’s trend by week, a year', () =>
+    pmo.pmo.reports.providerTrend({ ...year, providerId: PROVIDER7, interval: 'week' } as never),
+  );
+  await measure(R, 'Platform report, a year', () => pmo.pmo.reports.platforms({ ...year } as never));
+  const S = 'Statistics (every participant, all time)';
+  for (const dimension of ['province', 'regency', 'gender', 'ageBand', 'cohort', 'mode', 'category', 'month'])
+    await measure(S, `By ${dimension}`, () => pmo.pmo.statistics({ dimension } as never));
+  await measure(S, 'By regency, one province, a period with partial days at both ends', () =>
+    pmo.pmo.statistics({
+      dimension: 'regency',
+      provinceCode: '32',
+      from: new Date(now - 400 * 86_400_000 + 5 * HOUR).toISOString(),
+      to: new Date(now - 20 * 86_400_000 + 9 * HOUR).toISOString(),
+    } as never),
+  );
+  const O = 'A provider’s own figures';
+  await measure(O, 'provider.reports.figures, a year by week (scorecard, 10 courses, trend)', () =>
+    provider.provider.reports.figures({ ...year, interval: 'week' } as never),
+  );
+  const L = 'Participant lookup';
+  const someone = Math.floor(N * 0.37);
+  const card = `9${String(someone).padStart(15, '0')}`;
+  await measure(L, 'Search by card number', () => pmo.pmo.participants.search({ cardNumber: card } as never));
+  await measure(L, 'Search by NIK (its keyed hash)', () =>
+    pmo.pmo.participants.search({ nik: '3273011234560001' } as never),
+  );
+  await measure(L, 'Search by name prefix in a regency, page of 20', () =>
+    pmo.pmo.participants.search({
+      name: `Peserta ${String(someone).slice(0, 3)}`,
+      regencyCode: '32.73',
+    } as never),
+  );
+  await measure(L, 'Search by name prefix, all Indonesia, page of 20', () =>
+    pmo.pmo.participants.search({ name: `Peserta ${String(someone).slice(0, 4)}` } as never),
+  );
+  await measure(L, 'One participant’s file (vouchers, enrollments, incentives, signals)', () =>
+    pmo.pmo.participants.get({ id: seqId('par', someone) } as never),
+  );
+  t = performance.now();
+  return {
+    measured: new Date().toISOString().slice(0, 10),
+    dataset: data.counts,
+    loadSeconds: data.loadSeconds,
+    size: data.size,
+    mode: run.mode,
+    cloneSeconds: run.cloneSeconds,
+    migrateSeconds: run.migrateSeconds,
+    rebuildSeconds,
+    refreshMs,
+    rows,
+  };
+}
 
-    const table = rows
-      .map(
-        ([name, ms, target]) =>
-          `| ${name} | ${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms | ${target}${target === '< 1 s' ? (ms < 1000 ? ' ✔' : ' ✘') : ''} |`,
-      )
-      .join('\n');
-    const section = `<!-- bench:reports:start -->
-Measured ${today} by \`npm run bench:reports\` on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql(DB, 'show server_version')} on the same machine; ${counts}, loaded in ${loadSeconds.toFixed(0)} s. Rollups for the whole year rebuilt in ${(rebuildMs / 1000).toFixed(1)} s into ${Number(rollupRows).toLocaleString()} day × course rows; the worker's per-minute refresh of yesterday and today took ${recentMs.toFixed(0)} ms. Each figure is the median of 7 calls through the procedure (in-process caller, pool of 4) after one warm-up.
-
-| Report | Median | Target |
-| --- | --- | --- |
-${table}
-<!-- bench:reports:end -->`;
-    const docs = join(ROOT, 'docs/benchmarks.md');
-    let text = readFileSync(docs, 'utf8');
-    if (!text.includes('<!-- bench:reports:start -->'))
-      text += '\n## PMO reports\n\n<!-- bench:reports:start -->\n<!-- bench:reports:end -->\n';
-    text = text.replace(/<!-- bench:reports:start -->[\s\S]*<!-- bench:reports:end -->/, section);
-    writeFileSync(docs, text);
-    log(`wrote ${docs}`);
-    console.log(`\n${table}`);
+/** The table of every size measured (bench/results/reports.json) into docs/benchmarks.md. */
+function writeTable() {
+  const all = JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, SizeResult>;
+  const sizes = Object.keys(all)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const fmt = (ms: number | undefined) =>
+    ms === undefined ? '—' : ms < 10 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(0)} ms`;
+  const head = `| Report | ${sizes.map((s) => `${(s / 1e6).toLocaleString()} M`).join(' | ')} | ${sizes.length > 1 ? 'Ratio | ' : ''}Under 1 s |`;
+  const sep = `| --- | ${sizes.map(() => '---').join(' | ')} | ${sizes.length > 1 ? '--- | ' : ''}--- |`;
+  const names: Array<{ group: string; name: string }> = [];
+  for (const s of sizes)
+    for (const r of all[String(s)]?.rows ?? [])
+      if (!names.some((x) => x.name === r.name)) names.push({ group: r.group, name: r.name });
+  const lines: string[] = [];
+  let group = '';
+  for (const { group: g, name } of names) {
+    if (g !== group) {
+      lines.push(`| **${g}** | ${sizes.map(() => '').join(' | ')} | ${sizes.length > 1 ? ' | ' : ''} |`);
+      group = g;
+    }
+    const ms = sizes.map((s) => all[String(s)]?.rows.find((r) => r.name === name)?.ms);
+    const lo = ms[0];
+    const hi = ms[ms.length - 1];
+    const ratio = sizes.length > 1 && lo && hi ? `${(hi / lo).toFixed(1)}×` : '';
+    const worst = Math.max(...ms.filter((x): x is number => x !== undefined));
+    lines.push(
+      `| ${name} | ${ms.map(fmt).join(' | ')} | ${sizes.length > 1 ? `${ratio} | ` : ''}${worst < 1000 ? '✔' : '✘'} |`,
+    );
   }
+  const about = sizes
+    .map((s) => {
+      const r = all[String(s)] as SizeResult;
+      return `- **${s.toLocaleString()} participants** (measured ${r.measured}): ${r.dataset}; database ${r.size}, generated in ${(r.loadSeconds / 60).toFixed(0)} min (${r.loadSeconds.toFixed(0)} s). Worked ${r.mode === 'clone' ? `in a clone of the template (made in ${r.cloneSeconds?.toFixed(0)} s)` : 'in the template itself (no room on the disk for a clone)'}; the migrations it lacked ran in ${r.migrateSeconds.toFixed(0)} s; ${r.rebuildSeconds === null ? 'its rollups were already built' : `the rollups for three years were rebuilt in ${r.rebuildSeconds.toFixed(0)} s`}; the worker's per-minute refresh of yesterday and today took ${r.refreshMs.toFixed(0)} ms.`;
+    })
+    .join('\n');
+  const section = `<!-- bench:reports:start -->
+Measured by \`npm run bench:reports\` (\`BENCH_SIZES=${sizes.join(',')}\`) on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql(DB, 'show server_version')} on the same machine. Each figure is the median of 7 calls through the procedure (in-process tRPC caller with a token, pool of 4) after one warm-up.
+
+${about}
+
+${head}
+${sep}
+${lines.join('\n')}
+<!-- bench:reports:end -->`;
+  const docs = join(ROOT, 'docs/benchmarks.md');
+  let text = readFileSync(docs, 'utf8');
+  text = text.replace(/<!-- bench:reports:start -->[\s\S]*<!-- bench:reports:end -->/, () => section);
+  writeFileSync(docs, text);
+  log(`wrote ${docs}`);
+  console.log(`\n${head}\n${sep}\n${lines.join('\n')}`);
 }
 
 /**
@@ -354,7 +458,7 @@ async function oneHour(client: Db, sql: typeof import('drizzle-orm').sql, from: 
       scheme_id, status, balance, purchase_deadline, created_at)
     select 'par_${tag}' || n, md5('nik${tag}' || n), lpad((n % 10000)::text, 4, '0'), '8' || lpad((n + ${from.getTime() % 1_000_000_000})::text, 15, '0'),
       'Peserta ' || n, case when n % 2 = 0 then 'F' else 'M' end, date '1980-01-01' + (n % 9000),
-      (select regency_code from participants where id = 'par_1'), 1 + n % 60, 'PRAKERJA_2023', 'ACTIVE', 0,
+      (select regency_code from participants order by id limit 1), 1 + n % 60, 'PRAKERJA_2023', 'ACTIVE', 0,
       timestamptz '${f}' + interval '1 year', timestamptz '${f}' - interval '1 day'
     from generate_series(1, ${k}) n`);
   await run(`insert into vouchers (id, code_hash, code_last4, participant_id, platform_id, provider_id, course_id,
@@ -398,113 +502,6 @@ async function oneHour(client: Db, sql: typeof import('drizzle-orm').sql, from: 
       case when abs(hashtext(e.id)) % 9 = 0 then 'FAILED' else 'CONFIRMED' end, e.redeemed_at
     from enrollments e where e.id like 'enr_${tag}%' and abs(hashtext(e.id)) % 5 = 0`);
   return `${k.toLocaleString()} redemptions, ${(4 * k).toLocaleString()} attendance rows, ${done.toLocaleString()} completions, ~${Math.round((done * 5) / 7).toLocaleString()} reviews, ~${Math.round(k / 5).toLocaleString()} identity checks`;
-}
-
-/** The national-scale dataset, in SQL, rows in time order as production writes them. */
-async function generate(client: Db, sql: typeof import('drizzle-orm').sql) {
-  const started = Date.now();
-  // A bulk load, as a restore does it: foreign keys and triggers off for this session, secondary
-  // indexes dropped and built once after (row by row into 10 M-row indexes took over half an hour
-  // per table here). Primary keys stay.
-  const BIG = ['participants', 'vouchers', 'enrollments', 'attendance', 'reviews', 'identity_checks'];
-  const indexes = await execRows<{ indexname: string; indexdef: string }>(
-    client,
-    sql.raw(`select indexname, indexdef from pg_indexes where schemaname = 'public'
-      and tablename in (${BIG.map((t) => `'${t}'`).join(', ')})
-      and indexname not in (select conname from pg_constraint)`),
-  );
-  await client.execute(sql.raw("set session_replication_role = replica; set maintenance_work_mem = '1GB'"));
-  for (const i of indexes) await client.execute(sql.raw(`drop index ${i.indexname}`));
-  log('generating organisations, courses, participants');
-  const sqlSteps = [
-    `insert into organisations (id, kind, name, status)
-       select 'org_01jr' || lpad('1', 22, '0'), 'PMO', 'PMO', 'ACTIVE'
-       union all select 'org_01jq' || lpad(n::text, 22, '0'), 'PLATFORM', 'Platform ' || n, 'ACTIVE' from generate_series(1, 8) n
-       union all select 'org_01jp' || lpad(n::text, 22, '0'), 'PROVIDER', 'Lembaga ' || n, 'ACTIVE' from generate_series(1, 200) n`,
-    `insert into courses (id, provider_id, status, title, summary, description, category, mode, duration_minutes, price, language)
-       select 'crs_01jc' || lpad(n::text, 22, '0'), 'org_01jp' || lpad((1 + n % 200)::text, 22, '0'), 'PUBLISHED', 'Kursus ' || n, 's', 'd',
-         (array['digital-marketing','languages','it-software','food-processing','management'])[1 + n % 5],
-         (array['SELF_PACED','WEBINAR','LURING','HYBRID'])[1 + n % 4], 900 + (n % 5) * 60, 500000 + (n % 7) * 250000, 'id'
-       from generate_series(1, 2000) n`,
-    `create temp table regs as select code, row_number() over () as i from (values ${regencySample()}) r(code)`,
-    `insert into participants (id, nik_hash, nik_last4, card_number, name, gender, birth_date, regency_code, cohort,
-         scheme_id, status, balance, purchase_deadline, created_at)
-       select 'par_' || n, md5('nik' || n), lpad((n % 10000)::text, 4, '0'), '9' || lpad(n::text, 15, '0'), 'Peserta ' || n,
-         case when n % 2 = 0 then 'F' else 'M' end, date '1970-01-01' + (n % 15000),
-         (select code from regs where i = 1 + n % (select count(*) from regs)), 1 + n % 60, 'PRAKERJA_2023', 'ACTIVE', 0,
-         now() + interval '1 year', now() - (n % 365) * interval '1 day'
-       from generate_series(1, ${N}) n`,
-  ];
-  for (const s of sqlSteps) await client.execute(sql.raw(s));
-  log('vouchers and enrollments');
-  // Enrollment n: course 1 + n % 2000, redeemed on day n % 365 of the past year; 70 % completed
-  // after 1–20 days, 10 % not completed, the rest in training; 1 % refunded instead. Bought between
-  // a minute and a week before redemption, spread (hashed), as people do: a fixed delay would make
-  // every provider a UNIFORM_REDEMPTION_DELAY and time that pathological case instead.
-  // (Before 2026-11-29 every voucher was bought exactly 2 hours before its redemption.)
-  await client.execute(
-    sql.raw(`insert into vouchers (id, code_hash, code_last4, participant_id, platform_id, provider_id, course_id,
-         checkout_id, price, status, expires_at, issued_at, redeemed_at, closed_at)
-       select 'vch_' || n, md5('code' || n), 'ABCD', 'par_' || n, 'org_01jq' || lpad((1 + n % 8)::text, 22, '0'), 'org_01jp' || lpad((1 + (1 + n % 2000) % 200)::text, 22, '0'),
-         'crs_01jc' || lpad((1 + n % 2000)::text, 22, '0'), 'chk_' || n, 1000000,
-         case when n % 100 = 0 then 'CANCELLED' when n % 10 < 7 then 'COMPLETED' when n % 10 = 7 then 'NOT_COMPLETED' else 'REDEEMED' end,
-         now() + interval '30 days', t - (60 + abs(hashtext('d' || n)) % 604800) * interval '1 second', case when n % 100 = 0 then null else t end,
-         case when n % 100 = 0 then t when n % 10 <= 7 then t + (1 + n % 20) * interval '1 day' end
-       from (select n, now() - interval '1 year' + (n % 365) * interval '1 day' + (n % 86400) * interval '1 second' as t
-             from generate_series(1, ${N}) n) g
-       order by t`),
-  );
-  await client.execute(
-    sql.raw(`insert into enrollments (id, voucher_id, participant_id, provider_id, course_id, status, redeemed_at, completed_at,
-         redeemed_ip, assignment_hash, assignment_submitted_at)
-       select 'enr_' || substr(v.id, 5), v.id, v.participant_id, v.provider_id, v.course_id,
-         case v.status when 'REDEEMED' then 'IN_TRAINING' else v.status end, v.redeemed_at, v.closed_at,
-         '10.' || (v.redeemed_at::date - date '2020-01-01') % 250 || '.' || (substr(v.id, 5)::int % 250) || '.1',
-         case when v.status = 'COMPLETED' then md5(v.id) end, v.closed_at
-       from vouchers v where v.status <> 'CANCELLED' order by v.redeemed_at`),
-  );
-  log('attendance, reviews, identity checks');
-  await client.execute(
-    sql.raw(`insert into attendance (enrollment_id, sequence, status, method, device_id, ip, recorded_at)
-       select e.id, s, case when (substr(e.id, 5)::int + s) % 20 = 0 then 'REJECTED' else 'CONFIRMED' end,
-         (array['FACE_MATCH','VENUE_QR','ONLINE_PRESENCE'])[1 + s % 3], 'dev-' || substr(e.id, 5), null,
-         e.redeemed_at + s * interval '4 hours'
-       from enrollments e cross join generate_series(1, 4) s order by e.redeemed_at, s`),
-  );
-  await client.execute(
-    sql.raw(`insert into reviews (id, enrollment_id, voucher_id, platform_id, provider_id, course_id, rating, text, created_at)
-       select 'rev_' || substr(e.id, 5), e.id, e.voucher_id, 'org_01jq' || lpad('1', 22, '0'), e.provider_id, e.course_id,
-         1 + (substr(e.id, 5)::int * 7) % 5, 'ulasan', e.completed_at + interval '1 hour'
-       from enrollments e where e.status = 'COMPLETED' and substr(e.id, 5)::int % 7 < 5 order by e.completed_at`),
-  );
-  await client.execute(
-    sql.raw(`insert into identity_checks (id, token_hash, enrollment_id, sequence, redirect_uri, state, expires_at, used_at, result, created_at)
-       select 'idc_' || substr(e.id, 5), md5('t' || e.id), e.id, 1, 'https://x.example/cb', 's', e.redeemed_at + interval '1 hour',
-         e.redeemed_at + interval '10 minutes', case when substr(e.id, 5)::int % 9 = 0 then 'FAILED' else 'CONFIRMED' end, e.redeemed_at
-       from enrollments e where substr(e.id, 5)::int % 5 = 0 order by e.redeemed_at`),
-  );
-  log(`building ${indexes.length} secondary indexes`);
-  const built = Date.now();
-  for (const i of indexes) await client.execute(sql.raw(i.indexdef));
-  await client.execute(sql.raw('set session_replication_role = origin'));
-  log(`indexes built in ${Math.round((Date.now() - built) / 1000)} s`);
-  await client.execute(sql.raw('vacuum analyze'));
-  const loadSeconds = (Date.now() - started) / 1000;
-  await client.execute(
-    sql.raw(`create table bench_meta as select ${N}::bigint as n, ${loadSeconds}::numeric as load_seconds`),
-  );
-}
-
-/** 100 regencies spread over the provinces (codes from the shipped reference list). */
-function regencySample(): string {
-  const text = readFileSync(join(ROOT, 'packages/contracts/src/regions-data.ts'), 'utf8');
-  const codes = [...text.matchAll(/\['(\d{2}\.\d{2})',/g)].map((m) => m[1]);
-  const step = Math.max(1, Math.floor(codes.length / 100));
-  return codes
-    .filter((_, i) => i % step === 0)
-    .slice(0, 100)
-    .map((c) => `('${c}')`)
-    .join(',');
 }
 
 await main();

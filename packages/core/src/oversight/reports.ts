@@ -60,7 +60,7 @@ export async function refreshRecentRollups(db: Db, now: Date): Promise<{ from: s
 }
 
 /**
- * The statistics rollups' backfill, a month of older days per run, back to the first registration:
+ * The statistics rollups' backfill, a week of older days per run, back to the first registration:
  * on a database whose report rollups were built before migration 0034 (the recent days' rebuild then
  * starts the statistics coverage at yesterday). Statistics are right meanwhile: they read the days not
  * yet covered from the source tables, only slower.
@@ -71,7 +71,7 @@ async function backfillStatistics(db: Db, now: Date): Promise<void> {
   const first = await firstRegistrationDay(db);
   if (!first || first >= cover.from) return;
   const to = shiftDay(cover.from, -1);
-  const [from = first] = [first, shiftDay(cover.from, -31)].sort().reverse();
+  const [from = first] = [first, shiftDay(cover.from, -7)].sort().reverse();
   await rebuildStatistics(db, from, to, now);
 }
 

@@ -311,18 +311,15 @@ const STORE_OF: Record<TStatisticDimension, StatStore> = {
   category: 'category',
 };
 
-/** The stored key of each stored dimension, over participants p (and courses c for mode, category). */
+/** The stored key of each stored dimension, over participants p and courses c. */
 const STORE_KEY: Record<StatStore, string> = {
-  regency: `''`,
+  regency: 'p.regency_code',
   gender: 'p.gender',
   birthYear: `extract(year from p.birth_date)::int::text`,
   cohort: 'p.cohort::text',
   mode: 'c.mode',
   category: 'c.category',
 };
-
-/** The area of a stored row: the regency for the regency rows, the province for the others. */
-const areaOf = (store: StatStore) => (store === 'regency' ? 'p.regency_code' : 'left(p.regency_code, 2)');
 
 /** What a dimension reports, from a stored row (day, area, key). */
 function outKey(dim: TStatisticDimension): string {
@@ -342,69 +339,95 @@ function outKey(dim: TStatisticDimension): string {
 }
 
 /**
- * Rows (day, area, key, measures) of one stored dimension for what happened in [start, end),
- * grouped by WIB day, from the source tables; `where` narrows the participants (a province).
+ * Rows (dimension, day, area, key, measures) of the stored dimensions `stores` for what happened in
+ * [start, end), grouped by WIB day, from the source tables; `where` narrows the participants (a
+ * province). One pass: every fact of the window (a registration, a course started, a completion, a
+ * valid certificate, a paid incentive) is joined to its participant and course once, and grouped
+ * by every stored dimension at once (grouping sets). A course started counts its participant for a
+ * mode (category) only if it is their first of that mode (category); a paid incentive counts its
+ * participant only if it is their first paid (first for a course of that mode or category).
  */
-function statisticsGrain(store: StatStore, start: SQL, end: SQL, where: SQL): SQL {
-  const byCourse = store === 'mode' || store === 'category';
-  const key = sql.raw(STORE_KEY[store]);
-  const area = sql.raw(areaOf(store));
-  const col = sql.raw(store === 'category' ? 'category' : 'mode');
+function statisticsGrain(stores: StatStore[], start: SQL, end: SQL, where: SQL): SQL {
   const within = (c: string) => sql`${sql.raw(c)} >= ${start} and ${sql.raw(c)} < ${end}`;
-  // Participants: on registration; per mode or category, at their first enrollment of it.
-  const participants = byCourse
-    ? sql`select ${dayOf('e.redeemed_at')} as day, ${area} as area, ${key} as key, count(*) as pa, 0 as co, 0 as ce, 0 as ip, 0::bigint as ia
-        from enrollments e join participants p on p.id = e.participant_id join courses c on c.id = e.course_id
-        where ${within('e.redeemed_at')} ${where}
-          and not exists (select 1 from enrollments e2 join courses c2 on c2.id = e2.course_id
-            where e2.participant_id = e.participant_id and c2.${col} = c.${col}
-              and (e2.redeemed_at < e.redeemed_at or (e2.redeemed_at = e.redeemed_at and e2.id < e.id)))
-        group by 1, 2, 3`
-    : sql`select ${dayOf('p.created_at')} as day, ${area} as area, ${key} as key, count(*) as pa, 0 as co, 0 as ce, 0 as ip, 0::bigint as ia
-        from participants p where ${within('p.created_at')} ${where} group by 1, 2, 3`;
-  const courseJoin = (alias: string) =>
-    byCourse ? sql.raw(`join courses c on c.id = ${alias}.course_id`) : sql``;
-  // The first paid incentive of the participant (per mode or category: through its enrollment's course).
-  const earlierPaid = byCourse
-    ? sql`exists (select 1 from incentives i2 join enrollments e2 on e2.id = i2.enrollment_id
+  const earlierStart = (col: string) =>
+    sql.raw(`not exists (select 1 from enrollments e2 join courses c2 on c2.id = e2.course_id
+      where e2.participant_id = e.participant_id and c2.${col} = c.${col}
+        and (e2.redeemed_at < e.redeemed_at or (e2.redeemed_at = e.redeemed_at and e2.id < e.id)))`);
+  const earlierPaid = (col: string | null) =>
+    sql.raw(
+      col
+        ? `c.${col} is not null and not exists (select 1 from incentives i2 join enrollments e2 on e2.id = i2.enrollment_id
           join courses c2 on c2.id = e2.course_id
           where i2.participant_id = i.participant_id and i2.status = 'PAID' and c2.${col} = c.${col}
             and (i2.paid_at < i.paid_at or (i2.paid_at = i.paid_at and i2.id < i.id)))`
-    : sql`exists (select 1 from incentives i2 where i2.participant_id = i.participant_id and i2.status = 'PAID'
-            and (i2.paid_at < i.paid_at or (i2.paid_at = i.paid_at and i2.id < i.id)))`;
-  return sql`select day, area, key, sum(pa) as participants, sum(co) as completions, sum(ce) as certificates,
-      sum(ip) as incentives_paid, sum(ia) as incentives_amount
+        : `not exists (select 1 from incentives i2 where i2.participant_id = i.participant_id and i2.status = 'PAID'
+            and (i2.paid_at < i.paid_at or (i2.paid_at = i.paid_at and i2.id < i.id)))`,
+    );
+  const needCourse = stores.some((x) => x === 'mode' || x === 'category');
+  const needStart = needCourse;
+  // Facts: participant, instant, course, and what they count (0/1 flags; amount in rupiah).
+  const facts: SQL[] = [
+    sql`select p0.id as pid, p0.created_at as at, null::text as course_id, 1 as reg, 0 as st_mode, 0 as st_cat,
+        0 as co, 0 as ce, 0 as ip_all, 0 as ip_mode, 0 as ip_cat, 0::bigint as ia
+      from participants p0 where ${within('p0.created_at')}`,
+    sql`select e.participant_id, e.completed_at, e.course_id, 0, 0, 0, 1, 0, 0, 0, 0, 0::bigint
+      from enrollments e where e.status = 'COMPLETED' and ${within('e.completed_at')}`,
+    sql`select ce.participant_id, ce.issued_at, ce.course_id, 0, 0, 0, 0, 1, 0, 0, 0, 0::bigint
+      from certificates ce where ce.status = 'VALID' and ${within('ce.issued_at')}`,
+    sql`select i.participant_id, i.paid_at, e.course_id, 0, 0, 0, 0, 0,
+        (${earlierPaid(null)})::int, ${needCourse ? sql`(${earlierPaid('mode')})::int` : sql`0`},
+        ${needCourse ? sql`(${earlierPaid('category')})::int` : sql`0`}, i.amount
+      from incentives i left join enrollments e on e.id = i.enrollment_id left join courses c on c.id = e.course_id
+      where i.status = 'PAID' and ${within('i.paid_at')}`,
+  ];
+  if (needStart)
+    facts.push(sql`select e.participant_id, e.redeemed_at, e.course_id, 0, (${earlierStart('mode')})::int,
+        (${earlierStart('category')})::int, 0, 0, 0, 0, 0, 0::bigint
+      from enrollments e join courses c on c.id = e.course_id where ${within('e.redeemed_at')}`);
+  const sets = stores.map((x) =>
+    x === 'regency' ? '(day, p.regency_code)' : `(day, left(p.regency_code, 2), ${STORE_KEY[x]})`,
+  );
+  // grouping(x) = 0 in the set that groups by x: it tells the sets apart.
+  const g = (x: StatStore) => `grouping(${STORE_KEY[x]}) = 0`;
+  const storeOf = `case ${stores.map((x) => `when ${g(x)} then '${x}'`).join(' ')} end`;
+  const keys = stores.filter((x) => x !== 'regency').map((x) => STORE_KEY[x]);
+  const keyOf = keys.length > 1 ? `coalesce(${keys.join(', ')})` : (keys[0] ?? 'null::text');
+  const pick = (mode: string, cat: string, other: string) => {
+    const when = [
+      ...(stores.includes('mode') ? [`when ${g('mode')} then ${mode}`] : []),
+      ...(stores.includes('category') ? [`when ${g('category')} then ${cat}`] : []),
+    ];
+    return when.length ? `case ${when.join(' ')} else ${other} end` : other;
+  };
+  return sql`select dimension, day, area, coalesce(key, '') as key,
+      participants, completions, certificates, incentives_paid, incentives_amount
     from (
-      ${participants}
-      union all
-      select ${dayOf('e.completed_at')}, ${area}, ${key}, 0, count(*), 0, 0, 0::bigint
-      from enrollments e join participants p on p.id = e.participant_id ${courseJoin('e')}
-      where e.status = 'COMPLETED' and ${within('e.completed_at')} ${where} group by 1, 2, 3
-      union all
-      select ${dayOf('ce.issued_at')}, ${area}, ${key}, 0, 0, count(*), 0, 0::bigint
-      from certificates ce join participants p on p.id = ce.participant_id ${courseJoin('ce')}
-      where ce.status = 'VALID' and ${within('ce.issued_at')} ${where} group by 1, 2, 3
-      union all
-      select ${dayOf('i.paid_at')}, ${area}, ${key}, 0, 0, 0, count(*) filter (where not ${earlierPaid}), sum(i.amount)
-      from incentives i join participants p on p.id = i.participant_id
-        ${byCourse ? sql`join enrollments e on e.id = i.enrollment_id join courses c on c.id = e.course_id` : sql``}
-      where i.status = 'PAID' and ${within('i.paid_at')} ${where} group by 1, 2, 3
-    ) x
-    group by day, area, key
-    having sum(pa) + sum(co) + sum(ce) + sum(ip) + sum(ia) > 0`;
+      select ${sql.raw(storeOf)} as dimension, day,
+        ${sql.raw(stores.includes('regency') ? `case when ${g('regency')} then min(p.regency_code) else left(min(p.regency_code), 2) end` : 'left(min(p.regency_code), 2)')} as area,
+        ${sql.raw(keyOf)} as key,
+        ${sql.raw(pick('sum(f.st_mode)', 'sum(f.st_cat)', 'sum(f.reg)'))} as participants,
+        sum(f.co) as completions, sum(f.ce) as certificates,
+        ${sql.raw(pick('sum(f.ip_mode)', 'sum(f.ip_cat)', 'sum(f.ip_all)'))} as incentives_paid,
+        sum(f.ia) as incentives_amount
+      from (
+        select ${dayOf('f0.at')} as day, f0.* from (${sql.join(facts, sql` union all `)}) f0
+      ) f
+      join participants p on p.id = f.pid ${where}
+      left join courses c on c.id = f.course_id
+      group by grouping sets (${sql.raw(sets.join(', '))})
+    ) g
+    where not (dimension in ('mode', 'category') and key is null)
+      and participants + completions + certificates + incentives_paid + incentives_amount > 0`;
 }
 
 /** Rebuilds the statistics rollups of WIB days `fromDay` to `toDay` (inside the caller's transaction). */
 export async function rebuildStatisticsDays(tx: Db, fromDay: string, toDay: string): Promise<void> {
   const { start, end } = bounds(fromDay, toDay);
   await tx.execute(sql`delete from statistics_daily where day between ${fromDay}::date and ${toDay}::date`);
-  for (const store of STAT_STORES)
-    await tx.execute(sql`
-      insert into statistics_daily (dimension, day, area, key, participants, completions, certificates,
-        incentives_paid, incentives_amount)
-      select ${store}, day, area, coalesce(key, 'unknown'), participants, completions, certificates,
-        incentives_paid, incentives_amount
-      from (${statisticsGrain(store, start, end, sql``)}) g`);
+  await tx.execute(sql`
+    insert into statistics_daily (dimension, day, area, key, participants, completions, certificates,
+      incentives_paid, incentives_amount)
+    ${statisticsGrain(STAT_STORES, start, end, sql``)}`);
 }
 
 /**
@@ -514,15 +537,15 @@ export async function statistics(
         ? sql`and area like ${`${province}.%`}`
         : sql`and area = ${province}`
       : sql``;
-    parts.push(sql`select day, area, key, participants, completions, certificates, incentives_paid, incentives_amount
+    parts.push(sql`select dimension, day, area, key, participants, completions, certificates, incentives_paid, incentives_amount
       from statistics_daily where dimension = ${store} and day between ${days.first}::date and ${days.last}::date ${area}`);
     const before = wibStart(days.first);
     if (!from || from < before)
-      parts.push(statisticsGrain(store, ts(from, '-infinity'), ts(before, ''), where));
+      parts.push(statisticsGrain([store], ts(from, '-infinity'), ts(before, ''), where));
     const after = wibStart(addDays(days.last, 1));
-    if (!to || to > after) parts.push(statisticsGrain(store, ts(after, ''), ts(to, 'infinity'), where));
+    if (!to || to > after) parts.push(statisticsGrain([store], ts(after, ''), ts(to, 'infinity'), where));
   } else {
-    parts.push(statisticsGrain(store, ts(from, '-infinity'), ts(to, 'infinity'), where));
+    parts.push(statisticsGrain([store], ts(from, '-infinity'), ts(to, 'infinity'), where));
   }
   const year = Number(wibDate(now).slice(0, 4));
   const ageJoin =
