@@ -87,7 +87,10 @@ export async function rebuildReports(opts: {
   requirePmo(opts.actor);
   const now = opts.now ?? new Date();
   const span = opts.input.from && opts.input.to ? null : await activitySpan(opts.db);
-  const from = opts.input.from ?? span?.from ?? null;
+  // From the first registration where it comes before the first sale: statistics count registrations.
+  const registered = opts.input.from ? null : await firstRegistrationDay(opts.db);
+  const [earliest] = [span?.from, registered].filter((d): d is string => Boolean(d)).sort();
+  const from = opts.input.from ?? earliest ?? null;
   const to = opts.input.to ?? span?.to ?? wibDay(now);
   if (from && to) {
     if (from > to)

@@ -347,7 +347,14 @@ function outKey(dim: TStatisticDimension): string {
  * mode (category) only if it is their first of that mode (category); a paid incentive counts its
  * participant only if it is their first paid (first for a course of that mode or category).
  */
-function statisticsGrain(stores: StatStore[], start: SQL, end: SQL, where: SQL): SQL {
+function statisticsGrain(
+  stores: StatStore[],
+  start: SQL,
+  end: SQL,
+  where: SQL,
+  /** The window starts before anyone registered: every earlier row is inside it (see below). */
+  fromTheStart = false,
+): SQL {
   const within = (c: string) => sql`${sql.raw(c)} >= ${start} and ${sql.raw(c)} < ${end}`;
   const earlierStart = (col: string) =>
     sql.raw(`not exists (select 1 from enrollments e2 join courses c2 on c2.id = e2.course_id
@@ -366,6 +373,23 @@ function statisticsGrain(stores: StatStore[], start: SQL, end: SQL, where: SQL):
   const needCourse = stores.some((x) => x === 'mode' || x === 'category');
   const needStart = needCourse;
   // Facts: participant, instant, course, and what they count (0/1 flags; amount in rupiah).
+  // Whether a course started (an incentive paid) is the participant's first of its kind: looked up
+  // per row (an index probe into their earlier rows) for a window of days; for a window from the
+  // start (a full rebuild), every earlier row is inside it, so one sort of the window answers it.
+  const first = (partition: string, order: string) =>
+    sql.raw(`(row_number() over (partition by ${partition} order by ${order}) = 1)::int`);
+  const paid = fromTheStart
+    ? sql`select i.participant_id, i.paid_at, e.course_id, 0, 0, 0, 0, 0,
+        ${first('i.participant_id', 'i.paid_at, i.id')},
+        case when c.mode is null then 0 else ${first('i.participant_id, c.mode', 'i.paid_at, i.id')} end,
+        case when c.category is null then 0 else ${first('i.participant_id, c.category', 'i.paid_at, i.id')} end, i.amount
+      from incentives i left join enrollments e on e.id = i.enrollment_id left join courses c on c.id = e.course_id
+      where i.status = 'PAID' and ${within('i.paid_at')}`
+    : sql`select i.participant_id, i.paid_at, e.course_id, 0, 0, 0, 0, 0,
+        (${earlierPaid(null)})::int, ${needCourse ? sql`(${earlierPaid('mode')})::int` : sql`0`},
+        ${needCourse ? sql`(${earlierPaid('category')})::int` : sql`0`}, i.amount
+      from incentives i left join enrollments e on e.id = i.enrollment_id left join courses c on c.id = e.course_id
+      where i.status = 'PAID' and ${within('i.paid_at')}`;
   const facts: SQL[] = [
     sql`select p0.id as pid, p0.created_at as at, null::text as course_id, 1 as reg, 0 as st_mode, 0 as st_cat,
         0 as co, 0 as ce, 0 as ip_all, 0 as ip_mode, 0 as ip_cat, 0::bigint as ia
@@ -374,16 +398,19 @@ function statisticsGrain(stores: StatStore[], start: SQL, end: SQL, where: SQL):
       from enrollments e where e.status = 'COMPLETED' and ${within('e.completed_at')}`,
     sql`select ce.participant_id, ce.issued_at, ce.course_id, 0, 0, 0, 0, 1, 0, 0, 0, 0::bigint
       from certificates ce where ce.status = 'VALID' and ${within('ce.issued_at')}`,
-    sql`select i.participant_id, i.paid_at, e.course_id, 0, 0, 0, 0, 0,
-        (${earlierPaid(null)})::int, ${needCourse ? sql`(${earlierPaid('mode')})::int` : sql`0`},
-        ${needCourse ? sql`(${earlierPaid('category')})::int` : sql`0`}, i.amount
-      from incentives i left join enrollments e on e.id = i.enrollment_id left join courses c on c.id = e.course_id
-      where i.status = 'PAID' and ${within('i.paid_at')}`,
+    paid,
   ];
   if (needStart)
-    facts.push(sql`select e.participant_id, e.redeemed_at, e.course_id, 0, (${earlierStart('mode')})::int,
-        (${earlierStart('category')})::int, 0, 0, 0, 0, 0, 0::bigint
-      from enrollments e join courses c on c.id = e.course_id where ${within('e.redeemed_at')}`);
+    facts.push(
+      fromTheStart
+        ? sql`select e.participant_id, e.redeemed_at, e.course_id, 0,
+            ${first('e.participant_id, c.mode', 'e.redeemed_at, e.id')}, ${first('e.participant_id, c.category', 'e.redeemed_at, e.id')},
+            0, 0, 0, 0, 0, 0::bigint
+          from enrollments e join courses c on c.id = e.course_id where ${within('e.redeemed_at')}`
+        : sql`select e.participant_id, e.redeemed_at, e.course_id, 0, (${earlierStart('mode')})::int,
+            (${earlierStart('category')})::int, 0, 0, 0, 0, 0, 0::bigint
+          from enrollments e join courses c on c.id = e.course_id where ${within('e.redeemed_at')}`,
+    );
   const sets = stores.map((x) =>
     x === 'regency' ? '(day, p.regency_code)' : `(day, left(p.regency_code, 2), ${STORE_KEY[x]})`,
   );
@@ -423,11 +450,16 @@ function statisticsGrain(stores: StatStore[], start: SQL, end: SQL, where: SQL):
 /** Rebuilds the statistics rollups of WIB days `fromDay` to `toDay` (inside the caller's transaction). */
 export async function rebuildStatisticsDays(tx: Db, fromDay: string, toDay: string): Promise<void> {
   const { start, end } = bounds(fromDay, toDay);
+  // Nobody registered before fromDay: the rebuild starts at the beginning (see statisticsGrain).
+  const [before] = await execRows<{ any: boolean }>(
+    tx,
+    sql`select exists (select 1 from participants where created_at < ${start}) as any`,
+  );
   await tx.execute(sql`delete from statistics_daily where day between ${fromDay}::date and ${toDay}::date`);
   await tx.execute(sql`
     insert into statistics_daily (dimension, day, area, key, participants, completions, certificates,
       incentives_paid, incentives_amount)
-    ${statisticsGrain(STAT_STORES, start, end, sql``)}`);
+    ${statisticsGrain(STAT_STORES, start, end, sql``, !before?.any)}`);
 }
 
 /**
