@@ -40,7 +40,7 @@ export function renderDetach(outcomes: DetachOutcome[]): string[] {
   if (outcomes.length === 0) return ['nothing to detach: no attached month is older than that'];
   return outcomes.map(
     (o) =>
-      `${o.status.padEnd(12)} ${o.partition.padEnd(22)} ${fmt(o.rows).padStart(12)} rows${o.reasons.length ? `  (${o.reasons.join('; ')})` : ''}`,
+      `${o.status.padEnd(12)} ${o.partition.padEnd(22)} ${(o.rows === null ? '' : `${fmt(o.rows)} rows`).padStart(17)}${o.reasons.length ? `  (${o.reasons.join('; ')})` : ''}`,
   );
 }
 

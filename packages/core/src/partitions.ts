@@ -75,10 +75,10 @@ export async function maintainPartitions(opts: {
         await setLocalLockTimeout(tx, opts.lockTimeoutMs ?? 5_000);
         return attachMonth(tx, table, month);
       });
-      if (r === 'created') {
+      if (r.status === 'created') {
         result.created++;
-        result.moved += rows;
-      } else if (rows > 0) result.archivedStray += rows;
+        result.moved += r.moved;
+      } else if (r.status === 'archived') result.archivedStray += rows;
     }
   }
   return result;
@@ -89,7 +89,8 @@ export type DetachOutcome = {
   partition: string;
   month: Month;
   status: 'DETACHED' | 'WOULD_DETACH' | 'REFUSED';
-  rows: number;
+  /** Exact, for the months examined; null for those refused before (retention, an older refusal). */
+  rows: number | null;
   reasons: string[];
 };
 
@@ -126,7 +127,7 @@ export async function detachPartitions(opts: {
         out.push({
           ...base,
           status: 'REFUSED',
-          rows: p.estimatedRows,
+          rows: null,
           reasons: ['an older month was refused'],
         });
         continue;
@@ -135,7 +136,7 @@ export async function detachPartitions(opts: {
         out.push({
           ...base,
           status: 'REFUSED',
-          rows: p.estimatedRows,
+          rows: null,
           reasons: [
             `within the retention of ${table} (${PARTITION_RETENTION_MONTHS[table]} months: kept from ${keepFrom.slice(0, 7)})`,
           ],

@@ -73,20 +73,20 @@ export async function listAttachedPartitions(db: Db): Promise<PartitionInfo[]> {
 
 /**
  * Attaches the month's partition of `table` if it is not there yet, first moving into it any row
- * of that month found in the default partition. 'archived': the month was detached for archiving
- * and is not made again (its rows, should any arrive, stay in the default partition).
+ * of that month found in the default partition (`moved`). 'archived': the month was detached for
+ * archiving and is not made again (its rows, should any arrive, stay in the default partition).
  */
 export async function attachMonth(
   db: Db,
   table: PartitionedTable,
   month: Month,
-): Promise<'created' | 'exists' | 'archived'> {
+): Promise<{ status: 'created' | 'exists' | 'archived'; moved: number }> {
   const s = tableSpec(table);
-  const rows = await execRows<{ r: 'created' | 'exists' | 'archived' }>(
+  const rows = await execRows<{ status: 'created' | 'exists' | 'archived'; moved: number | string }>(
     db,
-    sql`select latih_attach_month(${s.table}, ${s.key}, ${s.prefix}, ${month}::date) as r`,
+    sql`select status, moved from latih_attach_month(${s.table}, ${s.key}, ${s.prefix}, ${month}::date)`,
   );
-  return rows[0]?.r ?? 'exists';
+  return { status: rows[0]?.status ?? 'exists', moved: Number(rows[0]?.moved ?? 0) };
 }
 
 /**
