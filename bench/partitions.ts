@@ -11,11 +11,11 @@ import pg from 'pg';
 import { log } from './common';
 
 /*
- * `npm run bench:partitions`: migration 0034 (month partitions) on a populated database. A scratch
+ * `npm run bench:partitions`: migration 0035 (month partitions) on a populated database. A scratch
  * PostgreSQL 15 cluster of its own (initdb in /tmp, the main server's settings: fsync on, 128 MB
  * shared buffers, 1 GB max_wal_size), so that gigabytes of rows never land in the shared server;
- * migrated to 0033, filled by COPY with BENCH_PARTITION_ROWS events and as many audit rows (2 M
- * each by default) spread over 36 months, then migrated to 0034 while a writer inserts an event
+ * migrated to 0034, filled by COPY with BENCH_PARTITION_ROWS events and as many audit rows (2 M
+ * each by default) spread over 36 months, then migrated to 0035 while a writer inserts an event
  * every 20 ms and a reader reads one by id: how long the migration takes, and how long writes and
  * reads wait for it. Then one partitions.maintain-like month made ahead, and one month detached.
  * The cluster is removed at the end. Prints a markdown table (docs/benchmarks.md, Month partitions).
@@ -63,13 +63,13 @@ async function cluster() {
   };
 }
 
-/** The migrations folder cut after 0033. */
+/** The migrations folder cut after 0034. */
 function previousMigrations(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latih-migrations-0033-'));
+  const dir = mkdtempSync(join(tmpdir(), 'latih-migrations-0034-'));
   cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
   const file = join(dir, 'meta', '_journal.json');
   const journal = JSON.parse(readFileSync(file, 'utf8')) as { entries: { tag: string }[] };
-  journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag.startsWith('0033_')) + 1);
+  journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag.startsWith('0034_')) + 1);
   writeFileSync(file, JSON.stringify(journal));
   return dir;
 }
@@ -145,7 +145,7 @@ const c = await cluster();
 const previous = previousMigrations();
 const pool = new pg.Pool({ connectionString: c.url, max: 4 });
 try {
-  log(`scratch cluster on port ${c.port}; migrating to 0033`);
+  log(`scratch cluster on port ${c.port}; migrating to 0034`);
   await migrate(drizzle(pool), { migrationsFolder: previous });
   const timeOf = (i: number) => START + Math.floor((i / ROWS) * SPAN);
   let t = performance.now();
@@ -180,7 +180,7 @@ try {
     `loaded ${ROWS} events and ${ROWS} audit rows over ${MONTHS} months in ${loadS.toFixed(0)} s (${size})`,
   );
 
-  // Migrate to 0034 with a writer and a reader going on.
+  // Migrate to 0035 with a writer and a reader going on.
   const someId = (await pool.query<{ id: string }>('select id from events order by id limit 1 offset 1000'))
     .rows[0]?.id;
   const writer = probe(
@@ -266,7 +266,7 @@ try {
       `| month partitions (${ROWS.toLocaleString('en-US')} events + ${ROWS.toLocaleString('en-US')} audit rows, ${MONTHS} months, ${size}) | figure |`,
       '|---|---|',
       `| load (COPY + VACUUM ANALYZE) | ${loadS.toFixed(0)} s |`,
-      `| migration 0034 (both tables converted, ${parts} events partitions) | ${migrateS.toFixed(1)} s |`,
+      `| migration 0035 (both tables converted, ${parts} events partitions) | ${migrateS.toFixed(1)} s |`,
       `| longest wait of a write to events during it (one every 20 ms) | ${(w.worstMs / 1000).toFixed(1)} s, ${w.errors} failed |`,
       `| longest wait of a read of events by id during it | ${(rd.worstMs / 1000).toFixed(1)} s, ${rd.errors} failed |`,
       `| one month made ahead for events and audit_log | ${attachMs.toFixed(0)} ms (writes: worst ${w2.worstMs.toFixed(0)} ms) |`,

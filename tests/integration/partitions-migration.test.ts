@@ -13,18 +13,18 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
 /*
- * Migration 0034 on a populated database: a database is migrated up to 0033, filled with events,
+ * Migration 0035 on a populated database: a database is migrated up to 0034, filled with events,
  * audit rows and attendance across several months (old ones included, and keys that are not
  * ULIDs), then migrated to the end. Every row must be there, in its month's partition, the events
  * feed in the same (xid, seq) order, the sequence going on after the highest seq, the append-only
  * triggers holding on every partition, and attendance's upsert replacing as before.
  */
 
-const PREVIOUS = '0033_catalog_changes_latest';
+const PREVIOUS = '0034_statistics_rollups';
 
-/** The migrations folder as it was at 0033: the same files, the journal cut after it. */
+/** The migrations folder as it was at 0034: the same files, the journal cut after it. */
 function previousMigrations(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latih-migrations-0033-'));
+  const dir = mkdtempSync(join(tmpdir(), 'latih-migrations-0034-'));
   cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
   const journalFile = join(dir, 'meta', '_journal.json');
   const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { tag: string }[] };
@@ -89,7 +89,7 @@ const MONTHS = [
 ];
 const id = (prefix: string, at: string) => `${prefix}_${ulid(Date.parse(at))}`;
 
-/** Rows at 0033, as the gateway writes them, in separate transactions so the feed has several xids. */
+/** Rows at 0034, as the gateway writes them, in separate transactions so the feed has several xids. */
 async function populate(db: Db) {
   await db.execute(sql`insert into organisations (id, kind, name, status) values
     ('org_prov', 'PROVIDER', 'LP', 'ACTIVE'), ('org_plat', 'PLATFORM', 'Platform', 'ACTIVE')`);
@@ -159,7 +159,7 @@ const placement = (db: Db, table: string) =>
   );
 
 describe.each(inject('pgTemplateUrl') ? (['pglite', 'postgres'] as const) : (['pglite'] as const))(
-  'migration 0034 on a populated database (%s)',
+  'migration 0035 on a populated database (%s)',
   (engineName) => {
     let engine: Engine;
     const previous = previousMigrations();

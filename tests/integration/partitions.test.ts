@@ -9,7 +9,7 @@ import { engines, freshDatabase, postgresAvailable } from '../support/db';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 
 /*
- * The month partitions after migration 0034 (docs/adr/0007): the partitions.maintain job's work
+ * The month partitions after migration 0035 (docs/adr/0007): the partitions.maintain job's work
  * (months ahead, rows moved out of a default partition), and detaching old months for archiving
  * with what must refuse it (retention, events not fanned out, deliveries pending, enrollments in
  * training), and what a partner sees after: a feed cursor behind the archive is answered

@@ -14,7 +14,7 @@ import {
 } from '@latih/db';
 
 /*
- * The month partitions of events, audit_log and attendance (migration 0034, docs/adr/0007): kept
+ * The month partitions of events, audit_log and attendance (migration 0035, docs/adr/0007): kept
  * ahead by the partitions.maintain job, detached for archiving by `npm run partitions -- detach`.
  */
 

@@ -90,7 +90,7 @@ export const apiClients = pgTable(
 
 /**
  * Append-only: a trigger in the migrations refuses UPDATE and DELETE (on every partition). Partitioned
- * by month of `id` (`aud_` + ULID) since 0034; see docs/adr/0007.
+ * by month of `id` (`aud_` + ULID) since 0035; see docs/adr/0007.
  */
 export const auditLog = pgTable(
   'audit_log',
@@ -159,7 +159,7 @@ export const events = pgTable(
   {
     /**
      * Commit order within the feed (with xid). Unique by construction: only the sequence's nextval
-     * writes it. Not the primary key since 0034: the table is partitioned by month of `id` (a ULID),
+     * writes it. Not the primary key since 0035: the table is partitioned by month of `id` (a ULID),
      * and a partitioned table's unique keys must contain the partition key (docs/adr/0007).
      */
     seq: bigserial('seq', { mode: 'number' }).notNull(),
@@ -642,7 +642,7 @@ export const enrollments = pgTable(
 
 /**
  * Attendance per session of an enrollment; recording again replaces the record. Partitioned by month
- * of `enrollment_id` (`enr_` + ULID, the redemption's time) since 0034, so the primary key, and with
+ * of `enrollment_id` (`enr_` + ULID, the redemption's time) since 0035, so the primary key, and with
  * it the upsert, holds across partitions (docs/adr/0007).
  */
 export const attendance = pgTable(

@@ -2,10 +2,10 @@ import { sql } from 'drizzle-orm';
 import { type Db, execRows } from '../client';
 
 /*
- * The month partitions of the tables that grow forever (migration 0034, docs/adr/0007): each is
+ * The month partitions of the tables that grow forever (migration 0035, docs/adr/0007): each is
  * range-partitioned by a key holding a ULID (`<prefix>_<ULID>`), one partition per month of the
  * ULID's time (UTC) named `<table>_<yyyy>_<mm>`, and a `<table>_default` partition for anything
- * else. The SQL functions latih_attach_month and latih_month_of_key (0034) do the work on both
+ * else. The SQL functions latih_attach_month and latih_month_of_key (0035) do the work on both
  * engines; these functions call them.
  */
 
