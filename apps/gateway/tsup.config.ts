@@ -51,6 +51,7 @@ export default defineConfig({
     migrate: 'src/migrate.ts',
     'keys-rotate': 'src/keys-rotate.ts',
     staff: 'src/staff.ts',
+    partitions: 'src/partitions.ts',
     // Development only (the payment provider for gateways and workers without a real one); built
     // so that a staging box without devDependencies can run it too.
     'payments-mock': 'src/payments-mock.ts',

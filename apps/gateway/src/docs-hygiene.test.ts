@@ -237,6 +237,9 @@ const OPERATOR_COMMANDS: Record<string, Record<string, string>> = {
     pg_ctl: 'PostgreSQL server tools, on the database host',
     pg_controldata: 'PostgreSQL server tools, on the database host',
     pg_resetwal: 'PostgreSQL server tools, on the database host',
+    pg_dump: "PostgreSQL client tools (Debian postgresql-client): archiving a detached month's table",
+    pg_restore: 'PostgreSQL client tools (Debian postgresql-client): checking that archive',
+    psql: 'PostgreSQL client tools (Debian postgresql-client): dropping the archived table',
   },
   // The issue asks for the flow in Python with its standard library only; the guide says to
   // `apt-get install python3` where a bare Debian lacks it. No other guide may need Python.

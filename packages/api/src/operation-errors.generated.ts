@@ -5,7 +5,7 @@ import type { TErrorCode } from '@latih/contracts';
 
 export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'auth.whoami': ['TOKEN_INVALID'],
-  'events.list': ['VALIDATION_FAILED'],
+  'events.list': ['EVENTS_CURSOR_EXPIRED', 'VALIDATION_FAILED'],
   'provider.courses.create': [
     'EXTERNAL_ID_TAKEN',
     'FORBIDDEN_ROLE',
@@ -258,7 +258,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'provider.webhooks.rotateSecret': ['FORBIDDEN_ROLE', 'WEBHOOK_ENDPOINT_NOT_FOUND'],
   'provider.webhooks.deliveries': ['FORBIDDEN_ROLE', 'WEBHOOK_ENDPOINT_NOT_FOUND'],
   'provider.webhooks.delivery': ['FORBIDDEN_ROLE', 'WEBHOOK_DELIVERY_NOT_FOUND'],
-  'provider.webhooks.replay': ['FORBIDDEN_ROLE', 'WEBHOOK_DELIVERY_NOT_FOUND'],
+  'provider.webhooks.replay': ['FORBIDDEN_ROLE', 'WEBHOOK_DELIVERY_NOT_FOUND', 'WEBHOOK_EVENT_ARCHIVED'],
   'provider.evidenceRequests.list': ['FORBIDDEN_ROLE'],
   'provider.evidenceRequests.get': ['EVIDENCE_REQUEST_NOT_FOUND', 'FORBIDDEN_ROLE'],
   'provider.evidenceRequests.answer': [
@@ -350,7 +350,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'platform.webhooks.rotateSecret': ['FORBIDDEN_ROLE', 'WEBHOOK_ENDPOINT_NOT_FOUND'],
   'platform.webhooks.deliveries': ['FORBIDDEN_ROLE', 'WEBHOOK_ENDPOINT_NOT_FOUND'],
   'platform.webhooks.delivery': ['FORBIDDEN_ROLE', 'WEBHOOK_DELIVERY_NOT_FOUND'],
-  'platform.webhooks.replay': ['FORBIDDEN_ROLE', 'WEBHOOK_DELIVERY_NOT_FOUND'],
+  'platform.webhooks.replay': ['FORBIDDEN_ROLE', 'WEBHOOK_DELIVERY_NOT_FOUND', 'WEBHOOK_EVENT_ARCHIVED'],
   'platform.payoutAccount.get': [],
   'platform.payoutAccount.set': ['NOT_FOUND', 'PAYMENTS_UNAVAILABLE', 'PAYOUT_ACCOUNT_REFUSED'],
   'platform.settlements.list': [],

@@ -608,6 +608,19 @@ export const ERROR_CATALOG = {
     when: 'The id is unknown, or the delivery belongs to another organisation.',
     action: 'List deliveries with webhooks.deliveries.',
   },
+  WEBHOOK_EVENT_ARCHIVED: {
+    status: 410,
+    message: "This delivery's event was archived: it can no longer be sent.",
+    when: 'A replay of a delivery whose event is in a month the program has archived (events are kept at least 12 months; see the feed retention in docs/operations.md).',
+    action: 'Read the current state of the entity the event was about (its id is in the delivery) instead.',
+  },
+  EVENTS_CURSOR_EXPIRED: {
+    status: 410,
+    message: 'The events before this cursor were archived: the feed cannot go on from it without a gap.',
+    when: 'events.list with a cursor at or before the last event of a month the program archived (the feed keeps at least the last 12 months). Without a cursor the feed starts at the oldest event kept.',
+    action:
+      'Resync: read the current state of what you follow through the lists, then follow events.list again from its start (no cursor). Poll at least monthly so that your cursor stays within the retention.',
+  },
   REDIRECT_URI_NOT_REGISTERED: {
     status: 400,
     message: 'The redirect URI is not one you registered.',

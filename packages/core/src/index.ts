@@ -43,6 +43,7 @@ export * from './oversight/signals';
 export * from './participants/import';
 export * from './participants/nik';
 export * from './participants/phone';
+export * from './partitions';
 export * from './payouts/accounts';
 export * from './payouts/incentives';
 export * from './payouts/reconcile';

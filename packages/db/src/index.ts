@@ -19,6 +19,7 @@ export * from './repositories/organisations';
 export * from './repositories/oversight';
 export * from './repositories/participant-lookup';
 export * from './repositories/participants';
+export * from './repositories/partitions';
 export * from './repositories/payout-reconcile';
 export * from './repositories/payouts';
 export * from './repositories/phone-signals';

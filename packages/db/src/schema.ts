@@ -88,7 +88,10 @@ export const apiClients = pgTable(
   (t) => [index('api_clients_org_idx').on(t.organisationId)],
 );
 
-/** Append-only: a trigger in the migrations refuses UPDATE and DELETE. */
+/**
+ * Append-only: a trigger in the migrations refuses UPDATE and DELETE (on every partition). Partitioned
+ * by month of `id` (`aud_` + ULID) since 0035; see docs/adr/0007.
+ */
 export const auditLog = pgTable(
   'audit_log',
   {
@@ -154,13 +157,19 @@ const changedXid = () => xid8('changed_xid').default(sql`pg_current_xact_id()`);
 export const events = pgTable(
   'events',
   {
-    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    /**
+     * Commit order within the feed (with xid). Unique by construction: only the sequence's nextval
+     * writes it. Not the primary key since 0035: the table is partitioned by month of `id` (a ULID),
+     * and a partitioned table's unique keys must contain the partition key (docs/adr/0007).
+     */
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
     /**
      * The writing transaction: readers page by (xid, seq) below their snapshot's xmin, so an event
      * whose transaction commits late can never land behind a poller's cursor (as catalog_changes).
      */
     xid: xid8('xid').notNull().default(sql`pg_current_xact_id()`),
-    id: text('id').notNull(),
+    /** `evt_` + ULID: its time picks the month partition, so the primary key holds across them all. */
+    id: text('id').primaryKey(),
     type: text('type').notNull(),
     organisationId: text('organisation_id'),
     entityType: text('entity_type').notNull(),
@@ -171,7 +180,7 @@ export const events = pgTable(
     publishedAt: ts('published_at'),
   },
   (t) => [
-    uniqueIndex('events_id_idx').on(t.id),
+    index('events_seq_idx').on(t.seq),
     index('events_unpublished_idx').on(t.seq).where(sql`${t.publishedAt} is null`),
     index('events_org_idx').on(t.organisationId, t.seq),
     index('events_org_xid_idx').on(t.organisationId, t.xid, t.seq),
@@ -631,7 +640,11 @@ export const enrollments = pgTable(
   ],
 );
 
-/** Attendance per session of an enrollment; recording again replaces the record. */
+/**
+ * Attendance per session of an enrollment; recording again replaces the record. Partitioned by month
+ * of `enrollment_id` (`enr_` + ULID, the redemption's time) since 0035, so the primary key, and with
+ * it the upsert, holds across partitions (docs/adr/0007).
+ */
 export const attendance = pgTable(
   'attendance',
   {
@@ -1338,6 +1351,28 @@ export const jobRuns = pgTable('job_runs', {
   runs: bigint('runs', { mode: 'number' }).notNull().default(0),
   failures: bigint('failures', { mode: 'number' }).notNull().default(0),
 });
+
+/**
+ * Month partitions detached for archiving (`npm run partitions -- detach`), one row each: what was
+ * in it and, for events, the last feed position it held. A feed cursor at or before that position
+ * is answered with EVENTS_CURSOR_EXPIRED, never with a silent hole (docs/adr/0007).
+ */
+export const partitionArchive = pgTable(
+  'partition_archive',
+  {
+    /** The detached table's name, e.g. `events_2024_01`. */
+    partition: text('partition').primaryKey(),
+    parentTable: text('parent_table').notNull(),
+    /** The month it held (first day, UTC). */
+    month: date('month', { mode: 'string' }).notNull(),
+    rows: bigint('rows', { mode: 'number' }).notNull(),
+    detachedAt: ts('detached_at').notNull(),
+    /** events only: the greatest (xid, seq) it held. */
+    feedXid: xid8('feed_xid'),
+    feedSeq: bigint('feed_seq', { mode: 'number' }),
+  },
+  (t) => [index('partition_archive_parent_idx').on(t.parentTable, t.month)],
+);
 
 /**
  * The processes running the schedule now, and which jobs each runs: every scheduler says so every

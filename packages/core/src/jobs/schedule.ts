@@ -12,6 +12,7 @@ import type { DevOtpChannel } from '../marketplace/otp';
 import { expireDueBalances, expireDueVouchers } from '../marketplace/vouchers';
 import { refreshRecentRollups } from '../oversight/reports';
 import { runSignalDetection } from '../oversight/signals';
+import { maintainPartitions, PARTITION_MONTHS_AHEAD } from '../partitions';
 import { evaluateIncentives } from '../payouts/incentives';
 import { reconcileStalePayouts } from '../payouts/reconcile';
 import { cutoffOf, previousBusinessDay, runSettlementBatch } from '../payouts/settlements';
@@ -67,6 +68,17 @@ const oneAtATime = 'one-at-a-time' as const;
  * docs/operations.md is generated from this list (`npm run docs:jobs`).
  */
 export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
+  {
+    name: 'partitions.maintain',
+    everyMs: HOUR,
+    mode: oneAtATime,
+    once: 'job lease; making a month that exists is a no-op, and each month is made in a transaction of its own',
+    description: `Keeps the month partitions of events, audit_log and attendance made from the current month to ${PARTITION_MONTHS_AHEAD} months ahead (of the program's clock and of the real time), and moves any row that landed in a default partition into its month (see Partitions below).`,
+    run: async ({ deps, now }) => {
+      const r = await maintainPartitions({ db: deps.db, now });
+      return { summary: { created: r.created, moved: r.moved, archivedStray: r.archivedStray } };
+    },
+  },
   {
     name: 'runs.advance',
     everyMs: 30_000,

@@ -21,6 +21,8 @@ import {
   type Db,
   decodeCursor,
   deleteWebhookEndpoint,
+  eventExists,
+  eventFeedPositionArchived,
   eventsAfter,
   expireCurrentWebhookSecret,
   findWebhookDelivery,
@@ -337,6 +339,8 @@ export async function replayDelivery(
   return opts.db.transaction(async (tx) => {
     const row = await findWebhookDelivery(tx, id, opts.actor.organisationId);
     if (!row) throw new AppError('WEBHOOK_DELIVERY_NOT_FOUND', { field: 'id' });
+    // Its event's month detached for archiving: the worker could never send it (docs/adr/0007).
+    if (!(await eventExists(tx, row.eventId))) throw new AppError('WEBHOOK_EVENT_ARCHIVED', { field: 'id' });
     const updated = await updateWebhookDelivery(tx, row.id, {
       status: 'PENDING',
       nextAttemptAt: opts.now,
@@ -386,6 +390,10 @@ export async function listEvents(opts: {
   // The same reader as the catalog feed's (it also takes the JSON-wrapped cursors events.list
   // handed out before, and refuses numbers too big for the database's casts).
   const since = decodeFeedCursor(input.cursor, 'cursor');
+  // A cursor behind a month detached for archiving would skip what that month held: refused, not a
+  // silent hole. Without a cursor the feed starts at the oldest event kept (docs/adr/0007).
+  if (input.cursor && (await eventFeedPositionArchived(opts.db, since)))
+    throw new AppError('EVENTS_CURSOR_EXPIRED', { field: 'cursor' });
   const rows = await eventsAfter(opts.db, {
     organisationId: opts.actor.organisationId,
     since,

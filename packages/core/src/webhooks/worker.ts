@@ -66,7 +66,7 @@ export async function fanOutEvents(opts: { db: Db; now: Date; limit?: number }):
     await insertWebhookDeliveries(tx, rows);
     await markEventsPublished(
       tx,
-      claimed.map((e) => e.seq),
+      claimed.map((e) => e.id),
       opts.now,
     );
     return claimed.length;

@@ -132,9 +132,16 @@ export async function insertWebhookDeliveries(db: Db, rows: (typeof webhookDeliv
   await db.insert(webhookDeliveries).values(rows).onConflictDoNothing();
 }
 
-export async function markEventsPublished(db: Db, seqs: number[], at: Date): Promise<void> {
-  if (seqs.length === 0) return;
-  await db.update(events).set({ publishedAt: at }).where(inArray(events.seq, seqs));
+/** By id, the partition key (seq is not unique-indexed across the month partitions). */
+export async function markEventsPublished(db: Db, ids: string[], at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db.update(events).set({ publishedAt: at }).where(inArray(events.id, ids));
+}
+
+/** Whether the event is still in the table (false: unknown, or in a month detached for archiving). */
+export async function eventExists(db: Db, id: string): Promise<boolean> {
+  const [row] = await db.select({ id: events.id }).from(events).where(eq(events.id, id)).limit(1);
+  return row !== undefined;
 }
 
 /**
