@@ -219,6 +219,7 @@ export function renderOperationsDoc(): string {
     'failed job is tried again after its interval.',
     '',
     ...fragment('partitions'),
+    ...fragment('scale-out'),
     '',
     '## Hostile input, and errors in the logs',
     '',
