@@ -18,7 +18,11 @@ function duration(ms: number): string {
 /** The Metrics section: what /metrics exposes (METRIC_DOCS in apps/gateway/src/metrics.ts) and what to watch. */
 function metricsSection(): string[] {
   const row = ([name, d]: [string, MetricDoc]) => {
-    const where = [d.gatewayOnly ? 'Gateways only.' : '', d.postgresOnly ? 'PostgreSQL only.' : '']
+    const where = [
+      d.gatewayOnly ? 'Gateways only.' : '',
+      d.postgresOnly ? 'PostgreSQL only.' : '',
+      d.replicaOnly ? 'With `DATABASE_READ_URL` only.' : '',
+    ]
       .filter(Boolean)
       .join(' ');
     const labels = d.labels.map((l) => `\`${l}\``).join(', ') || '—';
