@@ -6,8 +6,9 @@ import { type Database, execRows, openPostgres, openReadReplica, type ReadReplic
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishedCourse } from '../support/catalog-fixtures';
 import { feedsCaughtUp } from '../support/feed-horizon';
-import { makeHarness } from '../support/harness';
+import { codeOf, makeHarness } from '../support/harness';
 import { freePort, type RunningProcess, startTsProcess, until, waitForHttp } from '../support/processes';
 import { type ReplicaPair, replicaAvailable, replicaPair } from '../support/replica';
 
@@ -421,6 +422,34 @@ describe.runIf(replicaAvailable())('reads on a streaming replica', () => {
         await pair.standby.start();
       }
       expect((await unchecked.check()).state).toBe('up');
+    });
+
+    it('asks the primary when the replica has not got the record yet (a course published a moment ago)', async () => {
+      await pair.standby.caughtUp();
+      expect((await unchecked.check()).state).toBe('up');
+      const h = await makeHarness(primary);
+      h.services.replica = unchecked;
+      await pair.standby.pauseReplay();
+      try {
+        const { course } = await publishedCourse({
+          ...h,
+          database: { ...primary, drop: async () => undefined },
+        });
+        const before = unchecked.status().reads;
+        const got = await h.caller('platformA').platform.catalog.get({ id: course.id });
+        expect(got.id).toBe(course.id);
+        expect(unchecked.status().reads.primary['not-found']).toBe(before.primary['not-found'] + 1);
+        expect(unchecked.status().reads.replica).toBe(before.replica);
+        // A record that exists nowhere is still NOT_FOUND (from the primary).
+        const missing = await h
+          .caller('platformA')
+          .platform.catalog.get({ id: 'crs_01jzzzzzzzzzzzzzzzzzzzzzzz' })
+          .catch((e: unknown) => e);
+        expect(codeOf(missing)).toBe('NOT_FOUND');
+        expect(unchecked.status().state).toBe('up');
+      } finally {
+        await pair.standby.resumeReplay();
+      }
     });
 
     it('sends the reads to the primary while the replica is further behind than DATABASE_READ_MAX_LAG_MS, and back once it has caught up', async () => {

@@ -173,7 +173,10 @@ describe('METRIC_DOCS', () => {
       standby: true,
       lastCheckAt: null,
       reason: null,
-      reads: { replica: 3, primary: { starting: 0, lagging: 1, 'schema-behind': 0, down: 0, error: 0 } },
+      reads: {
+        replica: 3,
+        primary: { starting: 0, lagging: 1, 'schema-behind': 0, down: 0, error: 0, 'not-found': 0 },
+      },
     });
     const names = (http: boolean, pool: boolean, withReplica = http) =>
       createMetrics({
@@ -217,7 +220,10 @@ describe('METRIC_DOCS', () => {
         standby: true,
         lastCheckAt: null,
         reason: '4500 ms behind',
-        reads: { replica: 7, primary: { starting: 1, lagging: 2, 'schema-behind': 0, down: 3, error: 1 } },
+        reads: {
+          replica: 7,
+          primary: { starting: 1, lagging: 2, 'schema-behind': 0, down: 3, error: 1, 'not-found': 0 },
+        },
       }),
     });
     const text = (await metrics.registry.metrics()).split('\n');

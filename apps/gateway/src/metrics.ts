@@ -154,7 +154,7 @@ export const METRIC_DOCS = {
   latih_read_replica_reads_total: {
     type: 'counter',
     labels: ['target', 'reason'],
-    help: 'Reads meant for the replica, by where they were answered: target `replica`, or `primary` with the reason (`down`, `lagging`, `schema-behind`, `starting`, or `error`: the replica failed the read and the primary answered it).',
+    help: 'Reads meant for the replica, by where they were answered: target `replica`, or `primary` with the reason (`down`, `lagging`, `schema-behind`, `starting`; `error`: the replica failed the read and the primary answered it; `not-found`: the replica did not have the record yet and the primary was asked).',
     gatewayOnly: true,
     replicaOnly: true,
   },

@@ -70,8 +70,9 @@ const errors = t.middleware(async ({ next, ctx, path }) => {
  * meta, or every query of a CSV export) while the replica serves, the primary otherwise. A read the
  * replica fails as an unusable replica fails (it went away, a conflict with recovery cancelled it, it
  * lacks a table a migration made) is answered by the primary instead: the partner never sees the
- * replica's trouble, and the replica serves again once its next check finds it usable. Mutations,
- * and everything else, read and write the primary (inside a mutation, its transaction).
+ * replica's trouble, and the replica serves again once its next check finds it usable. A NOT_FOUND
+ * from the replica is asked again of the primary. Mutations, and everything else, read and write
+ * the primary (inside a mutation, its transaction). See ADR 0007.
  */
 const replicaReads = t.middleware(async ({ ctx, meta, type, next }) => {
   const services = servicesOf(ctx);
@@ -82,7 +83,14 @@ const replicaReads = t.middleware(async ({ ctx, meta, type, next }) => {
   const db = replica.current();
   if (!db) return next({ ctx: { db: primary } });
   const result = await next({ ctx: { db } });
-  if (result.ok || !replicaCannotServe(result.error)) return result;
+  if (result.ok) return result;
+  // Not there yet? A record a webhook just announced may be a moment away on the replica: the
+  // primary says for sure (a genuine NOT_FOUND costs one more indexed read).
+  if (toAppError(result.error).code === 'NOT_FOUND') {
+    replica.missed();
+    return next({ ctx: { db: primary } });
+  }
+  if (!replicaCannotServe(result.error)) return result;
   replica.failed(result.error.cause ?? result.error);
   return next({ ctx: { db: primary } });
 });

@@ -25,8 +25,11 @@ import { type Database, type Db, execRows, openPostgres } from './client';
 
 export type ReplicaState = 'starting' | 'up' | 'lagging' | 'schema-behind' | 'down';
 
-/** Why a read meant for the replica went to the primary. */
-export type ReplicaFallback = 'starting' | 'lagging' | 'schema-behind' | 'down' | 'error';
+/**
+ * Why a read meant for the replica went to the primary: the replica's state, `error` (it failed the
+ * read) or `not-found` (it did not have the record yet: asked again of the primary).
+ */
+export type ReplicaFallback = 'starting' | 'lagging' | 'schema-behind' | 'down' | 'error' | 'not-found';
 
 export type ReplicaStatus = {
   state: ReplicaState;
@@ -63,6 +66,11 @@ export type ReadReplica = {
    * does every read until the next check finds the replica usable.
    */
   failed(err: unknown): void;
+  /**
+   * The replica answered NOT_FOUND and the primary is asked again (a course published a moment
+   * ago, announced by a webhook, may not be on the replica yet): counted, nothing else changes.
+   */
+  missed(): void;
   /** Checks now (the gateway awaits one before it listens; tests call it instead of waiting). */
   check(): Promise<ReplicaStatus>;
   status(): ReplicaStatus;
@@ -135,7 +143,7 @@ function makeReadReplica(
   let warnedPrimary = false;
   const reads: ReplicaStatus['reads'] = {
     replica: 0,
-    primary: { starting: 0, lagging: 0, 'schema-behind': 0, down: 0, error: 0 },
+    primary: { starting: 0, lagging: 0, 'schema-behind': 0, down: 0, error: 0, 'not-found': 0 },
   };
 
   const status = (): ReplicaStatus => ({
@@ -249,6 +257,10 @@ function makeReadReplica(
       reads.primary.error++;
       lagMs = null;
       moveTo('down', `a read failed: ${(err as Error)?.message ?? String(err)}`, { err });
+    },
+    missed() {
+      reads.replica--;
+      reads.primary['not-found']++;
     },
     check,
     status,
