@@ -280,7 +280,13 @@ async function main() {
       committed.set(`${id}:${capacity}`, performance.now());
       await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Until both pollers have seen every change (a poll on a loaded machine can take a while), 15 s at most.
+    const drainUntil = performance.now() + 15_000;
+    while (
+      performance.now() < drainUntil &&
+      (seenBy.replica.size < expected.size || seenBy.primary.size < expected.size)
+    )
+      await new Promise((r) => setTimeout(r, 100));
     stop.abort();
     await Promise.allSettled(pollers);
     const feedLag = Object.fromEntries(
