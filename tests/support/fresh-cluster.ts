@@ -88,8 +88,11 @@ function runTool(bin: string, tool: string, args: string[]): string {
   }
 }
 
-/** A new, empty cluster (initdb in a temporary folder), started on a free port. */
-export async function emptyCluster(): Promise<Cluster> {
+/**
+ * A new, empty cluster (initdb in a temporary folder), started on a free port. `settings` are
+ * postgresql.conf lines written after the defaults below, so they win (a bench turns fsync back on).
+ */
+export async function emptyCluster(opts: { settings?: string[] } = {}): Promise<Cluster> {
   const bin = binDir();
   if (!bin) throw new Error('no PostgreSQL server binaries in /usr/lib/postgresql');
   const dir = mkdtempSync(join(tmpdir(), 'latih-cluster-'));
@@ -122,6 +125,7 @@ export async function emptyCluster(): Promise<Cluster> {
         'full_page_writes = off',
         'shared_buffers = 32MB',
         'max_connections = 40',
+        ...(opts.settings ?? []),
         '',
       ].join('\n'),
     );

@@ -38,6 +38,7 @@ import {
   signOutStaff,
   staffSession,
 } from '@latih/core';
+import type { ReplicaStatus } from '@latih/db';
 import { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -74,6 +75,11 @@ export type AppOptions = {
   lifecycle?: { draining: boolean };
   /** The schedule's jobs and their last runs, for /readyz (null: this process runs none). */
   jobs?: () => Promise<JobStatus[] | null>;
+  /**
+   * DATABASE_READ_URL's replica as its last check saw it, for /readyz. Never makes the instance
+   * unready: without it the primary serves every read.
+   */
+  readReplica?: () => ReplicaStatus;
   /** The payment provider's webhook secret; null: no payments webhook route. */
   paymentsWebhookSecret?: string | null;
   /** Every request recorded (metrics.ts); GET /metrics answered on this port when `onPublicPort`. */
@@ -83,6 +89,18 @@ export type AppOptions = {
   /** Express's `trust proxy` (TRUST_PROXY): where req.ip, the address limits count by, comes from. */
   trustProxy?: boolean | number | string;
 };
+
+/** The replica in /readyz: where the reads that may lag go now, and why. */
+function replicaReadiness(s: ReplicaStatus) {
+  return {
+    state: s.state,
+    serving: s.serving,
+    lagMs: s.lagMs === null ? null : Math.round(s.lagMs),
+    maxLagMs: s.maxLagMs,
+    reason: s.reason,
+    lastCheckAt: s.lastCheckAt,
+  };
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BODY_LIMIT = '1mb';
@@ -223,6 +241,7 @@ export function createApp(opts: AppOptions): express.Express {
         ? { clock: { kind: 'test', now: new Date(clock.now()).toISOString() } }
         : {}),
       jobs: jobs ?? null,
+      ...(opts.readReplica ? { readReplica: replicaReadiness(opts.readReplica()) } : {}),
     });
   });
 

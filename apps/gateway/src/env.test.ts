@@ -28,6 +28,35 @@ describe('environment validation', () => {
     expect(() => parseEnv({ SEED_DEMO: 'maybe' })).toThrow(/SEED_DEMO="maybe": must be true or false/);
   });
 
+  it('DATABASE_READ_URL: a postgres URL beside DATABASE_URL, with a lag limit (2 s unless set)', () => {
+    expect(parseEnv({}).readReplica).toBeUndefined();
+    expect(parseEnv({ DATABASE_READ_MAX_LAG_MS: '500' }).readReplica).toBeUndefined();
+    expect(
+      parseEnv({ DATABASE_URL: 'postgres://primary/latih', DATABASE_READ_URL: 'postgres://replica/latih' })
+        .readReplica,
+    ).toEqual({ url: 'postgres://replica/latih', maxLagMs: 2_000 });
+    expect(
+      parseEnv({
+        ...PRODUCTION,
+        DATABASE_READ_URL: 'postgresql://replica/latih',
+        DATABASE_READ_MAX_LAG_MS: '10000',
+      }).readReplica,
+    ).toEqual({ url: 'postgresql://replica/latih', maxLagMs: 10_000 });
+    expect(() => parseEnv({ DATABASE_URL: 'postgres://p/l', DATABASE_READ_URL: 'mysql://r' })).toThrow(
+      /DATABASE_READ_URL="mysql:\/\/r": must be a postgres/,
+    );
+    expect(() => parseEnv({ DATABASE_READ_URL: 'postgres://replica/latih' })).toThrow(
+      /DATABASE_READ_URL="postgres:\/\/replica\/latih": is a replica of DATABASE_URL's primary: set DATABASE_URL too/,
+    );
+    expect(() =>
+      parseEnv({
+        DATABASE_URL: 'postgres://p/l',
+        DATABASE_READ_URL: 'postgres://r/l',
+        DATABASE_READ_MAX_LAG_MS: '10',
+      }),
+    ).toThrow(/DATABASE_READ_MAX_LAG_MS="10": /);
+  });
+
   it('production needs a real PostgreSQL and a signing-key file, and never seeds demo secrets', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: is required in production/);
     expect(() => parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/latih' })).toThrow(

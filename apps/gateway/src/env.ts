@@ -31,6 +31,12 @@ const ZEnvSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// or postgresql:// URL' })
       .optional(),
+    // A streaming replica for reads that may lag (docs/operations.md, Read replicas; ADR 0008).
+    DATABASE_READ_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// or postgresql:// URL' })
+      .optional(),
+    DATABASE_READ_MAX_LAG_MS: z.coerce.number().int().min(100).max(86_400_000).default(2_000),
     DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(8),
     DATA_DIR: z.string().min(1).default('./.latih/data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -104,6 +110,13 @@ const ZEnvSchema = z
         if (!env[name])
           ctx.addIssue({ code: 'custom', path: [name], message: 'is required with PAYMENTS_BASE_URL' });
     }
+    if (env.DATABASE_READ_URL && !env.DATABASE_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_READ_URL'],
+        message:
+          "is a replica of DATABASE_URL's primary: set DATABASE_URL too (the embedded PGlite has no replicas)",
+      });
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT)
       ctx.addIssue({
         code: 'custom',
@@ -196,6 +209,11 @@ export type Config = {
   host: string;
   port: number;
   databaseUrl: string | undefined;
+  /**
+   * DATABASE_READ_URL: a streaming replica of the primary, for the catalog, reports, statistics and
+   * exports, while it is at most `maxLagMs` (DATABASE_READ_MAX_LAG_MS) behind; undefined: none.
+   */
+  readReplica: { url: string; maxLagMs: number } | undefined;
   dbPoolSize: number;
   dataDir: string;
   logLevel: string;
@@ -264,6 +282,9 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     host: env.HOST,
     port: env.PORT,
     databaseUrl: env.DATABASE_URL,
+    readReplica: env.DATABASE_READ_URL
+      ? { url: env.DATABASE_READ_URL, maxLagMs: env.DATABASE_READ_MAX_LAG_MS }
+      : undefined,
     dbPoolSize: env.DB_POOL_SIZE,
     dataDir,
     logLevel: env.LOG_LEVEL,

@@ -15,7 +15,7 @@ import {
   seedDemoStaff,
   TokenService,
 } from '@latih/core';
-import type { Database } from '@latih/db';
+import type { Database, ReadReplica } from '@latih/db';
 import { createApp } from './app';
 import { answerClientErrors } from './hostile-input';
 import { type JobsConfig, legacyIntervals } from './jobs-config';
@@ -43,6 +43,11 @@ export type Gateway = {
  */
 export async function startGateway(opts: {
   database: Database;
+  /**
+   * DATABASE_READ_URL's replica (openReadReplica): the catalog, reports, statistics and exports read
+   * there while it serves. The caller owns it: it closes it after the gateway.
+   */
+  readReplica?: ReadReplica | null;
   keys: KeySource;
   issuer: string | ((port: number) => string);
   logger: Logger;
@@ -105,6 +110,17 @@ export async function startGateway(opts: {
     if (staff > 0) logger.info({ staff }, 'seeded demo console staff');
   }
 
+  const readReplica = opts.readReplica ?? null;
+  if (readReplica) {
+    // Once before serving, so that the first reads already go where they should (after the
+    // migration above: a replica serves only once it has replayed it).
+    const r = await readReplica.check();
+    logger.info(
+      { replicaState: r.state, lagMs: r.lagMs, maxLagMs: r.maxLagMs, reason: r.reason },
+      'read replica configured (DATABASE_READ_URL)',
+    );
+  }
+
   let issuer = typeof opts.issuer === 'string' ? opts.issuer : '';
   const fixedNow = opts.now;
   const clock: ProgramClock = opts.clock ?? {
@@ -118,6 +134,7 @@ export async function startGateway(opts: {
   const tokens = new TokenService(opts.keys, () => issuer, Date.now);
   const services: Services = {
     db: database.db,
+    replica: readReplica,
     tokens,
     nikHashKey: opts.nikHashKey,
     otp: opts.otp,
@@ -140,6 +157,7 @@ export async function startGateway(opts: {
         now,
         jobs: () => scheduler?.status() ?? Promise.resolve(null),
         pool: poolStats ? () => poolStats.call(database) : undefined,
+        replica: readReplica ? () => readReplica.status() : undefined,
         ...(access.cacheMs !== undefined ? { cacheMs: access.cacheMs } : {}),
         log: logger,
       })
@@ -157,6 +175,7 @@ export async function startGateway(opts: {
     version: VERSION,
     clock,
     jobs: () => scheduler?.status() ?? Promise.resolve(null),
+    ...(readReplica ? { readReplica: () => readReplica.status() } : {}),
     ready: async () => {
       try {
         await database.ping();

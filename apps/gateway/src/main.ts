@@ -1,5 +1,5 @@
 import { DevOtpChannel, TestClock } from '@latih/core';
-import { openDatabase } from '@latih/db';
+import { openDatabase, openReadReplica } from '@latih/db';
 import { bannerText } from './banner';
 import { developmentNikKey } from './dev-keys';
 import { ConfigError } from './env';
@@ -48,6 +48,17 @@ async function main(): Promise<void> {
       'running on embedded PGlite: commits are not fsynced; for development and demos only. Set DATABASE_URL for production.',
     );
   }
+  // Reads that may lag (catalog, reports, statistics, exports) on a streaming replica, while it is
+  // up and close enough behind; on the primary otherwise (docs/operations.md, Read replicas).
+  const readReplica = config.readReplica
+    ? await openReadReplica({
+        url: config.readReplica.url,
+        primary: database,
+        poolSize: config.dbPoolSize,
+        maxLagMs: config.readReplica.maxLagMs,
+        log: logger,
+      })
+    : null;
   if (config.testClock)
     logger.warn(
       "the sandbox test clock is on: anyone with a token may move the program's time forward (POST /v1/sandbox/clock/advance). Set TEST_CLOCK=false to turn it off; production refuses it.",
@@ -73,6 +84,7 @@ async function main(): Promise<void> {
     );
   const gateway = await startGateway({
     database,
+    readReplica,
     rateLimits,
     trustProxy: config.trustProxy,
     ...(config.testClock ? { clock: new TestClock(database.db) } : {}),
@@ -120,6 +132,7 @@ async function main(): Promise<void> {
       await gateway.close({ drainMs: config.shutdownDrainMs });
       await rateLimits?.close();
       keys.close();
+      await readReplica?.close();
       await database.close();
     },
   });

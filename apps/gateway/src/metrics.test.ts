@@ -1,4 +1,4 @@
-import type { Db } from '@latih/db';
+import type { Db, ReplicaStatus } from '@latih/db';
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from './env';
@@ -165,7 +165,20 @@ describe('request labels: the procedure, never the URL', () => {
 
 describe('METRIC_DOCS', () => {
   it('documents every latih_ series the gateway and the worker register, and nothing else', () => {
-    const names = (http: boolean, pool: boolean) =>
+    const replica = (): ReplicaStatus => ({
+      state: 'up',
+      serving: true,
+      lagMs: 12,
+      maxLagMs: 2_000,
+      standby: true,
+      lastCheckAt: null,
+      reason: null,
+      reads: {
+        replica: 3,
+        primary: { starting: 0, lagging: 1, 'schema-behind': 0, down: 0, error: 0, 'not-found': 0 },
+      },
+    });
+    const names = (http: boolean, pool: boolean, withReplica = http) =>
       createMetrics({
         role: http ? 'gateway' : 'worker',
         version: 'test',
@@ -174,6 +187,7 @@ describe('METRIC_DOCS', () => {
         now: Date.now,
         jobs: async () => null,
         ...(pool ? { pool: () => ({ max: 1, total: 0, idle: 0, waiting: 0 }) } : {}),
+        ...(withReplica ? { replica } : {}),
       })
         .registry.getMetricsAsArray()
         .map((m) => m.name)
@@ -181,8 +195,43 @@ describe('METRIC_DOCS', () => {
         .sort();
     const all = Object.keys(METRIC_DOCS).sort();
     expect(names(true, true)).toEqual(all);
-    const docs = METRIC_DOCS as Record<string, { gatewayOnly?: boolean; postgresOnly?: boolean }>;
+    const docs = METRIC_DOCS as Record<
+      string,
+      { gatewayOnly?: boolean; postgresOnly?: boolean; replicaOnly?: boolean }
+    >;
     expect(names(false, true)).toEqual(all.filter((n) => !docs[n]?.gatewayOnly));
     expect(names(true, false)).toEqual(all.filter((n) => !docs[n]?.postgresOnly));
+    expect(names(true, true, false)).toEqual(all.filter((n) => !docs[n]?.replicaOnly));
+  });
+
+  it('shows where the reads meant for the replica went, and its lag', async () => {
+    const metrics = createMetrics({
+      role: 'gateway',
+      version: 'test',
+      http: true,
+      db: {} as Db,
+      now: Date.now,
+      jobs: async () => null,
+      replica: () => ({
+        state: 'lagging',
+        serving: false,
+        lagMs: 4_500,
+        maxLagMs: 2_000,
+        standby: true,
+        lastCheckAt: null,
+        reason: '4500 ms behind',
+        reads: {
+          replica: 7,
+          primary: { starting: 1, lagging: 2, 'schema-behind': 0, down: 3, error: 1, 'not-found': 0 },
+        },
+      }),
+    });
+    const text = (await metrics.registry.metrics()).split('\n');
+    metrics.close();
+    expect(text).toContain('latih_read_replica_serving 0');
+    expect(text).toContain('latih_read_replica_lag_seconds 4.5');
+    expect(text).toContain('latih_read_replica_reads_total{target="replica",reason=""} 7');
+    expect(text).toContain('latih_read_replica_reads_total{target="primary",reason="down"} 3');
+    expect(text).toContain('latih_read_replica_reads_total{target="primary",reason="error"} 1');
   });
 });

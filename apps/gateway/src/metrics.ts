@@ -16,6 +16,7 @@ import {
   type OpenPayouts,
   openPayouts,
   type PoolStats,
+  type ReplicaStatus,
   type WebhookBacklog,
   webhookBacklog,
 } from '@latih/db';
@@ -55,6 +56,8 @@ export type MetricsOptions = {
   jobs: () => Promise<JobStatus[] | null>;
   /** The database pool, where there is one (PostgreSQL). */
   pool?: (() => PoolStats) | undefined;
+  /** DATABASE_READ_URL's replica, where there is one (its last check, and the reads routed). */
+  replica?: (() => ReplicaStatus) | undefined;
   cacheMs?: number;
   log?: { warn: (obj: object, msg: string) => void };
 };
@@ -84,6 +87,8 @@ export type MetricDoc = {
   gatewayOnly?: boolean;
   /** Only on PostgreSQL (PGlite has no pool). */
   postgresOnly?: boolean;
+  /** Only with a read replica (DATABASE_READ_URL). */
+  replicaOnly?: boolean;
 };
 
 /**
@@ -131,6 +136,27 @@ export const METRIC_DOCS = {
     labels: [],
     help: 'Queries waiting for a connection now: the pool is exhausted while this is above 0.',
     postgresOnly: true,
+  },
+  latih_read_replica_serving: {
+    type: 'gauge',
+    labels: [],
+    help: '1 while the reads that may lag (catalog, reports, statistics, exports) go to the read replica; 0 while they go to the primary because it is down, lagging or behind on migrations.',
+    gatewayOnly: true,
+    replicaOnly: true,
+  },
+  latih_read_replica_lag_seconds: {
+    type: 'gauge',
+    labels: [],
+    help: 'How far behind the primary the read replica was at its last check (every second); absent while it does not answer.',
+    gatewayOnly: true,
+    replicaOnly: true,
+  },
+  latih_read_replica_reads_total: {
+    type: 'counter',
+    labels: ['target', 'reason'],
+    help: 'Reads meant for the replica, by where they were answered: target `replica`, or `primary` with the reason (`down`, `lagging`, `schema-behind`, `starting`; `error`: the replica failed the read and the primary answered it; `not-found`: the replica did not have the record yet and the primary was asked).',
+    gatewayOnly: true,
+    replicaOnly: true,
   },
   latih_metrics_database_up: {
     type: 'gauge',
@@ -268,6 +294,37 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     poolGauge('latih_db_pool_open_connections', (s) => s.total);
     poolGauge('latih_db_pool_idle_connections', (s) => s.idle);
     poolGauge('latih_db_pool_waiting_queries', (s) => s.waiting);
+  }
+
+  // The read replica: its last check and the reads routed, no query.
+  const replica = opts.replica;
+  if (replica) {
+    new Gauge({
+      ...described('latih_read_replica_serving'),
+      registers: [registry],
+      collect() {
+        this.set(replica().serving ? 1 : 0);
+      },
+    });
+    new Gauge({
+      ...described('latih_read_replica_lag_seconds'),
+      registers: [registry],
+      collect() {
+        const lag = replica().lagMs;
+        this.reset();
+        if (lag !== null) this.set(lag / 1000);
+      },
+    });
+    new Counter({
+      ...described('latih_read_replica_reads_total'),
+      registers: [registry],
+      collect() {
+        const { reads } = replica();
+        this.reset();
+        this.inc({ target: 'replica', reason: '' }, reads.replica);
+        for (const [reason, n] of Object.entries(reads.primary)) this.inc({ target: 'primary', reason }, n);
+      },
+    });
   }
 
   // Scrape-time database reads: one snapshot per scrape, reused for `cacheMs`, shared by every

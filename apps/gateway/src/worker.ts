@@ -76,6 +76,10 @@ async function main(): Promise<void> {
     logger.warn(
       'WEBHOOKS_ALLOW_PRIVATE=true: webhooks may go to loopback and private addresses (development only).',
     );
+  if (config.readReplica)
+    logger.info(
+      'DATABASE_READ_URL is set: the worker does not use it (its jobs read what they write, on the primary); the gateways read from the replica',
+    );
   const clock: ProgramClock = config.testClock ? new TestClock(database.db) : systemClock;
   const scheduler = createScheduler({
     db: database.db,

@@ -1,5 +1,5 @@
 import type { Actor, OtpChannel, ProgramClock, TokenService, WebhookLookup } from '@latih/core';
-import type { Db } from '@latih/db';
+import type { Db, ReadReplica } from '@latih/db';
 import type { PaymentsClient } from '@latih/payments/client';
 import type { ApiContext, ServicesHandle } from './context-types';
 
@@ -8,6 +8,16 @@ export type { ApiContext, ServicesHandle } from './context-types';
 /** What every procedure needs from the host. Never part of the published types. */
 export type Services = {
   db: Db;
+  /**
+   * DATABASE_READ_URL: the streaming replica that reads which may lag are sent to (procedures with
+   * `reads: 'replica'` in their meta; see replica-reads.ts). Absent: every read is on `db`.
+   */
+  replica?: ReadReplica | null;
+  /**
+   * Every query procedure called with these services reads from the replica (CSV exports: a copy
+   * of the gateway's services with this set, made by streamExport). Writes are never affected.
+   */
+  readsFromReplica?: boolean;
   tokens: TokenService;
   /** The key NIKs are hashed with. Changing it breaks duplicate detection: rotate with a re-hash. */
   nikHashKey: Buffer;

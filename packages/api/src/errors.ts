@@ -132,6 +132,28 @@ export function databaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * SQLSTATEs a read replica answers where the primary would not: a query cancelled by a conflict with
+ * the WAL it replays (40001 on a standby: "canceling statement due to conflict with recovery"), and
+ * a table, column or function a migration made that it has not replayed yet.
+ */
+const REPLICA_SQLSTATES = new Set(['40001', '42P01', '42703', '42883']);
+
+/**
+ * Whether a read that failed on the read replica is to be answered by the primary instead: the
+ * replica is unreachable or stopping (as `databaseUnavailable` says), refuses a write (25006: a
+ * procedure routed there by mistake), or answers one of REPLICA_SQLSTATES.
+ */
+export function replicaCannotServe(error: unknown): boolean {
+  if (databaseUnavailable(error)) return true;
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 8; depth++) {
+    const { code } = e as { code?: unknown };
+    if (typeof code === 'string' && REPLICA_SQLSTATES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export type ErrorData = {
   code: TErrorCode;
   httpStatus: number;

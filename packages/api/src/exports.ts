@@ -1,4 +1,5 @@
 import { AppError } from '@latih/contracts';
+import { servicesHandle, servicesOf } from './context';
 import type { ApiContext } from './context-types';
 import { appRouter } from './router';
 import { createCallerFactory } from './trpc';
@@ -7,6 +8,7 @@ import { createCallerFactory } from './trpc';
  * CSV exports of reports, lists and statistics. Each export pages through the same procedure the
  * JSON API serves (same auth, scopes, validation and isolation) and writes each page as it comes,
  * so a million rows never sit in memory. Served as GET /v1/{pmo|public|provider}/exports/{name}.csv.
+ * With a read replica, every page is read there while it serves (see replica-reads in trpc.ts).
  */
 
 const createCaller = createCallerFactory(appRouter);
@@ -300,7 +302,14 @@ export async function streamExport(opts: {
 }): Promise<{ rows: number }> {
   const def = EXPORTS[opts.name];
   if (!def) throw new AppError('ROUTE_NOT_FOUND');
-  const api = createCaller(opts.ctx);
+  // Every page reads from the read replica while it serves (DATABASE_READ_URL): an export is a long
+  // read that need not see the last second's writes. Authentication still reads the primary.
+  const services = servicesOf(opts.ctx);
+  const api = createCaller(
+    services.replica
+      ? { ...opts.ctx, services: servicesHandle({ ...services, readsFromReplica: true }) }
+      : opts.ctx,
+  );
   const query = Object.fromEntries(
     Object.entries(opts.query).filter(([k]) => k !== 'cursor' && k !== 'limit'),
   );

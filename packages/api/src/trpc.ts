@@ -8,10 +8,18 @@ import {
   type Sealer,
   staffSession,
 } from '@latih/core';
+import type { Db } from '@latih/db';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { type AuthedContext, servicesOf } from './context';
 import type { ApiContext } from './context-types';
-import { databaseUnavailable, type ErrorData, errorData, toAppError, toTRPCError } from './errors';
+import {
+  databaseUnavailable,
+  type ErrorData,
+  errorData,
+  replicaCannotServe,
+  toAppError,
+  toTRPCError,
+} from './errors';
 import type { ApiMeta } from './meta';
 
 const t = initTRPC
@@ -57,7 +65,40 @@ const errors = t.middleware(async ({ next, ctx, path }) => {
   throw toTRPCError(app);
 });
 
-export const publicProcedure = t.procedure.use(errors);
+/**
+ * Where a query reads (ctx.db): the read replica for reads that may lag (`reads: 'replica'` in the
+ * meta, or every query of a CSV export) while the replica serves, the primary otherwise. A read the
+ * replica fails as an unusable replica fails (it went away, a conflict with recovery cancelled it, it
+ * lacks a table a migration made) is answered by the primary instead: the partner never sees the
+ * replica's trouble, and the replica serves again once its next check finds it usable. A NOT_FOUND
+ * from the replica is asked again of the primary. Mutations, and everything else, read and write
+ * the primary (inside a mutation, its transaction). See ADR 0008.
+ */
+const replicaReads = t.middleware(async ({ ctx, meta, type, next }) => {
+  const services = servicesOf(ctx);
+  const primary = (ctx as { db?: Db }).db ?? services.db;
+  const replica = services.replica;
+  if (!replica || type !== 'query' || (meta?.reads !== 'replica' && services.readsFromReplica !== true))
+    return next({ ctx: { db: primary } });
+  const db = replica.current();
+  if (!db) return next({ ctx: { db: primary } });
+  const result = await next({ ctx: { db } });
+  if (result.ok) return result;
+  // Not there yet? A record a webhook just announced may be a moment away on the replica: the
+  // primary says for sure (a genuine NOT_FOUND costs one more indexed read).
+  if (toAppError(result.error).code === 'NOT_FOUND') {
+    replica.missed();
+    return next({ ctx: { db: primary } });
+  }
+  if (!replicaCannotServe(result.error)) return result;
+  replica.failed(result.error.cause ?? result.error);
+  return next({ ctx: { db: primary } });
+});
+
+const baseProcedure = t.procedure.use(errors);
+
+/** No token needed; ctx.db is where the procedure reads (the replica for `reads: 'replica'`). */
+export const publicProcedure = baseProcedure.use(replicaReads);
 
 /** One sealer per data key and purpose: stored idempotent responses, webhook secrets. */
 const sealers = new WeakMap<Buffer, Map<string, Sealer>>();
@@ -141,7 +182,7 @@ const idempotent = t.middleware(async (opts) => {
 
 /** A token-bearing caller of the given role (any role when omitted), with idempotent mutations. */
 function authedProcedure(role?: TRole) {
-  return publicProcedure
+  return baseProcedure
     .use(authenticated)
     .use(({ ctx, next, meta, type, path }) => {
       if (role && ctx.actor.role !== role) {
@@ -166,7 +207,8 @@ function authedProcedure(role?: TRole) {
       }
       return next();
     })
-    .use(idempotent);
+    .use(idempotent)
+    .use(replicaReads);
 }
 
 export const anyRoleProcedure = authedProcedure();

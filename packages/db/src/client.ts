@@ -136,7 +136,7 @@ export async function openPglite(
 
 export async function openPostgres(
   url: string,
-  opts: { max?: number; onIdleError?: (err: Error) => void } = {},
+  opts: { max?: number; onIdleError?: (err: Error) => void; connectionTimeoutMillis?: number } = {},
 ): Promise<Database> {
   // Drizzle's node-postgres session passes its own per-query `types`, which fall back to pg's
   // global parsers, not the pool's: so the int8/numeric parsers must be set globally (a test
@@ -144,7 +144,13 @@ export async function openPostgres(
   pg.types.setTypeParser(OID_INT8, parseInt8);
   pg.types.setTypeParser(OID_NUMERIC, parseNumeric);
   // On a 2-core box sharing the CPU with PostgreSQL, a small pool beats a big one (STACK.md).
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 8 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 8,
+    ...(opts.connectionTimeoutMillis !== undefined
+      ? { connectionTimeoutMillis: opts.connectionTimeoutMillis }
+      : {}),
+  });
   // An idle connection the server drops (restart, failover, terminate) emits 'error' on the pool;
   // without a listener that would crash the process. The pool discards the client and reconnects.
   pool.on(

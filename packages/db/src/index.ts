@@ -1,4 +1,5 @@
 export * from './client';
+export * from './replica';
 export * from './repositories/api-clients';
 export * from './repositories/audit';
 export * from './repositories/balance-checks';

@@ -5,6 +5,7 @@ import { platformProcedure } from '../../../trpc';
 export const listCatalogRoute = platformProcedure
   .meta({
     scope: 'catalog:read',
+    reads: 'replica',
     openapi: {
       method: 'GET',
       path: '/platform/catalog/courses',

@@ -28,6 +28,8 @@ const tags = ['pmo', 'reports'];
 const read = (path: `/${string}`, summary: string, description: string) =>
   pmoProcedure.meta({
     scope: 'pmo:read',
+    // Reports read the rollups (refreshed every minute) and the statistics: a replica's lag is noise.
+    reads: 'replica',
     openapi: { method: 'GET', path, tags, summary, description, protect: true },
   });
 
@@ -94,6 +96,7 @@ export const pmoStatisticsRoute = read(
 
 export const publicStatisticsRoute = publicProcedure
   .meta({
+    reads: 'replica',
     openapi: {
       method: 'GET',
       path: '/public/statistics',
@@ -109,15 +112,16 @@ export const publicStatisticsRoute = publicProcedure
     const s = servicesOf(ctx);
     // Anyone may ask, and a national breakdown reads every participant: answers are kept for
     // five minutes per question (per gateway), so repeated calls cost nothing.
-    let cache = publicCache.get(s);
+    // Per primary handle, not per services object: a CSV export calls with a copy of the services.
+    let cache = publicCache.get(s.db);
     if (!cache) {
       cache = new Map();
-      publicCache.set(s, cache);
+      publicCache.set(s.db, cache);
     }
     const key = JSON.stringify(input);
     const hit = cache.get(key);
     if (hit && s.now() - hit.at < PUBLIC_TTL_MS) return hit.value;
-    const value = await publicStatistics({ db: s.db, input, now: new Date(s.now()) });
+    const value = await publicStatistics({ db: ctx.db, input, now: new Date(s.now()) });
     if (cache.size >= 1000) cache.clear();
     cache.set(key, { at: s.now(), value });
     return value;

@@ -5,6 +5,7 @@ import { providerProcedure } from '../../../trpc';
 export const ownFiguresRoute = providerProcedure
   .meta({
     scope: 'reports:write',
+    reads: 'replica',
     openapi: {
       method: 'GET',
       path: '/provider/reports/figures',
