@@ -21,7 +21,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appRouter, createCallerFactory, servicesHandle } from '@latih/api';
 import {
@@ -75,11 +75,14 @@ type SizeResult = {
   rebuildSeconds: number | null;
   refreshMs: number;
   rows: Array<{ group: string; name: string; ms: number }>;
+  /** The machine's 1-minute load average as the measurements began (2 cores: above 2 is contention). */
+  loadAverage?: number;
 };
 
 async function main() {
   log(`machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; sizes ${SIZES.join(', ')}`);
-  for (const n of SIZES) {
+  // BENCH_TABLE_ONLY=1: only rewrite the table in docs/benchmarks.md from bench/results/reports.json.
+  for (const n of process.env.BENCH_TABLE_ONLY === '1' ? [] : SIZES) {
     N = n;
     const data = await ensureTemplate(n);
     const bytes = Number(psql('postgres', `select pg_database_size('${data.template}')`));
@@ -198,6 +201,7 @@ async function reports(
   const year = { from: day(now - 365 * 86_400_000), to: day(now) };
   const threeYears = { from: day(now - 3 * 365 * 86_400_000), to: day(now) };
   const rows: SizeResult['rows'] = [];
+  const loadAverage = loadavg()[0] ?? 0;
   const measure = async (group: string, name: string, f: () => Promise<unknown>) => {
     const ms = await median(7, f);
     rows.push({ group, name, ms });
@@ -269,6 +273,7 @@ async function reports(
     rebuildSeconds,
     refreshMs,
     rows,
+    loadAverage,
   };
 }
 
@@ -305,11 +310,11 @@ function writeTable() {
   const about = sizes
     .map((s) => {
       const r = all[String(s)] as SizeResult;
-      return `- **${s.toLocaleString()} participants** (measured ${r.measured}): ${r.dataset}; database ${r.size}, generated in ${(r.loadSeconds / 60).toFixed(0)} min (${r.loadSeconds.toFixed(0)} s). Worked ${r.mode === 'clone' ? `in a clone of the template (made in ${r.cloneSeconds?.toFixed(0)} s)` : 'in the template itself (no room on the disk for a clone)'}; the migrations it lacked ran in ${r.migrateSeconds.toFixed(0)} s; ${r.rebuildSeconds === null ? 'its rollups were already built' : `the rollups for three years were rebuilt in ${r.rebuildSeconds.toFixed(0)} s`}; the worker's per-minute refresh of yesterday and today took ${r.refreshMs.toFixed(0)} ms.`;
+      return `- **${s.toLocaleString()} participants** (measured ${r.measured}): ${r.dataset}; database ${r.size}, generated in ${(r.loadSeconds / 60).toFixed(0)} min (${r.loadSeconds.toFixed(0)} s). Worked ${r.mode === 'clone' ? `in a clone of the template (made in ${r.cloneSeconds?.toFixed(0)} s)` : 'in the template itself (no room on the disk for a clone)'}; the migrations it lacked ran in ${r.migrateSeconds.toFixed(0)} s; ${r.rebuildSeconds === null ? 'its rollups were already built' : `the rollups for three years were rebuilt in ${r.rebuildSeconds.toFixed(0)} s`}; the worker's per-minute refresh of yesterday and today took ${r.refreshMs.toFixed(0)} ms; load average ${r.loadAverage === undefined ? 'not recorded (10–12 on this day: the 10 M template loading and other runs)' : r.loadAverage.toFixed(1)} as it measured.`;
     })
     .join('\n');
   const section = `<!-- bench:reports:start -->
-Measured by \`npm run bench:reports\` (\`BENCH_SIZES=${sizes.join(',')}\`) on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql(DB, 'show server_version')} on the same machine. Each figure is the median of 7 calls through the procedure (in-process tRPC caller with a token, pool of 4) after one warm-up.
+Measured by \`npm run bench:reports\` (\`BENCH_SIZES=${sizes.join(',')}\`) on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql('postgres', 'show server_version')} on the same machine. Each figure is the median of 7 calls through the procedure (in-process tRPC caller with a token, pool of 4) after one warm-up.
 
 ${about}
 
