@@ -588,8 +588,13 @@ ${profileTable(summary, httpSingle.ok)}
     log(`wrote ${docs}`);
     console.log(`\n${table}\n\n${cpuTable}`);
   } finally {
-    if (gateway.exitCode === null) gateway.kill('SIGTERM');
+    if (gateway.exitCode === null) {
+      gateway.kill('SIGTERM');
+      await new Promise((r) => gateway.once('exit', r));
+    }
     rmSync(work, { recursive: true, force: true });
+    // Its data is made for one run (half its codes are redeemed): BENCH_KEEP=1 keeps it to look at.
+    if (process.env.BENCH_KEEP !== '1') psql('postgres', `drop database if exists ${DB} with (force)`);
   }
 }
 
