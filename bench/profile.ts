@@ -7,7 +7,7 @@
  * `window` (µs on the monotonic clock that `process.hrtime` and V8's profiler share) keeps only
  * the samples taken inside it, so a profile of a whole process can be read for one measured run.
  *
- * CLI: `node --import tsx bench/profile.ts <file.cpuprofile> [fromUs toUs] [requests]`.
+ * CLI: `node --import tsx bench/profile.ts <file.cpuprofile> [fromUs toUs] [cpuMsPerRequest]`.
  */
 import { readFileSync } from 'node:fs';
 
@@ -105,22 +105,24 @@ export function summariseProfile(file: string, window?: { fromUs: number; toUs: 
   return { busyMs, idleMs, areas };
 }
 
-/** The summary as a markdown table, with ms per request when the number of requests is known. */
-export function profileTable(s: ProfileSummary, requests?: number): string {
-  const per = (ms: number) => (requests ? ` ${((ms / requests) * 1000).toFixed(0)} µs |` : '');
-  const head = requests
-    ? '| Area | Self time | Share | Per request |\n| --- | --- | --- | --- |'
-    : '| Area | Self time | Share |\n| --- | --- | --- |';
-  const rows = s.areas.map(
-    (a) => `| ${a.area} | ${a.ms.toFixed(0)} ms | ${(a.share * 100).toFixed(1)} % |${per(a.ms)}`,
-  );
-  const total = `| **all (busy)** | ${s.busyMs.toFixed(0)} ms | 100 % |${per(s.busyMs)}`;
-  return [head, ...rows, total].join('\n');
+/**
+ * The summary as a markdown table. The profiler's sample intervals are wall-clock time (a sample
+ * taken after the process waited for a core counts the wait too), so only the shares are read from
+ * it: with `cpuMsPerRequest` (from /proc) each area also gets its share of that, in µs per request.
+ */
+export function profileTable(s: ProfileSummary, cpuMsPerRequest?: number): string {
+  const per = (share: number) =>
+    cpuMsPerRequest ? ` ${(share * cpuMsPerRequest * 1000).toFixed(0)} µs |` : '';
+  const head = cpuMsPerRequest
+    ? '| Area | Share of samples | CPU per request |\n| --- | --- | --- |'
+    : '| Area | Share of samples |\n| --- | --- |';
+  const rows = s.areas.map((a) => `| ${a.area} | ${(a.share * 100).toFixed(1)} % |${per(a.share)}`);
+  return [head, ...rows, `| **all** | 100 % |${per(1)}`].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [file, from, to, requests] = process.argv.slice(2);
-  if (!file) throw new Error('usage: bench/profile.ts <file.cpuprofile> [fromUs toUs] [requests]');
+  const [file, from, to, cpuMs] = process.argv.slice(2);
+  if (!file) throw new Error('usage: bench/profile.ts <file.cpuprofile> [fromUs toUs] [cpuMsPerRequest]');
   const window = from && to ? { fromUs: Number(from), toUs: Number(to) } : undefined;
-  console.log(profileTable(summariseProfile(file, window), requests ? Number(requests) : undefined));
+  console.log(profileTable(summariseProfile(file, window), cpuMs ? Number(cpuMs) : undefined));
 }

@@ -303,6 +303,7 @@ async function pgbench(
   script: string,
   clients: number,
   seq: string,
+  mode: 'extended' | 'prepared',
 ): Promise<{ tps: number; transactions: number; cpu: CpuUse & { pgbench: number; windowTx: number } }> {
   const file = join(work, `script-${Math.random().toString(36).slice(2)}.sql`);
   writeFileSync(file, script);
@@ -315,7 +316,7 @@ async function pgbench(
       'postgres',
       '-n',
       '-M',
-      'extended',
+      mode,
       '-c',
       String(clients),
       '-j',
@@ -438,6 +439,16 @@ async function main() {
     };
     const cpuLine = (c: CpuPer, unit: string) =>
       `  CPU per ${unit}: gateway ${c.server.toFixed(2)} ms, PostgreSQL ${c.postgres.toFixed(2)} ms, load generator ${c.loadgen.toFixed(2)} ms; ${(c.share * 100).toFixed(0)} % of the ${cpus().length} cores`;
+    // What the gateway and its backends spend with no request at all (its schedulers' ticks, pool
+    // keep-alive), per second: at a low request rate it weighs on the CPU per redemption.
+    const idleA = await cpuSnapshot(monitor, DB, [gatewayPid]);
+    await new Promise((r) => setTimeout(r, 5000));
+    const idle = cpuBetween(idleA, await cpuSnapshot(monitor, DB, [gatewayPid]));
+    const idleGateway = ((idle.pids.get(gatewayPid) ?? 0) / idle.wallMs) * 1000;
+    const idlePostgres = (idle.postgres / idle.wallMs) * 1000;
+    log(
+      `  idle: gateway ${idleGateway.toFixed(1)} ms of CPU per s, PostgreSQL ${idlePostgres.toFixed(1)} ms per s`,
+    );
     log('HTTP single redeem: warm-up, then measure');
     await single(3);
     const singleMeasured = await measured(() => single(SECONDS));
@@ -482,14 +493,21 @@ async function main() {
     // Each ceiling run must really redeem: count the enrollments it wrote against its transactions.
     const enrollmentsNow = () => Number(psql(DB, 'select count(*) from enrollments'));
     let before = enrollmentsNow();
-    const singleRun = await pgbench(singleScript('bench_single', owner, courseId), 32, 'bench_single');
+    const singleRun = await pgbench(
+      singleScript('bench_single', owner, courseId),
+      32,
+      'bench_single',
+      // The gateway sends its single self-paced redemption as a named prepared statement
+      // (tryRedeemSelfPaced), so the ceiling does too; the bulk statements it sends unnamed.
+      'prepared',
+    );
     const ceilingSingle = singleRun.tps;
     checkWritten('single', enrollmentsNow() - before, singleRun.transactions);
     const cpuCeilingSingle = perUnit(singleRun.cpu, singleRun.cpu.windowTx, undefined, singleRun.cpu.pgbench);
     log(`  single: ${ceilingSingle.toFixed(0)} tps`);
     log(cpuLine(cpuCeilingSingle, 'redemption'));
     before = enrollmentsNow();
-    const bulkRun = await pgbench(bulkScript('bench_bulk', BULK_ITEMS), 8, 'bench_bulk');
+    const bulkRun = await pgbench(bulkScript('bench_bulk', BULK_ITEMS), 8, 'bench_bulk', 'extended');
     const ceilingBulk = bulkRun.tps * BULK_ITEMS;
     checkWritten('bulk', enrollmentsNow() - before, bulkRun.transactions * BULK_ITEMS);
     const cpuCeilingBulk = perUnit(
@@ -540,7 +558,7 @@ async function main() {
     ].join('\n');
     const bound = (http: CpuPer, ceiling: CpuPer) => cpuTotal(ceiling) / cpuTotal(http);
     const section = `<!-- bench:redeem:start -->
-Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql(DB, 'show server_version')} on the same machine; ${N.toLocaleString()} ISSUED vouchers (+ as many participants) loaded in ${loadSeconds.toFixed(0)} s; ${SECONDS} s per measurement after a 3 s warm-up; load generator autocannon 8 over HTTP/1.1 keep-alive; ceiling: pgbench (extended protocol) running the gateway's own statements (one per single redemption, two per bulk of 100).
+Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on ${cpus().length} cores / ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${psql(DB, 'show server_version')} on the same machine; ${N.toLocaleString()} ISSUED vouchers (+ as many participants) loaded in ${loadSeconds.toFixed(0)} s; ${SECONDS} s per measurement after a 3 s warm-up; load generator autocannon 8 over HTTP/1.1 keep-alive; ceiling: pgbench running the gateway's own statements as the gateway sends them (single: one named prepared statement, \`-M prepared\`; bulk of 100: two unnamed, \`-M extended\`).
 
 | Scenario | Gateway over HTTP | p50 | p99 | PostgreSQL ceiling (pgbench) | Share of ceiling | Target |
 | --- | --- | --- | --- | --- | --- | --- |
@@ -553,6 +571,8 @@ CPU time per redemption (per code in bulk), user + system from \`/proc/<pid>/sta
 | Run | Gateway | PostgreSQL | Load generator | Total | Bound on ${cores} cores | Cores used |
 | --- | --- | --- | --- | --- | --- | --- |
 ${cpuTable}
+
+Idle, with no request: the gateway used ${idleGateway.toFixed(1)} ms of CPU per second and its backends ${idlePostgres.toFixed(1)} ms (in the single-redeem run that is ${ms(idleGateway / httpSingle.rate)} of the gateway's CPU per redemption).
 
 Share of the ceiling that CPU alone allows (ceiling's CPU per redemption ÷ HTTP's): single **${(bound(cpuSingle, cpuCeilingSingle) * 100).toFixed(0)} %**, bulk ${(bound(cpuBulk, cpuCeilingBulk) * 100).toFixed(0)} %.
 <!-- bench:redeem:end -->`;
@@ -570,17 +590,18 @@ Share of the ceiling that CPU alone allows (ceiling's CPU per redemption ÷ HTTP
       if (!file) throw new Error(`no CPU profile in ${profileDir}`);
       const summary = summariseProfile(join(profileDir, file), singleMeasured.window);
       const gatewayCpu = singleMeasured.use.pids.get(gatewayPid) ?? 0;
+      const perRequest = gatewayCpu / httpSingle.ok;
       const profileSection = `<!-- bench:redeem-profile:start -->
-Profiled ${new Date().toISOString().slice(0, 10)} by \`BENCH_PROFILE=1 npm run bench\` (${N.toLocaleString()} vouchers, ${SECONDS} s runs): the gateway under \`node --cpu-prof\`, only the samples of the measured single-redeem run (${httpSingle.ok.toLocaleString()} redemptions at ${httpSingle.rate.toFixed(0)}/s), by self time; a native function (a socket write, a hash) counts for the area that called it. The profiler's own cost is in the gateway's CPU here (${ms(gatewayCpu / httpSingle.ok)} per redemption from /proc in this run, ${ms(summary.busyMs / httpSingle.ok)} sampled on the main thread).
+Profiled ${new Date().toISOString().slice(0, 10)} by \`BENCH_PROFILE=1 npm run bench\` (${N.toLocaleString()} vouchers, ${SECONDS} s runs): the gateway under \`node --cpu-prof\`, only the samples of the measured single-redeem run (${httpSingle.ok.toLocaleString()} redemptions at ${httpSingle.rate.toFixed(0)}/s), by self time; a native function (a socket write, a hash) counts for the area that called it. The profiler's samples are wall-clock intervals, so only their shares are used: the CPU per request is each share of the gateway's ${ms(perRequest)} per redemption from /proc in this run (the profiler's own cost included). Busy (not idle) ${((summary.busyMs / (summary.busyMs + summary.idleMs)) * 100).toFixed(0)} % of the run's samples.
 
-${profileTable(summary, httpSingle.ok)}
+${profileTable(summary, perRequest)}
 <!-- bench:redeem-profile:end -->`;
       text = text.replace(
         /<!-- bench:redeem-profile:start -->[\s\S]*<!-- bench:redeem-profile:end -->/,
         profileSection,
       );
       log(`profile: ${join(profileDir, file)}`);
-      console.log(`\n${profileTable(summary, httpSingle.ok)}`);
+      console.log(`\n${profileTable(summary, perRequest)}`);
     } else {
       text = text.replace(/<!-- bench:redeem:start -->[\s\S]*<!-- bench:redeem:end -->/, section);
     }

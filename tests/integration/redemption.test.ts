@@ -363,3 +363,20 @@ describe.runIf(postgresAvailable())('redemption races on real PostgreSQL', () =>
     }
   });
 });
+
+describe.runIf(postgresAvailable())('the single self-paced redemption on PostgreSQL', () => {
+  // One connection, so the session that ran the redemption is the one asked about its statements.
+  const h = useHarness('postgres', { poolSize: 1 });
+
+  it('runs as a named prepared statement, parsed once per connection and reused', async () => {
+    const first = await soldSelfPaced(h);
+    const second = await soldSelfPaced(h);
+    const p = h.caller('providerA').provider.vouchers;
+    await p.redeem({ code: first.code, courseId: first.course.id });
+    await p.redeem({ code: second.code, courseId: second.course.id });
+    const rows = (await h.db.execute(
+      sql`select generic_plans + custom_plans as runs from pg_prepared_statements where name = 'latih_redeem_self_paced'`,
+    )) as unknown as { rows: Array<{ runs: number | string }> };
+    expect(rows.rows.map((r) => Number(r.runs))).toEqual([2]);
+  });
+});

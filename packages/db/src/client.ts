@@ -6,7 +6,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
@@ -212,5 +212,19 @@ async function migrationsCurrent(db: Db): Promise<boolean> {
 /** Raw SQL rows. Both drivers answer `{ rows }`; the HKT-generic handle types it as unknown. */
 export async function execRows<T>(db: Db, query: SQL): Promise<T[]> {
   const res = (await db.execute(query)) as unknown as { rows: T[] };
+  return res.rows;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Raw SQL rows through a named prepared statement: on PostgreSQL each pooled connection parses the
+ * statement once and PostgreSQL may reuse its plan, where `execRows` has every call parsed and
+ * planned again. For hot statements only, and only when the text never changes (every value a
+ * parameter): pg refuses one name with two texts. PGlite ignores the name.
+ */
+export async function execPreparedRows<T>(db: Db, name: string, query: SQL): Promise<T[]> {
+  const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false);
+  const res = (await prepared.execute()) as unknown as { rows: T[] };
   return res.rows;
 }
