@@ -1,8 +1,8 @@
 /**
  * The catalog generator of the benches: N published courses, each a copy of the demo luring course
  * with its run and sessions under new ids, written in one statement per table. The catalog's
- * triggers record a change per course and per run, as approval and scheduling do. The same SQL as
- * bench/catalog.ts's own `load` (which can move here); bench/replica.ts runs it on its own cluster.
+ * triggers record a change per course and per run, as approval and scheduling do. bench/catalog.ts
+ * runs it on the shared server, bench/replica.ts on its own cluster.
  *
  * `query` runs one SQL text (several statements allowed) and answers its last result's first
  * column of the first row, as text ('' when none).

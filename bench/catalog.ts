@@ -13,6 +13,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ORGANISATIONS } from '@latih/core';
 import { createLatihClient } from '@latih/sdk';
+import { loadCatalogCopies } from './catalog-data';
 import { log, psql, SERVER, waitReady } from './common';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -47,43 +48,6 @@ function startGateway() {
   });
 }
 
-/**
- * N published courses, each a copy of the demo luring course with its run and sessions under new
- * ids, written in one statement per table. The catalog's triggers record a change per course and
- * per run, as approval and scheduling do.
- */
-function load(): number {
-  const started = performance.now();
-  const template = psql(
-    DB,
-    `select c.id from courses c join runs r on r.course_id = c.id
-      where c.status = 'PUBLISHED' and c.mode = 'LURING' and r.status = 'OPEN' order by c.id limit 1`,
-  );
-  const run = psql(
-    DB,
-    `select id from runs where course_id = '${template}' and status = 'OPEN' order by id limit 1`,
-  );
-  if (!template || !run) throw new Error('the demo catalog has no published luring course with an open run');
-  const id = (prefix: string) => `'${prefix}_01bench' || lpad(n::text, 19, '0')`;
-  psql(
-    DB,
-    `insert into courses
-       select (jsonb_populate_record(null::courses, to_jsonb(c) || jsonb_build_object(
-         'id', ${id('crs')}, 'external_id', null,
-         'title', c.title || ' (angkatan ' || n || ')')) ).*
-       from courses c, generate_series(1, ${N}) n where c.id = '${template}';
-     insert into runs
-       select (jsonb_populate_record(null::runs, to_jsonb(r) || jsonb_build_object(
-         'id', ${id('run')}, 'course_id', ${id('crs')}, 'external_id', null, 'seats_taken', 0)) ).*
-       from runs r, generate_series(1, ${N}) n where r.id = '${run}';
-     insert into run_sessions
-       select (jsonb_populate_record(null::run_sessions, to_jsonb(s) || jsonb_build_object('run_id', ${id('run')})) ).*
-       from run_sessions s, generate_series(1, ${N}) n where s.run_id = '${run}';
-     analyze courses; analyze runs; analyze run_sessions; analyze catalog_changes;`,
-  );
-  return (performance.now() - started) / 1000;
-}
-
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
@@ -99,7 +63,7 @@ async function main() {
     gateway.kill('SIGTERM');
     await new Promise((r) => gateway.once('exit', r));
     log(`loading ${N.toLocaleString()} published courses with a run each`);
-    const loadSeconds = load();
+    const loadSeconds = await loadCatalogCopies(async (sql) => psql(DB, sql), N);
     const changes = Number(psql(DB, 'select count(*) from catalog_changes'));
     log(`  loaded in ${loadSeconds.toFixed(1)} s; ${changes.toLocaleString()} catalog changes`);
     gateway = startGateway();

@@ -1,3 +1,4 @@
+import { STATISTIC_DIMENSIONS } from '@latih/contracts';
 import { refreshRecentRollups } from '@latih/core';
 import { execRows, schema } from '@latih/db';
 import { sql } from 'drizzle-orm';
@@ -10,16 +11,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** `h` hours (UTC) into a day of March 2026: 16:30 UTC is 23:30 WIB, 17:30 UTC is 00:30 WIB the day after. */
 const march = (d: number, h = 3) => new Date(Date.UTC(2026, 2, d) + h * HOUR);
-const DIMENSIONS = [
-  'province',
-  'regency',
-  'gender',
-  'ageBand',
-  'cohort',
-  'mode',
-  'category',
-  'month',
-] as const;
 
 describe.each(engines())('statistics from rollups on %s', (engine) => {
   const h = useHarness(engine);
@@ -134,7 +125,7 @@ describe.each(engines())('statistics from rollups on %s', (engine) => {
   ];
   const ask = async () => {
     const out: Record<string, unknown> = {};
-    for (const dimension of DIMENSIONS)
+    for (const dimension of STATISTIC_DIMENSIONS)
       for (const [i, period] of periods.entries())
         for (const provinceCode of i % 2 ? [undefined] : ([undefined, '94'] as const))
           out[`${dimension} ${i} ${provinceCode ?? '*'}`] = (
