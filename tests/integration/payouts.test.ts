@@ -241,7 +241,9 @@ describe.each(engines())('settlements and incentives (%s)', (engine) => {
     const events = await h.db
       .select({ type: schema.events.type })
       .from(schema.events)
-      .where(eq(schema.events.entityId, mine?.id ?? ''));
+      .where(eq(schema.events.entityId, mine?.id ?? ''))
+      // In the order they were written: a partitioned table returns rows in no particular order.
+      .orderBy(schema.events.seq);
     expect(events.map((e) => e.type)).toEqual([
       'settlement.created',
       'settlement.in_transit',
