@@ -20,7 +20,7 @@ async function jwksOf(h: Harness) {
 }
 
 async function eventsOf(h: Harness, type: string) {
-  return h.db.select().from(schema.events).where(eq(schema.events.type, type));
+  return h.db.select().from(schema.events).where(eq(schema.events.type, type)).orderBy(schema.events.seq);
 }
 
 const tokenOf = (url: string) => url.split('/identity-check/')[1] ?? '';

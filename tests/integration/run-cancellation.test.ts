@@ -72,7 +72,8 @@ async function eventsOf(h: Harness, entityId: string, type?: string) {
   return h.db
     .select()
     .from(schema.events)
-    .where(and(eq(schema.events.entityId, entityId), type ? eq(schema.events.type, type) : undefined));
+    .where(and(eq(schema.events.entityId, entityId), type ? eq(schema.events.type, type) : undefined))
+    .orderBy(schema.events.seq);
 }
 
 /** What the ledger holds for these vouchers in escrow (0 once each is refunded or accrued). */
