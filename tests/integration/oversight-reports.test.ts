@@ -1,4 +1,5 @@
 import { refreshRecentRollups } from '@latih/core';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { codeOf, useHarness } from '../support/harness';
@@ -10,6 +11,7 @@ import {
   plantProvider,
   plantReview,
 } from '../support/oversight-fixtures';
+import { monthLevelDrift } from '../support/rollups';
 
 const DAY = 86_400_000;
 /** 10:00 WIB on a March 2026 day. */
@@ -286,6 +288,90 @@ describe.each(engines())('reports and statistics on %s', (engine) => {
       to: new Date(at.getTime() - DAY).toISOString(),
     });
     expect(none.rows).toEqual([]);
+  });
+
+  it('reports read whole months from the month level and the other days from the day level: any period adds up', async () => {
+    const p = await plantProvider(h, 'Lembaga Bulanan');
+    const c1 = await plantCourse(h, p, { mode: 'SELF_PACED' });
+    const c2 = await plantCourse(h, p, { mode: 'WEBINAR' });
+    // Redemptions from 18 February to 14 April (10:00 WIB), each completed 1–4 days later, some
+    // across the end of a month.
+    const planted: Array<{ redeemed: Date; completed: Date; days: number; course: string }> = [];
+    for (const [i, d] of [-10, -3, 1, 5, 15, 28, 31, 33, 40, 45].entries()) {
+      const days = 1 + (i % 4);
+      const course = i % 2 ? c2 : c1;
+      const redeemed = march(d);
+      const completed = new Date(redeemed.getTime() + days * DAY + 3_600_000);
+      await plantEnrollment(h, {
+        providerId: p,
+        courseId: course,
+        redeemedAt: redeemed,
+        completedAt: completed,
+      });
+      planted.push({ redeemed, completed, days, course });
+    }
+    await reports().rebuild({ from: '2026-02-01', to: '2026-04-30' });
+    const drift = await monthLevelDrift(h.db);
+    for (const [table, d] of Object.entries(drift))
+      expect({ table, drift: d.drift }).toEqual({ table, drift: 0 });
+    expect(drift.report_monthly?.rows).toBeGreaterThanOrEqual(5);
+
+    const wib = (day: string) => new Date(Date.parse(`${day}T00:00:00+07:00`));
+    const one = async (from: string, to: string) =>
+      (await reports().providers({ from, to, providerId: p })).items[0];
+    // 20 February to 10 April: a partial month, a whole one, a partial one; and its three parts.
+    const whole = await one('2026-02-20', '2026-04-10');
+    const parts = [
+      await one('2026-02-20', '2026-03-01'),
+      await one('2026-03-01', '2026-04-01'),
+      await one('2026-04-01', '2026-04-10'),
+    ];
+    const inPeriod = (t: Date) => t >= wib('2026-02-20') && t < wib('2026-04-10');
+    const redeemedIn = planted.filter((x) => inPeriod(x.redeemed));
+    const completedIn = planted.filter((x) => inPeriod(x.completed));
+    expect(whole?.vouchersRedeemed).toBe(redeemedIn.length);
+    expect(whole?.vouchersSold).toBe(redeemedIn.length);
+    expect(whole?.completed).toBe(completedIn.length);
+    for (const k of ['vouchersSold', 'vouchersRedeemed', 'completed'] as const)
+      expect(parts.reduce((s, x) => s + (x?.[k] ?? 0), 0)).toBe(whole?.[k]);
+    // The median (the lower one, as the report defines it) of the completions in the period.
+    const sorted = completedIn.map((x) => x.days).sort((a, b) => a - b);
+    expect(whole?.medianDaysToComplete).toBe(sorted[Math.ceil(sorted.length / 2) - 1]);
+    const perCourse = await reports().courses({ from: '2026-02-20', to: '2026-04-10', providerId: p });
+    expect(perCourse.items.reduce((s, x) => s + x.completed, 0)).toBe(completedIn.length);
+    const c1Days = completedIn
+      .filter((x) => x.course === c1)
+      .map((x) => x.days)
+      .sort((a, b) => a - b);
+    expect(perCourse.items.find((x) => x.courseId === c1)?.medianDaysToComplete).toBe(
+      c1Days[Math.ceil(c1Days.length / 2) - 1],
+    );
+
+    // What is read where: a changed month row changes a whole month's answer only; a changed
+    // provider histogram changes the provider's median, not a course's; a rebuild restores both.
+    await h.db.execute(
+      sql`update report_monthly set sold = sold + 100 where course_id = ${c1} and month = '2026-03-01'`,
+    );
+    await h.db.execute(
+      sql`insert into report_provider_completion_monthly (month, provider_id, days, n) values ('2026-03-01', ${p}, 99, 1000)`,
+    );
+    expect((await one('2026-03-01', '2026-04-01'))?.vouchersSold).toBe((parts[1]?.vouchersSold ?? 0) + 100);
+    expect((await one('2026-03-01', '2026-04-01'))?.medianDaysToComplete).toBe(99);
+    expect((await one('2026-03-02', '2026-04-01'))?.vouchersSold).toBe(
+      planted.filter((x) => x.redeemed >= wib('2026-03-02') && x.redeemed < wib('2026-04-01')).length,
+    );
+    expect(
+      (await reports().courses({ from: '2026-03-01', to: '2026-04-01', providerId: p, courseId: c1 }))
+        .items[0]?.medianDaysToComplete,
+    ).toBeLessThan(99);
+    await reports().rebuild({ from: '2026-03-10', to: '2026-03-10' });
+    expect(await one('2026-02-20', '2026-04-10')).toEqual(whole);
+    expect(Object.values(await monthLevelDrift(h.db)).every((d) => d.drift === 0)).toBe(true);
+
+    // The per-minute job keeps the month level equal to its days.
+    await plantEnrollment(h, { providerId: p, courseId: c2, redeemedAt: new Date(Date.now() - 3_600_000) });
+    await refreshRecentRollups(h.db, new Date());
+    expect(Object.values(await monthLevelDrift(h.db)).every((d) => d.drift === 0)).toBe(true);
   });
 
   it('the schedule’s rollup job catches up every day since its last run, not only yesterday', async () => {

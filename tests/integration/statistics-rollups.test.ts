@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { useHarness } from '../support/harness';
 import { plantCourse, plantEnrollment, plantProvider } from '../support/oversight-fixtures';
+import { monthLevelDrift } from '../support/rollups';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -122,6 +123,8 @@ describe.each(engines())('statistics from rollups on %s', (engine) => {
     { from: march(3, 17).toISOString(), to: march(13, 17).toISOString() }, // WIB midnights
     { from: march(4, 9.25).toISOString(), to: march(11, 20).toISOString() }, // mid-day
     { from: march(5, 16.75).toISOString() },
+    // 21 February to 1 April (WIB midnights): February's days from the day rows, March as a month.
+    { from: march(-8, 17).toISOString(), to: march(31, 17).toISOString() },
   ];
   const ask = async () => {
     const out: Record<string, unknown> = {};
@@ -170,14 +173,25 @@ describe.each(engines())('statistics from rollups on %s', (engine) => {
     expect(Number(stored[0]?.n)).toBeGreaterThan(40);
     expect(await ask()).toEqual(before);
 
-    // The rollups are what is read: a changed rollup row changes the answer, a rebuild restores it.
+    const drift = await monthLevelDrift(h.db);
+    expect(drift.statistics_monthly).toEqual({ drift: 0, rows: expect.any(Number) });
+    expect(drift.statistics_monthly?.rows).toBeGreaterThan(20);
+
+    // The rollups are what is read: a changed month row changes a period of whole months, a changed
+    // day row a period of days inside a month; a rebuild restores both.
     await h.db.execute(
-      sql`update statistics_daily set participants = participants + 1000 where dimension = 'gender' and key = 'F'`,
+      sql`update statistics_monthly set participants = participants + 1000 where dimension = 'gender' and key = 'F'`,
     );
     const tampered = await h.caller('pmo').pmo.statistics({ dimension: 'gender' });
     expect(tampered.rows.find((r) => r.key === 'F')?.participants).toBeGreaterThan(1000);
+    await h.db.execute(
+      sql`update statistics_daily set participants = participants + 1000 where dimension = 'gender' and key = 'F'`,
+    );
+    const days = await h.caller('pmo').pmo.statistics({ dimension: 'gender', ...periods[1] });
+    expect(days.rows.find((r) => r.key === 'F')?.participants).toBeGreaterThan(1000);
     await h.caller('pmo').pmo.reports.rebuild({});
     expect(await ask()).toEqual(before);
+    expect((await monthLevelDrift(h.db)).statistics_monthly?.drift).toBe(0);
 
     // What happens after the last rebuild is read from the source tables: counted at once.
     const q = await plantProvider(h, 'Lembaga Baru');
@@ -189,6 +203,7 @@ describe.each(engines())('statistics from rollups on %s', (engine) => {
 
   it('the rollup job covers the recent days at once and the older ones a week per run', async () => {
     await h.db.execute(sql`delete from statistics_daily`);
+    await h.db.execute(sql`delete from statistics_monthly`);
     await h.db.execute(sql`delete from report_refreshes where id in ('statistics', 'recent')`);
     await plant();
     const before = await ask();
@@ -223,5 +238,7 @@ describe.each(engines())('statistics from rollups on %s', (engine) => {
     expect(runs).toBeGreaterThan(30);
     expect(await coverage()).toBe('2026-02-28');
     expect(await ask()).toEqual(before);
+    // Backfilled a week at a time, each month ends up as the sum of its days.
+    expect((await monthLevelDrift(h.db)).statistics_monthly?.drift).toBe(0);
   }, 120_000);
 });

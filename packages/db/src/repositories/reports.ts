@@ -10,8 +10,10 @@ import { type Db, execRows } from '../client';
 
 /*
  * Reports read daily rollups (report_daily, report_completion_days, platform_daily), keyed by the
- * WIB day something happened. Rebuilding a range of days is one transaction that replaces those
- * days from the source tables, so a report never sees half a day.
+ * WIB day something happened, and their month level (report_monthly, report_completion_monthly,
+ * report_provider_completion_monthly: the sums of a month's day rows) for the whole months of a
+ * period. Rebuilding a range of days is one transaction that replaces those days from the source
+ * tables and recomputes their months, so a report never sees half a day.
  */
 
 const TZ = sql.raw(`'Asia/Jakarta'`);
@@ -23,6 +25,75 @@ function bounds(fromDay: string, toDay: string) {
     start: sql`(${fromDay}::date::timestamp at time zone ${TZ})`,
     end: sql`((${toDay}::date + 1)::timestamp at time zone ${TZ})`,
   };
+}
+
+const monthOf = (day: string) => `${day.slice(0, 7)}-01`;
+function nextMonth(month: string): string {
+  const y = Number(month.slice(0, 4));
+  const m = Number(month.slice(5, 7));
+  return m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+}
+
+/**
+ * Rows of a rollup for WIB days [fromDay, toDay): the whole months inside it from the month level,
+ * the days of the partial months at either end from the day level. `cols` names the columns
+ * (`$date` is the row's day, or its month's first day); `where` narrows both levels.
+ */
+function rollupRows(
+  fromDay: string,
+  toDay: string,
+  tables: { monthly: string; daily: string },
+  cols: string,
+  where: SQL = sql`true`,
+): SQL {
+  const firstMonth = fromDay.endsWith('-01') ? fromDay : nextMonth(monthOf(fromDay));
+  const endMonth = monthOf(toDay);
+  const parts: SQL[] = [];
+  let days: Array<[string, string]> = [[fromDay, toDay]];
+  if (firstMonth < endMonth) {
+    parts.push(sql`select ${sql.raw(cols.replaceAll('$date', 'month'))} from ${sql.raw(tables.monthly)}
+      where month >= ${firstMonth}::date and month < ${endMonth}::date and ${where}`);
+    days = [
+      [fromDay, firstMonth],
+      [endMonth, toDay],
+    ];
+  }
+  const ranges = days
+    .filter(([a, b]) => a < b)
+    .map(([a, b]) => sql`(day >= ${a}::date and day < ${b}::date)`);
+  if (ranges.length || !parts.length)
+    parts.push(sql`select ${sql.raw(cols.replaceAll('$date', 'day'))} from ${sql.raw(tables.daily)}
+      where (${ranges.length ? sql.join(ranges, sql` or `) : sql`false`}) and ${where}`);
+  return sql.join(parts, sql` union all `);
+}
+
+/**
+ * Recomputes the month level of the report rollups for the months of WIB days `fromDay` to
+ * `toDay`, from their day rows (inside the rebuild's transaction, after the days).
+ */
+async function rebuildReportMonths(tx: Db, fromDay: string, toDay: string): Promise<void> {
+  const first = monthOf(fromDay);
+  const last = monthOf(toDay);
+  const end = nextMonth(last);
+  const days = sql`day >= ${first}::date and day < ${end}::date`;
+  for (const table of ['report_monthly', 'report_completion_monthly', 'report_provider_completion_monthly'])
+    await tx.execute(sql`delete from ${sql.raw(table)} where month between ${first}::date and ${last}::date`);
+  await tx.execute(sql`
+    insert into report_monthly (month, course_id, provider_id, sold, redeemed, completed, not_completed,
+      attendance_total, attendance_confirmed, identity_checks, identity_checks_failed, rating_sum, rating_count,
+      refunds, refund_amount)
+    select date_trunc('month', day)::date, course_id, min(provider_id), sum(sold), sum(redeemed), sum(completed),
+      sum(not_completed), sum(attendance_total), sum(attendance_confirmed), sum(identity_checks),
+      sum(identity_checks_failed), sum(rating_sum), sum(rating_count), sum(refunds), sum(refund_amount)
+    from report_daily where ${days} group by 1, 2`);
+  await tx.execute(sql`
+    insert into report_completion_monthly (month, course_id, provider_id, days, n)
+    select date_trunc('month', day)::date, course_id, min(provider_id), days, sum(n)
+    from report_completion_days where ${days} group by 1, 2, 4`);
+  await tx.execute(sql`
+    insert into report_provider_completion_monthly (month, provider_id, days, n)
+    select date_trunc('month', day)::date, provider_id, days, sum(n)
+    from report_completion_days where ${days} group by 1, 2, 3`);
 }
 
 /**
@@ -107,6 +178,7 @@ export async function rebuildRollups(
         from settlement_items i where i.role = 'PLATFORM' and ${inRange('i.created_at')} group by 1, 2
       ) x
       group by day, platform_id`);
+    await rebuildReportMonths(tx as unknown as Db, fromDay, toDay);
     await rebuildStatisticsDays(tx as unknown as Db, fromDay, toDay);
     await extendStatisticsCoverage(tx as unknown as Db, fromDay, toDay, now);
     await tx.execute(sql`
@@ -188,14 +260,21 @@ const SORT_SQL: Record<string, string> = {
   name: 'lower(name_sort)',
 };
 
-/** Scorecards per provider or per course for WIB days [fromDay, toDay), sorted, filtered, paged by offset. */
+const REPORT_COLS = `course_id, provider_id, sold, redeemed, completed, not_completed, attendance_total,
+  attendance_confirmed, identity_checks, identity_checks_failed, rating_sum, rating_count, refunds, refund_amount`;
+
+/**
+ * Scorecards per provider or per course for WIB days [fromDay, toDay), sorted, filtered, paged by
+ * offset. Every provider's median days comes from the per-provider histogram (no course filter
+ * applies at that level).
+ */
 export async function scorecards(
   db: Db,
   level: 'provider' | 'course',
   input: (TProviderReportInput | TCourseReportInput) & { fromDay: string; toDay: string; offset: number },
 ) {
   const key = sql.raw(level === 'provider' ? 'd.provider_id' : 'd.course_id');
-  const where: SQL[] = [sql`d.day >= ${input.fromDay}::date and d.day < ${input.toDay}::date`];
+  const where: SQL[] = [sql`true`];
   if (input.providerId) where.push(sql`d.provider_id = ${input.providerId}`);
   const course = level === 'course' ? (input as TCourseReportInput) : undefined;
   if (course?.courseId) where.push(sql`d.course_id = ${course.courseId}`);
@@ -218,10 +297,25 @@ export async function scorecards(
             sum(d.identity_checks) as idc, sum(d.identity_checks_failed) as idc_failed,
             sum(d.rating_sum) as rating_sum, sum(d.rating_count) as rating_count,
             sum(d.refunds) as refunds, sum(d.refund_amount) as refund_amount
-          from report_daily d ${courseJoin} where ${cond} group by 1
+          from (${rollupRows(input.fromDay, input.toDay, { monthly: 'report_monthly', daily: 'report_daily' }, REPORT_COLS)}) d
+            ${courseJoin} where ${cond} group by 1
         ), h as (
           select ${key} as key_id, d.days, sum(d.n) as n
-          from report_completion_days d ${courseJoin} where ${cond} group by 1, 2
+          from (${
+            level === 'provider'
+              ? rollupRows(
+                  input.fromDay,
+                  input.toDay,
+                  { monthly: 'report_provider_completion_monthly', daily: 'report_completion_days' },
+                  'provider_id, days, n',
+                )
+              : rollupRows(
+                  input.fromDay,
+                  input.toDay,
+                  { monthly: 'report_completion_monthly', daily: 'report_completion_days' },
+                  'course_id, provider_id, days, n',
+                )
+          }) d ${courseJoin} where ${cond} group by 1, 2
         ), m as (
           select key_id, min(days) filter (where cum * 2 >= total) as median_days
           from (select key_id, days, sum(n) over (partition by key_id order by days) as cum,
@@ -447,7 +541,10 @@ function statisticsGrain(
       and participants + completions + certificates + incentives_paid + incentives_amount > 0`;
 }
 
-/** Rebuilds the statistics rollups of WIB days `fromDay` to `toDay` (inside the caller's transaction). */
+/**
+ * Rebuilds the statistics rollups of WIB days `fromDay` to `toDay`, then their months from the day
+ * rows (inside the caller's transaction).
+ */
 export async function rebuildStatisticsDays(tx: Db, fromDay: string, toDay: string): Promise<void> {
   const { start, end } = bounds(fromDay, toDay);
   // Nobody registered before fromDay: the rebuild starts at the beginning (see statisticsGrain).
@@ -460,6 +557,16 @@ export async function rebuildStatisticsDays(tx: Db, fromDay: string, toDay: stri
     insert into statistics_daily (dimension, day, area, key, participants, completions, certificates,
       incentives_paid, incentives_amount)
     ${statisticsGrain(STAT_STORES, start, end, sql``, !before?.any)}`);
+  const first = monthOf(fromDay);
+  const last = monthOf(toDay);
+  await tx.execute(sql`delete from statistics_monthly where month between ${first}::date and ${last}::date`);
+  await tx.execute(sql`
+    insert into statistics_monthly (dimension, month, area, key, participants, completions, certificates,
+      incentives_paid, incentives_amount)
+    select dimension, date_trunc('month', day)::date, area, key, sum(participants), sum(completions),
+      sum(certificates), sum(incentives_paid), sum(incentives_amount)
+    from statistics_daily where day >= ${first}::date and day < ${nextMonth(last)}::date
+    group by 1, 2, 3, 4`);
 }
 
 /**
@@ -532,7 +639,7 @@ export type StatisticsRecord = {
 
 /**
  * Per key of the dimension, the measures over [from, to): the whole WIB days the rollups cover from
- * statistics_daily, the rest (at most the partial days at either end and the days since the last
+ * statistics_monthly (whole months) and statistics_daily (the other days), the rest (at most the partial days at either end and the days since the last
  * rebuild, unless the rollups were never built) from the source tables. `now` dates the age bands.
  */
 export async function statistics(
@@ -569,8 +676,15 @@ export async function statistics(
         ? sql`and area like ${`${province}.%`}`
         : sql`and area = ${province}`
       : sql``;
-    parts.push(sql`select dimension, day, area, key, participants, completions, certificates, incentives_paid, incentives_amount
-      from statistics_daily where dimension = ${store} and day between ${days.first}::date and ${days.last}::date ${area}`);
+    parts.push(
+      rollupRows(
+        days.first,
+        addDays(days.last, 1),
+        { monthly: 'statistics_monthly', daily: 'statistics_daily' },
+        'dimension, $date as day, area, key, participants, completions, certificates, incentives_paid, incentives_amount',
+        sql`dimension = ${store} ${area}`,
+      ),
+    );
     const before = wibStart(days.first);
     if (!from || from < before)
       parts.push(statisticsGrain([store], ts(from, '-infinity'), ts(before, ''), where));
