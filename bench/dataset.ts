@@ -8,8 +8,10 @@
  * settlements, and the outbox events of every redemption and completion. It is loaded with `COPY`
  * from this process (pg-copy-streams): Node writes the rows while PostgreSQL parses the previous
  * chunk, so both cores work. Secondary indexes are dropped before and built once after (row by row
- * into 10 M-row indexes took over half an hour per table); primary keys stay, and the ids are in
- * time order like the gateway's ULIDs, so each primary key is filled at its right edge.
+ * into 10 M-row indexes took over half an hour per table); primary keys stay. Ids are ULIDs of the
+ * instant each row was made (`ulidAt`), so rows arrive in nearly the order of their keys (each
+ * primary key is filled near its right edge) and events and attendance fill their month's
+ * partition, made before the load.
  *
  * A template is marked `is_template` and never written after generation: a bench clones it
  * (`create database … template …`, a file copy) and drops the clone at the end; where the disk has
@@ -26,7 +28,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { log, psql, SERVER } from './common.js';
 
-export const GENERATOR = 'national-3y-v1';
+export const GENERATOR = 'national-3y-v2';
 const ROOT = new URL('..', import.meta.url).pathname;
 const DAY = 86_400_000;
 const YEARS = 3;
@@ -37,8 +39,27 @@ export const COURSES = 2000;
 export const orgId = (prefix: 'jp' | 'jq' | 'jr', n: number) =>
   `org_01${prefix}${String(n).padStart(22, '0')}`;
 export const courseId = (n: number) => `crs_01jc${String(n).padStart(22, '0')}`;
-/** Ids in time order, 26 characters like a ULID: `par_0000…0042`. */
-export const seqId = (prefix: string, n: number) => `${prefix}_${String(n).padStart(26, '0')}`;
+const B32 = '0123456789abcdefghjkmnpqrstvwxyz';
+/**
+ * A ULID as the gateway makes them (lower-case Crockford base32): the 10 characters of instant
+ * `ms`, then `n` in the 16 characters of the random part, so ids are unique per prefix, ordered by
+ * time and land in their month's partition (events, attendance: migration 0035).
+ */
+export function ulidAt(prefix: string, ms: number, n: number): string {
+  let t = ms;
+  let time = '';
+  for (let k = 0; k < 10; k++) {
+    time = B32[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  let r = n;
+  let rest = '';
+  for (let k = 0; k < 16; k++) {
+    rest = B32[r % 32] + rest;
+    r = Math.floor(r / 32);
+  }
+  return `${prefix}_${time}${rest}`;
+}
 export const templateName = (n: number) => `latih_bench_tpl_${n}`;
 
 /** A cheap, deterministic 32-bit hash of (i, salt). */
@@ -235,6 +256,12 @@ async function generate(url: string, n: number) {
     );
     await q("set session_replication_role = replica; set maintenance_work_mem = '1GB'");
     for (const i of indexes) await q(`drop index ${i.indexname}`);
+    // Every month of the three years gets its partition before the rows arrive (as the
+    // partitions.maintain job makes them ahead in production), so no row lands in a default one.
+    await q(`select latih_attach_month(t.tbl, t.key, t.prefix, m::date)
+       from (values ('events', 'id', 'evt'), ('attendance', 'enrollment_id', 'enr')) t(tbl, key, prefix),
+         generate_series(date_trunc('month', to_timestamp(${Math.floor((now - YEARS * 365 * DAY) / 1000)}) at time zone 'UTC'),
+           date_trunc('month', to_timestamp(${Math.floor(now / 1000)}) at time zone 'UTC') + interval '1 month', interval '1 month') m`);
     log(`generating ${n.toLocaleString()} participants over ${YEARS} years with COPY`);
     await q(`insert into organisations (id, kind, name, status)
        select '${orgId('jr', 1)}', 'PMO', 'PMO', 'ACTIVE'
@@ -272,7 +299,7 @@ async function generate(url: string, n: number) {
         const x = p(i);
         const birth = iso(Date.UTC(1966, 0, 1) + (h(i, 6) % (41 * 365)) * DAY).slice(0, 10);
         return [
-          seqId('par', i),
+          ulidAt('par', x.registered, i),
           `nik${i}`,
           String(i % 10000).padStart(4, '0'),
           `9${String(i).padStart(15, '0')}`,
@@ -314,14 +341,14 @@ async function generate(url: string, n: number) {
         const closed =
           x.status === 'CANCELLED' ? iso(x.issued + DAY) : x.status === 'REDEEMED' ? null : iso(x.ends);
         return [
-          seqId('vch', i),
+          ulidAt('vch', x.issued, i),
           `code${i}`,
           'ABCD',
-          seqId('par', i),
+          ulidAt('par', x.registered, i),
           orgId('jq', x.platform),
           orgId('jp', x.provider),
           courseId(x.course),
-          seqId('chk', i),
+          ulidAt('chk', x.issued, i),
           price(x.course),
           x.status,
           iso(x.issued + 30 * DAY),
@@ -354,9 +381,9 @@ async function generate(url: string, n: number) {
         if (x.status === 'CANCELLED') return undefined;
         const done = x.status === 'COMPLETED' || x.status === 'NOT_COMPLETED';
         return [
-          seqId('enr', i),
-          seqId('vch', i),
-          seqId('par', i),
+          ulidAt('enr', x.redeemed, i),
+          ulidAt('vch', x.issued, i),
+          ulidAt('par', x.registered, i),
           orgId('jp', x.provider),
           courseId(x.course),
           x.status === 'REDEEMED' ? 'IN_TRAINING' : x.status,
@@ -382,7 +409,7 @@ async function generate(url: string, n: number) {
         const at = x.redeemed + s * 4 * 3_600_000;
         if (at > now) return undefined;
         return [
-          seqId('enr', i),
+          ulidAt('enr', x.redeemed, i),
           s,
           (i + s) % 20 === 0 ? 'REJECTED' : 'CONFIRMED',
           ['FACE_MATCH', 'VENUE_QR', 'ONLINE_PRESENCE'][s % 3] ?? 'FACE_MATCH',
@@ -413,9 +440,9 @@ async function generate(url: string, n: number) {
         if (!completed(i) || h(i, 10) % 7 >= 5) return undefined;
         const x = p(i);
         return [
-          seqId('rev', i),
-          seqId('enr', i),
-          seqId('vch', i),
+          ulidAt('rev', x.ends + 3_600_000, i),
+          ulidAt('enr', x.redeemed, i),
+          ulidAt('vch', x.issued, i),
           orgId('jq', x.platform),
           orgId('jp', x.provider),
           courseId(x.course),
@@ -445,9 +472,9 @@ async function generate(url: string, n: number) {
         if (i % 5 !== 0 || !enrolled(i)) return undefined;
         const x = p(i);
         return [
-          seqId('idc', i),
+          ulidAt('idc', x.redeemed, i),
           `t${i}`,
-          seqId('enr', i),
+          ulidAt('enr', x.redeemed, i),
           1,
           'https://x.example/cb',
           's',
@@ -478,12 +505,12 @@ async function generate(url: string, n: number) {
         if (!completed(i)) return undefined;
         const x = p(i);
         return [
-          seqId('cer', i),
+          ulidAt('cer', x.ends + 60_000, i),
           `LTH-${i}`,
-          seqId('enr', i),
+          ulidAt('enr', x.redeemed, i),
           orgId('jp', x.provider),
           courseId(x.course),
-          seqId('par', i),
+          ulidAt('par', x.registered, i),
           '{"bench":true}',
           'bench',
           i % 500 === 0 ? 'REVOKED' : 'VALID',
@@ -517,15 +544,15 @@ async function generate(url: string, n: number) {
         const paid = x.ends + 3 * DAY;
         const isPaid = paid <= now;
         return [
-          seqId('inc', i),
-          seqId('par', i),
+          ulidAt('inc', x.ends, i),
+          ulidAt('par', x.registered, i),
           'PRAKERJA_2023',
           1,
           1,
           600_000,
           isPaid ? 'PAID' : 'ELIGIBLE',
           '[]',
-          seqId('enr', i),
+          ulidAt('enr', x.redeemed, i),
           iso(x.ends + DAY),
           iso(x.ends),
           iso(isPaid ? paid : x.ends),
@@ -562,7 +589,7 @@ async function generate(url: string, n: number) {
         const w = week(x.ends);
         return [
           i,
-          seqId('vch', i),
+          ulidAt('vch', x.issued, i),
           'PROVIDER',
           orgId('jp', x.provider),
           courseId(x.course),
@@ -595,12 +622,12 @@ async function generate(url: string, n: number) {
           if (x.status === 'CANCELLED') return undefined;
           evt++;
           return [
-            seqId('evt', evt),
+            ulidAt('evt', x.redeemed, evt),
             'voucher.redeemed',
             orgId('jp', x.provider),
             'voucher',
-            seqId('vch', i),
-            `{"voucherId":"${seqId('vch', i)}"}`,
+            ulidAt('vch', x.issued, i),
+            `{"voucherId":"${ulidAt('vch', x.issued, i)}"}`,
             iso(x.redeemed),
             iso(x.redeemed + 1000),
           ];
@@ -608,12 +635,12 @@ async function generate(url: string, n: number) {
         if (x.status !== 'COMPLETED' && x.status !== 'NOT_COMPLETED') return undefined;
         evt++;
         return [
-          seqId('evt', evt),
+          ulidAt('evt', x.ends, evt),
           x.status === 'COMPLETED' ? 'enrollment.completed' : 'enrollment.not_completed',
           orgId('jp', x.provider),
           'enrollment',
-          seqId('enr', i),
-          `{"enrollmentId":"${seqId('enr', i)}"}`,
+          ulidAt('enr', x.redeemed, i),
+          `{"enrollmentId":"${ulidAt('enr', x.redeemed, i)}"}`,
           iso(x.ends),
           iso(x.ends + 1000),
         ];
