@@ -98,7 +98,7 @@ function metricsSection(): string[] {
     '| rate limited | `sum by (procedure) (rate(latih_http_requests_total{status="429"}[5m])) > 1` for 15 min | a partner is over its limit (or under attack); check before raising limits |',
     '| pool exhausted | `max_over_time(latih_db_pool_waiting_queries[5m]) > 0` for 10 min | queries queue for a connection: the database or `DB_POOL_SIZE` is the bottleneck |',
     '| database unreadable | `latih_metrics_database_up == 0` for 2 min | the scrape could not read PostgreSQL |',
-    '| job failing | `max by (job) (increase(latih_job_failures_total[30m])) > 0` | a job failed; `GET /readyz` and the logs carry its last error. Page for `payouts.pay`, `settlements.batch` and `webhooks.deliver` failing for an hour |',
+    '| job failing | `max by (job) (increase(latih_job_failures_total[30m])) > 0` | a job failed; `GET /readyz` and the logs carry its last error. Page for `payouts.pay`, `settlements.batch` and `webhooks.deliver` failing for an hour, and for `ledger.check` failing once ([the books differ](#the-books-differ-from-the-rows)) |',
     '| job late | `max by (job) (latih_job_lag_seconds) > max by (job) (clamp_min(2 * latih_job_interval_seconds, 120))` | a job is not running on time (an instance died holding it, or it runs longer than its interval) |',
     '| nobody runs a job | `max by (job) (latih_job_live_schedulers) == 0` for 5 min | no live gateway or worker runs it (`JOBS` lists, a worker down); the money jobs run only where a payment provider is configured |',
     '| webhooks behind | `max(latih_webhook_oldest_due_seconds) > 300` | deliveries due for 5 min are not being sent: webhooks.deliver is down or too slow for the backlog |',

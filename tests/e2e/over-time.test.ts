@@ -421,6 +421,48 @@ describe.runIf(postgresAvailable())(
       };
       expect(ready.jobs.map((j) => j.name)).toContain('payouts.reconcile');
       for (const j of ready.jobs) expect(j.runs, j.name).toBeGreaterThan(0);
+
+      // ledger.check ran on its own and found the books whole. A paid settlement whose amount no
+      // longer matches its payouts account fails the next run, which /readyz shows (counts only);
+      // the run after the repair is clean again.
+      type JobView = {
+        name: string;
+        failures: number;
+        lastFailure: string | null;
+        lastFailureAt: string | null;
+        lastFinishedAt: string | null;
+        lastSummary: Record<string, number> | null;
+      };
+      const ledgerJob = async () => {
+        const r = (await (await fetch(`${urlB}/readyz`)).json()) as { jobs: JobView[] };
+        const j = r.jobs.find((x) => x.name === 'ledger.check');
+        if (!j) throw new Error('no ledger.check in /readyz');
+        return j;
+      };
+      expect(await ledgerJob()).toMatchObject({
+        failures: 0,
+        lastSummary: {
+          unbalancedTransactions: 0,
+          balanceMismatches: 0,
+          payoutMismatches: 0,
+          accountMismatches: 0,
+        },
+      });
+      const settled = paidSettlements[0]?.id ?? '';
+      await db.db.execute(sql`update settlements set amount = amount + 1 where id = ${settled}`);
+      await advance(urlB, { seconds: 60 });
+      await until(async () => (await ledgerJob()).failures > 0, 'ledger.check to find the difference');
+      expect((await ledgerJob()).lastFailure).toBe(
+        'BooksDiscrepancyError: books check: 1 payouts not where their state says',
+      );
+      await db.db.execute(sql`update settlements set amount = amount - 1 where id = ${settled}`);
+      const failedAt = (await ledgerJob()).lastFailureAt ?? '';
+      await advance(urlB, { seconds: 60 });
+      await until(async () => {
+        const j = await ledgerJob();
+        return j.lastFinishedAt !== null && j.lastFinishedAt > failedAt && j.lastFailureAt === failedAt;
+      }, 'a clean ledger.check after the repair');
+      await booksBalance();
       hook.close();
     }, 300_000);
   },

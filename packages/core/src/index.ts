@@ -45,6 +45,7 @@ export * from './participants/nik';
 export * from './participants/phone';
 export * from './partitions';
 export * from './payouts/accounts';
+export * from './payouts/books';
 export * from './payouts/incentives';
 export * from './payouts/reconcile';
 export * from './payouts/settlements';

@@ -13,6 +13,7 @@ import { expireDueBalances, expireDueVouchers } from '../marketplace/vouchers';
 import { refreshRecentRollups } from '../oversight/reports';
 import { runSignalDetection } from '../oversight/signals';
 import { maintainPartitions, PARTITION_MONTHS_AHEAD } from '../partitions';
+import { BooksDiscrepancyError, booksDiffer, checkBooks } from '../payouts/books';
 import { evaluateIncentives } from '../payouts/incentives';
 import { reconcileStalePayouts } from '../payouts/reconcile';
 import { cutoffOf, previousBusinessDay, runSettlementBatch } from '../payouts/settlements';
@@ -196,6 +197,29 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
           applied: r.applied.length,
           mismatches: r.mismatches.length,
           remaining: r.remaining,
+        },
+      };
+    },
+  },
+  {
+    name: 'ledger.check',
+    everyMs: HOUR,
+    mode: oneAtATime,
+    once: 'job lease; it only reads',
+    description:
+      'Checks the books against the rows they stand for: every ledger transaction balances and all entries sum to zero, each participant’s balance equals their account, every settlement’s and incentive’s money is in the payouts account its state names, and each payable and receivable account holds what the unsettled lines and recoveries say. A difference fails the run, so the job-failing alert fires; the error counts each kind and the log names the first five of each.',
+    run: async ({ deps, log }) => {
+      const books = await checkBooks(deps.db);
+      if (booksDiffer(books)) {
+        log.warn({ examples: books.examples }, 'the books differ from the rows they stand for');
+        throw new BooksDiscrepancyError(books);
+      }
+      return {
+        summary: {
+          unbalancedTransactions: 0,
+          balanceMismatches: 0,
+          payoutMismatches: 0,
+          accountMismatches: 0,
         },
       };
     },
