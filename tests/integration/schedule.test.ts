@@ -342,6 +342,45 @@ describe.runIf(postgresAvailable())('the schedule across instances on PostgreSQL
     expect(row?.runs).toBe(runs.length);
   });
 
+  it('an interval made shorter applies at once: the next run is not the one the old interval scheduled', async () => {
+    const [db] = await twoPools();
+    const runs: number[] = [];
+    const job = (everyMs: number): JobDefinition<unknown> => ({
+      name: 'test.shortened',
+      everyMs,
+      mode: 'one-at-a-time',
+      once: 'lease',
+      description: 'records its runs',
+      run: async () => {
+        runs.push(Date.now());
+        return {};
+      },
+    });
+    // Hourly: one run, and the next is due in an hour.
+    const hourly = await start({
+      db,
+      clock: systemNow(Date.now),
+      jobs: [job(3_600_000)],
+      deps: {},
+      log: quiet,
+      instanceId: 'hourly',
+    });
+    await eventually(async () => runs.length === 1, 'the first run');
+    await hourly.stop();
+    const [row] = await listJobRuns(db, ['test.shortened']);
+    expect(row?.nextRunAt?.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+    // Restarted with 200 ms (JOB_INTERVALS=test.shortened=200): it runs again within moments.
+    await start({
+      db,
+      clock: systemNow(Date.now),
+      jobs: [job(200)],
+      deps: {},
+      log: quiet,
+      instanceId: 'shortened',
+    });
+    await eventually(async () => runs.length >= 3, 'runs at the new interval', 5_000);
+  });
+
   it('an every-instance job runs on both; work claimed row by row is never done twice (vouchers.expire racing on two instances)', async () => {
     const [a, b] = await twoPools();
     const seen = new Set<string>();

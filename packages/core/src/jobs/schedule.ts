@@ -211,7 +211,10 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
     run: async ({ deps, log }) => {
       const books = await checkBooks(deps.db);
       if (booksDiffer(books)) {
-        log.warn({ examples: books.examples }, 'the books differ from the rows they stand for');
+        log.warn(
+          { job: 'ledger.check', examples: books.examples },
+          'the books differ from the rows they stand for',
+        );
         throw new BooksDiscrepancyError(books);
       }
       return {

@@ -183,6 +183,7 @@ export function createScheduler<D>(opts: SchedulerOptions<D>): Scheduler {
         leaseMs,
         clockAt,
         generation,
+        everyMs: slot.everyMs,
         ...(typeof force === 'number' ? { behindGeneration: force } : { force }),
       });
       if (!claimed) {

@@ -15,8 +15,10 @@ export async function ensureJobRows(db: Db, names: string[]): Promise<void> {
 }
 
 /**
- * A one-at-a-time job's lease: taken when the job is due (`next_run_at` passed, or `force`) and no
- * live lease is held. Compared with the database's real time (clock_timestamp), never the program
+ * A one-at-a-time job's lease: taken when the job is due (`next_run_at` passed, or `everyMs` since
+ * its last run ended, or `force`) and no live lease is held. `everyMs` is the claiming instance's
+ * interval: an interval made shorter (JOB_INTERVALS, then a restart) applies at once, not after
+ * the run the old interval scheduled. Compared with the database's real time (clock_timestamp), never the program
  * clock, so that moving the sandbox clock cannot hand one job to two instances.
  */
 export async function claimJobLease(
@@ -29,6 +31,8 @@ export async function claimJobLease(
     generation: number;
     /** Whether it is due or not. */
     force?: boolean;
+    /** This instance's interval for the job. */
+    everyMs?: number;
     /** A sandbox catch-up: due or not, but only if no run has started since this clock generation. */
     behindGeneration?: number;
   },
@@ -38,7 +42,10 @@ export async function claimJobLease(
       ? sql`${jobRuns.lastGeneration} < ${v.behindGeneration}`
       : v.force
         ? sql`true`
-        : sql`(${jobRuns.nextRunAt} is null or ${jobRuns.nextRunAt} <= clock_timestamp())`;
+        : v.everyMs !== undefined
+          ? sql`(${jobRuns.nextRunAt} is null or ${jobRuns.nextRunAt} <= clock_timestamp()
+              or ${jobRuns.lastFinishedAt} + make_interval(secs => ${v.everyMs / 1000}) <= clock_timestamp())`
+          : sql`(${jobRuns.nextRunAt} is null or ${jobRuns.nextRunAt} <= clock_timestamp())`;
   const rows = await db
     .update(jobRuns)
     .set({
