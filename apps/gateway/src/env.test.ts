@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnv } from './env';
+import { parseEnv, shownValue } from './env';
 import { PRODUCTION_ENV } from './production-env.fixture';
 
 const PRODUCTION = PRODUCTION_ENV;
@@ -57,6 +57,19 @@ describe('environment validation', () => {
     ).toThrow(/DATABASE_READ_MAX_LAG_MS="10": /);
   });
 
+  it('a configuration error never prints a password or a secret it names', () => {
+    let message = '';
+    try {
+      parseEnv({ DATABASE_READ_URL: 'postgres://reader:s3cret-pw@replica:5432/latih' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('DATABASE_READ_URL="postgres://reader:***@replica:5432/latih"');
+    expect(message).not.toContain('s3cret-pw');
+    expect(shownValue('PAYMENTS_API_KEY', 'sk_live_abc')).toBe('[redacted]');
+    expect(shownValue('DATABASE_URL', 'postgres://u@h/db')).toBe('postgres://u@h/db');
+  });
+
   it('production needs a real PostgreSQL and a signing-key file, and never seeds demo secrets', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/DATABASE_URL: is required in production/);
     expect(() => parseEnv({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/latih' })).toThrow(
@@ -98,7 +111,7 @@ describe('environment validation', () => {
     expect(c.seedDemo).toBe(false);
     expect(c.nikHashKey?.length).toBe(32);
     expect(() => parseEnv({ NIK_HASH_KEY: 'c2hvcnQ=' })).toThrow(
-      /NIK_HASH_KEY="c2hvcnQ=": must be at least 32 bytes/,
+      /NIK_HASH_KEY="\[redacted\]": must be at least 32 bytes/,
     );
     expect(() => parseEnv({ ...PRODUCTION, SEED_DEMO: 'true' })).toThrow(/SEED_DEMO/);
   });

@@ -265,13 +265,22 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/**
+ * A variable's value as a configuration error may print it: secrets never, and a URL without the
+ * password it may carry (postgres://user:secret@host → postgres://user:***@host).
+ */
+export function shownValue(name: string, value: string): string {
+  if (/SECRET|KEY|PASSWORD|TOKEN/.test(name)) return '[redacted]';
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:***@');
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Config {
   const parsed = ZEnvSchema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const name = String(i.path[0] ?? 'environment');
       const value = source[name];
-      return `${name}${value === undefined ? '' : `=${JSON.stringify(value)}`}: ${i.message}`;
+      return `${name}${value === undefined ? '' : `=${JSON.stringify(shownValue(name, value))}`}: ${i.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }

@@ -34,7 +34,9 @@ describe('METRICS_TOKEN, METRICS_PORT and METRICS_HOST', () => {
   });
 
   it('refuses a short or spaced token, a bad port, the gateway’s own port, and a host without a port', () => {
-    expect(() => parseEnv({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN="short": must be 32 to 512/);
+    expect(() => parseEnv({ METRICS_TOKEN: 'short' })).toThrow(
+      /METRICS_TOKEN="\[redacted\]": must be 32 to 512/,
+    );
     expect(() => parseEnv({ METRICS_TOKEN: `${TOKEN} x` })).toThrow(/METRICS_TOKEN=.*printable characters/);
     expect(() => parseEnv({ METRICS_PORT: 'ninety' })).toThrow(/METRICS_PORT="ninety"/);
     expect(() => parseEnv({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT="70000"/);
@@ -233,5 +235,34 @@ describe('METRIC_DOCS', () => {
     expect(text).toContain('latih_read_replica_reads_total{target="replica",reason=""} 7');
     expect(text).toContain('latih_read_replica_reads_total{target="primary",reason="down"} 3');
     expect(text).toContain('latih_read_replica_reads_total{target="primary",reason="error"} 1');
+  });
+
+  it('the replica lag is NaN, not 0, while the replica does not answer', async () => {
+    const metrics = createMetrics({
+      role: 'gateway',
+      version: 'test',
+      http: true,
+      db: {} as Db,
+      now: Date.now,
+      jobs: async () => null,
+      replica: () => ({
+        state: 'down',
+        serving: false,
+        lagMs: null,
+        maxLagMs: 2_000,
+        standby: null,
+        lastCheckAt: null,
+        reason: 'unreachable: connect ECONNREFUSED 127.0.0.1:5441',
+        reads: {
+          replica: 0,
+          primary: { starting: 0, lagging: 0, 'schema-behind': 0, down: 2, error: 0, 'not-found': 0 },
+        },
+      }),
+    });
+    const text = (await metrics.registry.metrics()).split('\n');
+    metrics.close();
+    expect(text).toContain('latih_read_replica_serving 0');
+    // prom-client writes NaN as `Nan`, which Prometheus reads as NaN.
+    expect(text).toContain('latih_read_replica_lag_seconds Nan');
   });
 });

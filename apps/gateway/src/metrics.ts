@@ -147,7 +147,7 @@ export const METRIC_DOCS = {
   latih_read_replica_lag_seconds: {
     type: 'gauge',
     labels: [],
-    help: 'How far behind the primary the read replica was at its last check (every second); absent while it does not answer.',
+    help: 'How far behind the primary the read replica was at its last check (every second); NaN while it does not answer (never 0, which would read as caught up).',
     gatewayOnly: true,
     replicaOnly: true,
   },
@@ -310,9 +310,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       ...described('latih_read_replica_lag_seconds'),
       registers: [registry],
       collect() {
+        // A label-less gauge always has a value: NaN, not 0, while the replica does not answer.
         const lag = replica().lagMs;
-        this.reset();
-        if (lag !== null) this.set(lag / 1000);
+        this.set(lag === null ? Number.NaN : lag / 1000);
       },
     });
     new Counter({

@@ -1,4 +1,4 @@
-import { lagFromSamples, lsnBytes } from '@latih/db';
+import { lagFromSamples, lsnBytes, rootMessage } from '@latih/db';
 import { describe, expect, it } from 'vitest';
 
 /*
@@ -37,5 +37,15 @@ describe('read replica lag', () => {
   it('is unknown (null) when the replica is older than every sample kept, or nothing was sampled', () => {
     expect(lagFromSamples(samples, 999n, 12_500)).toBeNull();
     expect(lagFromSamples([], 999n, 12_500)).toBeNull();
+  });
+});
+
+describe('why the read replica is down', () => {
+  it('names the innermost cause, not the query that met it', () => {
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:5441');
+    const failed = new Error('Failed query: select pg_is_in_recovery() as standby', { cause: refused });
+    expect(rootMessage(failed)).toBe('connect ECONNREFUSED 127.0.0.1:5441');
+    expect(rootMessage(new AggregateError([refused], ''))).toBe('connect ECONNREFUSED 127.0.0.1:5441');
+    expect(rootMessage('plain')).toBe('plain');
   });
 });

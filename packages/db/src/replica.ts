@@ -23,6 +23,19 @@ import { type Database, type Db, execRows, openPostgres } from './client';
  * replay is paused or stuck.
  */
 
+/**
+ * The innermost message of an error chain: a failed query wraps the driver's error (`Failed query:
+ * select …` around `connect ECONNREFUSED …`), and the operator needs the cause, not the SQL.
+ */
+export function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e instanceof Error && e.cause instanceof Error; depth++) e = e.cause;
+  const m = e instanceof Error ? e.message : String(e);
+  // AggregateError (every address of a host refused): its message is empty, its errors say why.
+  if (!m && e instanceof AggregateError && e.errors[0] instanceof Error) return e.errors[0].message;
+  return m;
+}
+
 export type ReplicaState = 'starting' | 'up' | 'lagging' | 'schema-behind' | 'down';
 
 /**
@@ -227,7 +240,7 @@ function makeReadReplica(
     } catch (err) {
       lastCheckAt = new Date().toISOString();
       lagMs = null;
-      moveTo('down', `unreachable: ${(err as Error).message}`, { err });
+      moveTo('down', `unreachable: ${rootMessage(err)}`, { err });
     }
     return status();
   }
