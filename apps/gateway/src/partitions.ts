@@ -116,7 +116,7 @@ export async function runPartitionsCommand(
             'Archive each detached table, check the dump, then drop it (docs/operations.md, Partitions):',
             ...detached.map(
               (o) =>
-                `  pg_dump "$DATABASE_URL" --table=${o.partition} --format=custom --file=${o.partition}.dump && psql "$DATABASE_URL" -c 'drop table ${o.partition}'`,
+                `  pg_dump "$DATABASE_URL" --table=${o.partition} --format=custom --file=${o.partition}.dump && pg_restore --list ${o.partition}.dump > /dev/null && psql "$DATABASE_URL" -c 'drop table ${o.partition}'`,
             ),
           );
         if (outcomes.some((o) => o.status === 'REFUSED')) code = 2;
