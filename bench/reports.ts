@@ -4,7 +4,7 @@
  * (participants; default 1 000 000; `BENCH_SIZES=1000000,10000000` for the table at both sizes).
  *
  * 1. The data set of that size from its template database (bench/dataset.ts: generated with COPY
- *    the first time, about 3 minutes at 1 M and 40 at 10 M, then reused).
+ *    the first time, about 2.5 minutes at 1 M and 25 at 10 M on a quiet machine, then reused).
  * 2. A working database: a clone of the template (a file copy), dropped at the end; where the disk
  *    has no room for a clone (10 M: the template is 44 GB), the template itself, and the rows the
  *    run adds are deleted at the end (the detectors part, which also updates rows, then does not run).
