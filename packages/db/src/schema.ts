@@ -901,6 +901,10 @@ export const settlementItems = pgTable(
     index('settlement_items_unsettled_idx')
       .on(t.organisationId, t.payableAt)
       .where(sql`${t.settlementId} is null and ${t.role} <> 'PROGRAM'`),
+    // The report rollups read a day's lines by created_at every minute (platform commission): a
+    // BRIN range index, tiny and cheap to keep, as lines are written in time order. Without it the
+    // per-minute refresh read every line ever written (0.7 s at 10 M participants).
+    index('settlement_items_created_brin').using('brin', t.createdAt),
   ],
 );
 

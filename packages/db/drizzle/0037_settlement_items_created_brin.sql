@@ -1,0 +1,1 @@
+CREATE INDEX "settlement_items_created_brin" ON "settlement_items" USING brin ("created_at");
