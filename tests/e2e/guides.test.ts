@@ -905,6 +905,10 @@ const GUIDES: Guide[] = [
             'provider.settlements.',
             'FORBIDDEN_ROLE',
           ]);
+          // Run again, as the guide warns: the e-mail is taken, and that is all it prints.
+          expect(await runSh(example('provider-console.md', 'staff-curl'), env)).toEqual([
+            'STAFF_EMAIL_TAKEN',
+          ]);
           // The account is the provider's, added by its admin, and only the password's hash is kept.
           const [rina] = await gw.database.db
             .select()
