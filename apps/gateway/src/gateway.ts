@@ -24,8 +24,6 @@ import { createMetrics, type MetricsAccess, metricsEnabled, startMetricsServer }
 import type { PaymentsSetup } from './payments';
 import type { RateLimits } from './rate-limits';
 
-/** How long an idle keep-alive connection stays open (above balancers' usual 60 s idle timeout). */
-export const KEEP_ALIVE_MS = 65_000;
 export const VERSION = '0.1.0';
 
 export type Gateway = {
@@ -191,12 +189,6 @@ export async function startGateway(opts: {
   });
 
   const server = app.listen(opts.port, opts.host);
-  // An idle keep-alive connection is closed by the client or the load balancer first, never by the
-  // gateway while a request may be on its way (Node's default of 5 s is shorter than balancers'
-  // idle timeouts, commonly 60 s: a request sent as the gateway closed the socket failed with
-  // "other side closed"). Clients read `Keep-Alive: timeout=65` and close before it.
-  server.keepAliveTimeout = KEEP_ALIVE_MS;
-  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   answerClientErrors(server, logger);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
