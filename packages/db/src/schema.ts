@@ -1184,6 +1184,31 @@ export const evidenceRequests = pgTable(
   ],
 );
 
+/** What a report rollup counts, per day or per month (report_daily, report_monthly). */
+const reportMeasures = () => ({
+  sold: integer('sold').notNull(),
+  redeemed: integer('redeemed').notNull(),
+  completed: integer('completed').notNull(),
+  notCompleted: integer('not_completed').notNull(),
+  attendanceTotal: integer('attendance_total').notNull(),
+  attendanceConfirmed: integer('attendance_confirmed').notNull(),
+  identityChecks: integer('identity_checks').notNull(),
+  identityChecksFailed: integer('identity_checks_failed').notNull(),
+  ratingSum: integer('rating_sum').notNull(),
+  ratingCount: integer('rating_count').notNull(),
+  refunds: integer('refunds').notNull(),
+  refundAmount: bigint('refund_amount', { mode: 'number' }).notNull(),
+});
+
+/** What a statistics rollup counts, per day or per month (statistics_daily, statistics_monthly). */
+const statisticsMeasures = () => ({
+  participants: integer('participants').notNull(),
+  completions: integer('completions').notNull(),
+  certificates: integer('certificates').notNull(),
+  incentivesPaid: integer('incentives_paid').notNull(),
+  incentivesAmount: bigint('incentives_amount', { mode: 'number' }).notNull(),
+});
+
 /**
  * Report rollups: per WIB day and course, what happened that day (sold, redeemed, closed, attended,
  * checked, reviewed, refunded). Rebuilt for recent days by the worker and for any range on demand;
@@ -1195,18 +1220,7 @@ export const reportDaily = pgTable(
     day: date('day', { mode: 'string' }).notNull(),
     courseId: text('course_id').notNull(),
     providerId: text('provider_id').notNull(),
-    sold: integer('sold').notNull(),
-    redeemed: integer('redeemed').notNull(),
-    completed: integer('completed').notNull(),
-    notCompleted: integer('not_completed').notNull(),
-    attendanceTotal: integer('attendance_total').notNull(),
-    attendanceConfirmed: integer('attendance_confirmed').notNull(),
-    identityChecks: integer('identity_checks').notNull(),
-    identityChecksFailed: integer('identity_checks_failed').notNull(),
-    ratingSum: integer('rating_sum').notNull(),
-    ratingCount: integer('rating_count').notNull(),
-    refunds: integer('refunds').notNull(),
-    refundAmount: bigint('refund_amount', { mode: 'number' }).notNull(),
+    ...reportMeasures(),
   },
   (t) => [
     primaryKey({ columns: [t.day, t.courseId] }),
@@ -1262,11 +1276,7 @@ export const statisticsDaily = pgTable(
     day: date('day', { mode: 'string' }).notNull(),
     area: text('area').notNull(),
     key: text('key').notNull(),
-    participants: integer('participants').notNull(),
-    completions: integer('completions').notNull(),
-    certificates: integer('certificates').notNull(),
-    incentivesPaid: integer('incentives_paid').notNull(),
-    incentivesAmount: bigint('incentives_amount', { mode: 'number' }).notNull(),
+    ...statisticsMeasures(),
   },
   (t) => [primaryKey({ columns: [t.dimension, t.day, t.area, t.key] })],
 );
@@ -1284,18 +1294,7 @@ export const reportMonthly = pgTable(
     month: date('month', { mode: 'string' }).notNull(),
     courseId: text('course_id').notNull(),
     providerId: text('provider_id').notNull(),
-    sold: integer('sold').notNull(),
-    redeemed: integer('redeemed').notNull(),
-    completed: integer('completed').notNull(),
-    notCompleted: integer('not_completed').notNull(),
-    attendanceTotal: integer('attendance_total').notNull(),
-    attendanceConfirmed: integer('attendance_confirmed').notNull(),
-    identityChecks: integer('identity_checks').notNull(),
-    identityChecksFailed: integer('identity_checks_failed').notNull(),
-    ratingSum: integer('rating_sum').notNull(),
-    ratingCount: integer('rating_count').notNull(),
-    refunds: integer('refunds').notNull(),
-    refundAmount: bigint('refund_amount', { mode: 'number' }).notNull(),
+    ...reportMeasures(),
   },
   (t) => [
     primaryKey({ columns: [t.month, t.courseId] }),
@@ -1341,11 +1340,7 @@ export const statisticsMonthly = pgTable(
     month: date('month', { mode: 'string' }).notNull(),
     area: text('area').notNull(),
     key: text('key').notNull(),
-    participants: integer('participants').notNull(),
-    completions: integer('completions').notNull(),
-    certificates: integer('certificates').notNull(),
-    incentivesPaid: integer('incentives_paid').notNull(),
-    incentivesAmount: bigint('incentives_amount', { mode: 'number' }).notNull(),
+    ...statisticsMeasures(),
   },
   (t) => [primaryKey({ columns: [t.dimension, t.month, t.area, t.key] })],
 );
