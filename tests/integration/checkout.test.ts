@@ -1,10 +1,11 @@
 import { expireDueBalances, expireDueVouchers } from '@latih/core';
-import { accountBalance, checkLedger, schema } from '@latih/db';
+import { checkLedger, schema } from '@latih/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { fullCourse, publishedCourse } from '../support/catalog-fixtures';
 import { engines, postgresAvailable } from '../support/db';
 import { codeOf, type Harness, useHarness } from '../support/harness';
+import { accountBalance } from '../support/ledger';
 import { buy, onSale, participants } from '../support/marketplace-fixtures';
 
 const code = (p: Promise<unknown>) =>

@@ -7,7 +7,6 @@
  */
 import { actorRef, createSealer, cutoffOf, payDue, runSettlementBatch, transition } from '@latih/core';
 import {
-  accountBalance,
   checkLedger,
   PAYOUTS_HELD,
   PROGRAM_FUND,
@@ -24,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, postgresAvailable } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
 import { codeOf, type Harness, useHarness } from '../support/harness';
+import { accountBalance } from '../support/ledger';
 import { fakePaymentProvider } from '../support/payments';
 
 const PRICE = 1_500_000;

@@ -1,8 +1,9 @@
-import { accountBalance, checkLedger, PROGRAM_FUND, schema } from '@latih/db';
+import { checkLedger, PROGRAM_FUND, schema } from '@latih/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { engines, postgresAvailable } from '../support/db';
 import { codeOf, useHarness } from '../support/harness';
+import { accountBalance } from '../support/ledger';
 
 /** A plausible NIK: Kota Bandung (32.73), district 01, the birth date (day + 40 for women), a serial. */
 function nik(birth: string, gender: 'M' | 'F', serial: number, region = '327301'): string {

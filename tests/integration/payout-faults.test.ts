@@ -6,14 +6,7 @@ import {
   payDue,
   runSettlementBatch,
 } from '@latih/core';
-import {
-  accountBalance,
-  checkLedger,
-  execRows,
-  PAYOUTS_PAID,
-  payoutLedgerMismatches,
-  schema,
-} from '@latih/db';
+import { checkLedger, execRows, PAYOUTS_PAID, payoutLedgerMismatches, schema } from '@latih/db';
 import type { PaymentsClient } from '@latih/payments';
 import { eq, sql } from 'drizzle-orm';
 import { setupServer } from 'msw/node';
@@ -22,6 +15,7 @@ import { engines } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
 import type { Harness } from '../support/harness';
 import { useHarness } from '../support/harness';
+import { accountBalance } from '../support/ledger';
 import { fakePaymentProvider } from '../support/payments';
 
 /**

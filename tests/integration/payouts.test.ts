@@ -8,15 +8,7 @@ import {
   reconcilePayouts,
   runSettlementBatch,
 } from '@latih/core';
-import {
-  accountBalance,
-  checkLedger,
-  execRows,
-  PAYOUTS_PAID,
-  PROGRAM_FUND,
-  payoutLedgerMismatches,
-  schema,
-} from '@latih/db';
+import { checkLedger, execRows, PAYOUTS_PAID, PROGRAM_FUND, payoutLedgerMismatches, schema } from '@latih/db';
 import { type PaymentsClient, type PaymentsMock, signatureHeader } from '@latih/payments';
 import { eq, sql } from 'drizzle-orm';
 import { HttpResponse, http } from 'msw';
@@ -25,6 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { engines } from '../support/db';
 import { complete, enrolled } from '../support/delivery-fixtures';
 import { codeOf, type Harness, useHarness } from '../support/harness';
+import { accountBalance } from '../support/ledger';
 import { fakePaymentProvider } from '../support/payments';
 
 const HOOK_URL = 'https://gateway.latih.test/payments/webhook';

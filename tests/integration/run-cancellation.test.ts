@@ -9,7 +9,6 @@ import {
   runSettlementBatch,
 } from '@latih/core';
 import {
-  accountBalance,
   checkLedger,
   execRows,
   PROGRAM_FUND,
@@ -26,6 +25,7 @@ import { fullCourse, sessions } from '../support/catalog-fixtures';
 import { engines, postgresAvailable } from '../support/db';
 import { complete, enrolled, present } from '../support/delivery-fixtures';
 import { codeOf, type Harness, useHarness } from '../support/harness';
+import { accountBalance } from '../support/ledger';
 import { buy, onSale, participants } from '../support/marketplace-fixtures';
 import { fakePaymentProvider } from '../support/payments';
 

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { execRows } from '../client';
 import { ledgerEntries, ledgerTransactions, participants } from '../schema';
@@ -81,12 +81,4 @@ export async function checkLedger(db: Db): Promise<LedgerCheck> {
       ledger: Number(m.ledger),
     })),
   };
-}
-
-export async function accountBalance(db: Db, account: string): Promise<number> {
-  const [row] = await db
-    .select({ sum: sql<number>`coalesce(sum(${ledgerEntries.amount}), 0)`.mapWith(Number) })
-    .from(ledgerEntries)
-    .where(eq(ledgerEntries.account, account));
-  return row?.sum ?? 0;
 }
