@@ -8,14 +8,14 @@
  *   npm run bench:catalog            (BENCH_COURSES=100000, BENCH_LAG_SECONDS=30)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ZCatalogChangesSchema } from '@latih/contracts';
 import { DEMO_ORGANISATIONS } from '@latih/core';
 import { createLatihClient } from '@latih/sdk';
 import { loadCatalogCopies } from './catalog-data';
-import { log, psql, SERVER, waitReady } from './common';
+import { log, psql, SERVER, waitReady, writeDocSection } from './common';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DB = 'latih_bench_catalog';
@@ -207,13 +207,7 @@ ${lagRow('5000', 'every 5 s')}
 ${lagRow('1000', 'every 1 s (the SDK default)')}
 ${lagRow('0', 'every 50 ms (what the feed itself adds)')}
 <!-- bench:catalog:end -->`;
-    const docs = join(ROOT, 'docs/benchmarks.md');
-    let text = readFileSync(docs, 'utf8');
-    if (!text.includes('<!-- bench:catalog:start -->'))
-      text += '\n## Catalog sync\n\n<!-- bench:catalog:start -->\n<!-- bench:catalog:end -->\n';
-    text = text.replace(/<!-- bench:catalog:start -->[\s\S]*<!-- bench:catalog:end -->/, section);
-    writeFileSync(docs, text);
-    log(`wrote ${docs}`);
+    writeDocSection('catalog', 'Catalog sync', section);
   } finally {
     if (gateway.exitCode === null) gateway.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

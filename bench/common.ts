@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** What every bench shares: the local PostgreSQL, a log line with the time, psql, a ready gateway. */
 export const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -24,4 +25,21 @@ export async function waitReady(base: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error('the gateway did not become ready');
+}
+
+/**
+ * Replaces the text between `<!-- bench:<marker>:start -->` and `<!-- bench:<marker>:end -->` in
+ * docs/benchmarks.md with `section` (which holds both markers), adding the markers under `heading`
+ * at the end when they are not there yet.
+ */
+export function writeDocSection(marker: string, heading: string, section: string): void {
+  const docs = new URL('../docs/benchmarks.md', import.meta.url).pathname;
+  const start = `<!-- bench:${marker}:start -->`;
+  const end = `<!-- bench:${marker}:end -->`;
+  let text = readFileSync(docs, 'utf8');
+  if (!text.includes(start)) text += `\n## ${heading}\n\n${start}\n${end}\n`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end, i) + end.length;
+  writeFileSync(docs, text.slice(0, i) + section + text.slice(j));
+  log(`wrote ${docs}`);
 }

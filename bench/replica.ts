@@ -15,7 +15,7 @@
  *   npm run bench:replica     (BENCH_COURSES=20000, BENCH_LAG_SECONDS=20, BENCH_WRITE_SECONDS=15)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ORGANISATIONS } from '@latih/core';
@@ -24,7 +24,7 @@ import pg from 'pg';
 import { freePort } from '../tests/support/processes';
 import { replicaPair } from '../tests/support/replica';
 import { loadCatalogCopies } from './catalog-data';
-import { log, waitReady } from './common';
+import { log, waitReady, writeDocSection } from './common';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const N = Number(process.env.BENCH_COURSES ?? 20_000);
@@ -344,13 +344,7 @@ ${reportRows}
 
 The replica's gateway answered ${onReplica.toLocaleString()} reads from the replica and sent ${onPrimary.toLocaleString()} to the primary (\`latih_read_replica_reads_total\`); at the end it saw the replica \`${ready.readReplica?.state ?? 'unknown'}\`, ${ready.readReplica?.lagMs ?? '?'} ms behind.
 <!-- bench:replica:end -->`;
-    const docs = join(ROOT, 'docs/benchmarks.md');
-    let text = readFileSync(docs, 'utf8');
-    if (!text.includes('<!-- bench:replica:start -->'))
-      text += '\n## Reads on a replica\n\n<!-- bench:replica:start -->\n<!-- bench:replica:end -->\n';
-    text = text.replace(/<!-- bench:replica:start -->[\s\S]*<!-- bench:replica:end -->/, section);
-    writeFileSync(docs, text);
-    log(`wrote ${docs}`);
+    writeDocSection('replica', 'Reads on a replica', section);
   } finally {
     for (const g of gateways) await g.stop().catch(() => undefined);
     for (const p of pools) await p.end().catch(() => undefined);
