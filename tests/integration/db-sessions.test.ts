@@ -1,7 +1,8 @@
 /**
  * How the gateway's PostgreSQL sessions are set up (packages/db/src/client.ts): every connection of
  * the pool runs without JIT compilation, which cost more than it saved on the report rollups'
- * plans (docs/benchmarks.md, the per-minute refresh at 10 M participants).
+ * plans (docs/benchmarks.md, the per-minute refresh at 10 M participants); and a connection the
+ * server ends while it is checked out (a failover) fails its transaction instead of the process.
  */
 import { execRows } from '@latih/db';
 import { sql } from 'drizzle-orm';
@@ -31,5 +32,34 @@ describe.runIf(postgresAvailable())('the gateway’s PostgreSQL sessions', () =>
       sql`select boot_val as jit from pg_settings where name = 'jit'`,
     );
     expect(server?.jit).toBe('on');
+  });
+
+  it('a connection the server ends in the middle of a transaction fails that transaction, not the process', async () => {
+    let pid = 0;
+    const failed = await h.db
+      .transaction(async (tx) => {
+        const [me] = await execRows<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+        pid = me?.pid ?? 0;
+        // Ended from another connection, as a fast shutdown or a failover ends every session: the
+        // server's FATAL message arrives while this transaction runs no statement. Before every
+        // client had an 'error' listener of its own, that message was an unhandled 'error' event
+        // and Node ended the process.
+        await execRows(h.db, sql`select pg_terminate_backend(${pid})`);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await execRows(tx, sql`select 1`);
+      })
+      .then(
+        () => null,
+        (err: unknown) => err,
+      );
+    expect(pid).toBeGreaterThan(0);
+    expect(failed).toBeInstanceOf(Error);
+    // The broken connection left the pool: the next statements run on live ones.
+    const after = await Promise.all(
+      [1, 2, 3].map(() =>
+        execRows<{ pid: number }>(h.db, sql`select pg_backend_pid() as pid from pg_sleep(0.05)`),
+      ),
+    );
+    expect(after.flat().map((r) => r.pid)).not.toContain(pid);
   });
 });

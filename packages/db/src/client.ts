@@ -164,6 +164,14 @@ export async function openPostgres(
     'error',
     opts.onIdleError ?? ((err) => console.warn(`PostgreSQL idle connection lost: ${err.message}`)),
   );
+  // A connection checked out of the pool (a transaction, between two of its statements) has no
+  // 'error' listener of the pool's: the server ending it then (a failover's `terminating connection
+  // due to administrator command`) emitted an unhandled 'error' and crashed the gateway. Every
+  // client keeps a listener of its own; the broken client fails its next statement, and the
+  // transaction's rollback and release discard it.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   const max = opts.max ?? 8;
   return {
