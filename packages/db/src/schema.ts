@@ -407,6 +407,34 @@ export const runSessions = pgTable(
   ],
 );
 
+/**
+ * Each course as the catalog change feed serves it, rendered ahead of the feed by the
+ * `catalog.render` job (docs/adr/0009): the feed splices `body` into its pages instead of building
+ * and validating every course on every request. An entry is current for a change of its course
+ * when `rendered_xmin` is above that change's transaction id (every transaction below a snapshot's
+ * xmin had committed when it was read) and `view_version` is the running code's; otherwise the feed
+ * renders the course itself.
+ */
+export const catalogEntries = pgTable('catalog_entries', {
+  courseId: text('course_id').primaryKey(),
+  /** CATALOG_VIEW_VERSION of the code that rendered it: a change to the view re-renders them all. */
+  viewVersion: integer('view_version').notNull(),
+  /** The xmin of the snapshot the course was read in. */
+  renderedXmin: xid8('rendered_xmin').notNull(),
+  /** UPSERT: on sale, `body` is its JSON; TOMBSTONE: was public, is not now; NONE: never public. */
+  kind: text('kind', { enum: ['UPSERT', 'TOMBSTONE', 'NONE'] }).notNull(),
+  body: text('body'),
+  renderedAt: ts('rendered_at').notNull().defaultNow(),
+});
+
+/** How far `catalog.render` has read the catalog change feed, and for which view version. */
+export const catalogRenderState = pgTable('catalog_render_state', {
+  id: text('id').primaryKey(),
+  viewVersion: integer('view_version').notNull(),
+  xid: xid8('xid').notNull(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+});
+
 /** Participants: the NIK only as a keyed hash and its last four digits. */
 export const participants = pgTable(
   'participants',

@@ -1,8 +1,18 @@
 import { AppError, type TCurationQueueInput, type TListCatalogInput } from '@latih/contracts';
 import { and, asc, desc, eq, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import type { Db } from '../client';
 import { execRows } from '../client';
-import { courseRevisions, courses, organisations, runSessions, runs } from '../schema';
+import {
+  catalogEntries,
+  catalogRenderState,
+  courseRevisions,
+  courses,
+  organisations,
+  runSessions,
+  runs,
+} from '../schema';
 import type { CourseRow } from './courses';
 import { afterFeedPosition, decodeCursor, encodeCursor } from './cursor';
 
@@ -154,6 +164,186 @@ export async function catalogChangesAfter(db: Db, since: { xid: string; seq: num
         order by c.xid, c.seq
         limit ${limit}`,
   ).then((rows) => rows.map((r) => ({ seq: Number(r.seq), xid: String(r.xid_text), courseId: r.course_id })));
+}
+
+/** A change the feed serves, with its course's rendered entry when that entry is current for it. */
+export type CatalogFeedRow = CatalogChangeRow & {
+  /**
+   * The stored entry, when it was rendered after this change committed, by this view version. Its
+   * body is the JSON's bytes as the server sent them on PostgreSQL (never decoded), text on PGlite.
+   */
+  entry: { kind: 'UPSERT' | 'TOMBSTONE' | 'NONE'; body: Buffer | string | null } | null;
+};
+
+const KINDS = new Set(['UPSERT', 'TOMBSTONE', 'NONE']);
+
+/** The pg pool behind a Drizzle database; null on PGlite (and for a transaction). */
+function poolOf(db: Db): pg.Pool | null {
+  const client = (db as { $client?: unknown }).$client;
+  return client instanceof pg.Pool ? client : null;
+}
+
+/**
+ * The rows of `COPY … TO STDOUT (FORMAT binary)`: each field's bytes as sent (a text column's are
+ * its UTF-8), null for NULL. The format: an 11-byte signature, flags and a header extension, then
+ * per row a 16-bit field count (-1 ends it) and per field a 32-bit length (-1: NULL) and the bytes.
+ */
+export function parseCopyBinary(buf: Buffer): (Buffer | null)[][] {
+  let at = 11 + 4;
+  at += 4 + buf.readInt32BE(at);
+  const rows: (Buffer | null)[][] = [];
+  for (;;) {
+    const fields = buf.readInt16BE(at);
+    at += 2;
+    if (fields === -1) return rows;
+    const row = new Array<Buffer | null>(fields);
+    for (let i = 0; i < fields; i++) {
+      const length = buf.readInt32BE(at);
+      at += 4;
+      if (length === -1) row[i] = null;
+      else {
+        row[i] = buf.subarray(at, at + length);
+        at += length;
+      }
+    }
+    rows.push(row);
+  }
+}
+
+/**
+ * catalogChangesAfter with each course's rendered entry (catalog_entries, docs/adr/0009) where it
+ * is current for the change: rendered by `viewVersion` in a snapshot whose xmin is above the
+ * change's transaction id, so it shows the course with that change and every earlier one.
+ *
+ * On PostgreSQL the rows come by binary COPY, so the stored JSON reaches the HTTP response as the
+ * bytes the server sent: a page of 500 courses is 1.6 MB, and decoding it to a string and encoding
+ * it back cost ~5 ms each on Node 20 (docs/benchmarks.md, Catalog sync). COPY takes no parameters:
+ * every value put in the statement is a number checked here.
+ */
+export async function catalogFeedAfter(
+  db: Db,
+  since: { xid: string; seq: number },
+  limit: number,
+  viewVersion: number,
+): Promise<CatalogFeedRow[]> {
+  if (!/^\d{1,20}$/.test(since.xid) || ![since.seq, limit, viewVersion].every(Number.isSafeInteger))
+    throw new Error('catalogFeedAfter: a position, limit or version that is not a number');
+  const text = `select c.seq::text, c.xid::text, c.course_id, e.kind, e.body
+      from catalog_changes c
+      left join catalog_entries e
+        on e.course_id = c.course_id and e.view_version = ${viewVersion} and e.rendered_xmin > c.xid
+     where (c.xid, c.seq) > ('${since.xid}'::xid8, ${since.seq}::bigint)
+       and c.xid < pg_snapshot_xmin(pg_current_snapshot())
+       and not exists (
+         select 1 from catalog_changes later
+          where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq)
+            and later.xid < pg_snapshot_xmin(pg_current_snapshot()))
+     order by c.xid, c.seq
+     limit ${limit}`;
+  const pool = poolOf(db);
+  if (!pool) {
+    const rows = await execRows<{
+      seq: string;
+      xid: string;
+      course_id: string;
+      kind: string | null;
+      body: string | null;
+    }>(db, sql.raw(text));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      xid: String(r.xid),
+      courseId: r.course_id,
+      entry: r.kind && KINDS.has(r.kind) ? { kind: r.kind as 'UPSERT', body: r.body } : null,
+    }));
+  }
+  const client = await pool.connect();
+  let bytes: Buffer;
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of client.query(copyTo(`copy (${text}) to stdout (format binary)`)))
+      chunks.push(chunk as Buffer);
+    bytes = Buffer.concat(chunks);
+  } catch (err) {
+    client.release(err as Error);
+    throw err;
+  }
+  client.release();
+  return parseCopyBinary(bytes).map(([seq, xid, courseId, kind, body]) => {
+    const k = kind?.toString('latin1');
+    return {
+      seq: Number(seq?.toString('latin1')),
+      xid: xid?.toString('latin1') ?? '0',
+      courseId: courseId?.toString('utf8') ?? '',
+      entry: k && KINDS.has(k) ? { kind: k as 'UPSERT', body: body ?? null } : null,
+    };
+  });
+}
+
+/**
+ * The xmin of a fresh snapshot: every transaction with a lower id has ended, so what is read after
+ * this shows all of their writes. Rendered entries carry it (catalog_entries.rendered_xmin).
+ */
+export async function currentSnapshotXmin(db: Db): Promise<string> {
+  const [row] = await execRows<{ xmin: string }>(
+    db,
+    sql`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`,
+  );
+  if (!row) throw new Error('no snapshot');
+  return String(row.xmin);
+}
+
+export type CatalogEntryWrite = {
+  courseId: string;
+  viewVersion: number;
+  renderedXmin: string;
+  kind: 'UPSERT' | 'TOMBSTONE' | 'NONE';
+  body: string | null;
+};
+
+/**
+ * Stores rendered entries. An entry already rendered in a later snapshot by the same view version
+ * is kept: a slower renderer never puts an older state back.
+ */
+export async function upsertCatalogEntries(db: Db, entries: CatalogEntryWrite[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 200) {
+    const chunk = entries.slice(i, i + 200);
+    await db
+      .insert(catalogEntries)
+      .values(chunk.map((e) => ({ ...e, renderedAt: sql`now()` })))
+      .onConflictDoUpdate({
+        target: catalogEntries.courseId,
+        set: {
+          viewVersion: sql`excluded.view_version`,
+          renderedXmin: sql`excluded.rendered_xmin`,
+          kind: sql`excluded.kind`,
+          body: sql`excluded.body`,
+          renderedAt: sql`excluded.rendered_at`,
+        },
+        setWhere: sql`${catalogEntries.viewVersion} <> excluded.view_version
+          or ${catalogEntries.renderedXmin} < excluded.rendered_xmin`,
+      });
+  }
+}
+
+const RENDER_STATE_ID = 'catalog.render';
+
+/** Where catalog.render stopped reading the feed, for the view version it renders; null: nowhere yet. */
+export async function catalogRenderPosition(db: Db) {
+  const [row] = await db.select().from(catalogRenderState).where(eq(catalogRenderState.id, RENDER_STATE_ID));
+  return row ? { viewVersion: row.viewVersion, xid: String(row.xid), seq: row.seq } : null;
+}
+
+export async function setCatalogRenderPosition(
+  db: Db,
+  p: { viewVersion: number; xid: string; seq: number },
+): Promise<void> {
+  await db
+    .insert(catalogRenderState)
+    .values({ id: RENDER_STATE_ID, ...p })
+    .onConflictDoUpdate({
+      target: catalogRenderState.id,
+      set: { viewVersion: p.viewVersion, xid: p.xid, seq: p.seq },
+    });
 }
 
 /**
