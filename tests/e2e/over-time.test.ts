@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_ORGANISATIONS } from '@latih/core';
+import { CATALOG_VIEW_VERSION, DEMO_ORGANISATIONS } from '@latih/core';
 import { execRows, schema } from '@latih/db';
 import { createLatihClient, type LatihClient, verifyWebhook } from '@latih/sdk';
 import { and, eq, sql } from 'drizzle-orm';
@@ -344,6 +344,28 @@ describe.runIf(postgresAvailable())(
       );
       expect(written?.n).toBeGreaterThan((perCourse?.courses ?? 0) * 2);
       expect(perCourse?.changes).toBeLessThanOrEqual((perCourse?.courses ?? 0) + 10);
+      // catalog.render: it ran on its own and keeps every course the feed serves stored as the feed
+      // shows it, rendered after that course's latest change committed.
+      await until(async () => {
+        const [stale] = await execRows<{ n: number }>(
+          db.db,
+          sql`select count(*)::int as n from catalog_changes c
+               where c.xid < pg_snapshot_xmin(pg_current_snapshot())
+                 and not exists (select 1 from catalog_changes later
+                                  where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq))
+                 and not exists (select 1 from catalog_entries e
+                                  where e.course_id = c.course_id and e.rendered_xmin > c.xid
+                                    and e.view_version = ${CATALOG_VIEW_VERSION})`,
+        );
+        return stale?.n === 0;
+      }, 'catalog.render to store every course the feed serves');
+      const [render] = await execRows<{ runs: number; stored: number }>(
+        db.db,
+        sql`select (select runs::int from job_runs where name = 'catalog.render') as runs,
+                   (select count(*)::int from catalog_entries where kind = 'UPSERT') as stored`,
+      );
+      expect(render?.runs).toBeGreaterThan(0);
+      expect(render?.stored).toBeGreaterThan(0);
       // otp.expire: no pending checkout keeps a code.
       const pending = await db.db
         .select()

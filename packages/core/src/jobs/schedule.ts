@@ -8,6 +8,7 @@ import {
 } from '@latih/db';
 import type { PaymentsClient } from '@latih/payments/client';
 import { actorRef } from '../auth/actor';
+import { renderCatalogEntries } from '../catalog/view';
 import type { DevOtpChannel } from '../marketplace/otp';
 import { expireDueBalances, expireDueVouchers } from '../marketplace/vouchers';
 import { refreshRecentRollups } from '../oversight/reports';
@@ -283,6 +284,18 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
     run: async ({ deps }) => {
       const deleted = await deleteSupersededCatalogChanges(deps.db, 10_000);
       return { busy: deleted >= 10_000, summary: { deleted } };
+    },
+  },
+  {
+    name: 'catalog.render',
+    everyMs: 1_000,
+    mode: oneAtATime,
+    once: 'job lease; an entry is only ever replaced by one rendered in a later snapshot',
+    description:
+      'Follows the catalog change feed and stores each changed course as the feed shows it (catalog_entries), so the feed splices it into its pages instead of building it per request (docs/adr/0009); up to 2 000 changes a run. A change to the view starts it again from the beginning.',
+    run: async ({ deps }) => {
+      const r = await renderCatalogEntries({ db: deps.db, max: 2_000 });
+      return { busy: r.more, summary: { rendered: r.rendered } };
     },
   },
   {
