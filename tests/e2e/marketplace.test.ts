@@ -68,6 +68,60 @@ describe('marketplace over HTTP', () => {
     }
   });
 
+  it('REST catalog changes: the procedure’s page, its position in headers, and errors in the API’s shape', async () => {
+    await feedsCaughtUp(gw.database.db);
+    const token = await gw.token('platform-a');
+    const get = (path: string, bearer: string | null = token) =>
+      fetch(`${gw.url}${path}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
+    const res = await get('/v1/platform/catalog/changes?limit=3');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const page = (await res.json()) as { changes: unknown[]; nextCursor: string; hasMore: boolean };
+    // The same page as the tRPC procedure, which validates it against the contract.
+    expect(page).toEqual(await client('platform-a').platform.catalog.changes.query({ limit: 3 }));
+    expect(page.changes).toHaveLength(3);
+    expect(res.headers.get('latih-next-cursor')).toBe(page.nextCursor);
+    expect(res.headers.get('latih-has-more')).toBe(String(page.hasMore));
+    const next = (await (
+      await get(`/v1/platform/catalog/changes?limit=3&since=${page.nextCursor}`)
+    ).json()) as {
+      changes: { courseId: string }[];
+    };
+    expect(next.changes.map((c) => c.courseId)).not.toContain(
+      (page.changes[0] as { courseId: string }).courseId,
+    );
+
+    const refused = async (
+      path: string,
+      bearer: string | null,
+      status: number,
+      code: string,
+      field?: string,
+    ) => {
+      const r = await get(path, bearer);
+      const body = (await r.json()) as Record<string, unknown>;
+      expect(r.status, path).toBe(status);
+      expect(body, path).toMatchObject({
+        code,
+        requestId: r.headers.get('x-request-id'),
+        docUrl: `/docs/errors/${code}`,
+      });
+      if (field) expect(body.field).toBe(field);
+    };
+    await refused('/v1/platform/catalog/changes', null, 401, 'TOKEN_MISSING');
+    await refused('/v1/platform/catalog/changes', 'not-a-token', 401, 'TOKEN_INVALID');
+    await refused('/v1/platform/catalog/changes', await gw.token('provider-a'), 403, 'FORBIDDEN_ROLE');
+    await refused('/v1/platform/catalog/changes?limit=0', token, 400, 'VALIDATION_FAILED', 'limit');
+    await refused('/v1/platform/catalog/changes?limit=501', token, 400, 'VALIDATION_FAILED', 'limit');
+    await refused(
+      '/v1/platform/catalog/changes?since=bm90LWEtY3Vyc29y',
+      token,
+      400,
+      'VALIDATION_FAILED',
+      'since',
+    );
+  });
+
   it('a purchase through the SDK, with the code from the development inbox', async () => {
     // A demo participant (seeded with the demo data, Rp3.500.000).
     const platform = client('platform-a');

@@ -7,6 +7,7 @@ import {
   appRouter,
   backpressureWriter,
   buildOpenApiDocument,
+  createRawCaller,
   databaseUnavailable,
   databaseUnavailableError,
   EXPORTS,
@@ -404,6 +405,22 @@ export function createApp(opts: AppOptions): express.Express {
     return res.status(204).end();
   });
 
+  /** An error a procedure called from a plain route threw, answered as the API answers it. */
+  const sendCaught = (res: Response, err: unknown, what: string) => {
+    const app =
+      err instanceof AppError
+        ? err
+        : toAppError(
+            err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: err }),
+          );
+    if (app.code === 'INTERNAL_ERROR') logger.error({ err, requestId: res.locals.requestId }, what);
+    else if (app.code === 'SERVICE_UNAVAILABLE') {
+      logger.warn({ err, requestId: res.locals.requestId }, 'database unavailable');
+      res.setHeader('Retry-After', '1');
+    }
+    return sendError(res, app.code, app.message, app.field);
+  };
+
   // CSV exports, streamed page by page through the same procedures (see packages/api/src/exports.ts).
   app.get(/^\/v1\/(pmo|public|provider)\/exports\/([a-z][a-z/-]*)\.csv$/, async (req, res) => {
     const audience = String(req.params[0]);
@@ -430,21 +447,7 @@ export function createApp(opts: AppOptions): express.Express {
       });
       res.end();
     } catch (err) {
-      if (!started) {
-        const app =
-          err instanceof AppError
-            ? err
-            : toAppError(
-                err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: err }),
-              );
-        if (app.code === 'INTERNAL_ERROR')
-          logger.error({ err, requestId: res.locals.requestId }, 'export failed');
-        else if (app.code === 'SERVICE_UNAVAILABLE') {
-          logger.warn({ err, requestId: res.locals.requestId }, 'database unavailable');
-          res.setHeader('Retry-After', '1');
-        }
-        return sendError(res, app.code, app.message, app.field);
-      }
+      if (!started) return sendCaught(res, err, 'export failed');
       // Headers are gone: cut the stream short so the client sees an incomplete download, not a short file.
       if (!write.closed()) logger.error({ err, requestId: res.locals.requestId }, 'export failed midway');
       res.destroy();
@@ -453,6 +456,22 @@ export function createApp(opts: AppOptions): express.Express {
 
   // REST: trpc-to-openapi answers errors in its own shape; rewrite them into ours (see TErrorBody).
   app.use('/v1', restErrorShape, conditionalGet);
+  // The catalog change feed's pages with each course's stored JSON spliced in: the same procedure
+  // middleware as platform.catalog.changes, without re-encoding a page of up to 500 courses
+  // (docs/adr/0009). The OpenAPI document describes it through that procedure.
+  app.get('/v1/platform/catalog/changes', async (req, res) => {
+    try {
+      const page = await createRawCaller(createContext({ req, res })).catalogChanges(req.query as never);
+      res.status(200);
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      // For a client that fetches the next page while it parses this one (the SDK's catalog.sync).
+      res.setHeader('latih-next-cursor', page.nextCursor);
+      res.setHeader('latih-has-more', String(page.hasMore));
+      res.end(page.body);
+    } catch (err) {
+      sendCaught(res, err, 'catalog changes failed');
+    }
+  });
   app.use(
     '/v1',
     createOpenApiExpressMiddleware({
@@ -549,7 +568,7 @@ function conditionalGet(req: Request, res: Response, next: NextFunction): void {
   }
   const end = res.end.bind(res) as (...args: unknown[]) => Response;
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
-    if (res.statusCode === 200 && typeof chunk === 'string' && !res.headersSent) {
+    if (res.statusCode === 200 && (typeof chunk === 'string' || Buffer.isBuffer(chunk)) && !res.headersSent) {
       const etag = `"${createHash('sha256').update(chunk).digest('base64url').slice(0, 32)}"`;
       res.setHeader('ETag', etag);
       const given = req.header('if-none-match');

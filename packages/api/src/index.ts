@@ -4,6 +4,7 @@ export { databaseUnavailable, databaseUnavailableError, toAppError } from './err
 export { backpressureWriter, csvField, EXPORTS, streamExport } from './exports';
 export type { ApiMeta } from './meta';
 export { buildOpenApiDocument } from './openapi';
+export { createRawCaller } from './raw-pages';
 export { type AppRouter, appRouter } from './router';
 export { INTEGRATION_SIGN_KEYS } from './routers/pmo/integration/routes';
 export { createCallerFactory, sealerFor } from './trpc';
