@@ -1,6 +1,7 @@
 import type { AppRouter } from '@latih/api/router';
 import { createTRPCClient, httpBatchLink, httpLink, splitLink, type TRPCClient } from '@trpc/client';
-import { type CatalogSyncBatch, type CatalogSyncOptions, syncCatalog } from './iterate';
+import { restCatalogPages } from './catalog-pages';
+import { type CatalogSyncBatch, type CatalogSyncOptions, syncCatalogPages } from './iterate';
 import { latihErrorLink } from './link';
 import { TokenManager } from './token';
 
@@ -137,7 +138,11 @@ export function createLatihClient(opts: LatihClientOptions): LatihClient {
       }),
     ],
   });
-  const catalog = { sync: (o?: CatalogSyncOptions) => syncCatalog(trpc.platform.catalog.changes, o) };
+  // catalog.sync reads the REST page, which the gateway writes from stored courses, and asks for the
+  // next page while it parses one (docs/adr/0009); syncCatalog over the tRPC procedure stays for
+  // any other client.
+  const catalogPages = restCatalogPages(baseUrl, authedFetch);
+  const catalog = { sync: (o?: CatalogSyncOptions) => syncCatalogPages(catalogPages, o) };
   // The tRPC client is a proxy of the router; `catalog` is not a router key, so it is ours to add.
   return new Proxy(trpc, {
     get: (target, prop, receiver) => (prop === 'catalog' ? catalog : Reflect.get(target, prop, receiver)),

@@ -1,4 +1,5 @@
 import type { TCatalogChange } from '@latih/contracts';
+import type { CatalogPageFetch, CatalogPageHead } from './catalog-pages';
 
 /*
  * Two kinds of cursor-paged procedures, told apart by their types:
@@ -170,14 +171,74 @@ type ChangesFn = {
   ) => Promise<{ changes: TCatalogChange[]; nextCursor: string; hasMore: boolean }>;
 };
 
-/** The catalog change feed as batches of changes: `followFeed` over `platform.catalog.changes`. */
-export async function* syncCatalog(
+/** The tRPC procedure's pages, for syncCatalogPages: the whole page is parsed before its cursor is known. */
+function pagesOf(changes: ChangesFn): CatalogPageFetch {
+  return async (input, signal) => {
+    const page = await changes.query(input, { signal });
+    return { nextCursor: page.nextCursor, hasMore: page.hasMore, changes: async () => page.changes };
+  };
+}
+
+/** The catalog change feed as batches of changes, over `platform.catalog.changes` (any client's). */
+export function syncCatalog(
   changes: ChangesFn,
   opts: CatalogSyncOptions = {},
 ): AsyncGenerator<CatalogSyncBatch, void, undefined> {
-  const { since, limit, ...follow } = opts;
-  const input = { ...(since ? { since } : {}), ...(limit ? { limit } : {}) };
-  for await (const batch of followFeed(changes, input, follow)) {
-    yield { changes: batch.items, cursor: batch.cursor, hasMore: batch.hasMore };
+  return syncCatalogPages(pagesOf(changes), opts);
+}
+
+/**
+ * The catalog change feed as batches: `followFeed`'s contract (batches in feed order, each with the
+ * cursor to store once processed; stop when caught up, or keep polling with `follow`), and while
+ * the feed has more, the next page is asked for as soon as this one's cursor is known, so the
+ * gateway builds it while this one is parsed and processed. A page asked for ahead and not read is
+ * cancelled when the iteration ends.
+ */
+export async function* syncCatalogPages(
+  fetchPage: CatalogPageFetch,
+  opts: CatalogSyncOptions = {},
+): AsyncGenerator<CatalogSyncBatch, void, undefined> {
+  const { since, limit, signal, follow, pollIntervalMs } = opts;
+  const inner = new AbortController();
+  const onAbort = () => inner.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const ask = (cursor: string | undefined) => {
+    const page = fetchPage(
+      { ...(cursor ? { since: cursor } : {}), ...(limit ? { limit } : {}) },
+      inner.signal,
+    );
+    // Read below, or abandoned when the iteration ends: never an unhandled rejection.
+    page.catch(() => undefined);
+    return page;
+  };
+  let cursor = since;
+  let next = ask(cursor);
+  try {
+    for (;;) {
+      if (signal?.aborted) return;
+      let head: CatalogPageHead;
+      let changes: TCatalogChange[];
+      try {
+        head = await next;
+        if (head.hasMore) next = ask(head.nextCursor);
+        changes = await head.changes();
+      } catch (err) {
+        if (signal?.aborted) return;
+        throw err;
+      }
+      const moved = head.nextCursor !== cursor;
+      cursor = head.nextCursor;
+      // A page can advance the cursor with no changes (the feed leaves drafts out): hand the
+      // cursor over anyway, so what is stored keeps up.
+      if (changes.length > 0 || head.hasMore || moved) yield { changes, cursor, hasMore: head.hasMore };
+      if (head.hasMore) continue;
+      if (!follow) return;
+      await pause(pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, signal);
+      if (signal?.aborted) return;
+      next = ask(cursor);
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    inner.abort();
   }
 }
