@@ -17,3 +17,13 @@ CREATE TABLE "catalog_render_state" (
 	"xid" "xid8" NOT NULL,
 	"seq" bigint NOT NULL
 );
+--> statement-breakpoint
+-- Bodies (about 3 KB of JSON each) are compressed when stored; lz4 decompresses several times faster
+-- than the default pglz as the feed reads a page of 500 (docs/benchmarks.md, Catalog sync). A
+-- server built without lz4 (PGlite) keeps the default.
+DO $$
+BEGIN
+  ALTER TABLE "catalog_entries" ALTER COLUMN "body" SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+  RAISE NOTICE 'lz4 is not available here: catalog_entries.body keeps the default compression';
+END $$;
