@@ -79,7 +79,7 @@ async function main() {
     log(`  loaded in ${loadSeconds.toFixed(1)} s; ${changes.toLocaleString()} catalog changes`);
     gateway = startGateway();
     await waitReady(BASE);
-    // catalog.render (every second, 2 000 changes a run, again at once while more wait) stores each
+    // catalog.render (every 5 s, 2 000 changes a run, again at once while more wait) stores each
     // course as the feed serves it; until it has, the feed renders the courses itself.
     const courses = Number(psql(DB, 'select count(distinct course_id) from catalog_changes'));
     const renderStart = performance.now();

@@ -288,11 +288,13 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
   },
   {
     name: 'catalog.render',
-    everyMs: 1_000,
+    // Every 5 s, and again at once while more wait: the feed renders what is not stored yet itself,
+    // so this only decides how soon a change is served from storage.
+    everyMs: 5_000,
     mode: oneAtATime,
     once: 'job lease; an entry is only ever replaced by one rendered in a later snapshot',
     description:
-      'Follows the catalog change feed and stores each changed course as the feed shows it (catalog_entries), so the feed splices it into its pages instead of building it per request (docs/adr/0009); up to 2 000 changes a run. A change to the view starts it again from the beginning.',
+      'Follows the catalog change feed and stores each changed course as the feed shows it (catalog_entries), so the feed splices it into its pages instead of building it per request (docs/adr/0009); up to 2 000 changes a run, again at once while more wait. A change to the view starts it again from the beginning.',
     run: async ({ deps }) => {
       const r = await renderCatalogEntries({ db: deps.db, max: 2_000 });
       return { busy: r.more, summary: { rendered: r.rendered } };
