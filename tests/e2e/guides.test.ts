@@ -275,6 +275,20 @@ const GUIDES: Guide[] = [
     ],
   },
   {
+    file: 'recommendations.md',
+    steps: [
+      {
+        title: 'a card with nothing bought through the platform, then one purchase and no completion yet',
+        run: async ({ env }) => {
+          expect(await runTs(example('recommendations.md', 'recommendations-sdk'), env)).toEqual([
+            'NOT_FOUND',
+            '0 completed, 0 recommended',
+          ]);
+        },
+      },
+    ],
+  },
+  {
     file: 'checkout.md',
     steps: [
       {

@@ -93,28 +93,31 @@ export async function plantEnrollment(
     price?: number;
     /** The mobile number the participant registered with (kept hashed, as the import keeps it). */
     phone?: string;
+    /** Another voucher of a participant planted before (their history); a new participant if not. */
+    participantId?: string;
   },
 ): Promise<Planted> {
   const n = ++serial;
-  const participantId = newId('participant');
-  await h.db.insert(schema.participants).values({
-    id: participantId,
-    nikHash: `planted-${rand()}`,
-    nikLast4: String(n % 10000).padStart(4, '0'),
-    cardNumber: `9${rand()}`,
-    name: `Peserta Tanam ${n}`,
-    gender: o.gender ?? 'F',
-    birthDate: o.birthDate ?? '1998-03-01',
-    regencyCode: o.regencyCode ?? '32.73',
-    cohort: o.cohort ?? 77,
-    schemeId: 'PRAKERJA_2023',
-    status: 'ACTIVE',
-    balance: 0,
-    purchaseDeadline: new Date(o.redeemedAt.getTime() + 86_400_000),
-    ...(o.phone
-      ? { phoneHash: hashPhone(h.services.nikHashKey, o.phone), phoneLast4: o.phone.slice(-4) }
-      : {}),
-  });
+  const participantId = o.participantId ?? newId('participant');
+  if (!o.participantId)
+    await h.db.insert(schema.participants).values({
+      id: participantId,
+      nikHash: `planted-${rand()}`,
+      nikLast4: String(n % 10000).padStart(4, '0'),
+      cardNumber: `9${rand()}`,
+      name: `Peserta Tanam ${n}`,
+      gender: o.gender ?? 'F',
+      birthDate: o.birthDate ?? '1998-03-01',
+      regencyCode: o.regencyCode ?? '32.73',
+      cohort: o.cohort ?? 77,
+      schemeId: 'PRAKERJA_2023',
+      status: 'ACTIVE',
+      balance: 0,
+      purchaseDeadline: new Date(o.redeemedAt.getTime() + 86_400_000),
+      ...(o.phone
+        ? { phoneHash: hashPhone(h.services.nikHashKey, o.phone), phoneLast4: o.phone.slice(-4) }
+        : {}),
+    });
   const voucherId = newId('voucher');
   const status = o.status ?? (o.completedAt ? 'COMPLETED' : 'IN_TRAINING');
   await h.db.insert(schema.vouchers).values({

@@ -336,6 +336,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'platform.vouchers.get': ['FORBIDDEN_ROLE', 'NOT_FOUND'],
   'platform.vouchers.list': ['FORBIDDEN_ROLE'],
   'platform.vouchers.cancel': ['FORBIDDEN_ROLE', 'NOT_FOUND', 'VOUCHER_NOT_CANCELLABLE'],
+  'platform.recommendations.forParticipant': ['FORBIDDEN_ROLE', 'NOT_FOUND'],
   'platform.reviews.submit': [
     'ENROLLMENT_NOT_COMPLETED',
     'FORBIDDEN_ROLE',

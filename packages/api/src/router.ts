@@ -11,6 +11,7 @@ import { platformBalanceChecksRouter } from './routers/platform/balance-checks/r
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
+import { recommendationsForParticipantRoute } from './routers/platform/recommendations/for-participant';
 import { submitReviewRoute } from './routers/platform/reviews/submit-review';
 import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
 import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
@@ -86,6 +87,7 @@ export const appRouter = router({
     checkout: router({ create: createCheckoutRoute, confirm: confirmCheckoutRoute }),
     balanceChecks: platformBalanceChecksRouter,
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
+    recommendations: router({ forParticipant: recommendationsForParticipantRoute }),
     reviews: router({ submit: submitReviewRoute }),
     webhooks: platformWebhooksRouter,
     ...platformMoneyRoutes,

@@ -19,6 +19,7 @@ export * from './oversight';
 export * from './participant-lookup';
 export * from './participants';
 export * from './payouts';
+export * from './recommendations';
 export * from './redemption';
 export * from './regions';
 export * from './reports';

@@ -33,6 +33,7 @@ export * from './jobs/scheduler';
 export * from './marketplace/balance';
 export * from './marketplace/checkout';
 export * from './marketplace/otp';
+export * from './marketplace/recommendations';
 export * from './marketplace/vouchers';
 export * from './organisations';
 export * from './oversight/cases';

@@ -24,6 +24,7 @@ export * from './repositories/partitions';
 export * from './repositories/payout-reconcile';
 export * from './repositories/payouts';
 export * from './repositories/phone-signals';
+export * from './repositories/recommendations';
 export * from './repositories/redemption';
 export * from './repositories/reports';
 export * from './repositories/rosters';

@@ -169,6 +169,7 @@ type AllProcedures =
   | 'platform.vouchers.list'
   | 'platform.vouchers.get'
   | 'platform.vouchers.cancel'
+  | 'platform.recommendations.forParticipant'
   | 'platform.webhooks.list'
   | 'platform.webhooks.create'
   | 'platform.webhooks.update'
