@@ -1,5 +1,3 @@
-import { schema } from '@latih/db';
-import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { publishedCourse } from '../support/catalog-fixtures';
 import { engines } from '../support/db';
@@ -17,14 +15,6 @@ const at = new Date('2026-06-01T03:00:00Z');
 async function course(h: Harness, title: string, competencyCodes: string[], occupationCodes: string[]) {
   const { course } = await publishedCourse(h, 'providerA', { title, competencyCodes, occupationCodes });
   return course.id;
-}
-
-let cards = 0;
-/** Gives the planted participant a card number of the program's form and answers it. */
-async function cardOf(h: Harness, participantId: string) {
-  const cardNumber = `77${String(Date.now() % 1e8).padStart(8, '0')}${String(++cards).padStart(6, '0')}`;
-  await h.db.update(schema.participants).set({ cardNumber }).where(eq(schema.participants.id, participantId));
-  return cardNumber;
 }
 
 describe.each(engines())('recommendations on %s', (engine) => {
@@ -68,23 +58,39 @@ describe.each(engines())('recommendations on %s', (engine) => {
       platformId: platformA,
     });
     const person = first.participantId;
+    const vouchers: Record<string, string> = {};
     for (const [courseId, completed, platformId] of [
       [chips, true, platformA],
       [taking, false, platformA],
       [elsewhere, true, platformB],
     ] as const)
-      await plantEnrollment(h, {
-        providerId: provider,
-        courseId,
-        redeemedAt: at,
-        ...(completed ? { completedAt: at } : {}),
-        platformId,
-        participantId: person,
-      });
-    const cardNumber = await cardOf(h, person);
+      vouchers[courseId] = (
+        await plantEnrollment(h, {
+          providerId: provider,
+          courseId,
+          redeemedAt: at,
+          ...(completed ? { completedAt: at } : {}),
+          platformId,
+          participantId: person,
+        })
+      ).voucherId;
+    // Any voucher platform A sold the participant names them; platform B names them by its own.
+    const voucherA = vouchers[taking] ?? '';
+    const voucherB = vouchers[elsewhere] ?? '';
 
-    const answer = await h.caller('platformA').platform.recommendations.forParticipant({ cardNumber });
-    expect(answer.completedCourseIds.sort()).toEqual([basics, chips].sort());
+    const answer = await h
+      .caller('platformA')
+      .platform.recommendations.forParticipant({ voucherId: voucherA });
+    expect(answer.completed).toEqual(
+      [
+        { courseId: basics, title: 'Pemasaran Digital Dasar' },
+        { courseId: chips, title: 'Keripik Pisang' },
+      ].sort((x, y) => (x.courseId < y.courseId ? -1 : 1)),
+    );
+    // The same answer whichever of its vouchers platform A names the participant by.
+    expect(
+      await h.caller('platformA').platform.recommendations.forParticipant({ voucherId: first.voucherId }),
+    ).toEqual(answer);
     expect(answer.courses).toEqual([
       {
         courseId: advanced,
@@ -93,8 +99,13 @@ describe.each(engines())('recommendations on %s', (engine) => {
         score: 4,
         newCompetencyCodes: ['Q.990101.003.01', 'Q.990101.004.01'],
         reasons: [
-          { kind: 'OCCUPATION', code: '9831', completedCourseIds: [basics] },
-          { kind: 'COMPETENCY_STANDARD', code: 'Q.990101', completedCourseIds: [basics] },
+          { kind: 'OCCUPATION', code: '9831', completedCourseIds: [basics], newCompetencyCodes: [] },
+          {
+            kind: 'COMPETENCY_STANDARD',
+            code: 'Q.990101',
+            completedCourseIds: [basics],
+            newCompetencyCodes: ['Q.990101.003.01', 'Q.990101.004.01'],
+          },
         ],
       },
       {
@@ -102,14 +113,21 @@ describe.each(engines())('recommendations on %s', (engine) => {
         title: 'Pengolahan Pangan Lain',
         score: 2,
         newCompetencyCodes: ['Q.990404.001.01'],
-        reasons: [{ kind: 'OCCUPATION', code: '9852', completedCourseIds: [chips] }],
+        reasons: [{ kind: 'OCCUPATION', code: '9852', completedCourseIds: [chips], newCompetencyCodes: [] }],
       },
       {
         courseId: packaging,
         title: 'Kemasan Produk',
         score: 1,
         newCompetencyCodes: ['Q.990202.002.01'],
-        reasons: [{ kind: 'COMPETENCY_STANDARD', code: 'Q.990202', completedCourseIds: [chips] }],
+        reasons: [
+          {
+            kind: 'COMPETENCY_STANDARD',
+            code: 'Q.990202',
+            completedCourseIds: [chips],
+            newCompetencyCodes: ['Q.990202.002.01'],
+          },
+        ],
       },
     ]);
     const shown = answer.courses.map((c) => c.courseId);
@@ -124,17 +142,19 @@ describe.each(engines())('recommendations on %s', (engine) => {
     ]);
 
     // The limit keeps the best.
-    const one = await h.caller('platformA').platform.recommendations.forParticipant({ cardNumber, limit: 1 });
+    const one = await h
+      .caller('platformA')
+      .platform.recommendations.forParticipant({ voucherId: voucherA, limit: 1 });
     expect(one.courses.map((c) => c.courseId)).toEqual([advanced]);
 
     // Platform B draws only from what was bought through it.
-    const b = await h.caller('platformB').platform.recommendations.forParticipant({ cardNumber });
-    expect(b.completedCourseIds).toEqual([elsewhere]);
+    const b = await h.caller('platformB').platform.recommendations.forParticipant({ voucherId: voucherB });
+    expect(b.completed).toEqual([{ courseId: elsewhere, title: 'Kursus di platform lain' }]);
     expect(b.courses.map((c) => c.courseId)).toEqual([fromElsewhere]);
     expect(b.occupations).toEqual([{ code: '9873', kind: 'TRAINED_FOR', courseIds: [elsewhere] }]);
   });
 
-  it('answers NOT_FOUND for a card with nothing bought through the platform, and only to platforms', async () => {
+  it('answers NOT_FOUND for a voucher the platform did not sell, and only to platforms', async () => {
     const provider = h.orgs.providerA.organisationId;
     const courseId = await course(h, 'Hanya di platform B', ['Q.990606.001.01'], ['9861']);
     const planted = await plantEnrollment(h, {
@@ -144,29 +164,21 @@ describe.each(engines())('recommendations on %s', (engine) => {
       completedAt: at,
       platformId: h.orgs.platformB.organisationId,
     });
-    const cardNumber = await cardOf(h, planted.participantId);
     const refused = (p: Promise<unknown>) =>
       p.then(
         () => null,
         (e: unknown) => codeOf(e),
       );
-    expect(await refused(h.caller('platformA').platform.recommendations.forParticipant({ cardNumber }))).toBe(
-      'NOT_FOUND',
-    );
-    expect(
-      await refused(
-        h.caller('platformA').platform.recommendations.forParticipant({ cardNumber: '1234567890123456' }),
-      ),
-    ).toBe('NOT_FOUND');
-    expect(
-      await refused(h.caller('platformA').platform.recommendations.forParticipant({ cardNumber: '12' })),
-    ).toBe('VALIDATION_FAILED');
-    expect(await refused(h.caller('providerA').platform.recommendations.forParticipant({ cardNumber }))).toBe(
-      'FORBIDDEN_ROLE',
-    );
+    const recommendations = (who: 'platformA' | 'platformB' | 'providerA', voucherId: string) =>
+      h.caller(who).platform.recommendations.forParticipant({ voucherId });
+    // Platform B's voucher, asked by platform A: as unknown as a voucher that does not exist.
+    expect(await refused(recommendations('platformA', planted.voucherId))).toBe('NOT_FOUND');
+    expect(await refused(recommendations('platformA', 'vch_01jw0000000000000000000000'))).toBe('NOT_FOUND');
+    expect(await refused(recommendations('platformA', 'not-a-voucher'))).toBe('VALIDATION_FAILED');
+    expect(await refused(recommendations('providerA', planted.voucherId))).toBe('FORBIDDEN_ROLE');
     // Nothing on sale builds on it: the basis, and nothing recommended.
-    const b = await h.caller('platformB').platform.recommendations.forParticipant({ cardNumber });
-    expect(b.completedCourseIds).toEqual([courseId]);
+    const b = await recommendations('platformB', planted.voucherId);
+    expect(b.completed.map((c) => c.courseId)).toEqual([courseId]);
     expect(b.courses).toEqual([]);
   });
 });

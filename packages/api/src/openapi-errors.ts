@@ -154,6 +154,17 @@ const HEADERS = {
     required: true,
     schema: { type: 'string' },
   },
+  'Latih-Next-Cursor': {
+    description:
+      "The page's nextCursor, so that the next page can be asked for before this one is parsed (the catalog change feed)",
+    required: true,
+    schema: { type: 'string' },
+  },
+  'Latih-Has-More': {
+    description: "The page's hasMore (the catalog change feed)",
+    required: true,
+    schema: { type: 'string', enum: ['true', 'false'] },
+  },
   'Idempotent-Replayed': {
     description: 'true: the stored answer to an earlier request with the same Idempotency-Key',
     schema: { type: 'string', const: 'true' },
@@ -359,6 +370,13 @@ function decorate(
       headers: {
         ...COMMON_HEADERS,
         ...(conditional ? { ETag: ref('headers', 'ETag') } : {}),
+        // Written by the gateway's own route for this page (docs/adr/0009).
+        ...(path === '/platform/catalog/changes'
+          ? {
+              'Latih-Next-Cursor': ref('headers', 'Latih-Next-Cursor'),
+              'Latih-Has-More': ref('headers', 'Latih-Has-More'),
+            }
+          : {}),
         ...(kind.protect && kind.mutation
           ? { 'Idempotent-Replayed': ref('headers', 'Idempotent-Replayed') }
           : {}),

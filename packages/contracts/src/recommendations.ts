@@ -9,7 +9,10 @@ import { idSchema } from './ids';
  */
 
 export const ZRecommendationsInputSchema = z.object({
-  cardNumber: z.string().regex(/^\d{16}$/, { message: "The participant's 16-digit card number" }),
+  voucherId: idSchema('voucher').meta({
+    description:
+      'A voucher you sold: the participant it was sold to is the one asked about (no card number or other personal data in the request)',
+  }),
   limit: z.coerce.number<number>().int().min(1).max(50).default(10),
 });
 export type TRecommendationsInput = z.infer<typeof ZRecommendationsInputSchema>;
@@ -26,6 +29,10 @@ export const ZRecommendationReasonSchema = z
     completedCourseIds: z
       .array(idSchema('course'))
       .meta({ description: 'The completed courses (bought through you) that share it' }),
+    newCompetencyCodes: z.array(z.string()).meta({
+      description:
+        'COMPETENCY_STANDARD: the units of that standard the course teaches and no completed course taught; OCCUPATION: empty',
+    }),
   })
   .meta({ id: 'RecommendationReason' });
 
@@ -57,10 +64,14 @@ export const ZOccupationRecommendationSchema = z
   })
   .meta({ id: 'OccupationRecommendation' });
 
+export const ZCompletedCourseSchema = z
+  .object({ courseId: idSchema('course'), title: z.string() })
+  .meta({ id: 'CompletedCourse' });
+
 export const ZRecommendationsSchema = z.object({
-  completedCourseIds: z.array(idSchema('course')).meta({
+  completed: z.array(ZCompletedCourseSchema).meta({
     description:
-      'What the recommendations are drawn from: courses the participant completed, bought through you',
+      'What the recommendations are drawn from: the courses the participant completed on vouchers you sold (their titles as they are now)',
   }),
   courses: z.array(ZCourseRecommendationSchema),
   occupations: z.array(ZOccupationRecommendationSchema),

@@ -17,6 +17,8 @@ import type { Actor } from '../auth/actor';
  * already holds a voucher for (through this platform) are not recommended.
  * Occupations: every KBJI code of a completed course (TRAINED_FOR), then the codes of the
  * recommended courses that no completed course has (NEXT_COURSE), each with the courses behind it.
+ * The participant is the one a voucher of the platform's was sold to: no card number or other
+ * personal data travels in the request.
  */
 
 /** The unit group of a KBJI code: its first four digits. */
@@ -39,7 +41,7 @@ export function recommend(
   completed: CourseCodes[],
   candidates: CourseCodes[],
   limit: number,
-): Omit<TRecommendations, 'completedCourseIds'> {
+): Omit<TRecommendations, 'completed'> {
   const held = new Set(completed.flatMap((c) => c.competencyCodes));
   const byGroup = new Map<string, string[]>();
   const byStandard = new Map<string, string[]>();
@@ -57,14 +59,20 @@ export function recommend(
     for (const g of [...new Set(c.occupationCodes.map(unitGroupOf))].sort()) {
       const from = byGroup.get(g);
       if (!from) continue;
-      reasons.push({ kind: 'OCCUPATION', code: g, completedCourseIds: from });
+      reasons.push({ kind: 'OCCUPATION', code: g, completedCourseIds: from, newCompetencyCodes: [] });
       score += 2;
     }
     for (const s of [...new Set(c.competencyCodes.map(standardOf))].sort()) {
       const from = byStandard.get(s);
       if (!from) continue;
-      reasons.push({ kind: 'COMPETENCY_STANDARD', code: s, completedCourseIds: from });
-      score += newUnits.filter((u) => standardOf(u) === s).length;
+      const inStandard = newUnits.filter((u) => standardOf(u) === s);
+      reasons.push({
+        kind: 'COMPETENCY_STANDARD',
+        code: s,
+        completedCourseIds: from,
+        newCompetencyCodes: inStandard,
+      });
+      score += inStandard.length;
     }
     if (reasons.length === 0) return [];
     return [{ course: c, score, newUnits, reasons }];
@@ -104,9 +112,9 @@ export function recommend(
 }
 
 /**
- * `platform.recommendations.forParticipant`: next courses and occupations for the participant with
- * this card, drawn only from what they completed on vouchers this platform sold. A card that is no
- * participant's, or none of this platform's, answers NOT_FOUND alike.
+ * `platform.recommendations.forParticipant`: next courses and occupations for the participant a
+ * voucher of this platform's was sold to, drawn only from what they completed on vouchers this
+ * platform sold. A voucher that is not this platform's answers NOT_FOUND, as an unknown one does.
  */
 export async function recommendationsFor(opts: {
   db: Db;
@@ -114,19 +122,16 @@ export async function recommendationsFor(opts: {
   input: TRecommendationsInput;
 }): Promise<TRecommendations> {
   if (opts.actor.role !== 'platform' || !opts.actor.organisationId) throw new AppError('FORBIDDEN_ROLE');
-  const basis = await recommendationBasis(opts.db, opts.input.cardNumber, opts.actor.organisationId);
+  const basis = await recommendationBasis(opts.db, opts.input.voucherId, opts.actor.organisationId);
   if (!basis)
-    throw new AppError('NOT_FOUND', {
-      message: 'No participant with this card has bought a course through you.',
-      field: 'cardNumber',
-    });
+    throw new AppError('NOT_FOUND', { message: 'No voucher you sold has this id.', field: 'voucherId' });
   const candidates = await coursesSharingCodes(opts.db, {
     unitGroups: [...new Set(basis.completed.flatMap((c) => c.occupationCodes.map(unitGroupOf)))],
     standards: [...new Set(basis.completed.flatMap((c) => c.competencyCodes.map(standardOf)))],
     excludeCourseIds: basis.held,
   });
   return {
-    completedCourseIds: basis.completed.map((c) => c.courseId),
+    completed: basis.completed.map((c) => ({ courseId: c.courseId, title: c.title })),
     ...recommend(basis.completed, candidates, opts.input.limit),
   };
 }

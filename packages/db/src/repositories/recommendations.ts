@@ -31,21 +31,21 @@ const toCodes = (r: CodesRow): CourseCodes => ({
 });
 
 /**
- * What a platform may base recommendations on for the participant with this card: the courses they
- * completed on vouchers this platform sold, and every course they hold a voucher for through it
- * (not to be recommended again). Null when the card is no participant's, or no voucher of theirs
- * was sold by this platform: a platform sees only its own records.
+ * What a platform may base recommendations on for the participant its voucher was sold to: the
+ * courses they completed on vouchers this platform sold, and every course they hold a voucher for
+ * through it (not to be recommended again). Null when the voucher is no voucher of this platform's:
+ * a platform sees only its own records.
  */
-export async function recommendationBasis(db: Db, cardNumber: string, platformId: string) {
+export async function recommendationBasis(db: Db, voucherId: string, platformId: string) {
   const rows = await execRows<CodesRow & { completed: boolean }>(
     db,
     sql`select c.id as course_id, c.title, c.competency_codes, c.occupation_codes, c.rating_sum,
                c.rating_count, bool_or(e.status = 'COMPLETED') as completed
-          from participants p
-          join vouchers v on v.participant_id = p.id and v.platform_id = ${platformId}
+          from vouchers asked
+          join vouchers v on v.participant_id = asked.participant_id and v.platform_id = ${platformId}
           join courses c on c.id = v.course_id
           left join enrollments e on e.voucher_id = v.id
-         where p.card_number = ${cardNumber}
+         where asked.id = ${voucherId} and asked.platform_id = ${platformId}
          group by c.id
          order by c.id`,
   );

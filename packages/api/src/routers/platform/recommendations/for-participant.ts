@@ -11,7 +11,7 @@ export const recommendationsForParticipantRoute = platformProcedure
       tags: ['platform'],
       summary: 'What next for a participant: courses that build on their training, and occupations',
       description:
-        'Courses on sale that teach new SKKNI competency units of a standard the participant studied, or prepare for a KBJI occupation unit group a completed course prepared for, each with its reasons; and the occupations their training and those courses lead to. Drawn only from courses they completed on vouchers you sold; NOT_FOUND for a card with none. The method: docs/guides/recommendations.md.',
+        'Courses on sale that teach new SKKNI competency units of a standard the participant studied, or prepare for a KBJI occupation unit group a completed course prepared for, each with its reasons; and the occupations their training and those courses lead to. The participant is the one your voucher `voucherId` was sold to; drawn only from courses they completed on vouchers you sold; NOT_FOUND for a voucher that is not yours. The method: docs/guides/recommendations.md.',
       protect: true,
     },
   })
