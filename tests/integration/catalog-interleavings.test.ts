@@ -5,6 +5,7 @@ import {
   changeCourseSuspension,
   changeOrganisationSuspension,
   createOrganisationWithClient,
+  renderCatalogEntries,
   withdrawInTransaction,
 } from '@latih/core';
 import { type Db, execRows } from '@latih/db';
@@ -86,6 +87,10 @@ function storefront(h: Harness) {
     courses,
     async poll() {
       for (;;) {
+        // catalog.render stores a few courses first, as the job may have at any moment: pages then
+        // mix stored courses with ones the feed renders itself (docs/adr/0009), and the storefront
+        // must still end up equal to the catalog.
+        await renderCatalogEntries({ db: h.db, max: 3 });
         const page = await h
           .caller('platformA')
           .platform.catalog.changes({ limit: 500, ...(cursor ? { since: cursor } : {}) });
