@@ -63,6 +63,15 @@ const entries = (h: Harness) =>
     sql`select course_id, kind, body, view_version from catalog_entries order by course_id`,
   );
 
+/** The seats left in the first run of the course's stored entry. */
+async function storedSeats(h: Harness, courseId: string) {
+  const [entry] = await execRows<{ body: string }>(
+    h.db,
+    sql`select body from catalog_entries where course_id = ${courseId}`,
+  );
+  return (JSON.parse(entry?.body ?? '{}') as { runs: { seatsAvailable: number }[] }).runs[0]?.seatsAvailable;
+}
+
 describe.each(engines())('the catalog’s stored entries on %s', (engine) => {
   const h = useHarness(engine);
 
@@ -109,13 +118,7 @@ describe.each(engines())('the catalog’s stored entries on %s', (engine) => {
     // A sale changes the run's seats; catalog.render has not run since: the stored entry still
     // says 5 seats, and the feed must not serve it for the sale's change.
     await buy(h, p?.cardNumber ?? '', course.id, run.id);
-    const [stale] = await execRows<{ body: string }>(
-      h.db,
-      sql`select body from catalog_entries where course_id = ${course.id}`,
-    );
-    expect(
-      (JSON.parse(stale?.body ?? '{}') as { runs: { seatsAvailable: number }[] }).runs[0]?.seatsAvailable,
-    ).toBe(5);
+    expect(await storedSeats(h, course.id)).toBe(5);
     const after = await read(h, before.cursor);
     expect(after.changes).toHaveLength(1);
     expect(after.changes[0]?.course?.runs[0]?.seatsAvailable).toBe(4);
@@ -123,13 +126,7 @@ describe.each(engines())('the catalog’s stored entries on %s', (engine) => {
     // Once it has run, the entry is current and serves the same page.
     expect(await renderAll(h)).toBe(1);
     expect(await read(h, before.cursor)).toEqual(after);
-    const [fresh] = await execRows<{ body: string }>(
-      h.db,
-      sql`select body from catalog_entries where course_id = ${course.id}`,
-    );
-    expect(
-      (JSON.parse(fresh?.body ?? '{}') as { runs: { seatsAvailable: number }[] }).runs[0]?.seatsAvailable,
-    ).toBe(4);
+    expect(await storedSeats(h, course.id)).toBe(4);
   });
 
   it('a suspended course is a tombstone at once, whatever is stored, and its entry follows', async () => {

@@ -175,7 +175,7 @@ export async function renderCatalogCourses(db: Db, ids: string[]): Promise<Map<s
 }
 
 /** A page of the change feed: the JSON of TCatalogChanges as bytes, and what it says. */
-export type CatalogChangesPage = { body: Buffer; nextCursor: string; hasMore: boolean; changes: number };
+export type CatalogChangesPage = { body: Buffer; nextCursor: string; hasMore: boolean };
 
 /** Buffers and strings into one buffer; ASCII strings (ids, cursors, punctuation) written as is. */
 function concatAscii(pieces: (Buffer | string)[]): Buffer {
@@ -232,7 +232,7 @@ export async function catalogChangesPage(opts: {
   const nextCursor = encodeFeedCursor(last ? { xid: last.xid, seq: last.seq } : since);
   const hasMore = read.length > opts.input.limit;
   pieces.push(`],"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${hasMore}}`);
-  return { body: concatAscii(pieces), nextCursor, hasMore, changes };
+  return { body: concatAscii(pieces), nextCursor, hasMore };
 }
 
 /** The change feed as an object (the tRPC procedure, whose output check then validates it). */

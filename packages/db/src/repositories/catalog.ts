@@ -143,6 +143,17 @@ export async function curationQueue(db: Db, input: TCurationQueueInput, now: Dat
 export type CatalogChangeRow = { seq: number; xid: string; courseId: string };
 
 /**
+ * The change `c` is superseded: its course has a later change that is already servable (below the
+ * snapshot's xmin). The feed skips it, since the consumer gets the course there as it is now
+ * (migration 0033), and catalog.compact deletes it. One text for the feed's readers and the clean-up.
+ */
+const SUPERSEDED_TEXT = `exists (
+  select 1 from catalog_changes later
+   where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq)
+     and later.xid < pg_snapshot_xmin(pg_current_snapshot()))`;
+const SUPERSEDED = sql.raw(SUPERSEDED_TEXT);
+
+/**
  * Changes after `since` (an `xid:seq` position), in (xid, seq) order, only from transactions that
  * finished before every transaction still running (xid below the snapshot's xmin). See migration
  * 0006 for why this never skips a change.
@@ -157,10 +168,7 @@ export async function catalogChangesAfter(db: Db, since: { xid: string; seq: num
         where ${afterFeedPosition(since)}
           -- Superseded: the course has a later change that is already servable. The consumer gets
           -- the course there, as it is now (migration 0033); a full sync reads each course once.
-          and not exists (
-            select 1 from catalog_changes later
-             where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq)
-               and later.xid < pg_snapshot_xmin(pg_current_snapshot()))
+          and not ${SUPERSEDED}
         order by c.xid, c.seq
         limit ${limit}`,
   ).then((rows) => rows.map((r) => ({ seq: Number(r.seq), xid: String(r.xid_text), courseId: r.course_id })));
@@ -234,10 +242,7 @@ export async function catalogFeedAfter(
         on e.course_id = c.course_id and e.view_version = ${viewVersion} and e.rendered_xmin > c.xid
      where (c.xid, c.seq) > ('${since.xid}'::xid8, ${since.seq}::bigint)
        and c.xid < pg_snapshot_xmin(pg_current_snapshot())
-       and not exists (
-         select 1 from catalog_changes later
-          where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq)
-            and later.xid < pg_snapshot_xmin(pg_current_snapshot()))
+       and not ${SUPERSEDED_TEXT}
      order by c.xid, c.seq
      limit ${limit}`;
   const pool = poolOf(db);
@@ -358,10 +363,7 @@ export async function deleteSupersededCatalogChanges(db: Db, max: number): Promi
     sql`with gone as (
           delete from catalog_changes where seq in (
             select c.seq from catalog_changes c
-             where exists (
-               select 1 from catalog_changes later
-                where later.course_id = c.course_id and (later.xid, later.seq) > (c.xid, c.seq)
-                  and later.xid < pg_snapshot_xmin(pg_current_snapshot()))
+             where ${SUPERSEDED}
              order by c.xid, c.seq
              limit ${max})
           returning 1)
