@@ -184,7 +184,7 @@ export function renderOperationsDoc(): string {
     '|---|---|---|---|---|',
     ...SCHEDULE.map(
       (j) =>
-        `| \`${j.name}\` | ${duration(j.everyMs)} | ${j.mode === 'every-instance' ? 'every instance' : 'one at a time'}${j.enabled ? ' (with a payment provider)' : ''} | ${j.once} | ${j.description} |`,
+        `| \`${j.name}\` | ${duration(j.everyMs)} | ${j.mode === 'every-instance' ? 'every instance' : 'one at a time'}${j.enabled ? ` (with ${j.needs ?? 'a payment provider'})` : ''} | ${j.once} | ${j.description} |`,
     ),
     '',
     'A job that stops at its batch limit runs again at once instead of waiting for its interval. The',

@@ -289,6 +289,24 @@ const GUIDES: Guide[] = [
     ],
   },
   {
+    file: 'participants-registry.md',
+    steps: [
+      {
+        title: 'an import with a match and two mismatches, a re-check, a wrong NIK, an override',
+        run: async ({ env }) => {
+          expect(await runTs(example('participants-registry.md', 'registry-sdk'), env)).toEqual([
+            'VERIFIED -',
+            'BLOCKED NAME_MISMATCH',
+            'BLOCKED NIK_NOT_FOUND',
+            'BLOCKED 2 checks',
+            'REGISTRY_NIK_MISMATCH',
+            'OVERRIDDEN The identity card shows the name as imported; the registry record is being corrected',
+          ]);
+        },
+      },
+    ],
+  },
+  {
     file: 'checkout.md',
     steps: [
       {

@@ -55,7 +55,14 @@ describe.each(engines())('participants import on %s', (engine) => {
       ['ERROR', 'VALIDATION_FAILED', 'cardNumber'],
       ['ERROR', 'NIK_INVALID', 'nik'],
     ]);
-    expect(r.summary).toEqual({ created: 2, duplicate: 0, error: 8, credited: 7_000_000 });
+    expect(r.summary).toEqual({
+      created: 2,
+      duplicate: 0,
+      error: 8,
+      credited: 7_000_000,
+      blocked: 0,
+      pending: 0,
+    });
     const [row] = await h.db
       .select()
       .from(schema.participants)

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { DEMO_ORGANISATIONS, DevOtpChannel, TestClock } from '@latih/core';
+import { DEMO_ORGANISATIONS, DevOtpChannel, type RegistryVerifier, TestClock } from '@latih/core';
 import { startGateway } from '../../apps/gateway/src/gateway';
 import { FileKeyStore } from '../../apps/gateway/src/keystore';
 import { createLogger } from '../../apps/gateway/src/logger';
@@ -33,6 +33,8 @@ export async function startTestGateway(
     rateLimits?: RateLimits;
     /** The database engine (default PGlite); PostgreSQL needs TEST_DATABASE_URL. */
     engine?: EngineName;
+    /** The population registry (a client over a double the test controls); default: the gateway's own double. */
+    registry?: RegistryVerifier | null;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'latih-e2e-'));
@@ -67,6 +69,7 @@ export async function startTestGateway(
       ? { clock, jobs: { run: sandbox?.runJobs ?? true, intervals: { ...sandbox?.jobIntervals } } }
       : { webhookIntervalMs: 100, oversightIntervalMs: 0 }),
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
     ...(opts.payments
       ? {
           payments: opts.payments,

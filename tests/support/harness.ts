@@ -8,11 +8,13 @@ import {
   TokenService,
 } from '@latih/core';
 import type { Database } from '@latih/db';
+import { createRegistryClient, createRegistryMock } from '@latih/registry';
 import { afterAll, beforeAll } from 'vitest';
 import { type EngineName, freshDatabase, type TestDatabase } from './db';
 
 export const ISSUER = 'https://gateway.latih.test';
 export const TEST_NIK_KEY = Buffer.alloc(32, 7);
+const REGISTRY_URL = 'https://registry.test.latih.invalid';
 const createCaller = createCallerFactory(appRouter);
 
 export type Who = 'pmo' | 'providerA' | 'providerB' | 'platformA' | 'platformB';
@@ -51,10 +53,22 @@ export async function makeHarness(database: Database, opts: { now?: () => number
     () => fixedRealNow ?? Date.now(),
   );
   const logged: object[] = [];
+  // The population registry's double, quick: tests set its people and faults (h.registry).
+  const registry = createRegistryMock({
+    baseUrl: REGISTRY_URL,
+    apiKey: 'rk_test_harness',
+    latencyMs: [0, 2],
+  });
   const services: Services = {
     db: database.db,
     tokens,
     nikHashKey: TEST_NIK_KEY,
+    registry: createRegistryClient({
+      baseUrl: REGISTRY_URL,
+      apiKey: 'rk_test_harness',
+      fetch: registry.fetch,
+      sleep: async () => undefined,
+    }),
     otp,
     now,
     allowLocalWebhooks: true,
@@ -109,7 +123,7 @@ export async function makeHarness(database: Database, opts: { now?: () => number
 
   const caller = (who: Who | null, o: Parameters<typeof session>[1] = {}) => session(who, o).api;
 
-  return { services, tokens, orgs, caller, session, tokenFor, logged, otp, clock, db: database.db };
+  return { services, tokens, orgs, caller, session, tokenFor, logged, otp, clock, registry, db: database.db };
 }
 
 export const sampleCourse = {

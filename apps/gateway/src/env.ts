@@ -63,6 +63,10 @@ const ZEnvSchema = z
     PAYMENTS_BASE_URL: z.url({ message: 'must be the payment provider API base URL, https://…' }).optional(),
     PAYMENTS_API_KEY: z.string().min(8).optional(),
     PAYMENTS_WEBHOOK_SECRET: z.string().min(16).optional(),
+    REGISTRY_BASE_URL: z
+      .url({ message: 'must be the population registry verification service base URL, https://…' })
+      .optional(),
+    REGISTRY_API_KEY: z.string().min(8).optional(),
     NIK_HASH_KEY: z
       .string()
       .refine((v) => Buffer.from(v, 'base64').length >= 32, {
@@ -110,6 +114,12 @@ const ZEnvSchema = z
         if (!env[name])
           ctx.addIssue({ code: 'custom', path: [name], message: 'is required with PAYMENTS_BASE_URL' });
     }
+    if (env.REGISTRY_BASE_URL && !env.REGISTRY_API_KEY)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REGISTRY_API_KEY'],
+        message: 'is required with REGISTRY_BASE_URL',
+      });
     if (env.DATABASE_READ_URL && !env.DATABASE_URL)
       ctx.addIssue({
         code: 'custom',
@@ -245,6 +255,11 @@ export type Config = {
   shutdownDrainMs: number;
   /** A real payment provider; undefined: the in-process mock (development only). */
   payments: { baseUrl: string; apiKey: string; webhookSecret: string } | undefined;
+  /**
+   * The population registry's verification service; undefined: its in-process double outside
+   * production, none in production (imported participants then wait PENDING; main.ts warns).
+   */
+  registry: { baseUrl: string; apiKey: string } | undefined;
   nikHashKey: Buffer | undefined;
   /**
    * /metrics: with `port`, on a server of its own bound to `host` (never on the public port); else
@@ -317,6 +332,10 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
             apiKey: env.PAYMENTS_API_KEY,
             webhookSecret: env.PAYMENTS_WEBHOOK_SECRET,
           }
+        : undefined,
+    registry:
+      env.REGISTRY_BASE_URL && env.REGISTRY_API_KEY
+        ? { baseUrl: env.REGISTRY_BASE_URL, apiKey: env.REGISTRY_API_KEY }
         : undefined,
     nikHashKey: env.NIK_HASH_KEY ? Buffer.from(env.NIK_HASH_KEY, 'base64') : undefined,
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST ?? '127.0.0.1' },

@@ -7,6 +7,7 @@ import {
   type DevOtpChannel,
   type KeySource,
   type ProgramClock,
+  type RegistryVerifier,
   SCHEDULE,
   type Scheduler,
   seedDemo,
@@ -23,6 +24,7 @@ import type { Logger } from './logger';
 import { createMetrics, type MetricsAccess, metricsEnabled, startMetricsServer } from './metrics';
 import type { PaymentsSetup } from './payments';
 import type { RateLimits } from './rate-limits';
+import { mockRegistry } from './registry';
 
 export const VERSION = '0.1.0';
 
@@ -79,6 +81,11 @@ export async function startGateway(opts: {
   webhookFetch?: typeof fetch;
   /** The payment provider (or its in-process mock); null: payout procedures answer PAYMENTS_UNAVAILABLE. */
   payments?: PaymentsSetup | null;
+  /**
+   * The population registry; undefined: its in-process double (development, tests); null: none
+   * (production without REGISTRY_BASE_URL: imported participants wait PENDING).
+   */
+  registry?: RegistryVerifier | null;
   /** Shorthand for the payout jobs' interval (payouts.pay, settlements.batch); 0 turns all four money jobs off. */
   payoutIntervalMs?: number;
   /** Shorthand for reports.rollups' interval; 0 turns it and signals.detect off. */
@@ -97,13 +104,14 @@ export async function startGateway(opts: {
   trustProxy?: boolean | number | string;
 }): Promise<Gateway> {
   const { database, logger } = opts;
+  const registry = opts.registry === undefined ? mockRegistry().client : opts.registry;
   await database.migrate();
   if (opts.seedDemo) {
     const created = await seedDemo(database.db);
     if (created > 0) logger.info({ created }, 'seeded demo organisations');
     const courses = await seedDemoCatalog(database.db);
     if (courses > 0) logger.info({ courses }, 'seeded demo courses');
-    const participants = await seedDemoParticipants(database.db, opts.nikHashKey);
+    const participants = await seedDemoParticipants(database.db, opts.nikHashKey, registry);
     if (participants > 0) logger.info({ participants }, 'seeded demo participants');
     const pmo = DEMO_ORGANISATIONS.find((o) => o.kind === 'PMO');
     const staff = pmo ? await seedDemoStaff(database.db, pmo.id) : 0;
@@ -137,6 +145,7 @@ export async function startGateway(opts: {
     replica: readReplica,
     tokens,
     nikHashKey: opts.nikHashKey,
+    registry,
     otp: opts.otp,
     now,
     clock,
@@ -224,6 +233,8 @@ export async function startGateway(opts: {
       payments: opts.payments?.client ?? null,
       webhookSealer: createSealer(opts.nikHashKey, 'webhook-secrets'),
       payoutSealer: createSealer(opts.nikHashKey, 'payout-destinations'),
+      registry,
+      nikKey: opts.nikHashKey,
       otpInbox: opts.otp,
       webhookAllowPrivate: opts.allowLocalWebhooks === true,
       ...(opts.webhookFetch ? { webhookFetch: opts.webhookFetch } : {}),

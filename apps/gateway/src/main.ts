@@ -10,6 +10,7 @@ import { metricsEnabled } from './metrics';
 import { mockPayments, realPayments } from './payments';
 import { configOrExit, runMain, stopOnSignals } from './process';
 import { createRateLimits } from './rate-limits';
+import { realRegistry } from './registry';
 
 async function main(): Promise<void> {
   const config = configOrExit();
@@ -102,10 +103,21 @@ async function main(): Promise<void> {
     integrationSandbox: config.integrationSandbox,
     ...(config.webhookIntervalMs !== undefined ? { webhookIntervalMs: config.webhookIntervalMs } : {}),
     payments: config.payments ? realPayments(config.payments) : mockPayments(),
+    registry: config.registry
+      ? realRegistry(config.registry)
+      : config.nodeEnv === 'production'
+        ? null
+        : undefined,
     ...(config.payoutIntervalMs !== undefined ? { payoutIntervalMs: config.payoutIntervalMs } : {}),
     ...(config.oversightIntervalMs !== undefined ? { oversightIntervalMs: config.oversightIntervalMs } : {}),
     metrics: config.metrics,
   });
+  if (!config.registry)
+    logger.warn(
+      config.nodeEnv === 'production'
+        ? 'REGISTRY_BASE_URL is not set: imported participants wait PENDING (they cannot buy) until a population registry is configured and registry.retry checks them.'
+        : 'REGISTRY_BASE_URL is not set: participants are checked against the in-process population registry double (development only).',
+    );
   if (!config.payments)
     logger.warn(
       'PAYMENTS_BASE_URL is not set: payouts go to the in-process payment mock (development only).',

@@ -15,6 +15,7 @@ import { createLogger } from './logger';
 import { createMetrics, type Metrics, metricsEnabled, metricsRequestHandler } from './metrics';
 import { realPayments } from './payments';
 import { configOrExit, runMain, stopOnSignals } from './process';
+import { mockRegistry, realRegistry } from './registry';
 
 /**
  * `npm run worker`: the schedule (packages/core/src/jobs/schedule.ts) in a process of its own, for
@@ -91,6 +92,13 @@ async function main(): Promise<void> {
       webhookSealer: createSealer(nikHashKey, 'webhook-secrets'),
       payoutSealer: createSealer(nikHashKey, 'payout-destinations'),
       webhookAllowPrivate: config.webhooksAllowPrivate,
+      // The registry double answers from reserved serials, not state: the worker's agrees with the gateways'.
+      registry: config.registry
+        ? realRegistry(config.registry)
+        : config.nodeEnv === 'production'
+          ? null
+          : mockRegistry().client,
+      nikKey: nikHashKey,
     },
     log: logger,
     intervals: {

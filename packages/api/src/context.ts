@@ -1,4 +1,11 @@
-import type { Actor, OtpChannel, ProgramClock, TokenService, WebhookLookup } from '@latih/core';
+import type {
+  Actor,
+  OtpChannel,
+  ProgramClock,
+  RegistryVerifier,
+  TokenService,
+  WebhookLookup,
+} from '@latih/core';
 import type { Db, ReadReplica } from '@latih/db';
 import type { PaymentsClient } from '@latih/payments/client';
 import type { ApiContext, ServicesHandle } from './context-types';
@@ -41,6 +48,11 @@ export type Services = {
   integrationSandbox?: boolean;
   /** The payment provider (the in-process mock in development); null where none is configured. */
   payments?: PaymentsClient | null;
+  /**
+   * The population registry's verification service (its in-process double in development); null
+   * where none is configured: imported participants then wait PENDING, never pass unchecked.
+   */
+  registry: RegistryVerifier | null;
   log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void };
 };
 

@@ -29,6 +29,7 @@ import { pmoAuditRouter, pmoOrganisationsRouter } from './routers/pmo/oversight/
 import { pmoReportsRouter, pmoStatisticsRoute, publicStatisticsRoute } from './routers/pmo/oversight/reports';
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
 import { participantLookupRoute, searchParticipantsRoute } from './routers/pmo/participants/lookup';
+import { pmoRegistryRouter } from './routers/pmo/participants/registry';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
 import { getCertificateRoute } from './routers/provider/certificates/get-certificate';
 import { revokeCertificateRoute } from './routers/provider/certificates/revoke-certificate';
@@ -102,6 +103,7 @@ export const appRouter = router({
       get: participantLookupRoute,
       import: importParticipantsRoute,
       setPayoutAccount: setParticipantPayoutAccountRoute,
+      registry: pmoRegistryRouter,
     }),
     settlements: pmoSettlementsRouter,
     incentives: pmoIncentivesRouter,

@@ -247,6 +247,30 @@ export const ERROR_CATALOG = {
     when: 'The card belongs to a participant who is not active (withdrawn or blocked by the program).',
     action: 'Tell the participant to contact the program.',
   },
+  PARTICIPANT_REGISTRY_PENDING: {
+    status: 409,
+    message: "The participant's identity is still being checked against the population registry.",
+    when: 'The participant was imported while the population registry (Dukcapil) could not be reached; the check is retried until it gives a verdict. Nobody buys before it does.',
+    action: 'Ask the participant to try again later (usually minutes). The same request may be sent again.',
+  },
+  PARTICIPANT_REGISTRY_BLOCKED: {
+    status: 422,
+    message: "The participant's data does not match the population registry.",
+    when: "The population registry's check found the participant's NIK, name or birth date not matching its record; the program office resolves it (a new check after correcting the data, or an override with a recorded reason). Platforms are not told which field differs.",
+    action: 'Tell the participant to contact the program to correct their data.',
+  },
+  REGISTRY_NIK_MISMATCH: {
+    status: 422,
+    message: 'The NIK given is not this participant’s.',
+    when: "`pmo.participants.registry.recheck` was given a NIK whose keyed hash is not the participant's (the NIK is kept only as that hash, so a check that is not queued needs it again).",
+    action: "Give the participant's NIK from their identity card.",
+  },
+  REGISTRY_NOT_OPEN: {
+    status: 409,
+    message: 'The participant’s registry check has nothing to resolve.',
+    when: 'An override was asked for a participant who is not BLOCKED or PENDING.',
+    action: 'Read the participant’s registry status first (`pmo.participants.registry.get`).',
+  },
   PURCHASE_WINDOW_CLOSED: {
     status: 422,
     message: "The participant's purchase window has closed.",

@@ -31,6 +31,7 @@ export const ID_PREFIXES = {
   staff: 'stf',
   integrationKey: 'ikey',
   balanceCheck: 'bck',
+  registryCheck: 'rgc',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

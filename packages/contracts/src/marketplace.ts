@@ -114,6 +114,9 @@ export const ZParticipantBalanceSchema = z
     cardNumberLast4: z.string(),
     balance: ZRupiahSchema.meta({ description: 'What is left of the training balance' }),
     purchaseDeadline: ZTimestampSchema.meta({ description: 'The last moment the participant may buy' }),
-    canBuy: z.boolean().meta({ description: 'Active, inside the purchase window, with a balance' }),
+    canBuy: z.boolean().meta({
+      description:
+        'Active, cleared by the population-registry check, inside the purchase window, with a balance',
+    }),
   })
   .meta({ id: 'ParticipantBalance' });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageOf, ZRupiahSchema, ZTimestampSchema } from './common';
 import { idSchema } from './ids';
 import { ZVoucherSchema } from './marketplace';
+import { ZRegistryStatusSchema } from './participants';
 import { ZIncentiveSchema } from './payouts';
 import { ENROLLMENT_STATUSES, ZMissingSchema } from './rosters';
 
@@ -46,6 +47,7 @@ export const ZParticipantSummarySchema = z
     regencyCode: z.string(),
     cohort: z.number().int(),
     status: z.enum(['ACTIVE', 'INACTIVE']),
+    registryStatus: ZRegistryStatusSchema,
     balance: ZRupiahSchema,
   })
   .meta({ id: 'ParticipantSummary' });

@@ -4,6 +4,7 @@ import type { Actor } from './auth/actor';
 import { createCourse, submitCourse } from './courses';
 import { approveCourse } from './curation';
 import { importParticipants } from './participants/import';
+import type { RegistryVerifier } from './participants/registry';
 import { createRun, openRun } from './runs';
 import { DEMO_ORGANISATIONS } from './seed';
 
@@ -323,12 +324,18 @@ export const DEMO_PARTICIPANTS = [
   },
 ] as const;
 
-export async function seedDemoParticipants(db: Db, nikKey: Buffer, now: Date = new Date()): Promise<number> {
+export async function seedDemoParticipants(
+  db: Db,
+  nikKey: Buffer,
+  registry: RegistryVerifier | null,
+  now: Date = new Date(),
+): Promise<number> {
   const r = await importParticipants({
     db,
     actor: actorFor('pmo', 'pmo'),
     requestId: null,
     nikKey,
+    registry,
     input: { cohort: 1, items: DEMO_PARTICIPANTS.map((p) => ({ ...p })) },
     now,
   });

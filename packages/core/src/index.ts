@@ -44,6 +44,7 @@ export * from './oversight/signals';
 export * from './participants/import';
 export * from './participants/nik';
 export * from './participants/phone';
+export * from './participants/registry';
 export * from './partitions';
 export * from './payouts/accounts';
 export * from './payouts/books';

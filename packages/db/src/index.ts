@@ -26,6 +26,7 @@ export * from './repositories/payouts';
 export * from './repositories/phone-signals';
 export * from './repositories/recommendations';
 export * from './repositories/redemption';
+export * from './repositories/registry';
 export * from './repositories/reports';
 export * from './repositories/rosters';
 export * from './repositories/runs';

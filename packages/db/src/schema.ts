@@ -459,10 +459,26 @@ export const participants = pgTable(
     /** The registered mobile number's keyed hash (never the number) and last 4 digits; null: not given. */
     phoneHash: text('phone_hash'),
     phoneLast4: text('phone_last4'),
+    /**
+     * The population-registry check (registry_checks has each one): VERIFIED (NIK, name and birth
+     * date match), PENDING (no verdict yet: the registry was unavailable; registry_queue retries),
+     * BLOCKED (a mismatch: registry_reasons says which), OVERRIDDEN (the PMO let a blocked or
+     * pending participant through, with a recorded reason). Only VERIFIED and OVERRIDDEN may buy.
+     * Participants imported before the check existed are VERIFIED with registry_checked_at null.
+     */
+    registryStatus: text('registry_status', { enum: ['VERIFIED', 'PENDING', 'BLOCKED', 'OVERRIDDEN'] })
+      .notNull()
+      .default('VERIFIED'),
+    registryReasons: text('registry_reasons').array().notNull().default(sql`'{}'::text[]`),
+    registryCheckedAt: ts('registry_checked_at'),
     changedXid: changedXid(),
   },
   (t) => [
     uniqueIndex('participants_nik_hash_idx').on(t.nikHash),
+    // The PMO's work list: blocked and pending participants.
+    index('participants_registry_open_idx')
+      .on(t.registryStatus, t.id)
+      .where(sql`${t.registryStatus} in ('PENDING', 'BLOCKED')`),
     // SHARED_PHONE reads the participants behind one number, and the pass the recently written ones.
     index('participants_phone_hash_idx').on(t.phoneHash).where(sql`${t.phoneHash} is not null`),
     index('participants_changed_xid_idx').on(t.changedXid).where(sql`${t.changedXid} is not null`),
@@ -1591,4 +1607,52 @@ export const balanceChecks = pgTable(
     confirmedAt: ts('confirmed_at'),
   },
   (t) => [index('balance_checks_card_idx').on(t.cardHash, t.createdAt)],
+);
+
+/**
+ * Every population-registry check of a participant and every PMO decision on one: what the
+ * program needs to show why someone is blocked or let through, and nothing of the registry's own
+ * record (it answers match flags only). `reference` is the registry's id for the check.
+ */
+export const registryChecks = pgTable(
+  'registry_checks',
+  {
+    id: text('id').primaryKey(),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    /** IMPORT, RECHECK (by the PMO), RETRY (the queue's job), OVERRIDE (a PMO decision, no call). */
+    trigger: text('trigger', { enum: ['IMPORT', 'RECHECK', 'RETRY', 'OVERRIDE'] }).notNull(),
+    /** VERIFIED, BLOCKED, UNAVAILABLE (no verdict: queued) or OVERRIDDEN. */
+    outcome: text('outcome', { enum: ['VERIFIED', 'BLOCKED', 'UNAVAILABLE', 'OVERRIDDEN'] }).notNull(),
+    reasons: text('reasons').array().notNull(),
+    reference: text('reference'),
+    /** The registry's error code when it gave no verdict; the PMO's reason for an override. */
+    note: text('note'),
+    actorOrganisationId: text('actor_organisation_id'),
+    actorClientId: text('actor_client_id'),
+    at: ts('at').notNull(),
+  },
+  (t) => [index('registry_checks_participant_idx').on(t.participantId, t.at)],
+);
+
+/**
+ * Checks waiting for the registry (it was unavailable, or no registry is configured): the
+ * person's NIK, name and birth date sealed (AES-GCM, a key of their own), since the NIK is kept
+ * nowhere else in full; the row, and so the sealed NIK, is deleted as soon as a verdict comes.
+ */
+export const registryQueue = pgTable(
+  'registry_queue',
+  {
+    participantId: text('participant_id')
+      .primaryKey()
+      .references(() => participants.id),
+    sealed: text('sealed').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the job tries next; a claim moves it ahead by a lease, so a crashed try is retried. */
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('registry_queue_due_idx').on(t.nextAttemptAt)],
 );

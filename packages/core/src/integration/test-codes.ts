@@ -9,6 +9,7 @@ import { notFound } from '../courses';
 import { confirmCheckout, createCheckout } from '../marketplace/checkout';
 import type { OtpChannel } from '../marketplace/otp';
 import { importParticipants } from '../participants/import';
+import type { RegistryVerifier } from '../participants/registry';
 
 /** The program's sandbox hands out codes prefixed `PRAT-`; Latih's test codes carry it too. */
 export const TEST_CODE_PREFIX = 'PRAT-';
@@ -30,7 +31,8 @@ function sandboxParticipant() {
   const dd = String(female ? day + 40 : day).padStart(2, '0');
   const mm = String(month).padStart(2, '0');
   return {
-    nik: `317101${dd}${mm}${year}${String(1 + randomInt(9999)).padStart(4, '0')}`,
+    // Serials 9990–9999 are the registry double's reserved ones (a mismatch on purpose).
+    nik: `317101${dd}${mm}${year}${String(1 + randomInt(8999)).padStart(4, '0')}`,
     cardNumber: `5199${testCodeDigits(12)}`,
     name: `${FIRST_NAMES[randomInt(FIRST_NAMES.length)]} Peserta Uji`,
     gender: female ? ('F' as const) : ('M' as const),
@@ -50,6 +52,7 @@ export async function issueTestCodes(opts: {
   requestId: string | null;
   input: z.input<typeof ZIssueTestCodesInputSchema>;
   nikKey: Buffer;
+  registry: RegistryVerifier | null;
   sandbox: boolean;
   now?: Date;
 }) {
@@ -90,6 +93,7 @@ export async function issueTestCodes(opts: {
       actor: pmo,
       requestId: opts.requestId,
       nikKey: opts.nikKey,
+      registry: opts.registry,
       input: { cohort: 1, schemeId: course.schemeId, items: [person] },
       now,
     });
@@ -98,6 +102,11 @@ export async function issueTestCodes(opts: {
       // A made-up NIK that happened to exist already: try another person.
       continue;
     }
+    if (result.registry?.status !== 'VERIFIED')
+      throw new AppError('INVALID_STATE', {
+        message:
+          'The population registry did not verify a made-up sandbox participant: test codes need the registry double (leave REGISTRY_BASE_URL unset outside production).',
+      });
     let otp = '';
     const inbox: OtpChannel = {
       send: async (m) => {

@@ -13,6 +13,7 @@ import type { DevOtpChannel } from '../marketplace/otp';
 import { expireDueBalances, expireDueVouchers } from '../marketplace/vouchers';
 import { refreshRecentRollups } from '../oversight/reports';
 import { runSignalDetection } from '../oversight/signals';
+import { type RegistryVerifier, retryRegistryChecks } from '../participants/registry';
 import { maintainPartitions, PARTITION_MONTHS_AHEAD } from '../partitions';
 import { BooksDiscrepancyError, booksDiffer, checkBooks } from '../payouts/books';
 import { evaluateIncentives } from '../payouts/incentives';
@@ -42,6 +43,10 @@ export type JobDeps = {
   webhookLookup?: WebhookLookup;
   /** Development: the in-memory inbox of one-time codes, pruned with the codes' expiry. */
   otpInbox?: DevOtpChannel | null;
+  /** The population registry; null: none configured (queued checks wait). */
+  registry?: RegistryVerifier | null;
+  /** The key NIKs are hashed with: queued registry checks are sealed under a key derived from it. */
+  nikKey?: Buffer;
 };
 
 const SYSTEM = actorRef(null, null);
@@ -126,6 +131,24 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
       const expired = await expirePendingCheckouts(deps.db, now, 1_000);
       const pruned = deps.otpInbox?.prune(Date.now() - HOUR) ?? 0;
       return { busy: expired >= 1_000, summary: { expired, pruned } };
+    },
+  },
+  {
+    name: 'registry.retry',
+    everyMs: 30_000,
+    mode: every,
+    once: 'queued checks claimed with FOR UPDATE SKIP LOCKED and a 2-minute lease, 100 a pass; a verdict applies only to a participant still PENDING',
+    description:
+      'Asks the population registry again about participants left PENDING (it was unavailable at import or at a re-check): a verdict makes them VERIFIED or BLOCKED and deletes the queued, sealed NIK; no verdict backs off (30 s doubling to an hour), for as long as they are PENDING. Off where no registry is configured (REGISTRY_BASE_URL): the queue then waits.',
+    enabled: (deps) => Boolean(deps.registry && deps.nikKey),
+    needs: 'a population registry',
+    run: async ({ deps, now }) => {
+      if (!deps.registry || !deps.nikKey) return {};
+      const r = await retryRegistryChecks({ db: deps.db, registry: deps.registry, nikKey: deps.nikKey, now });
+      return {
+        busy: r.busy,
+        summary: { claimed: r.claimed, verified: r.verified, blocked: r.blocked, unavailable: r.unavailable },
+      };
     },
   },
   {

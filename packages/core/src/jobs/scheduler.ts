@@ -50,6 +50,8 @@ export type JobDefinition<D> = {
   leaseMs?: number;
   /** False where the host lacks what it needs (no payment provider configured). */
   enabled?: (deps: D) => boolean;
+  /** What `enabled` waits for, as the operations page says it (default: a payment provider). */
+  needs?: string;
   run: (ctx: { deps: D; now: Date; log: JobLog }) => Promise<JobResult | undefined>;
 };
 

@@ -125,7 +125,10 @@ export async function confirmBalanceCheck(opts: Call<z.input<typeof ZConfirmBala
       balance: participant.balance,
       purchaseDeadline: participant.purchaseDeadline.toISOString(),
       canBuy:
-        participant.status === 'ACTIVE' && participant.purchaseDeadline >= now && participant.balance > 0,
+        participant.status === 'ACTIVE' &&
+        (participant.registryStatus === 'VERIFIED' || participant.registryStatus === 'OVERRIDDEN') &&
+        participant.purchaseDeadline >= now &&
+        participant.balance > 0,
     };
   });
 }

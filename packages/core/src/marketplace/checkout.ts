@@ -49,6 +49,11 @@ function requirePlatform(actor: Actor): void {
 
 function assertCanBuy(participant: ParticipantRow, now: Date): void {
   if (participant.status !== 'ACTIVE') throw new AppError('PARTICIPANT_NOT_ACTIVE', { field: 'cardNumber' });
+  // The population-registry check: no verdict yet, or a mismatch the program has not resolved.
+  if (participant.registryStatus === 'PENDING')
+    throw new AppError('PARTICIPANT_REGISTRY_PENDING', { field: 'cardNumber' });
+  if (participant.registryStatus === 'BLOCKED')
+    throw new AppError('PARTICIPANT_REGISTRY_BLOCKED', { field: 'cardNumber' });
   if (participant.purchaseDeadline < now) {
     throw new AppError('PURCHASE_WINDOW_CLOSED', {
       message: `The purchase window closed on ${participant.purchaseDeadline.toISOString()}.`,

@@ -89,6 +89,7 @@ export async function participantLookup(
       regencyCode: p.regencyCode,
       cohort: p.cohort,
       status: p.status,
+      registryStatus: p.registryStatus,
       balance: p.balance,
       gender: p.gender,
       birthDate: p.birthDate,

@@ -21,6 +21,14 @@ import { resolveScheme } from '../catalog/rules';
 import { newId } from '../ids';
 import { hashNik, parseNik } from './nik';
 import { hashPhone } from './phone';
+import {
+  checkPeople,
+  type RegistryOutcome,
+  type RegistryVerifier,
+  recordImportChecks,
+  registryColumns,
+  registrySealer,
+} from './registry';
 
 const CHUNK = 1000;
 
@@ -36,12 +44,21 @@ type Valid = {
  * its own; a NIK already imported is reported as DUPLICATE, never stored twice (the keyed hash is
  * unique). Each new participant gets the scheme's training balance through a balanced ledger
  * transaction, and the scheme's purchase deadline.
+ *
+ * Each new participant is checked against the population registry first (registry.ts), outside
+ * the transaction and `REGISTRY_CONCURRENCY` at a time: a mismatch creates them BLOCKED, no
+ * verdict (outage, timeout, the import's time budget spent, no registry configured) creates them
+ * PENDING with the check queued. Nobody is passed without a verdict.
  */
 export async function importParticipants(opts: {
   db: Db;
   actor: Actor;
   requestId: string | null;
   nikKey: Buffer;
+  /** The population registry; null: none configured (everyone is queued PENDING). */
+  registry: RegistryVerifier | null;
+  /** How long the import waits for the registry in all (default REGISTRY_IMPORT_BUDGET_MS). */
+  registryBudgetMs?: number;
   input: z.input<typeof ZImportParticipantsInputSchema>;
   now?: Date;
 }) {
@@ -54,9 +71,17 @@ export async function importParticipants(opts: {
     participantId: null,
     nikLast4: null,
     error: null,
+    registry: null,
   }));
   const fail = (index: number, err: AppError) => {
-    results[index] = { index, status: 'ERROR', participantId: null, nikLast4: null, error: errorBody(err) };
+    results[index] = {
+      index,
+      status: 'ERROR',
+      participantId: null,
+      nikLast4: null,
+      error: errorBody(err),
+      registry: null,
+    };
   };
 
   const valid: Valid[] = [];
@@ -104,6 +129,31 @@ export async function importParticipants(opts: {
     valid.push({ index, hash: hashNik(opts.nikKey, item.nik), last4: item.nik.slice(-4), item });
   }
 
+  // The registry is asked about NIKs not imported yet (once each), before the transaction opens.
+  const known = new Set<string>();
+  for (let i = 0; i < valid.length; i += CHUNK)
+    for (const p of await participantsByNikHash(
+      opts.db,
+      valid.slice(i, i + CHUNK).map((v) => v.hash),
+    ))
+      known.add(p.nikHash);
+  const toCheck: Valid[] = [];
+  for (const v of valid) {
+    if (known.has(v.hash)) continue;
+    known.add(v.hash);
+    toCheck.push(v);
+  }
+  const checked = await checkPeople(
+    opts.registry,
+    toCheck.map((v) => ({ nik: v.item.nik, name: v.item.name, birthDate: v.item.birthDate })),
+    opts.registryBudgetMs !== undefined ? { budgetMs: opts.registryBudgetMs } : {},
+  );
+  const outcomeOf = new Map<number, RegistryOutcome>();
+  for (const [i, v] of toCheck.entries())
+    outcomeOf.set(v.index, checked[i] ?? { kind: 'unavailable', error: 'error' });
+  const unchecked: RegistryOutcome = { kind: 'unavailable', error: 'not_checked' };
+  const sealer = registrySealer(opts.nikKey);
+
   return opts.db.transaction(async (tx) => {
     const scheme = await resolveScheme(tx, input.schemeId, now);
     const deadline = new Date(now.getTime() + scheme.rules.purchaseWindowDays * 86_400_000);
@@ -139,6 +189,7 @@ export async function importParticipants(opts: {
             participantId: existing?.id ?? earlier ?? null,
             nikLast4: v.last4,
             error: null,
+            registry: null,
           };
           continue;
         }
@@ -175,15 +226,53 @@ export async function importParticipants(opts: {
           status: 'ACTIVE' as const,
           balance: scheme.rules.trainingBalance,
           purchaseDeadline: deadline,
+          ...registryColumns(outcomeOf.get(f.index) ?? unchecked, now),
         })),
       );
       const insertedIds = new Set(inserted.map((r) => r.id));
       for (const f of fresh) {
         // Not inserted: a concurrent import took the NIK or card first.
+        const col = registryColumns(outcomeOf.get(f.index) ?? unchecked, now);
         results[f.index] = insertedIds.has(f.id)
-          ? { index: f.index, status: 'CREATED', participantId: f.id, nikLast4: f.last4, error: null }
-          : { index: f.index, status: 'DUPLICATE', participantId: null, nikLast4: f.last4, error: null };
+          ? {
+              index: f.index,
+              status: 'CREATED',
+              participantId: f.id,
+              nikLast4: f.last4,
+              error: null,
+              registry: {
+                status: col.registryStatus as 'VERIFIED' | 'PENDING' | 'BLOCKED',
+                reasons: col.registryReasons as NonNullable<TParticipantImportResult['registry']>['reasons'],
+              },
+            }
+          : {
+              index: f.index,
+              status: 'DUPLICATE',
+              participantId: null,
+              nikLast4: f.last4,
+              error: null,
+              registry: null,
+            };
       }
+      await recordImportChecks(
+        tx,
+        fresh
+          .filter((f) => insertedIds.has(f.id))
+          .map((f) => ({
+            participantId: f.id,
+            person: { nik: f.item.nik, name: f.item.name, birthDate: f.item.birthDate },
+            outcome: outcomeOf.get(f.index) ?? unchecked,
+          })),
+        {
+          actor: {
+            organisationId: opts.actor.organisationId,
+            clientId: opts.actor.clientId,
+            requestId: opts.requestId,
+          },
+          now,
+          sealer,
+        },
+      );
       await postLedgerTransactions(
         tx,
         inserted.map((p) => ({
@@ -208,14 +297,22 @@ export async function importParticipants(opts: {
           fromState: null,
           toState: 'ACTIVE',
           requestId: opts.requestId,
-          data: { cohort: input.cohort, schemeId: scheme.id, balance: p.balance },
+          data: { cohort: input.cohort, schemeId: scheme.id, balance: p.balance, registry: p.registryStatus },
         })),
       );
       credited += inserted.reduce((s, p) => s + p.balance, 0);
     }
     const count = (s: TParticipantImportResult['status']) => results.filter((r) => r.status === s).length;
+    const registry = (s: 'BLOCKED' | 'PENDING') => results.filter((r) => r.registry?.status === s).length;
     return {
-      summary: { created: count('CREATED'), duplicate: count('DUPLICATE'), error: count('ERROR'), credited },
+      summary: {
+        created: count('CREATED'),
+        duplicate: count('DUPLICATE'),
+        error: count('ERROR'),
+        credited,
+        blocked: registry('BLOCKED'),
+        pending: registry('PENDING'),
+      },
       results,
     };
   });

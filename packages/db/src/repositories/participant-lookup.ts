@@ -37,10 +37,11 @@ export async function searchParticipants(
     regency_code: string;
     cohort: number;
     status: 'ACTIVE' | 'INACTIVE';
+    registry_status: 'VERIFIED' | 'PENDING' | 'BLOCKED' | 'OVERRIDDEN';
     balance: number | string;
   }>(
     db,
-    sql`select id, name, card_number, nik_last4, regency_code, cohort, status, balance from participants
+    sql`select id, name, card_number, nik_last4, regency_code, cohort, status, registry_status, balance from participants
         where ${sql.join(filters, sql` and `)} order by id limit ${input.limit + 1}`,
   );
   const more = rows.length > input.limit;
@@ -54,6 +55,7 @@ export async function searchParticipants(
       regencyCode: r.regency_code,
       cohort: r.cohort,
       status: r.status,
+      registryStatus: r.registry_status,
       balance: Number(r.balance),
     })),
     nextCursor: more && page.at(-1) ? encodeCursor(page.at(-1)?.id ?? '') : null,

@@ -67,6 +67,10 @@ type AllProcedures =
   | 'pmo.participants.get'
   | 'pmo.participants.import'
   | 'pmo.participants.setPayoutAccount'
+  | 'pmo.participants.registry.list'
+  | 'pmo.participants.registry.get'
+  | 'pmo.participants.registry.recheck'
+  | 'pmo.participants.registry.override'
   | 'pmo.certificates.revoke'
   | 'pmo.webhooks.deliveries'
   | 'pmo.settlements.run'
@@ -215,6 +219,7 @@ expectTypeOf<UnknownInputs>().toEqualTypeOf<
 type Limit = number | undefined;
 expectTypeOf<In<'events.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.audit.list'>['limit']>().toEqualTypeOf<Limit>();
+expectTypeOf<In<'pmo.participants.registry.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.cases.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.cases.enrollments'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.signals.implicated'>['limit']>().toEqualTypeOf<Limit>();

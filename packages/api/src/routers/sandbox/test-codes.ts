@@ -26,6 +26,7 @@ export const issueTestCodesRoute = providerProcedure
       requestId: ctx.requestId,
       input,
       nikKey: s.nikHashKey,
+      registry: s.registry,
       sandbox: s.integrationSandbox ?? false,
       now: ctx.now,
     });
