@@ -13,15 +13,19 @@ import {
   decodeCursor,
   deferRegistryCheck,
   dequeueRegistryCheck,
+  dequeueRegistryChecks,
   enqueueRegistryChecks,
   findParticipant,
   findQueuedRegistryCheck,
+  insertAuditEntries,
   insertRegistryChecks,
+  lockParticipants,
   type ParticipantRow,
   participantsByRegistryStatus,
   type RegistryCheckRow,
   registryChecksOf,
   setParticipantRegistry,
+  setParticipantsRegistry,
   toPage,
 } from '@latih/db';
 import type { RegistryClient, Verification } from '@latih/registry/client';
@@ -447,40 +451,80 @@ export async function retryRegistryChecks(opts: {
   r.busy = claimed.length >= limit;
   const people = claimed.map((c) => sealer.open(c.sealed) as Person);
   const outcomes = await checkPeople(opts.registry, people, { budgetMs: REGISTRY_RETRY_LEASE_MS / 2 });
-  const system = actorRef(null, null);
+  // No verdict: each waits longer (30 s doubling to an hour after its attempts so far).
+  const verdicts: { participantId: string; outcome: Extract<RegistryOutcome, { kind: 'verdict' }> }[] = [];
   for (const [i, c] of claimed.entries()) {
     const outcome = outcomes[i];
-    const person = people[i];
-    if (!outcome || !person) continue;
-    if (outcome.kind === 'unavailable') {
-      r.unavailable++;
-      await deferRegistryCheck(
-        opts.db,
-        c.participantId,
-        new Date(opts.now.getTime() + registryRetryDelayMs(c.attempts)),
-        outcome.error,
-      );
+    if (!outcome) continue;
+    if (outcome.kind === 'verdict') {
+      verdicts.push({ participantId: c.participantId, outcome });
       continue;
     }
-    await opts.db.transaction(async (tx) => {
-      const p = await findParticipant(tx, c.participantId, { forUpdate: true });
-      if (!p) return;
-      if (p.registryStatus !== 'PENDING') {
-        // Decided meanwhile (an override, a PMO re-check): the queued try has nothing left to do.
-        await dequeueRegistryCheck(tx, p.id);
-        return;
-      }
-      await applyRegistryOutcome(tx, p, outcome, {
-        trigger: 'RETRY',
-        actor: system,
-        now: opts.now,
-        sealer,
-        person,
-        onlyIf: ['PENDING'],
-      });
-      if (outcome.status === 'VERIFIED') r.verified++;
-      else r.blocked++;
-    });
+    r.unavailable++;
+    await deferRegistryCheck(
+      opts.db,
+      c.participantId,
+      new Date(opts.now.getTime() + registryRetryDelayMs(c.attempts)),
+      outcome.error,
+    );
   }
+  if (verdicts.length === 0) return r;
+  // The verdicts in one transaction: only to participants still PENDING (an override or a PMO
+  // re-check in between wins); every claimed check with a verdict leaves the queue.
+  await opts.db.transaction(async (tx) => {
+    const locked = await lockParticipants(
+      tx,
+      verdicts.map((v) => v.participantId),
+    );
+    const pending = new Set(locked.filter((p) => p.registryStatus === 'PENDING').map((p) => p.id));
+    const groups = new Map<string, typeof verdicts>();
+    for (const v of verdicts) {
+      if (!pending.has(v.participantId)) continue;
+      const key = `${v.outcome.status}:${v.outcome.reasons.join(',')}`;
+      groups.set(key, [...(groups.get(key) ?? []), v]);
+    }
+    const applied: typeof verdicts = [];
+    for (const group of groups.values()) {
+      const first = group[0];
+      if (!first) continue;
+      const moved = new Set(
+        await setParticipantsRegistry(
+          tx,
+          group.map((v) => v.participantId),
+          { status: first.outcome.status, reasons: first.outcome.reasons, checkedAt: opts.now },
+          ['PENDING'],
+        ),
+      );
+      applied.push(...group.filter((v) => moved.has(v.participantId)));
+    }
+    await dequeueRegistryChecks(
+      tx,
+      verdicts.map((v) => v.participantId),
+    );
+    await insertRegistryChecks(
+      tx,
+      applied.map((v) => registryCheckRow(v.participantId, 'RETRY', v.outcome, null, opts.now)),
+    );
+    await insertAuditEntries(
+      tx,
+      applied.map((v) => ({
+        id: newId('audit', opts.now.getTime()),
+        actorOrganisationId: null,
+        actorClientId: null,
+        action:
+          v.outcome.status === 'VERIFIED' ? 'participant.registry_verified' : 'participant.registry_blocked',
+        entityType: 'participant',
+        entityId: v.participantId,
+        fromState: 'PENDING',
+        toState: v.outcome.status,
+        requestId: null,
+        data: { trigger: 'RETRY', reasons: v.outcome.reasons, reference: v.outcome.reference },
+      })),
+    );
+    for (const v of applied) {
+      if (v.outcome.status === 'VERIFIED') r.verified++;
+      else r.blocked++;
+    }
+  });
   return r;
 }

@@ -69,6 +69,33 @@ export async function deferRegistryCheck(
     .where(eq(registryQueue.participantId, participantId));
 }
 
+export async function dequeueRegistryChecks(db: Db, participantIds: string[]): Promise<void> {
+  if (participantIds.length === 0) return;
+  await db.delete(registryQueue).where(inArray(registryQueue.participantId, participantIds));
+}
+
+/** Participants locked for update, by id (the retry job's batch). */
+export async function lockParticipants(db: Db, ids: string[]) {
+  if (ids.length === 0) return [];
+  return db.select().from(participants).where(inArray(participants.id, ids)).for('update');
+}
+
+/** One status and reasons for many participants, only those still in `onlyIf`. */
+export async function setParticipantsRegistry(
+  db: Db,
+  ids: string[],
+  to: { status: RegistryStatus; reasons: string[]; checkedAt: Date },
+  onlyIf: RegistryStatus[],
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const r = await db
+    .update(participants)
+    .set({ registryStatus: to.status, registryReasons: to.reasons, registryCheckedAt: to.checkedAt })
+    .where(and(inArray(participants.id, ids), inArray(participants.registryStatus, onlyIf)))
+    .returning({ id: participants.id });
+  return r.map((x) => x.id);
+}
+
 export async function dequeueRegistryCheck(db: Db, participantId: string): Promise<boolean> {
   const r = await db
     .delete(registryQueue)
