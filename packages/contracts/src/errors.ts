@@ -640,6 +640,18 @@ export const ERROR_CATALOG = {
     when: 'A revocation was asked for a certificate revoked before.',
     action: 'Nothing to do; public.certificates.verify shows the first revocation and its reason.',
   },
+  PASSPORT_EMPTY: {
+    status: 409,
+    message: 'The participant has no certificate to put in a passport.',
+    when: 'platform.passport.create for a participant none of whose trainings on vouchers you sold has a valid certificate (none completed yet, or every certificate revoked).',
+    action: 'Ask again once a training they bought through you is completed and its certificate issued.',
+  },
+  STATUS_LIST_NOT_FOUND: {
+    status: 404,
+    message: 'No revocation status list has this number.',
+    when: 'The list number is one no certificate points at (lists are numbered from 1; each holds 131 072 certificates).',
+    action: 'Use the statusListCredential URL in a certificate’s credentialStatus, as it is.',
+  },
   ENROLLMENT_NOT_COMPLETED: {
     status: 409,
     message: 'The training is not completed.',

@@ -16,6 +16,7 @@ export const ID_PREFIXES = {
   voucher: 'vch',
   enrollment: 'enr',
   certificate: 'cert',
+  passport: 'psp',
   identityCheck: 'idc',
   review: 'rev',
   event: 'evt',

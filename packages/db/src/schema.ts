@@ -19,6 +19,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -752,6 +753,16 @@ export const certificateKeys = pgTable('certificate_keys', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
+/**
+ * Where each certificate's bit sits in the revocation status lists (W3C Bitstring Status List):
+ * index i is bit i % 131 072 of list i / 131 072 + 1. Taken before signing (the index is in the
+ * signed credential); existing certificates got theirs when the column was added.
+ */
+export const certificateStatusIndexSeq = pgSequence('certificate_status_index_seq', {
+  startWith: 0,
+  minValue: 0,
+});
+
 /** A completion certificate: the signed credential as issued, and whether it still stands. */
 export const certificates = pgTable(
   'certificates',
@@ -778,9 +789,14 @@ export const certificates = pgTable(
     revokedAt: ts('revoked_at'),
     revokedReason: text('revoked_reason'),
     revokedBy: text('revoked_by'),
+    /** Its bit in the revocation status lists (see certificateStatusIndexSeq). */
+    statusIndex: bigint('status_index', { mode: 'number' })
+      .notNull()
+      .default(sql`nextval('certificate_status_index_seq')`),
   },
   (t) => [
     uniqueIndex('certificates_number_idx').on(t.number),
+    uniqueIndex('certificates_status_index_idx').on(t.statusIndex),
     uniqueIndex('certificates_enrollment_idx').on(t.enrollmentId),
     index('certificates_provider_idx').on(t.providerId, t.id),
     index('certificates_issued_brin').using('brin', t.issuedAt),

@@ -32,6 +32,7 @@ export type {
   TImportResult,
   TIndicator,
   TOrganisation,
+  TPassport,
   TRejection,
   TRun,
   TRunStatus,
@@ -61,6 +62,16 @@ export {
   paginate,
   syncCatalog,
 } from './iterate';
+export {
+  type CertificateCheck,
+  type CertificateCheckStatus,
+  checkCertificate,
+  fetchPassportMaterial,
+  type OfflineVerificationOptions,
+  type PassportMaterial,
+  type PassportVerification,
+  verifyPassport,
+} from './passports';
 export {
   type AdvanceSandboxClockOptions,
   advanceSandboxClock,

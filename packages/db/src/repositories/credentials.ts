@@ -1,13 +1,16 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, between, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { execRows } from '../client';
 import {
   certificateKeys,
   certificates,
   courses,
+  enrollments,
   identityChecks,
   organisations,
   redirectUris,
   reviews,
+  vouchers,
 } from '../schema';
 
 export type CertificateRow = typeof certificates.$inferSelect;
@@ -150,6 +153,62 @@ export async function certificateForVerification(db: Db, number: string) {
     .where(eq(certificates.number, number))
     .limit(1);
   return row;
+}
+
+// ── Status lists and passports ──
+
+/** The next status-list index, taken before the certificate that carries it is signed. */
+export async function nextCertificateStatusIndex(db: Db): Promise<number> {
+  const [row] = await execRows<{ n: string | number }>(
+    db,
+    sql`select nextval('certificate_status_index_seq') as n`,
+  );
+  if (!row) throw new Error('nextval returned no row');
+  return Number(row.n);
+}
+
+/**
+ * What one status list says: whether any certificate has an index in [from, to] (a list nobody was
+ * given is not served), and the indexes in it that are revoked.
+ */
+export async function statusListEntries(db: Db, from: number, to: number) {
+  const [any] = await db
+    .select({ index: certificates.statusIndex })
+    .from(certificates)
+    .where(between(certificates.statusIndex, from, to))
+    .limit(1);
+  if (!any) return null;
+  const revoked = await db
+    .select({ index: certificates.statusIndex })
+    .from(certificates)
+    .where(and(between(certificates.statusIndex, from, to), eq(certificates.status, 'REVOKED')))
+    .orderBy(asc(certificates.statusIndex));
+  return { revoked: revoked.map((r) => r.index) };
+}
+
+/**
+ * The certificates a platform may gather into a passport for the participant its voucher was sold
+ * to: those of trainings on vouchers this platform sold them, oldest first. Null when the voucher is
+ * not this platform's (a platform sees only its own records).
+ */
+export async function passportCertificates(db: Db, voucherId: string, platformId: string) {
+  const [asked] = await db
+    .select({ participantId: vouchers.participantId })
+    .from(vouchers)
+    .where(and(eq(vouchers.id, voucherId), eq(vouchers.platformId, platformId)))
+    .limit(1);
+  if (!asked) return null;
+  const sold = db
+    .select({ id: enrollments.id })
+    .from(enrollments)
+    .innerJoin(vouchers, eq(vouchers.id, enrollments.voucherId))
+    .where(and(eq(vouchers.participantId, asked.participantId), eq(vouchers.platformId, platformId)));
+  const rows = await db
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.participantId, asked.participantId), inArray(certificates.enrollmentId, sold)))
+    .orderBy(asc(certificates.issuedAt), asc(certificates.id));
+  return { participantId: asked.participantId, certificates: rows };
 }
 
 // ── Reviews ──
