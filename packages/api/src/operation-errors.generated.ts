@@ -336,6 +336,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'platform.vouchers.get': ['FORBIDDEN_ROLE', 'NOT_FOUND'],
   'platform.vouchers.list': ['FORBIDDEN_ROLE'],
   'platform.vouchers.cancel': ['FORBIDDEN_ROLE', 'NOT_FOUND', 'VOUCHER_NOT_CANCELLABLE'],
+  'platform.passport.create': ['FORBIDDEN_ROLE', 'NOT_FOUND', 'PASSPORT_EMPTY'],
   'platform.recommendations.forParticipant': ['FORBIDDEN_ROLE', 'NOT_FOUND'],
   'platform.reviews.submit': [
     'ENROLLMENT_NOT_COMPLETED',
@@ -507,6 +508,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'public.regions': [],
   'public.schemes': [],
   'public.certificates.verify': ['CERTIFICATE_NOT_FOUND', 'CODE_MALFORMED'],
+  'public.credentials.status': ['STATUS_LIST_NOT_FOUND'],
   'public.statistics': [],
   'sandbox.clock.get': ['TEST_CLOCK_DISABLED'],
   'sandbox.clock.advance': ['TEST_CLOCK_BACKWARDS', 'TEST_CLOCK_DISABLED', 'VALIDATION_FAILED'],
