@@ -90,6 +90,7 @@ describe('certificate pages and the JWKS over HTTP', () => {
     const list = await fetch(`${gw.url}/v1/public/credentials/status/1`);
     expect(list.status).toBe(200);
     expect(list.headers.get('content-type')).toContain('application/json');
+    expect(list.headers.get('cache-control')).toBe('public, max-age=60');
     const material = await fetchPassportMaterial({
       baseUrl: gw.url,
       documents: [passport.presentation as never],

@@ -797,6 +797,8 @@ export const certificates = pgTable(
   (t) => [
     uniqueIndex('certificates_number_idx').on(t.number),
     uniqueIndex('certificates_status_index_idx').on(t.statusIndex),
+    // A status list reads only the revoked bits of its range.
+    index('certificates_revoked_status_idx').on(t.statusIndex).where(sql`${t.status} = 'REVOKED'`),
     uniqueIndex('certificates_enrollment_idx').on(t.enrollmentId),
     index('certificates_provider_idx').on(t.providerId, t.id),
     index('certificates_issued_brin').using('brin', t.issuedAt),

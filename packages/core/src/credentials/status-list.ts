@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { AppError, STATUS_LIST_SIZE, STATUS_LIST_VALIDITY_SECONDS } from '@latih/contracts';
-import { type Db, statusListEntries } from '@latih/db';
+import { type Db, rememberCertificateKey, statusListEntries } from '@latih/db';
 import { CREDENTIAL_CONTEXT } from './profiles';
 import { type CredentialSigner, signCredential } from './proof';
 
@@ -45,6 +45,20 @@ export function encodeStatusList(set: number[]): string {
   return `u${gzipSync(bytes).toString('base64url')}`;
 }
 
+/**
+ * Keys that signed a list, kept published like certificate keys (a list signed just before a key
+ * rotation stays checkable for its day): written once per key and database in a process, so a
+ * public GET writes nothing after the first.
+ */
+const remembered = new WeakMap<Db, Set<string>>();
+async function rememberListKey(db: Db, signer: CredentialSigner): Promise<void> {
+  const kids = remembered.get(db) ?? new Set<string>();
+  remembered.set(db, kids);
+  if (kids.has(signer.kid)) return;
+  await rememberCertificateKey(db, signer.kid, signer.publicJwk as Record<string, string>);
+  kids.add(signer.kid);
+}
+
 const seconds = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Status list `list` as it stands now, signed; STATUS_LIST_NOT_FOUND when no certificate is in it. */
@@ -74,5 +88,6 @@ export async function statusListCredential(opts: {
       encodedList: encodeStatusList(entries.revoked.map((i) => i - from)),
     },
   };
+  await rememberListKey(opts.db, opts.signer);
   return signCredential(unsigned, opts.signer, opts.now);
 }
