@@ -309,7 +309,8 @@ const GUIDES: Guide[] = [
             );
           }
           expect(await runTs(example('skills-passport.md', 'passport-sdk'), r.env)).toEqual([
-            "1 [ 'VerifiablePresentation', 'LatihSkillsPassport' ]",
+            "OWN_SALES 1 [ 'VerifiablePresentation', 'LatihSkillsPassport' ]",
+            'ALL 1',
             'true VALID',
             'BAD_SIGNATURE BAD_SIGNATURE',
             'false REVOKED',

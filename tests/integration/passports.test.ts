@@ -453,4 +453,125 @@ describe.each(engines())('skills passport on %s', (engine) => {
       'STATUS_LIST_NOT_FOUND',
     );
   });
+
+  it('with the participant’s consent (a one-time code) a passport holds all their certificates, other platforms’ too; codes count, expire and are spent once', async () => {
+    const mine = await certified(h, { title: 'Lewat Platform A', platform: 'platformA' });
+    const person = mine.participantId;
+    const theirs = await certified(h, {
+      title: 'Lewat Platform B',
+      platform: 'platformB',
+      participantId: person,
+    });
+    const platformA = h.caller('platformA').platform.passport;
+    const consentCount = async () =>
+      (
+        await h.db
+          .select()
+          .from(schema.passportConsents)
+          .where(eq(schema.passportConsents.participantId, person))
+      ).length;
+
+    // Asked through a voucher platform A sold; platform B cannot ask through A's voucher.
+    expect(
+      await refusal(h.caller('platformB').platform.passport.requestConsent({ voucherId: mine.voucherId })),
+    ).toBe('NOT_FOUND');
+    const consent = await platformA.requestConsent({ voucherId: mine.voucherId });
+    expect(consent.id).toMatch(/^psc_/);
+    const code = h.otp.read(consent.id) ?? '';
+    expect(code).toMatch(/^\d{6}$/);
+    const wrong = code === '000000' ? '000001' : '000000';
+
+    // A wrong code counts and is refused; the count survives the refusal.
+    expect(
+      await refusal(
+        platformA.create({ voucherId: mine.voucherId, consent: { id: consent.id, code: wrong } }),
+      ),
+    ).toBe('OTP_INVALID');
+    const [afterWrong] = await h.db
+      .select()
+      .from(schema.passportConsents)
+      .where(eq(schema.passportConsents.id, consent.id));
+    expect(afterWrong).toMatchObject({ attempts: 1, status: 'PENDING' });
+    // Another platform cannot use it, nor can it be used for another participant.
+    const stranger = await certified(h, { title: 'Orang Lain', platform: 'platformA' });
+    expect(
+      await refusal(platformA.create({ voucherId: stranger.voucherId, consent: { id: consent.id, code } })),
+    ).toBe('NOT_FOUND');
+
+    const all = await platformA.create({ voucherId: mine.voucherId, consent: { id: consent.id, code } });
+    expect(all.scope).toBe('ALL');
+    expect(all.certificates.map((c) => c.number)).toEqual([mine.number, theirs.number]);
+    const jwks = await jwksOf(h);
+    // (Earlier tests moved the sequence: the lists are the ones the certificates name.)
+    const lists = await Promise.all(
+      (all.presentation.verifiableCredential as Json[]).map((c) => statusListOf(h, c)),
+    );
+    const judged = await verifyPassport(all.presentation, {
+      jwks,
+      statusLists: lists,
+      now: new Date(Date.parse(lists[0]?.validFrom as string)),
+    });
+    expect(judged.certificates.map((c) => c.status)).toEqual(['VALID', 'VALID']);
+    expect(judged.valid).toBe(true);
+    // Without consent: only what platform A sold.
+    const own = await platformA.create({ voucherId: mine.voucherId });
+    expect(own.scope).toBe('OWN_SALES');
+    expect(own.certificates.map((c) => c.number)).toEqual([mine.number]);
+    // Spent: once only.
+    expect(
+      await refusal(platformA.create({ voucherId: mine.voucherId, consent: { id: consent.id, code } })),
+    ).toBe('INVALID_STATE');
+
+    // Five wrong codes lock a consent; an old code has expired.
+    const locked = await platformA.requestConsent({ voucherId: mine.voucherId });
+    const lockedCode = h.otp.read(locked.id) ?? '';
+    const bad = lockedCode === '000000' ? '000001' : '000000';
+    const answers: (string | undefined)[] = [];
+    for (let i = 0; i < 5; i++)
+      answers.push(
+        await refusal(platformA.create({ voucherId: mine.voucherId, consent: { id: locked.id, code: bad } })),
+      );
+    expect(answers).toEqual(['OTP_INVALID', 'OTP_INVALID', 'OTP_INVALID', 'OTP_INVALID', 'OTP_LOCKED']);
+    expect(
+      await refusal(
+        platformA.create({ voucherId: mine.voucherId, consent: { id: locked.id, code: lockedCode } }),
+      ),
+    ).toBe('OTP_LOCKED');
+    const old = await platformA.requestConsent({ voucherId: mine.voucherId });
+    h.clock.set(new Date(Date.now() + 11 * 60_000));
+    try {
+      expect(
+        await refusal(
+          platformA.create({
+            voucherId: mine.voucherId,
+            consent: { id: old.id, code: h.otp.read(old.id) ?? '' },
+          }),
+        ),
+      ).toBe('OTP_EXPIRED');
+      // Three asked in the hour: a fourth is refused, and sends nothing.
+      expect(await consentCount()).toBe(3);
+      expect(await refusal(platformA.requestConsent({ voucherId: mine.voucherId }))).toBe(
+        'PASSPORT_CONSENTS_TOO_MANY',
+      );
+      expect(await consentCount()).toBe(3);
+    } finally {
+      h.clock.reset();
+    }
+    const [expired] = await h.db
+      .select()
+      .from(schema.passportConsents)
+      .where(eq(schema.passportConsents.id, old.id));
+    expect(expired?.status).toBe('EXPIRED');
+    // Audited: each consent asked, and the passport made with it.
+    const audit = await h.db
+      .select()
+      .from(schema.auditLog)
+      .where(and(eq(schema.auditLog.entityType, 'passport'), eq(schema.auditLog.entityId, all.id)));
+    expect(audit[0]?.data).toMatchObject({ scope: 'ALL', consentId: consent.id });
+    const asked = await h.db
+      .select()
+      .from(schema.auditLog)
+      .where(eq(schema.auditLog.entityType, 'passport_consent'));
+    expect(asked.filter((a) => a.action === 'passport_consent.requested').length).toBeGreaterThanOrEqual(3);
+  });
 });

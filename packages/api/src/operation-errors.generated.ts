@@ -336,7 +336,21 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'platform.vouchers.get': ['FORBIDDEN_ROLE', 'NOT_FOUND'],
   'platform.vouchers.list': ['FORBIDDEN_ROLE'],
   'platform.vouchers.cancel': ['FORBIDDEN_ROLE', 'NOT_FOUND', 'VOUCHER_NOT_CANCELLABLE'],
-  'platform.passport.create': ['FORBIDDEN_ROLE', 'NOT_FOUND', 'PASSPORT_EMPTY'],
+  'platform.passport.requestConsent': [
+    'FORBIDDEN_ROLE',
+    'NOT_FOUND',
+    'OTP_CHANNEL_UNAVAILABLE',
+    'PASSPORT_CONSENTS_TOO_MANY',
+  ],
+  'platform.passport.create': [
+    'FORBIDDEN_ROLE',
+    'INVALID_STATE',
+    'NOT_FOUND',
+    'OTP_EXPIRED',
+    'OTP_INVALID',
+    'OTP_LOCKED',
+    'PASSPORT_EMPTY',
+  ],
   'platform.recommendations.forParticipant': ['FORBIDDEN_ROLE', 'NOT_FOUND'],
   'platform.reviews.submit': [
     'ENROLLMENT_NOT_COMPLETED',

@@ -12,6 +12,7 @@ import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
 import { createPassportRoute } from './routers/platform/passport/create-passport';
+import { requestPassportConsentRoute } from './routers/platform/passport/request-consent';
 import { recommendationsForParticipantRoute } from './routers/platform/recommendations/for-participant';
 import { submitReviewRoute } from './routers/platform/reviews/submit-review';
 import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
@@ -89,7 +90,7 @@ export const appRouter = router({
     checkout: router({ create: createCheckoutRoute, confirm: confirmCheckoutRoute }),
     balanceChecks: platformBalanceChecksRouter,
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
-    passport: router({ create: createPassportRoute }),
+    passport: router({ requestConsent: requestPassportConsentRoute, create: createPassportRoute }),
     recommendations: router({ forParticipant: recommendationsForParticipantRoute }),
     reviews: router({ submit: submitReviewRoute }),
     webhooks: platformWebhooksRouter,

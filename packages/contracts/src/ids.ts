@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   enrollment: 'enr',
   certificate: 'cert',
   passport: 'psp',
+  passportConsent: 'psc',
   identityCheck: 'idc',
   review: 'rev',
   event: 'evt',

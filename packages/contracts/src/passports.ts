@@ -13,18 +13,46 @@ export const STATUS_LIST_SIZE = 131_072;
 /** How long a served status list may be relied on (its validUntil − validFrom). */
 export const STATUS_LIST_VALIDITY_SECONDS = 24 * 60 * 60;
 
-export const ZCreatePassportInputSchema = z.object({
-  voucherId: idSchema('voucher').meta({
-    description:
-      'A voucher you sold: the passport is the participant’s it was sold to (no card number or other personal data in the request)',
-  }),
+const voucherIdField = idSchema('voucher').meta({
+  description:
+    'A voucher you sold: the passport is the participant’s it was sold to (no card number or other personal data in the request)',
 });
-export type TCreatePassportInput = z.infer<typeof ZCreatePassportInputSchema>;
+
+export const ZCreatePassportInputSchema = z.object({
+  voucherId: voucherIdField,
+  consent: z
+    .object({
+      id: idSchema('passportConsent'),
+      code: z.string().regex(/^\d{6}$/, { message: 'The six digits the participant received' }),
+    })
+    .optional()
+    .meta({
+      description:
+        'The participant’s consent (platform.passport.requestConsent, then the code they received): the passport then holds ALL their certificates, those of trainings bought through other platforms too. Without it: only those of trainings bought through you.',
+    }),
+});
+
+export const ZRequestPassportConsentInputSchema = z.object({ voucherId: voucherIdField });
+export const ZPassportConsentSchema = z
+  .object({
+    id: idSchema('passportConsent'),
+    expiresAt: ZTimestampSchema.meta({ description: 'The one-time code works until then (10 minutes)' }),
+  })
+  .meta({
+    id: 'PassportConsent',
+    description: 'The participant received a one-time code: pass it with this id to platform.passport.create',
+  });
+export type TPassportConsent = z.infer<typeof ZPassportConsentSchema>;
+export type TCreatePassportInput = z.input<typeof ZCreatePassportInputSchema>;
 
 export const ZPassportSchema = z
   .object({
     id: z.string().meta({ description: 'The presentation’s id is urn:latih:passport:{id}' }),
     createdAt: ZTimestampSchema,
+    scope: z.enum(['OWN_SALES', 'ALL']).meta({
+      description:
+        'OWN_SALES: the certificates of trainings bought through you; ALL: every certificate of the participant, with their consent',
+    }),
     certificates: z
       .array(
         z.object({

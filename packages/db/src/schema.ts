@@ -796,7 +796,9 @@ export const certificates = pgTable(
   },
   (t) => [
     uniqueIndex('certificates_number_idx').on(t.number),
-    uniqueIndex('certificates_status_index_idx').on(t.statusIndex),
+    // Unique by construction (one sequence); not a unique index, which a table distributed by
+    // participant could not keep without a check across shards (docs/operations.md, Scale-out).
+    index('certificates_status_index_idx').on(t.statusIndex),
     // A status list reads only the revoked bits of its range.
     index('certificates_revoked_status_idx').on(t.statusIndex).where(sql`${t.status} = 'REVOKED'`),
     uniqueIndex('certificates_enrollment_idx').on(t.enrollmentId),
@@ -1586,6 +1588,29 @@ export const assignmentSubmissions = pgTable(
   (t) => [primaryKey({ columns: [t.enrollmentId, t.scope, t.sequence] })],
 );
 
+/**
+ * A participant's consent, by one-time code, to a platform gathering ALL their certificates into a
+ * skills passport (those of trainings bought through other platforms too). Single use.
+ */
+export const passportConsents = pgTable(
+  'passport_consents',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id')
+      .notNull()
+      .references(() => organisations.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    otpHash: text('otp_hash').notNull(),
+    otpExpiresAt: ts('otp_expires_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    status: text('status', { enum: ['PENDING', 'USED', 'LOCKED', 'EXPIRED'] }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [index('passport_consents_participant_idx').on(t.participantId, t.createdAt)],
+);
 /**
  * A platform asked a participant's remaining balance: answered only with the participant's
  * one-time code. A card number that is no participant's gets a row too (participant null), so the

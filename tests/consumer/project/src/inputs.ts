@@ -169,6 +169,7 @@ type AllProcedures =
   | 'platform.vouchers.list'
   | 'platform.vouchers.get'
   | 'platform.vouchers.cancel'
+  | 'platform.passport.requestConsent'
   | 'platform.passport.create'
   | 'platform.recommendations.forParticipant'
   | 'platform.webhooks.list'

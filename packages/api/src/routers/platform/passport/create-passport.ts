@@ -12,7 +12,7 @@ export const createPassportRoute = platformProcedure
       tags: ['platform'],
       summary: 'Gather a participant’s certificates into a signed skills passport',
       description:
-        'For the participant your voucher `voucherId` was sold to: a W3C Verifiable Presentation holding the Open Badges 3.0 credential of every valid certificate of a training they bought through you, exactly as issued, signed by the program (ecdsa-jcs-2019). Give it to the participant to share; anyone checks it offline with the SDK’s verifyPassport (each certificate’s proof, the presentation’s proof and each revocation bit in the status lists). No NIK, card number or participant id in it. NOT_FOUND for a voucher that is not yours; PASSPORT_EMPTY when there is no valid certificate yet. The guide: docs/guides/skills-passport.md.',
+        'For the participant your voucher `voucherId` was sold to: a W3C Verifiable Presentation holding the Open Badges 3.0 credential of every valid certificate of a training they bought through you (of all their trainings with `consent`: see platform.passport.requestConsent), exactly as issued, signed by the program (ecdsa-jcs-2019). Give it to the participant to share; anyone checks it offline with the SDK’s verifyPassport (each certificate’s proof, the presentation’s proof and each revocation bit in the status lists). No NIK, card number or participant id in it. NOT_FOUND for a voucher that is not yours (or a consent that is not yours for this participant); PASSPORT_EMPTY when there is no valid certificate yet; a wrong code counts (OTP_INVALID, the fifth OTP_LOCKED), an old one is OTP_EXPIRED, a used consent INVALID_STATE. The guide: docs/guides/skills-passport.md.',
       protect: true,
     },
   })
