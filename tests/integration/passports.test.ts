@@ -574,4 +574,30 @@ describe.each(engines())('skills passport on %s', (engine) => {
       .where(eq(schema.auditLog.entityType, 'passport_consent'));
     expect(asked.filter((a) => a.action === 'passport_consent.requested').length).toBeGreaterThanOrEqual(3);
   });
+
+  it('a retry with the same idempotency key answers the same passport, made once', async () => {
+    const one = await certified(h, { title: 'Ulang Kunci', platform: 'platformA' });
+    const key = `passport-${one.voucherId}`;
+    const first = await h
+      .caller('platformA', { idempotencyKey: key })
+      .platform.passport.create({ voucherId: one.voucherId });
+    const again = await h
+      .caller('platformA', { idempotencyKey: key })
+      .platform.passport.create({ voucherId: one.voucherId });
+    expect(again).toEqual(first);
+    const audit = await h.db
+      .select()
+      .from(schema.auditLog)
+      .where(and(eq(schema.auditLog.entityType, 'passport'), eq(schema.auditLog.entityId, first.id)));
+    expect(audit).toHaveLength(1);
+    // Another voucher with the same key is another request: refused, not replayed.
+    const other = await certified(h, { title: 'Kunci Lain', platform: 'platformA' });
+    expect(
+      await refusal(
+        h
+          .caller('platformA', { idempotencyKey: key })
+          .platform.passport.create({ voucherId: other.voucherId }),
+      ),
+    ).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
 });
