@@ -33,6 +33,7 @@ export type {
   TIndicator,
   TOrganisation,
   TPassport,
+  TPassportConsent,
   TRejection,
   TRun,
   TRunStatus,
