@@ -21,7 +21,7 @@ export const statusListUrl = (base: string, list: number) => `${base}/v1/public/
 export const programProfileOf = (base: string) => ({
   id: `${base}/`,
   type: ['Profile'],
-  name: 'Latih — program Kartu Prakerja',
+  name: 'Latih program office',
 });
 
 /** A certificate's `credentialStatus`: its bit, by list URL and index within the list. */
