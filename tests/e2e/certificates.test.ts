@@ -1,5 +1,5 @@
 import { rememberCertificateKey } from '@latih/db';
-import { createLatihClient } from '@latih/sdk';
+import { createLatihClient, fetchPassportMaterial, verifyPassport } from '@latih/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway } from '../support/gateway';
 
@@ -8,6 +8,7 @@ describe('certificate pages and the JWKS over HTTP', () => {
   const shift = { ms: 0 };
   let number = '';
   let participantName = '';
+  let voucherId = '';
   beforeAll(async () => {
     gw = await startTestGateway({ now: () => Date.now() + shift.ms });
     const client = (key: 'platform-a' | 'provider-a') =>
@@ -27,6 +28,7 @@ describe('certificate pages and the JWKS over HTTP', () => {
     });
     const { code } = (await (await fetch(`${gw.url}/dev/otp/${checkout.id}`)).json()) as { code: string };
     const bought = await platform.platform.checkout.confirm.mutate({ id: checkout.id, code });
+    voucherId = bought.voucher.id;
     shift.ms = Date.parse(run.startsAt) - 5 * 60_000 - Date.now();
     const p = client('provider-a').provider;
     const enrollment = await p.vouchers.redeem.mutate({
@@ -58,6 +60,55 @@ describe('certificate pages and the JWKS over HTTP', () => {
   });
   afterAll(async () => {
     await gw?.close();
+  });
+
+  it('REST: a passport made with POST /v1/platform/passports verifies against the JWKS and GET /v1/public/credentials/status/1', async () => {
+    const token = (await (
+      await fetch(`${gw.url}/v1/oauth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: gw.demo['platform-a'].clientId,
+          client_secret: gw.demo['platform-a'].clientSecret,
+        }),
+      })
+    ).json()) as { access_token: string };
+    const made = await fetch(`${gw.url}/v1/platform/passports`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token.access_token}`,
+        'content-type': 'application/json',
+        'idempotency-key': crypto.randomUUID(),
+      },
+      body: JSON.stringify({ voucherId }),
+    });
+    expect(made.status).toBe(200);
+    const passport = (await made.json()) as { certificates: { number: string }[]; presentation: object };
+    expect(passport.certificates.map((c) => c.number)).toEqual([number]);
+    expect(JSON.stringify(passport.presentation)).toContain(`${gw.url}/v1/public/credentials/status/1`);
+
+    const list = await fetch(`${gw.url}/v1/public/credentials/status/1`);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('content-type')).toContain('application/json');
+    expect(list.headers.get('cache-control')).toBe('public, max-age=60');
+    const material = await fetchPassportMaterial({
+      baseUrl: gw.url,
+      documents: [passport.presentation as never],
+    });
+    expect(material.statusLists).toHaveLength(1);
+    // The gateway's clock is shifted to the class: judge at its time.
+    const result = await verifyPassport(passport.presentation as never, {
+      ...material,
+      now: new Date(Date.now() + shift.ms),
+    });
+    expect(result).toMatchObject({ valid: true, certificates: [{ number, status: 'VALID' }] });
+
+    const missing = await fetch(`${gw.url}/v1/public/credentials/status/7`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { code: string }).code).toBe('STATUS_LIST_NOT_FOUND');
+    const zero = await fetch(`${gw.url}/v1/public/credentials/status/0`);
+    expect(zero.status).toBe(400);
+    expect(((await zero.json()) as { code: string }).code).toBe('VALIDATION_FAILED');
   });
 
   it('/verify/:number shows the certificate with the name masked; revocation shows with its reason', async () => {

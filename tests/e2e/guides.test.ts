@@ -307,6 +307,38 @@ const GUIDES: Guide[] = [
     ],
   },
   {
+    file: 'skills-passport.md',
+    steps: [
+      {
+        title:
+          'after delivering training (on its own sandbox, provider-delivery.md’s examples first): a passport, verified offline, tampering caught, a revocation seen after refreshing',
+        timeoutMs: 180_000,
+        run: async (r) => {
+          if (r.fresh) {
+            // What the guide asks the reader to have done first, as provider-delivery.md says.
+            Object.assign(
+              r.env,
+              exportsIn(await runSh(example('provider-delivery.md', 'buy-vouchers'), r.env)),
+            );
+            await runSh(example('provider-delivery.md', 'open-window'), r.env);
+            await runSh(example('provider-delivery.md', 'delivery-curl'), r.env);
+            expect(await runTs(example('provider-delivery.md', 'delivery-sdk'), r.env)).toContain(
+              'COMPLETED',
+            );
+          }
+          expect(await runTs(example('skills-passport.md', 'passport-sdk'), r.env)).toEqual([
+            "OWN_SALES 1 [ 'VerifiablePresentation', 'LatihSkillsPassport' ]",
+            'ALL 1',
+            'true VALID',
+            'BAD_SIGNATURE BAD_SIGNATURE',
+            'false REVOKED',
+          ]);
+          await booksBalance(r.gw);
+        },
+      },
+    ],
+  },
+  {
     file: 'checkout.md',
     steps: [
       {

@@ -25,6 +25,7 @@ const SHARDED = [
   'assignment_submissions',
   'participant_payout_accounts',
   'balance_checks',
+  'passport_consents',
 ];
 
 /** Tables that would need `participant_id` added (today they reach it through an enrollment). */
@@ -65,6 +66,7 @@ const CROSS_SHARD_UNIQUE: Record<string, string> = {
   'assignment_submissions.assignment_submissions_enrollment_id_scope_sequence_pk(enrollment_id,scope,sequence)':
     'becomes (participant_id, enrollment_id, scope, sequence)',
   'balance_checks.balance_checks_pkey(id)': 'ULID',
+  'passport_consents.passport_consents_pkey(id)': 'ULID',
 };
 
 describe.each(engines())('the schema keeps the path to sharding by participant open, on %s', (engine) => {

@@ -11,6 +11,8 @@ import { platformBalanceChecksRouter } from './routers/platform/balance-checks/r
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
+import { createPassportRoute } from './routers/platform/passport/create-passport';
+import { requestPassportConsentRoute } from './routers/platform/passport/request-consent';
 import { recommendationsForParticipantRoute } from './routers/platform/recommendations/for-participant';
 import { submitReviewRoute } from './routers/platform/reviews/submit-review';
 import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
@@ -52,6 +54,7 @@ import { checkVoucherRoute } from './routers/provider/vouchers/check-voucher';
 import { redeemVoucherRoute } from './routers/provider/vouchers/redeem-voucher';
 import { errorCodesRoute } from './routers/public/error-codes';
 import { categoriesRoute, regionsRoute, schemesRoute } from './routers/public/reference';
+import { statusListRoute } from './routers/public/status-list';
 import { verifyCertificateRoute } from './routers/public/verify-certificate';
 import { sandboxRouter } from './routers/sandbox/clock';
 import { platformWebhooksRouter, providerWebhooksRouter } from './routers/webhooks/routes';
@@ -88,6 +91,7 @@ export const appRouter = router({
     checkout: router({ create: createCheckoutRoute, confirm: confirmCheckoutRoute }),
     balanceChecks: platformBalanceChecksRouter,
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
+    passport: router({ requestConsent: requestPassportConsentRoute, create: createPassportRoute }),
     recommendations: router({ forParticipant: recommendationsForParticipantRoute }),
     reviews: router({ submit: submitReviewRoute }),
     webhooks: platformWebhooksRouter,
@@ -121,6 +125,7 @@ export const appRouter = router({
     regions: regionsRoute,
     schemes: schemesRoute,
     certificates: router({ verify: verifyCertificateRoute }),
+    credentials: router({ status: statusListRoute }),
     statistics: publicStatisticsRoute,
   }),
   sandbox: sandboxRouter,

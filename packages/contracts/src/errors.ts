@@ -664,6 +664,18 @@ export const ERROR_CATALOG = {
     when: 'A revocation was asked for a certificate revoked before.',
     action: 'Nothing to do; public.certificates.verify shows the first revocation and its reason.',
   },
+  PASSPORT_EMPTY: {
+    status: 409,
+    message: 'The participant has no certificate to put in a passport.',
+    when: 'platform.passport.create for a participant none of whose trainings on vouchers you sold has a valid certificate (none completed yet, or every certificate revoked); with their consent, none of their trainings at all.',
+    action: 'Ask again once a training they bought through you is completed and its certificate issued.',
+  },
+  STATUS_LIST_NOT_FOUND: {
+    status: 404,
+    message: 'No revocation status list has this number.',
+    when: 'The list number is one no certificate points at (lists are numbered from 1; each holds 131 072 certificates).',
+    action: 'Use the statusListCredential URL in a certificate’s credentialStatus, as it is.',
+  },
   ENROLLMENT_NOT_COMPLETED: {
     status: 409,
     message: 'The training is not completed.',
@@ -748,6 +760,12 @@ export const ERROR_CATALOG = {
     status: 429,
     message: 'This card had too many balance checks in the last hour: try again later.',
     when: "`platform.balanceChecks.start` for a card number that had 3 checks started in the last 60 minutes (by any platform), whether or not it is a participant's: the participant's phone is not flooded with codes, and the answer says nothing about the card.",
+    action: 'Ask the participant to use the code they already received, or wait an hour.',
+  },
+  PASSPORT_CONSENTS_TOO_MANY: {
+    status: 429,
+    message: 'This participant was asked for passport consent too often in the last hour: try again later.',
+    when: '`platform.passport.requestConsent` for a participant asked 3 times in the last 60 minutes (by any platform): their phone is not flooded with codes.',
     action: 'Ask the participant to use the code they already received, or wait an hour.',
   },
   RATE_LIMITED: {

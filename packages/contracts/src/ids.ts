@@ -16,6 +16,8 @@ export const ID_PREFIXES = {
   voucher: 'vch',
   enrollment: 'enr',
   certificate: 'cert',
+  passport: 'psp',
+  passportConsent: 'psc',
   identityCheck: 'idc',
   review: 'rev',
   event: 'evt',

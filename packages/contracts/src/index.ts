@@ -18,6 +18,7 @@ export * from './organisations';
 export * from './oversight';
 export * from './participant-lookup';
 export * from './participants';
+export * from './passports';
 export * from './payouts';
 export * from './recommendations';
 export * from './redemption';

@@ -19,6 +19,7 @@ import {
   index,
   integer,
   jsonb,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -768,6 +769,16 @@ export const certificateKeys = pgTable('certificate_keys', {
   createdAt: ts('created_at').notNull().defaultNow(),
 });
 
+/**
+ * Where each certificate's bit sits in the revocation status lists (W3C Bitstring Status List):
+ * index i is bit i % 131 072 of list i / 131 072 + 1. Taken before signing (the index is in the
+ * signed credential); existing certificates got theirs when the column was added.
+ */
+export const certificateStatusIndexSeq = pgSequence('certificate_status_index_seq', {
+  startWith: 0,
+  minValue: 0,
+});
+
 /** A completion certificate: the signed credential as issued, and whether it still stands. */
 export const certificates = pgTable(
   'certificates',
@@ -794,9 +805,18 @@ export const certificates = pgTable(
     revokedAt: ts('revoked_at'),
     revokedReason: text('revoked_reason'),
     revokedBy: text('revoked_by'),
+    /** Its bit in the revocation status lists (see certificateStatusIndexSeq). */
+    statusIndex: bigint('status_index', { mode: 'number' })
+      .notNull()
+      .default(sql`nextval('certificate_status_index_seq')`),
   },
   (t) => [
     uniqueIndex('certificates_number_idx').on(t.number),
+    // Unique by construction (one sequence); not a unique index, which a table distributed by
+    // participant could not keep without a check across shards (docs/operations.md, Scale-out).
+    index('certificates_status_index_idx').on(t.statusIndex),
+    // A status list reads only the revoked bits of its range.
+    index('certificates_revoked_status_idx').on(t.statusIndex).where(sql`${t.status} = 'REVOKED'`),
     uniqueIndex('certificates_enrollment_idx').on(t.enrollmentId),
     index('certificates_provider_idx').on(t.providerId, t.id),
     index('certificates_issued_brin').using('brin', t.issuedAt),
@@ -1584,6 +1604,29 @@ export const assignmentSubmissions = pgTable(
   (t) => [primaryKey({ columns: [t.enrollmentId, t.scope, t.sequence] })],
 );
 
+/**
+ * A participant's consent, by one-time code, to a platform gathering ALL their certificates into a
+ * skills passport (those of trainings bought through other platforms too). Single use.
+ */
+export const passportConsents = pgTable(
+  'passport_consents',
+  {
+    id: text('id').primaryKey(),
+    platformId: text('platform_id')
+      .notNull()
+      .references(() => organisations.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    otpHash: text('otp_hash').notNull(),
+    otpExpiresAt: ts('otp_expires_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    status: text('status', { enum: ['PENDING', 'USED', 'LOCKED', 'EXPIRED'] }).notNull(),
+    createdAt: ts('created_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [index('passport_consents_participant_idx').on(t.participantId, t.createdAt)],
+);
 /**
  * A platform asked a participant's remaining balance: answered only with the participant's
  * one-time code. A card number that is no participant's gets a row too (participant null), so the

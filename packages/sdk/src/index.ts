@@ -32,6 +32,8 @@ export type {
   TImportResult,
   TIndicator,
   TOrganisation,
+  TPassport,
+  TPassportConsent,
   TRejection,
   TRun,
   TRunStatus,
@@ -61,6 +63,16 @@ export {
   paginate,
   syncCatalog,
 } from './iterate';
+export {
+  type CertificateCheck,
+  type CertificateCheckStatus,
+  checkCertificate,
+  fetchPassportMaterial,
+  type OfflineVerificationOptions,
+  type PassportMaterial,
+  type PassportVerification,
+  verifyPassport,
+} from './passports';
 export {
   type AdvanceSandboxClockOptions,
   advanceSandboxClock,

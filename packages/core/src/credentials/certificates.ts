@@ -17,6 +17,7 @@ import {
   findOrganisation,
   findParticipant,
   insertCertificate,
+  nextCertificateStatusIndex,
   rememberCertificateKey,
   revokeCertificateRow,
 } from '@latih/db';
@@ -27,6 +28,7 @@ import { newId } from '../ids';
 import { checkCharacter } from '../vouchers/code';
 import { achievementOf, CREDENTIAL_CONTEXT as CONTEXT, issuerProfileOf } from './profiles';
 import { type CredentialSigner, signCredential } from './proof';
+import { statusEntryOf } from './status-list';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -85,6 +87,8 @@ export async function issueCertificate(
   const base = opts.signer.baseUrl;
   const template = course.certificateTemplate;
   const issuedAt = opts.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Its revocation bit, in the signed credential (docs/guides/skills-passport.md).
+  const statusIndex = await nextCertificateStatusIndex(tx);
   const unsigned = {
     '@context': CONTEXT,
     id: `${base}/verify/${number}`,
@@ -99,6 +103,7 @@ export async function issueCertificate(
       ],
       achievement: { ...achievementOf(course, base), humanCode: number },
     },
+    credentialStatus: statusEntryOf(base, statusIndex),
   };
   const credential = signCredential(unsigned, opts.signer, opts.now);
   await rememberCertificateKey(tx, opts.signer.kid, opts.signer.publicJwk as Record<string, string>);
@@ -111,6 +116,7 @@ export async function issueCertificate(
     participantId: e.participantId,
     credential,
     kid: opts.signer.kid,
+    statusIndex,
     status: 'VALID',
     issuedAt: opts.now,
   });

@@ -8,8 +8,12 @@ export interface OtpChannel {
     code: string;
     courseTitle: string;
     price: number;
-    /** What the code consents to: a purchase (default), or showing the balance to a platform (courseTitle empty, price 0). */
-    purpose?: 'CHECKOUT' | 'BALANCE_CHECK';
+    /**
+     * What the code consents to: a purchase (default), showing the balance to a platform, or a
+     * platform gathering all the participant's certificates into a skills passport (courseTitle
+     * empty and price 0 for the last two).
+     */
+    purpose?: 'CHECKOUT' | 'BALANCE_CHECK' | 'PASSPORT';
   }): Promise<void>;
 }
 

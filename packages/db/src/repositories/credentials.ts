@@ -1,13 +1,17 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, between, count, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { execRows } from '../client';
 import {
   certificateKeys,
   certificates,
   courses,
+  enrollments,
   identityChecks,
   organisations,
+  passportConsents,
   redirectUris,
   reviews,
+  vouchers,
 } from '../schema';
 
 export type CertificateRow = typeof certificates.$inferSelect;
@@ -150,6 +154,111 @@ export async function certificateForVerification(db: Db, number: string) {
     .where(eq(certificates.number, number))
     .limit(1);
   return row;
+}
+
+// ── Status lists and passports ──
+
+/** The next status-list index, taken before the certificate that carries it is signed. */
+export async function nextCertificateStatusIndex(db: Db): Promise<number> {
+  const [row] = await execRows<{ n: string | number }>(
+    db,
+    sql`select nextval('certificate_status_index_seq') as n`,
+  );
+  if (!row) throw new Error('nextval returned no row');
+  return Number(row.n);
+}
+
+/**
+ * What one status list says: whether any certificate has an index in [from, to] (a list nobody was
+ * given is not served), and the indexes in it that are revoked.
+ */
+export async function statusListEntries(db: Db, from: number, to: number) {
+  const [any] = await db
+    .select({ index: certificates.statusIndex })
+    .from(certificates)
+    .where(between(certificates.statusIndex, from, to))
+    .limit(1);
+  if (!any) return null;
+  const revoked = await db
+    .select({ index: certificates.statusIndex })
+    .from(certificates)
+    .where(and(between(certificates.statusIndex, from, to), eq(certificates.status, 'REVOKED')))
+    .orderBy(asc(certificates.statusIndex));
+  return { revoked: revoked.map((r) => r.index) };
+}
+
+export type PassportConsentRow = typeof passportConsents.$inferSelect;
+
+/** The participant a voucher of this platform's was sold to; undefined when it is not its voucher. */
+export async function participantOfSoldVoucher(db: Db, voucherId: string, platformId: string) {
+  const [row] = await db
+    .select({ participantId: vouchers.participantId })
+    .from(vouchers)
+    .where(and(eq(vouchers.id, voucherId), eq(vouchers.platformId, platformId)))
+    .limit(1);
+  return row?.participantId;
+}
+
+export async function insertPassportConsent(db: Db, values: typeof passportConsents.$inferInsert) {
+  await db.insert(passportConsents).values(values);
+}
+
+/** Consents asked of a participant since `since`, by all platforms (the throttle). */
+export async function recentPassportConsents(db: Db, participantId: string, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(passportConsents)
+    .where(and(eq(passportConsents.participantId, participantId), gte(passportConsents.createdAt, since)));
+  return Number(row?.n ?? 0);
+}
+
+/** The platform's own consent, locked; another platform's is not found. */
+export async function findPassportConsentForUpdate(db: Db, id: string, platformId: string) {
+  const [row] = await db
+    .select()
+    .from(passportConsents)
+    .where(and(eq(passportConsents.id, id), eq(passportConsents.platformId, platformId)))
+    .limit(1)
+    .for('update');
+  return row;
+}
+
+export async function updatePassportConsent(
+  db: Db,
+  id: string,
+  values: Partial<Pick<PassportConsentRow, 'attempts' | 'status' | 'usedAt'>>,
+) {
+  await db.update(passportConsents).set(values).where(eq(passportConsents.id, id));
+}
+
+/** Every certificate of a participant, oldest first (a passport with their consent). */
+export async function participantCertificates(db: Db, participantId: string) {
+  return db
+    .select()
+    .from(certificates)
+    .where(eq(certificates.participantId, participantId))
+    .orderBy(asc(certificates.issuedAt), asc(certificates.id));
+}
+
+/**
+ * The certificates a platform may gather into a passport for the participant its voucher was sold
+ * to: those of trainings on vouchers this platform sold them, oldest first. Null when the voucher is
+ * not this platform's (a platform sees only its own records).
+ */
+export async function passportCertificates(db: Db, voucherId: string, platformId: string) {
+  const participantId = await participantOfSoldVoucher(db, voucherId, platformId);
+  if (!participantId) return null;
+  const sold = db
+    .select({ id: enrollments.id })
+    .from(enrollments)
+    .innerJoin(vouchers, eq(vouchers.id, enrollments.voucherId))
+    .where(and(eq(vouchers.participantId, participantId), eq(vouchers.platformId, platformId)));
+  const rows = await db
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.participantId, participantId), inArray(certificates.enrollmentId, sold)))
+    .orderBy(asc(certificates.issuedAt), asc(certificates.id));
+  return { participantId, certificates: rows };
 }
 
 // ── Reviews ──

@@ -173,6 +173,8 @@ type AllProcedures =
   | 'platform.vouchers.list'
   | 'platform.vouchers.get'
   | 'platform.vouchers.cancel'
+  | 'platform.passport.requestConsent'
+  | 'platform.passport.create'
   | 'platform.recommendations.forParticipant'
   | 'platform.webhooks.list'
   | 'platform.webhooks.create'
@@ -196,6 +198,7 @@ type AllProcedures =
   | 'events.list'
   | 'public.schemes'
   | 'public.certificates.verify'
+  | 'public.credentials.status'
   | 'public.statistics'
   | 'public.errorCodes'
   | 'public.categories'
@@ -249,6 +252,8 @@ expectTypeOf<In<'provider.runs.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'provider.settlements.items'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'provider.settlements.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'provider.webhooks.deliveries'>['limit']>().toEqualTypeOf<Limit>();
+// A coerced path parameter, required: a number.
+expectTypeOf<In<'public.credentials.status'>['list']>().toEqualTypeOf<number>();
 
 // And as a caller writes it: a string limit is a compile error, a number is fine.
 export async function listsTakeNumbers(
