@@ -13,6 +13,7 @@ import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checko
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
 import { recommendationsForParticipantRoute } from './routers/platform/recommendations/for-participant';
 import { submitReviewRoute } from './routers/platform/reviews/submit-review';
+import { platformSurveysRouter } from './routers/platform/surveys/routes';
 import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
 import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
@@ -30,6 +31,7 @@ import { pmoReportsRouter, pmoStatisticsRoute, publicStatisticsRoute } from './r
 import { importParticipantsRoute } from './routers/pmo/participants/import-participants';
 import { participantLookupRoute, searchParticipantsRoute } from './routers/pmo/participants/lookup';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
+import { pmoSurveysRouter } from './routers/pmo/surveys/routes';
 import { getCertificateRoute } from './routers/provider/certificates/get-certificate';
 import { revokeCertificateRoute } from './routers/provider/certificates/revoke-certificate';
 import { providerCoursesRouter } from './routers/provider/courses/router';
@@ -89,6 +91,7 @@ export const appRouter = router({
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
     recommendations: router({ forParticipant: recommendationsForParticipantRoute }),
     reviews: router({ submit: submitReviewRoute }),
+    surveys: platformSurveysRouter,
     webhooks: platformWebhooksRouter,
     ...platformMoneyRoutes,
   }),
@@ -105,6 +108,7 @@ export const appRouter = router({
     }),
     settlements: pmoSettlementsRouter,
     incentives: pmoIncentivesRouter,
+    surveys: pmoSurveysRouter,
     certificates: router({ revoke: pmoRevokeCertificateRoute }),
     audit: pmoAuditRouter,
     signals: pmoSignalsRouter,

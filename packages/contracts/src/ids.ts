@@ -31,6 +31,8 @@ export const ID_PREFIXES = {
   staff: 'stf',
   integrationKey: 'ikey',
   balanceCheck: 'bck',
+  survey: 'svy',
+  surveyResponse: 'svr',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;
