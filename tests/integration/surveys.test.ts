@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { engines, postgresAvailable } from '../support/db';
 import { codeOf, type Harness, useHarness } from '../support/harness';
 import { accountBalance } from '../support/ledger';
-import { plantCourse, plantEnrollment, plantProvider } from '../support/oversight-fixtures';
+import { plantCourse, plantEnrollment, plantProvider, plantReview } from '../support/oversight-fixtures';
 import { fakePaymentProvider } from '../support/payments';
 
 /*
@@ -67,15 +67,18 @@ async function defineSurvey(
   });
 }
 
-/** A participant with a training completed on a voucher of `platform` (platform A by default). */
+/**
+ * A participant with a training completed (and reviewed, unless said otherwise) on a voucher of
+ * `platform` (platform A by default).
+ */
 async function respondent(
   h: Harness,
-  o: { platform?: 'platformA' | 'platformB'; cohort?: number; completed?: boolean } = {},
+  o: { platform?: 'platformA' | 'platformB'; cohort?: number; completed?: boolean; reviewed?: boolean } = {},
 ) {
   const providerId = await plantProvider(h);
   const courseId = await plantCourse(h, providerId);
   const at = new Date(h.services.now() - 2 * DAY);
-  return plantEnrollment(h, {
+  const planted = await plantEnrollment(h, {
     providerId,
     courseId,
     redeemedAt: at,
@@ -83,6 +86,9 @@ async function respondent(
     platformId: h.orgs[o.platform ?? 'platformA'].organisationId,
     ...(o.cohort !== undefined ? { cohort: o.cohort } : {}),
   });
+  if (o.completed !== false && o.reviewed !== false)
+    await plantReview(h, { ...planted, providerId, courseId }, { rating: 5, at });
+  return planted;
 }
 
 const sealerOf = (h: Harness) => createSealer(h.services.nikHashKey, 'payout-destinations');
@@ -297,10 +303,7 @@ describe.each(engines())('surveys on %s', (engine) => {
     const view = await h.caller('pmo').pmo.incentives.ofParticipant({ participantId });
     expect(view.items.find((i) => i.kind === 'SURVEY')).toMatchObject({ id: row?.id, surveyId: survey.id });
     // The completion incentive is judged on its own: a review is still missing.
-    expect(view.items.find((i) => i.kind === 'COMPLETION')).toMatchObject({
-      status: 'WAITING',
-      missing: ['REVIEW'],
-    });
+    expect(view.items.find((i) => i.kind === 'COMPLETION')).toMatchObject({ status: 'WAITING', id: null });
 
     // Answering again: refused, nothing recorded, nothing paid; the survey is no longer offered.
     expect(
@@ -348,39 +351,63 @@ describe.each(engines())('surveys on %s', (engine) => {
     await expectBooksBalance(h);
   });
 
-  it('without a payout account the survey incentive waits; the evaluator makes it eligible once one is on file', async () => {
+  it('without a review or a payout account the survey incentive waits; the evaluator makes it eligible once both are there', async () => {
     payments();
     const survey = await defineSurvey(h);
-    const { participantId, voucherId } = await respondent(h);
+    const person = await respondent(h, { reviewed: false });
+    const { participantId, voucherId } = person;
     const fundBefore = await accountBalance(h.db, PROGRAM_FUND);
-    await h.caller('platformA').platform.surveys.answer({
+    const receipt = await h.caller('platformA').platform.surveys.answer({
       voucherId,
       surveyId: survey.id,
       consent: true,
       answers: goodAnswers(),
     });
+    expect(receipt.incentiveAmount).toBe(50_000);
     expect(await surveyIncentives(h, participantId)).toMatchObject([
-      { status: 'WAITING', missing: ['PAYOUT_ACCOUNT'], dueAt: null },
+      { status: 'WAITING', missing: ['REVIEW', 'PAYOUT_ACCOUNT'], dueAt: null },
     ]);
     expect(await accountBalance(h.db, PROGRAM_FUND)).toBe(fundBefore);
     const system = actorRef(null, null);
-    const now = () => new Date(h.services.now());
-    expect(
-      (await evaluateIncentives({ db: h.db, actor: system, now: now(), participantIds: [participantId] }))
-        .surveyIncentivesEligible,
-    ).toBe(0);
+    const evaluate = async () =>
+      (
+        await evaluateIncentives({
+          db: h.db,
+          actor: system,
+          now: new Date(h.services.now()),
+          participantIds: [participantId],
+        })
+      ).surveyIncentivesEligible;
+    expect(await evaluate()).toBe(0);
     await withWallet(h, participantId, '081233334444');
+    expect(await evaluate()).toBe(0);
+    expect(await surveyIncentives(h, participantId)).toMatchObject([
+      { status: 'WAITING', missing: ['REVIEW'] },
+    ]);
+    const [enrollment] = await h.db
+      .select()
+      .from(schema.enrollments)
+      .where(eq(schema.enrollments.id, person.enrollmentId));
+    await plantReview(
+      h,
+      { ...person, providerId: enrollment?.providerId ?? '', courseId: enrollment?.courseId ?? '' },
+      { rating: 4, at: new Date(h.services.now()) },
+    );
+    // The scheduled run (no participant named) finds it; a second run moves nothing again.
     expect(
-      (await evaluateIncentives({ db: h.db, actor: system, now: now(), participantIds: [participantId] }))
+      (await evaluateIncentives({ db: h.db, actor: system, now: new Date(h.services.now()) }))
         .surveyIncentivesEligible,
     ).toBe(1);
-    // A second run moves nothing again.
-    expect(
-      (await evaluateIncentives({ db: h.db, actor: system, now: now(), participantIds: [participantId] }))
-        .surveyIncentivesEligible,
-    ).toBe(0);
+    expect(await evaluate()).toBe(0);
     expect(await surveyIncentives(h, participantId)).toMatchObject([{ status: 'ELIGIBLE', missing: [] }]);
-    expect(await accountBalance(h.db, PROGRAM_FUND)).toBe(fundBefore - 50_000);
+    // The same run decided the completion incentive (Rp600.000, now reviewed and with an account).
+    const { items } = await h.caller('pmo').pmo.incentives.ofParticipant({ participantId });
+    expect(items.map((i) => [i.kind, i.status, i.amount])).toEqual([
+      ['COMPLETION', 'ELIGIBLE', 600_000],
+      ['SURVEY', 'ELIGIBLE', 50_000],
+    ]);
+    // (The unnamed run decided other tests' participants too, so the fund is not compared here: the
+    // books check says each incentive's money sits in the payouts account its state names.)
     await expectBooksBalance(h);
   });
 

@@ -151,7 +151,7 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
     mode: oneAtATime,
     once: 'job lease; each incentive row is written once (unique per participant, kind and instalment); a WAITING survey incentive moves only from WAITING',
     description:
-      'Finds participants who completed a training and reviewed it: their incentive instalments become ELIGIBLE, each due a month after the previous one. Survey incentives waiting for a payout account become ELIGIBLE once one is on file.',
+      'Finds participants who completed a training and reviewed it: their incentive instalments become ELIGIBLE, each due a month after the previous one. Survey incentives waiting for a review or a payout account become ELIGIBLE once both are there.',
     enabled: (deps) => deps.payments !== null,
     run: async ({ deps, now }) => {
       const r = await evaluateIncentives({ db: deps.db, actor: SYSTEM, now });

@@ -147,8 +147,8 @@ export async function evaluateIncentives(opts: {
 }
 
 /**
- * Survey incentives WAITING for a payout account (platform.surveys.answer records them so when the
- * participant has none) become ELIGIBLE once the account is on file, each in its own transaction
+ * Survey incentives WAITING for a review or a payout account (platform.surveys.answer records them
+ * so when the participant lacks either) become ELIGIBLE once both are there, each in its own transaction
  * and only from WAITING, so two evaluators never move one twice. Returns how many moved.
  */
 async function promoteSurveyIncentives(opts: {
@@ -158,28 +158,37 @@ async function promoteSurveyIncentives(opts: {
   participantIds?: string[] | undefined;
 }): Promise<number> {
   let moved = 0;
+  let afterId = '';
   for (;;) {
-    const rows = await waitingSurveyIncentives(opts.db, {
-      ...(opts.participantIds ? { participantIds: opts.participantIds } : {}),
+    const page = await waitingSurveyIncentives(opts.db, {
+      ...(opts.participantIds ? { participantIds: opts.participantIds } : { afterId }),
       limit: 500,
     });
-    let movedNow = 0;
-    for (const r of rows) {
+    for (const { row, hasPayoutAccount, reviewed } of page) {
+      const missing: Missing[] = [];
+      if (!reviewed) missing.push('REVIEW');
+      if (!hasPayoutAccount) missing.push('PAYOUT_ACCOUNT');
+      if (missing.length > 0) {
+        if (missing.join() !== row.missing.join())
+          await updateIncentiveIf(opts.db, row.id, { status: 'WAITING' }, { missing, updatedAt: opts.now });
+        continue;
+      }
       const ok = await opts.db.transaction(async (tx) => {
         const updated = await updateIncentiveIf(
           tx,
-          r.id,
+          row.id,
           { status: 'WAITING' },
           { status: 'ELIGIBLE', missing: [], dueAt: opts.now, nextAttemptAt: opts.now, updatedAt: opts.now },
         );
         if (!updated) return false;
-        await makeSurveyIncentiveEligible(tx, r, { ref: opts.actor, from: 'WAITING' });
+        await makeSurveyIncentiveEligible(tx, row, { ref: opts.actor, from: 'WAITING' });
         return true;
       });
-      if (ok) movedNow++;
+      if (ok) moved++;
     }
-    moved += movedNow;
-    if (rows.length < 500 || movedNow === 0) return moved;
+    const last = page.at(-1);
+    if (opts.participantIds || !last || page.length < 500) return moved;
+    afterId = last.row.id;
   }
 }
 

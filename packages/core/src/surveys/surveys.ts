@@ -43,9 +43,9 @@ import { newId } from '../ids';
  * survey once (unique survey + participant); the n-th answer earns SURVEY incentive number n while
  * n ≤ the scheme's `surveyIncentive.times` (unique participant + kind + number), so no race or retry
  * pays a survey twice or more than `times` surveys. The incentive is an ordinary incentive row:
- * ELIGIBLE at once (program fund → payouts:pending) when a payout account is on file, WAITING for
- * one otherwise (the incentives.evaluate job makes it ELIGIBLE when the account arrives), and the
- * payout worker pays it like any other.
+ * ELIGIBLE at once (program fund → payouts:pending) when a completed training has its review and a
+ * payout account is on file, WAITING for what is missing otherwise (the incentives.evaluate job
+ * makes it ELIGIBLE once both are there), and the payout worker pays it like any other.
  */
 
 export function surveyStatus(row: SurveyRow, now: Date): TSurvey['status'] {
@@ -366,7 +366,12 @@ export async function answerSurvey(opts: {
     const rule = await surveyIncentiveOf(tx, p.schemeId);
     let incentiveAmount: number | null = null;
     if (rule.amount > 0 && p.surveyIncentives < rule.times) {
-      const ready = (await getParticipantPayoutAccount(tx, p.participantId)) !== null;
+      // What every incentive needs (DESIGN §2): a completed training with its review, and somewhere
+      // to pay it. Missing either, it waits; the incentives.evaluate job moves it once both are there.
+      const missing: ('REVIEW' | 'PAYOUT_ACCOUNT')[] = [];
+      if (!p.reviewed) missing.push('REVIEW');
+      if (!(await getParticipantPayoutAccount(tx, p.participantId))) missing.push('PAYOUT_ACCOUNT');
+      const ready = missing.length === 0;
       const id = newId('incentive', now.getTime());
       const inserted = await insertIncentives(tx, [
         {
@@ -379,7 +384,7 @@ export async function answerSurvey(opts: {
           instalments: rule.times,
           amount: rule.amount,
           status: ready ? 'ELIGIBLE' : 'WAITING',
-          missing: ready ? [] : ['PAYOUT_ACCOUNT'],
+          missing,
           ...(ready ? { dueAt: now, nextAttemptAt: now } : {}),
           createdAt: now,
           updatedAt: now,

@@ -96,6 +96,8 @@ export async function surveyRespondent(
   cohort: number;
   active: boolean;
   completedHere: boolean;
+  /** A completed training (through any platform) has its review: what every incentive needs. */
+  reviewed: boolean;
   surveyIncentives: number;
 } | null> {
   const [owner] = await execRows<{ participant_id: string }>(
@@ -113,6 +115,7 @@ export async function surveyRespondent(
     cohort: number;
     status: string;
     completed_here: boolean;
+    reviewed: boolean;
     survey_incentives: number | string;
   }>(
     db,
@@ -120,6 +123,8 @@ export async function surveyRespondent(
           exists (select 1 from enrollments e join vouchers v on v.id = e.voucher_id
                    where e.participant_id = p.id and e.status = 'COMPLETED' and v.platform_id = ${platformId})
             as completed_here,
+          exists (select 1 from enrollments e join reviews r on r.enrollment_id = e.id
+                   where e.participant_id = p.id and e.status = 'COMPLETED') as reviewed,
           (select count(*) from incentives i where i.participant_id = p.id and i.kind = 'SURVEY') as survey_incentives
         from participants p where p.id = ${owner.participant_id}`,
   );
@@ -130,6 +135,7 @@ export async function surveyRespondent(
     cohort: Number(p.cohort),
     active: p.status === 'ACTIVE',
     completedHere: p.completed_here,
+    reviewed: p.reviewed,
     surveyIncentives: Number(p.survey_incentives),
   };
 }
@@ -145,7 +151,7 @@ export async function openSurveysFor(db: Db, opts: { schemeId: string; participa
         eq(surveys.schemeId, opts.schemeId),
         sql`${surveys.closedAt} is null and ${surveys.opensAt} <= ${at} and ${surveys.closesAt} > ${at}`,
         sql`not exists (select 1 from survey_responses r
-              where r.survey_id = ${surveys.id} and r.participant_id = ${opts.participantId})`,
+              where r.survey_id = "surveys"."id" and r.participant_id = ${opts.participantId})`,
       ),
     )
     .orderBy(surveys.closesAt, surveys.id);
@@ -186,24 +192,37 @@ export async function surveyAnswerCounts(
   };
 }
 
-/** The survey incentives of WAITING participants that now have a payout account (or those named). */
-export async function waitingSurveyIncentives(db: Db, opts: { participantIds?: string[]; limit: number }) {
+/**
+ * WAITING survey incentives (of the participants named, or all after `afterId`, in id order), each
+ * with what its participant has now: a payout account, a completed training with its review.
+ */
+export async function waitingSurveyIncentives(
+  db: Db,
+  opts: { participantIds?: string[]; afterId?: string; limit: number },
+) {
   const named = opts.participantIds;
   if (named && named.length === 0) return [];
   return db
-    .select()
+    .select({
+      row: incentives,
+      // Qualified by hand: in a select list drizzle names a column without its table, which inside
+      // these subqueries would mean the subquery's own participant_id.
+      hasPayoutAccount: sql<boolean>`exists (select 1 from participant_payout_accounts a
+        where a.participant_id = "incentives"."participant_id")`,
+      reviewed: sql<boolean>`exists (select 1 from enrollments e join reviews r on r.enrollment_id = e.id
+        where e.participant_id = "incentives"."participant_id" and e.status = 'COMPLETED')`,
+    })
     .from(incentives)
     .where(
       and(
         eq(incentives.kind, 'SURVEY'),
         eq(incentives.status, 'WAITING'),
-        sql`exists (select 1 from participant_payout_accounts a where a.participant_id = ${incentives.participantId})`,
         named
           ? sql`${incentives.participantId} in (${sql.join(
               named.map((id) => sql`${id}`),
               sql`, `,
             )})`
-          : undefined,
+          : sql`${incentives.id} > ${opts.afterId ?? ''}`,
       ),
     )
     .orderBy(incentives.id)
