@@ -195,6 +195,12 @@ describe.each(engines())('surveys on %s', (engine) => {
     expect(await h.caller('pmo').pmo.surveys.close({ surveyId: survey.id })).toEqual(closed);
     const after = await h.db.select().from(schema.events).where(eq(schema.events.entityId, survey.id));
     expect(after.filter((e) => e.type === 'survey.closed')).toHaveLength(2);
+    // One audit row per change, by the PMO.
+    const trail = await h.db.select().from(schema.auditLog).where(eq(schema.auditLog.entityId, survey.id));
+    expect(trail.map((a) => [a.action, a.fromState, a.toState, a.actorOrganisationId]).sort()).toEqual([
+      ['survey.closed', 'OPEN', 'CLOSED', h.orgs.pmo.organisationId],
+      ['survey.created', null, 'OPEN', h.orgs.pmo.organisationId],
+    ]);
     expect(
       (await h.caller('pmo').pmo.surveys.list({ limit: 100, status: 'CLOSED' })).items.map((s) => s.id),
     ).toContain(survey.id);
@@ -508,6 +514,21 @@ describe.each(engines())('surveys on %s', (engine) => {
       (await platform.answer({ voucherId, surveyId: survey.id, consent: true, answers: goodAnswers() }))
         .incentiveAmount,
     ).toBe(50_000);
+  });
+
+  it('a retried answer with its Idempotency-Key replays the receipt; another body under that key is refused', async () => {
+    const survey = await defineSurvey(h);
+    const { participantId, voucherId } = await respondent(h);
+    const withKey = (key: string) => h.caller('platformA', { idempotencyKey: key }).platform.surveys;
+    const input = { voucherId, surveyId: survey.id, consent: true, answers: goodAnswers() };
+    const first = await withKey('svy-answer-1').answer(input);
+    expect(await withKey('svy-answer-1').answer(input)).toEqual(first);
+    expect(await refusal(withKey('svy-answer-1').answer({ ...input, answers: goodAnswers('no', 1) }))).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    expect(await refusal(withKey('svy-answer-2').answer(input))).toBe('SURVEY_ALREADY_ANSWERED');
+    expect(await responsesOf(h, participantId)).toHaveLength(1);
+    expect(await surveyIncentives(h, participantId)).toHaveLength(1);
   });
 
   it('results: counts per option in aggregate, small cells withheld, too few responses withhold everything', async () => {

@@ -17,6 +17,7 @@ import {
   getParticipantPayoutAccount,
   getSurvey,
   getSurveyForUpdate,
+  insertEvent,
   insertIncentives,
   insertSurvey,
   insertSurveyResponse,
@@ -69,6 +70,28 @@ export function toSurvey(row: SurveyRow, now: Date): TSurvey {
   };
 }
 
+/**
+ * Every active platform's outbox gets the event, in the caller's transaction (one audit row for the
+ * change, written by the caller; the events carry the survey and nothing about anyone).
+ */
+async function tellPlatforms(
+  tx: Db,
+  type: 'survey.published' | 'survey.closed',
+  survey: TSurvey,
+  requestId: string | null,
+) {
+  for (const platformId of await activePlatformIds(tx))
+    await insertEvent(tx, {
+      id: newId('event'),
+      type,
+      organisationId: platformId,
+      entityType: 'survey',
+      entityId: survey.id,
+      data: { survey },
+      requestId,
+    });
+}
+
 /** `pmo.surveys.create`: a survey of one scheme, audited, announced to every active platform. */
 export async function createSurvey(opts: {
   db: Db;
@@ -110,16 +133,7 @@ export async function createSurvey(opts: {
         closesAt: survey.closesAt,
       },
     });
-    for (const platformId of await activePlatformIds(tx))
-      await recordChange(tx, {
-        actor: ref,
-        action: 'survey.published',
-        entityType: 'survey',
-        entityId: row.id,
-        fromState: null,
-        toState: survey.status,
-        event: { type: 'survey.published', organisationId: platformId, data: { survey } },
-      });
+    await tellPlatforms(tx, 'survey.published', survey, opts.requestId);
     return survey;
   });
 }
@@ -187,16 +201,7 @@ export async function closeSurvey(opts: {
       fromState: from,
       toState: 'CLOSED',
     });
-    for (const platformId of await activePlatformIds(tx))
-      await recordChange(tx, {
-        actor: ref,
-        action: 'survey.closed',
-        entityType: 'survey',
-        entityId: row.id,
-        fromState: from,
-        toState: 'CLOSED',
-        event: { type: 'survey.closed', organisationId: platformId, data: { survey } },
-      });
+    await tellPlatforms(tx, 'survey.closed', survey, opts.requestId);
     return survey;
   });
 }
