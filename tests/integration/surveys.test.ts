@@ -329,6 +329,10 @@ describe.each(engines())('surveys on %s', (engine) => {
     expect(payouts.map((p) => [p.amount, p.status])).toEqual([[50_000, 'paid']]);
     expect(await accountBalance(h.db, PROGRAM_FUND)).toBe(fundBefore - 50_000);
     await expectBooksBalance(h);
+    // The program's statistics count the incentive after training only: this paid survey incentive
+    // is not an "incentive paid" there (nothing else in this file is paid).
+    const stats = await h.caller('pmo').pmo.statistics({ dimension: 'gender' });
+    expect(stats.totals).toMatchObject({ incentivesPaid: 0, incentivesPaidAmount: 0 });
   });
 
   it('at most the scheme’s times: the third survey answered is recorded but not paid', async () => {
