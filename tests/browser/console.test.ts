@@ -279,6 +279,62 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
     expect(download.suggestedFilename()).toBe('latih-audit.csv');
   });
 
+  it('shows a survey’s results only in aggregate: three answers are too few, so every count is withheld', async () => {
+    const as = (who: 'pmo' | 'platform-a') =>
+      createLatihClient({
+        baseUrl: gw.url,
+        clientId: gw.demo[who].clientId,
+        clientSecret: gw.demo[who].clientSecret,
+      });
+    const survey = await as('pmo').pmo.surveys.create.mutate({
+      schemeId: 'PRAKERJA_2023',
+      title: 'Survei pasca-pelatihan gelombang uji',
+      questions: [
+        {
+          id: 'useful',
+          text: 'Apakah pelatihan bermanfaat?',
+          kind: 'SINGLE_CHOICE',
+          options: [
+            { id: 'yes', label: 'Ya' },
+            { id: 'no', label: 'Tidak' },
+          ],
+        },
+      ],
+      opensAt: new Date(Date.now() - 60_000).toISOString(),
+      closesAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    // Three participants with a training completed on platform A's vouchers answer through it.
+    const h = {
+      db: gw.database.db,
+      orgs: { platformA: { organisationId: gw.demo['platform-a'].id } },
+    } as unknown as Harness;
+    const courseId =
+      (await as('platform-a').platform.catalog.list.query({ limit: 1 })).items[0]?.id ?? courses.approve;
+    const t = new Date(Date.now() - 86_400_000);
+    for (let i = 0; i < 3; i++) {
+      const e = await plantEnrollment(h, {
+        providerId: gw.demo['provider-a'].id,
+        courseId,
+        redeemedAt: t,
+        completedAt: t,
+      });
+      await as('platform-a').platform.surveys.answer.mutate({
+        voucherId: e.voucherId,
+        surveyId: survey.id,
+        consent: true,
+        answers: [{ questionId: 'useful', optionId: 'yes' }],
+      });
+    }
+    await page.getByRole('link', { name: 'Survei' }).click();
+    await page.getByRole('heading', { name: 'Survei', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Hasil: Survei pasca-pelatihan gelombang uji' }).click();
+    await page.getByRole('heading', { name: 'Hasil: Survei pasca-pelatihan gelombang uji' }).waitFor();
+    await expect.poll(() => page.getByText('Responden: disembunyikan').count()).toBe(1);
+    const cells = await page.locator('article tbody tr td:nth-child(2)').allTextContents();
+    expect(cells).toEqual(['disembunyikan', 'disembunyikan']);
+    await shot('07-survey-results');
+  });
+
   it('filters and pages a table: 60 audit rows of one action, 50 at first, then "load more"', async () => {
     await gw.database.db.insert(schema.auditLog).values(
       Array.from({ length: 60 }, (_, i) => ({
@@ -511,6 +567,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
       ['organisations', 'Lembaga dan platform'],
       [`organisations/${gw.demo['provider-a'].id}`, gw.demo['provider-a'].name],
       ['statistics', 'Statistik'],
+      ['surveys', 'Survei'],
       ['webhooks', 'Pengiriman webhook'],
       ['audit', 'Log audit'],
     ] as const;

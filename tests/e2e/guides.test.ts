@@ -339,6 +339,34 @@ const GUIDES: Guide[] = [
     ],
   },
   {
+    file: 'surveys.md',
+    steps: [
+      {
+        title:
+          'the PMO defines, the platform is refused without consent and for a participant with no completed training, results, close',
+        run: async ({ env, fresh }) => {
+          const out = await runTs(example('surveys.md', 'surveys-sdk'), env);
+          if (fresh)
+            expect(out).toEqual([
+              'OPEN',
+              'SURVEY_CONSENT_REQUIRED',
+              'SURVEY_NOT_IN_AUDIENCE (not offered)',
+              'responses: 0',
+              'CLOSED',
+            ]);
+          else {
+            // After the other guides, the voucher's participant may have completed a training.
+            expect(out.slice(0, 2)).toEqual(['OPEN', 'SURVEY_CONSENT_REQUIRED']);
+            expect(out[2]).toMatch(
+              /^(SURVEY_NOT_IN_AUDIENCE \(not offered\)|answered \(offered\), earns (50000|0))$/,
+            );
+            expect(out.slice(3)).toEqual([expect.stringMatching(/^responses: (0|withheld)$/), 'CLOSED']);
+          }
+        },
+      },
+    ],
+  },
+  {
     file: 'checkout.md',
     steps: [
       {

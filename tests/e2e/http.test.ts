@@ -431,6 +431,61 @@ describe('the REST surface', () => {
     await gw?.close();
   });
 
+  it('surveys over REST: the PMO defines and reads results; a platform answer takes the survey id from the path, refusals are 4xx with a code', async () => {
+    const as = async (who: 'pmo' | 'platform-a') => ({
+      authorization: `Bearer ${await gw.token(who)}`,
+      'content-type': 'application/json',
+    });
+    const now = Date.now();
+    const created = await fetch(`${gw.url}/v1/pmo/surveys`, {
+      method: 'POST',
+      headers: await as('pmo'),
+      body: JSON.stringify({
+        schemeId: 'PRAKERJA_2023',
+        title: 'Survei REST',
+        questions: [{ id: 'q1', text: 'Puas?', kind: 'SCALE' }],
+        opensAt: new Date(now - 60_000).toISOString(),
+        closesAt: new Date(now + 86_400_000).toISOString(),
+      }),
+    });
+    expect(created.status).toBe(200);
+    const survey = (await created.json()) as { id: string; status: string };
+    expect(survey.status).toBe('OPEN');
+    const platform = await as('platform-a');
+    const answer = (body: object) =>
+      fetch(`${gw.url}/v1/platform/surveys/${survey.id}/answers`, {
+        method: 'POST',
+        headers: platform,
+        body: JSON.stringify(body),
+      });
+    const unknownVoucher = 'vch_01jz8k6d3v7m2r5w9x4q1t0abc';
+    const noConsent = await answer({
+      voucherId: unknownVoucher,
+      consent: false,
+      answers: [{ questionId: 'q1', score: 4 }],
+    });
+    expect(noConsent.status).toBe(422);
+    expect(await noConsent.json()).toMatchObject({ code: 'SURVEY_CONSENT_REQUIRED', field: 'consent' });
+    const notYours = await answer({
+      voucherId: unknownVoucher,
+      consent: true,
+      answers: [{ questionId: 'q1', score: 4 }],
+    });
+    expect(notYours.status).toBe(404);
+    expect(await notYours.json()).toMatchObject({ code: 'NOT_FOUND', field: 'voucherId' });
+    const open = await fetch(`${gw.url}/v1/platform/surveys?voucherId=${unknownVoucher}`, {
+      headers: platform,
+    });
+    expect(open.status).toBe(404);
+    const results = await fetch(`${gw.url}/v1/pmo/surveys/${survey.id}/results`, {
+      headers: await as('pmo'),
+    });
+    expect(results.status).toBe(200);
+    expect(await results.json()).toMatchObject({ surveyId: survey.id, responses: 0, suppressedBelow: 10 });
+    const forbidden = await fetch(`${gw.url}/v1/pmo/surveys/${survey.id}/results`, { headers: platform });
+    expect(forbidden.status).toBe(403);
+  });
+
   it('PATCH takes the id from the path and only the fields sent', async () => {
     const token = await gw.token('provider-b');
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };

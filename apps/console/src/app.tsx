@@ -11,12 +11,13 @@ import { ProviderPage } from './pages/provider';
 import { ReportsPage } from './pages/reports';
 import { CasePage, CasesPage, SignalsPage } from './pages/signals';
 import { StatisticsPage } from './pages/statistics';
+import { SurveysPage } from './pages/surveys';
 import { WebhooksPage } from './pages/webhooks';
 import { ProviderShell } from './provider/shell';
 import { SessionContext } from './session';
 import { SignOutButton } from './ui';
 
-/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/reports, #/audit. */
+/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/reports, #/surveys, #/audit. */
 const readRoute = () => window.location.hash.replace(/^#\/?/, '').split('/');
 
 function useRoute(): string[] {
@@ -116,6 +117,7 @@ function Shell({ session }: { session: Session }) {
     ['organisations', t('organisations')],
     ['money', t('money')],
     ['statistics', t('statistics')],
+    ['surveys', t('surveys')],
     ['webhooks', t('webhooks')],
     ['audit', t('audit')],
   ] as const;
@@ -157,6 +159,7 @@ function Shell({ session }: { session: Session }) {
           {page === 'cases' && param && <CasePage id={param} />}
           {page === 'statistics' && <StatisticsPage />}
           {page === 'audit' && <AuditPage />}
+          {page === 'surveys' && <SurveysPage />}
           {page === 'webhooks' && <WebhooksPage />}
         </main>
       </SessionContext.Provider>

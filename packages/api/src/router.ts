@@ -15,6 +15,7 @@ import { createPassportRoute } from './routers/platform/passport/create-passport
 import { requestPassportConsentRoute } from './routers/platform/passport/request-consent';
 import { recommendationsForParticipantRoute } from './routers/platform/recommendations/for-participant';
 import { submitReviewRoute } from './routers/platform/reviews/submit-review';
+import { platformSurveysRouter } from './routers/platform/surveys/routes';
 import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
 import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
@@ -33,6 +34,7 @@ import { importParticipantsRoute } from './routers/pmo/participants/import-parti
 import { participantLookupRoute, searchParticipantsRoute } from './routers/pmo/participants/lookup';
 import { pmoRegistryRouter } from './routers/pmo/participants/registry';
 import { pmoCancelRunRoute } from './routers/pmo/runs/cancel-run';
+import { pmoSurveysRouter } from './routers/pmo/surveys/routes';
 import { getCertificateRoute } from './routers/provider/certificates/get-certificate';
 import { revokeCertificateRoute } from './routers/provider/certificates/revoke-certificate';
 import { providerCoursesRouter } from './routers/provider/courses/router';
@@ -94,6 +96,7 @@ export const appRouter = router({
     passport: router({ requestConsent: requestPassportConsentRoute, create: createPassportRoute }),
     recommendations: router({ forParticipant: recommendationsForParticipantRoute }),
     reviews: router({ submit: submitReviewRoute }),
+    surveys: platformSurveysRouter,
     webhooks: platformWebhooksRouter,
     ...platformMoneyRoutes,
   }),
@@ -111,6 +114,7 @@ export const appRouter = router({
     }),
     settlements: pmoSettlementsRouter,
     incentives: pmoIncentivesRouter,
+    surveys: pmoSurveysRouter,
     certificates: router({ revoke: pmoRevokeCertificateRoute }),
     audit: pmoAuditRouter,
     signals: pmoSignalsRouter,

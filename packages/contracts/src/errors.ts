@@ -688,6 +688,44 @@ export const ERROR_CATALOG = {
     when: 'A second review was submitted for the same completed enrollment.',
     action: 'One review per completed enrollment; it cannot be replaced.',
   },
+  SURVEY_NOT_FOUND: {
+    status: 404,
+    message: 'No such survey.',
+    when: 'The survey id is unknown, or (to a platform) the survey belongs to another scheme than the participant named by the voucher.',
+    action: 'Use an id from platform.surveys.open (platforms) or pmo.surveys.list (PMO).',
+  },
+  SURVEY_NOT_OPEN: {
+    status: 409,
+    message: 'The survey is not open for answers.',
+    when: 'An answer arrived before the survey opens (`opensAt`), after it closes (`closesAt`), or after the PMO closed it. `message` says which.',
+    action: 'Offer surveys listed by platform.surveys.open; they are open at the time of the call.',
+  },
+  SURVEY_NOT_IN_AUDIENCE: {
+    status: 403,
+    message: 'The participant is not in this survey’s audience.',
+    when: 'The participant named by the voucher is not ACTIVE, has no training completed on a voucher you sold, or is outside the survey’s cohort range.',
+    action: 'Offer only the surveys platform.surveys.open lists for that voucher.',
+  },
+  SURVEY_CONSENT_REQUIRED: {
+    status: 422,
+    message: 'The participant’s consent is required.',
+    when: '`consent` was not `true`. Nothing is recorded.',
+    action:
+      'Ask the participant for consent (taking part, use of the answers in aggregate statistics) and send `consent: true`.',
+  },
+  SURVEY_ANSWERS_INVALID: {
+    status: 422,
+    message: 'The answers do not fit the survey’s questions.',
+    when: 'A question is unanswered or answered twice, an answer names no question of the survey, a single-choice answer has no `optionId` of the question (or has a `score`), or a scale answer has no `score` (or has an `optionId`). `field` names the answer.',
+    action: 'Send exactly one answer per question, shaped as its `kind` says.',
+  },
+  SURVEY_ALREADY_ANSWERED: {
+    status: 409,
+    message: 'The participant has already answered this survey.',
+    when: 'A second answer to the same survey by the same participant (through any platform). The first answer and its incentive stand; nothing is recorded or paid again.',
+    action:
+      'Nothing to do: the first answer counts. (A retry of the same request with its Idempotency-Key replays the first response.)',
+  },
   INTERNAL_ERROR: {
     status: 500,
     message: 'Something went wrong on our side. Quote the request id.',

@@ -3,6 +3,7 @@ import type { TAttendanceMethod, TAttendanceStatus } from './delivery';
 import type { TVoucher, TVoucherCloseReason } from './marketplace';
 import type { TPayoutAccount, TSettlement } from './payouts';
 import type { TRun } from './runs';
+import type { TSurvey } from './surveys';
 
 /** Event types written to the outbox (the list is in values.ts, so that the SDK publishes it). */
 export { EVENT_TYPES } from './values';
@@ -105,6 +106,10 @@ export type TEventDataMap = {
     reason: 'RUN_CANCELLED';
     runCancellationReason: string;
   };
+  /** To every active platform: a survey its participants may be asked (platform.surveys.open lists it in its window). */
+  'survey.published': { survey: TSurvey };
+  /** To every active platform: the PMO closed a survey before its window ended; answers are refused from now. */
+  'survey.closed': { survey: TSurvey };
 };
 
 // Every event type has its data shape, and nothing else does.

@@ -34,6 +34,8 @@ export const ID_PREFIXES = {
   integrationKey: 'ikey',
   balanceCheck: 'bck',
   registryCheck: 'rgc',
+  survey: 'svy',
+  surveyResponse: 'svr',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

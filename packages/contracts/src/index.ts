@@ -29,5 +29,6 @@ export * from './runs';
 export * from './sandbox';
 export * from './schemes';
 export * from './staff';
+export * from './surveys';
 export * from './values';
 export * from './webhooks';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pageOf, ZPageInputSchema, ZRupiahSchema, ZTimestampSchema } from './common';
 import { idSchema } from './ids';
-import { INCENTIVE_STATUSES, SETTLEMENT_STATUSES } from './values';
+import { INCENTIVE_KINDS, INCENTIVE_STATUSES, SETTLEMENT_STATUSES } from './values';
 
 /**
  * Money out: organisations' payout accounts (connected accounts at the payment provider),
@@ -217,6 +217,13 @@ export const ZIncentiveSchema = z
     id: idSchema('incentive').nullable().meta({ description: 'Null when nothing is recorded yet' }),
     participantId: idSchema('participant'),
     schemeId: z.string(),
+    kind: z.enum(INCENTIVE_KINDS).meta({
+      description:
+        "COMPLETION: after the first completed training (its instalments numbered 1…instalments); SURVEY: paid for a survey answered (numbered 1… up to the scheme's surveyIncentive.times)",
+    }),
+    surveyId: idSchema('survey')
+      .nullable()
+      .meta({ description: 'SURVEY: the survey whose answer earned it' }),
     instalment: z.number().int(),
     instalments: z.number().int(),
     amount: ZRupiahSchema,

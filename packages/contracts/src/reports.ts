@@ -185,7 +185,7 @@ export const ZStatisticsRowSchema = z.object({
   certificates: count,
   incentivesPaid: count.meta({
     description:
-      'Participants whose first incentive was paid in the period (for mode and category: the first for a course of it). null when suppressed',
+      'Participants whose first incentive after training was paid in the period (for mode and category: the first for a course of it; survey incentives are not counted). null when suppressed',
   }),
   incentivesPaidAmount: z.number().int().nullable(),
 });

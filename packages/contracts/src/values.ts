@@ -100,6 +100,8 @@ export const INCENTIVE_STATUSES = [
   'HELD',
   'CANCELLED',
 ] as const;
+/** COMPLETION: the incentive after the first completed training; SURVEY: one per survey answered, up to the scheme's times. */
+export const INCENTIVE_KINDS = ['COMPLETION', 'SURVEY'] as const;
 export const WEBHOOK_DELIVERY_STATUSES = ['PENDING', 'SUCCEEDED', 'FAILED'] as const;
 
 export const STATISTIC_DIMENSIONS = [
@@ -156,6 +158,8 @@ export const EVENT_TYPES = [
   'control_case.decided',
   'enrollment.completion_voided',
   'enrollment.withdrawn',
+  'survey.published',
+  'survey.closed',
 ] as const;
 
 /** The roles of a provider's console staff (admin, instructor, finance). */

@@ -61,6 +61,7 @@ export * from './seed';
 export * from './staff/admin';
 export * from './staff/provider-staff';
 export * from './staff/staff';
+export * from './surveys/surveys';
 export * from './vouchers/code';
 export * from './webhooks/address';
 export * from './webhooks/endpoints';

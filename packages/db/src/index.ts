@@ -32,6 +32,7 @@ export * from './repositories/rosters';
 export * from './repositories/runs';
 export * from './repositories/schemes';
 export * from './repositories/staff';
+export * from './repositories/surveys';
 export * from './repositories/webhooks';
 export type { TVenueRecord } from './schema';
 export * as schema from './schema';

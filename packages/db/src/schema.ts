@@ -7,6 +7,8 @@ import type {
   TOrganisationApplication,
   TRejection,
   TSchemeRules,
+  TSurveyAudience,
+  TSurveyQuestion,
 } from '@latih/contracts';
 import { sql } from 'drizzle-orm';
 import {
@@ -1028,6 +1030,13 @@ export const incentives = pgTable(
       .notNull()
       .references(() => participants.id),
     schemeId: text('scheme_id').notNull(),
+    /** COMPLETION (after the first completed training) or SURVEY (one per survey answered, up to the scheme's times). */
+    kind: text('kind', { enum: ['COMPLETION', 'SURVEY'] })
+      .notNull()
+      .default('COMPLETION'),
+    /** SURVEY: the survey whose answer earned it. */
+    surveyId: text('survey_id'),
+    /** Numbered per participant and kind: a completion's instalments 1…n, survey incentives 1…times. */
     instalment: integer('instalment').notNull(),
     instalments: integer('instalments').notNull(),
     amount: bigint('amount', { mode: 'number' }).notNull(),
@@ -1046,7 +1055,8 @@ export const incentives = pgTable(
   },
   (t) => [
     index('incentives_enrollment_idx').on(t.enrollmentId),
-    uniqueIndex('incentives_participant_instalment_idx').on(t.participantId, t.instalment),
+    // At most one row per number and kind: an instalment, or a survey incentive, is never paid twice.
+    uniqueIndex('incentives_participant_kind_instalment_idx').on(t.participantId, t.kind, t.instalment),
     index('incentives_status_idx').on(t.status, t.id),
     index('incentives_due_idx').on(t.dueAt).where(sql`${t.status} = 'ELIGIBLE'`),
     index('incentives_payout_idx').on(t.providerPayoutId),
@@ -1054,6 +1064,57 @@ export const incentives = pgTable(
       .on(t.updatedAt)
       .where(sql`${t.providerPayoutId} is not null and ${t.status} in ('ELIGIBLE', 'DISBURSING')`),
     index('incentives_paid_idx').on(t.paidAt).where(sql`${t.status} = 'PAID'`),
+  ],
+);
+
+/**
+ * A survey the PMO defines for one scheme (docs/guides/surveys.md): closed questions, an audience
+ * (cohort range; always participants with a completed training) and a window.
+ */
+export const surveys = pgTable(
+  'surveys',
+  {
+    id: text('id').primaryKey(),
+    schemeId: text('scheme_id')
+      .notNull()
+      .references(() => schemes.id),
+    title: text('title').notNull(),
+    questions: jsonb('questions').$type<TSurveyQuestion[]>().notNull(),
+    audience: jsonb('audience').$type<TSurveyAudience>().notNull(),
+    opensAt: ts('opens_at').notNull(),
+    closesAt: ts('closes_at').notNull(),
+    /** Closed by the PMO before its window ended. */
+    closedAt: ts('closed_at'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('surveys_scheme_idx').on(t.schemeId, t.closesAt)],
+);
+
+/**
+ * One participant's answer to one survey (never shown per person outside the PMO's aggregate
+ * results), with the time they consented, the platform it came through and the incentive it earned.
+ */
+export const surveyResponses = pgTable(
+  'survey_responses',
+  {
+    id: text('id').primaryKey(),
+    surveyId: text('survey_id')
+      .notNull()
+      .references(() => surveys.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    platformId: text('platform_id').notNull(),
+    voucherId: text('voucher_id').notNull(),
+    answers: jsonb('answers').$type<{ questionId: string; value: string }[]>().notNull(),
+    consentAt: ts('consent_at').notNull(),
+    incentiveId: text('incentive_id'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    // A participant answers a survey once, whichever platform asks.
+    uniqueIndex('survey_responses_survey_participant_idx').on(t.surveyId, t.participantId),
+    index('survey_responses_participant_idx').on(t.participantId),
   ],
 );
 

@@ -172,13 +172,19 @@ export const SCHEDULE: readonly JobDefinition<JobDeps>[] = [
     name: 'incentives.evaluate',
     everyMs: MINUTE,
     mode: oneAtATime,
-    once: 'job lease; each incentive row is written once (unique per participant and instalment)',
+    once: 'job lease; each incentive row is written once (unique per participant, kind and instalment); a WAITING survey incentive moves only from WAITING',
     description:
-      'Finds participants who completed a training and reviewed it: their incentive instalments become ELIGIBLE, each due a month after the previous one.',
+      'Finds participants who completed a training and reviewed it: their incentive instalments become ELIGIBLE, each due a month after the previous one. Survey incentives waiting for a review or a payout account become ELIGIBLE once both are there.',
     enabled: (deps) => deps.payments !== null,
     run: async ({ deps, now }) => {
       const r = await evaluateIncentives({ db: deps.db, actor: SYSTEM, now });
-      return { summary: { eligible: r.eligible, waiting: r.waiting } };
+      return {
+        summary: {
+          eligible: r.eligible,
+          waiting: r.waiting,
+          surveyIncentivesEligible: r.surveyIncentivesEligible,
+        },
+      };
     },
   },
   {

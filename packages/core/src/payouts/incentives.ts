@@ -15,10 +15,12 @@ import {
   postLedgerTransactions,
   toPage,
   updateIncentiveIf,
+  waitingSurveyIncentives,
 } from '@latih/db';
 import { type Actor, type ActorRef, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
 import { newId } from '../ids';
+import { makeSurveyIncentiveEligible } from '../surveys/surveys';
 import { retryPayout, toIncentive } from './state';
 
 /** Instalments of a multi-month incentive (the 2020 scheme's 4 × Rp600.000) are a month apart. */
@@ -139,6 +141,63 @@ export async function evaluateIncentives(opts: {
   participantIds?: string[] | undefined;
   /** Participants per page of the scan. */
   pageSize?: number;
+}): Promise<{ evaluated: number; waiting: number; eligible: number; surveyIncentivesEligible: number }> {
+  const result = await evaluateCompletionIncentives(opts);
+  return { ...result, surveyIncentivesEligible: await promoteSurveyIncentives(opts) };
+}
+
+/**
+ * Survey incentives WAITING for a review or a payout account (platform.surveys.answer records them
+ * so when the participant lacks either) become ELIGIBLE once both are there, each in its own transaction
+ * and only from WAITING, so two evaluators never move one twice. Returns how many moved.
+ */
+async function promoteSurveyIncentives(opts: {
+  db: Db;
+  actor: ActorRef;
+  now: Date;
+  participantIds?: string[] | undefined;
+}): Promise<number> {
+  let moved = 0;
+  let afterId = '';
+  for (;;) {
+    const page = await waitingSurveyIncentives(opts.db, {
+      ...(opts.participantIds ? { participantIds: opts.participantIds } : { afterId }),
+      limit: 500,
+    });
+    for (const { row, hasPayoutAccount, reviewed } of page) {
+      const missing: Missing[] = [];
+      if (!reviewed) missing.push('REVIEW');
+      if (!hasPayoutAccount) missing.push('PAYOUT_ACCOUNT');
+      if (missing.length > 0) {
+        if (missing.join() !== row.missing.join())
+          await updateIncentiveIf(opts.db, row.id, { status: 'WAITING' }, { missing, updatedAt: opts.now });
+        continue;
+      }
+      const ok = await opts.db.transaction(async (tx) => {
+        const updated = await updateIncentiveIf(
+          tx,
+          row.id,
+          { status: 'WAITING' },
+          { status: 'ELIGIBLE', missing: [], dueAt: opts.now, nextAttemptAt: opts.now, updatedAt: opts.now },
+        );
+        if (!updated) return false;
+        await makeSurveyIncentiveEligible(tx, row, { ref: opts.actor, from: 'WAITING' });
+        return true;
+      });
+      if (ok) moved++;
+    }
+    const last = page.at(-1);
+    if (opts.participantIds || !last || page.length < 500) return moved;
+    afterId = last.row.id;
+  }
+}
+
+async function evaluateCompletionIncentives(opts: {
+  db: Db;
+  actor: ActorRef;
+  now: Date;
+  participantIds?: string[] | undefined;
+  pageSize?: number;
 }): Promise<{ evaluated: number; waiting: number; eligible: number }> {
   const result = { evaluated: 0, waiting: 0, eligible: 0 };
   let afterId = '';
@@ -173,15 +232,20 @@ export async function participantIncentives(opts: { db: Db; participantId: strin
   const participant = await findParticipant(opts.db, opts.participantId);
   if (!participant)
     throw new AppError('NOT_FOUND', { message: 'No such participant.', field: 'participantId' });
-  const rows = await incentivesOfParticipant(opts.db, opts.participantId);
-  if (rows.length > 0 && rows[0]?.status !== 'WAITING') return rows.map(toIncentive);
+  const all = await incentivesOfParticipant(opts.db, opts.participantId);
+  // The completion incentive's rows first (instalment order), then survey incentives as recorded.
+  const rows = all.filter((r) => r.kind === 'COMPLETION');
+  const surveys = all.filter((r) => r.kind === 'SURVEY').map(toIncentive);
+  if (rows.length > 0 && rows[0]?.status !== 'WAITING') return [...rows.map(toIncentive), ...surveys];
   const [c] = await incentiveCandidates(opts.db, { participantIds: [opts.participantId], limit: 1 });
-  if (!c) return rows.map(toIncentive);
+  if (!c) return [...rows.map(toIncentive), ...surveys];
   return [
     {
       id: rows[0]?.id ?? null,
       participantId: c.participantId,
       schemeId: c.schemeId,
+      kind: 'COMPLETION',
+      surveyId: null,
       instalment: 1,
       instalments: c.times,
       amount: c.amount,
@@ -196,6 +260,7 @@ export async function participantIncentives(opts: { db: Db; participantId: strin
       paidAt: null,
       recoveryDueAt: null,
     },
+    ...surveys,
   ];
 }
 

@@ -96,6 +96,8 @@ export function toIncentive(r: IncentiveRow): TIncentive {
     id: r.id,
     participantId: r.participantId,
     schemeId: r.schemeId,
+    kind: r.kind,
+    surveyId: r.surveyId,
     instalment: r.instalment,
     instalments: r.instalments,
     amount: r.amount,

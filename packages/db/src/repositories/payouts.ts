@@ -502,7 +502,7 @@ const candidateSelect = sql`
     i.id as incentive_id, i.status as incentive_status
   from participants p
   join schemes s on s.id = p.scheme_id
-  left join incentives i on i.participant_id = p.id and i.instalment = 1`;
+  left join incentives i on i.participant_id = p.id and i.kind = 'COMPLETION' and i.instalment = 1`;
 
 type CandidateRow = {
   participant_id: string;
@@ -588,7 +588,7 @@ export async function incentivesOfParticipant(db: Db, participantId: string) {
     .select()
     .from(incentives)
     .where(eq(incentives.participantId, participantId))
-    .orderBy(asc(incentives.instalment));
+    .orderBy(asc(incentives.kind), asc(incentives.instalment));
 }
 
 export async function listIncentivesPage(

@@ -387,7 +387,8 @@ export async function platformReport(
  *   day they started their first course of that mode or category (so each is counted once per key);
  * - completions, valid certificates: on the day of the completion or the issue;
  * - incentives paid: participants on the day of their first paid incentive (per key, for mode and
- *   category), and the rupiah of every paid instalment on its day;
+ *   category), and the rupiah of every paid instalment on its day: the incentive after training
+ *   (kind COMPLETION) only, survey incentives are not counted here;
  * - ageBand: the age the participant reaches in the current year (WIB).
  */
 
@@ -459,9 +460,9 @@ function statisticsGrain(
       col
         ? `c.${col} is not null and not exists (select 1 from incentives i2 join enrollments e2 on e2.id = i2.enrollment_id
           join courses c2 on c2.id = e2.course_id
-          where i2.participant_id = i.participant_id and i2.status = 'PAID' and c2.${col} = c.${col}
+          where i2.participant_id = i.participant_id and i2.status = 'PAID' and i2.kind = 'COMPLETION' and c2.${col} = c.${col}
             and (i2.paid_at < i.paid_at or (i2.paid_at = i.paid_at and i2.id < i.id)))`
-        : `not exists (select 1 from incentives i2 where i2.participant_id = i.participant_id and i2.status = 'PAID'
+        : `not exists (select 1 from incentives i2 where i2.participant_id = i.participant_id and i2.status = 'PAID' and i2.kind = 'COMPLETION'
             and (i2.paid_at < i.paid_at or (i2.paid_at = i.paid_at and i2.id < i.id)))`,
     );
   const needCourse = stores.some((x) => x === 'mode' || x === 'category');
@@ -478,12 +479,12 @@ function statisticsGrain(
         case when c.mode is null then 0 else ${first('i.participant_id, c.mode', 'i.paid_at, i.id')} end,
         case when c.category is null then 0 else ${first('i.participant_id, c.category', 'i.paid_at, i.id')} end, i.amount
       from incentives i left join enrollments e on e.id = i.enrollment_id left join courses c on c.id = e.course_id
-      where i.status = 'PAID' and ${within('i.paid_at')}`
+      where i.status = 'PAID' and i.kind = 'COMPLETION' and ${within('i.paid_at')}`
     : sql`select i.participant_id, i.paid_at, e.course_id, 0, 0, 0, 0, 0,
         (${earlierPaid(null)})::int, ${needCourse ? sql`(${earlierPaid('mode')})::int` : sql`0`},
         ${needCourse ? sql`(${earlierPaid('category')})::int` : sql`0`}, i.amount
       from incentives i left join enrollments e on e.id = i.enrollment_id left join courses c on c.id = e.course_id
-      where i.status = 'PAID' and ${within('i.paid_at')}`;
+      where i.status = 'PAID' and i.kind = 'COMPLETION' and ${within('i.paid_at')}`;
   const facts: SQL[] = [
     sql`select p0.id as pid, p0.created_at as at, null::text as course_id, 1 as reg, 0 as st_mode, 0 as st_cat,
         0 as co, 0 as ce, 0 as ip_all, 0 as ip_mode, 0 as ip_cat, 0::bigint as ia

@@ -89,6 +89,11 @@ type AllProcedures =
   | 'pmo.incentives.retry'
   | 'pmo.incentives.ofParticipant'
   | 'pmo.incentives.evaluate'
+  | 'pmo.surveys.create'
+  | 'pmo.surveys.list'
+  | 'pmo.surveys.get'
+  | 'pmo.surveys.close'
+  | 'pmo.surveys.results'
   | 'pmo.signals.list'
   | 'pmo.signals.get'
   | 'pmo.signals.detect'
@@ -195,6 +200,8 @@ type AllProcedures =
   | 'platform.catalog.get'
   | 'platform.catalog.changes'
   | 'platform.reviews.submit'
+  | 'platform.surveys.open'
+  | 'platform.surveys.answer'
   | 'events.list'
   | 'public.schemes'
   | 'public.certificates.verify'
@@ -229,6 +236,7 @@ expectTypeOf<In<'pmo.signals.implicated'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.curation.queue'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.curation.queue'>['minAgeHours']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.incentives.list'>['limit']>().toEqualTypeOf<Limit>();
+expectTypeOf<In<'pmo.surveys.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.organisations.list'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.reports.courses'>['limit']>().toEqualTypeOf<Limit>();
 expectTypeOf<In<'pmo.reports.courses'>['minVouchersSold']>().toEqualTypeOf<Limit>();
