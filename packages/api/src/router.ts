@@ -11,12 +11,14 @@ import { platformBalanceChecksRouter } from './routers/platform/balance-checks/r
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
+import { platformCommunitiesRouter } from './routers/platform/communities/routes';
 import { recommendationsForParticipantRoute } from './routers/platform/recommendations/for-participant';
 import { submitReviewRoute } from './routers/platform/reviews/submit-review';
 import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
 import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
 import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-certificate';
+import { pmoCommunitiesRouter } from './routers/pmo/communities/routes';
 import { pmoCurationRouter } from './routers/pmo/curation/router';
 import { pmoIntegrationRouter } from './routers/pmo/integration/routes';
 import {
@@ -49,6 +51,7 @@ import { providerCredentialsRouter, providerStaffRouter } from './routers/provid
 import { bulkRedeemRoute } from './routers/provider/vouchers/bulk-redeem';
 import { checkVoucherRoute } from './routers/provider/vouchers/check-voucher';
 import { redeemVoucherRoute } from './routers/provider/vouchers/redeem-voucher';
+import { alumniStatisticsRoute } from './routers/public/alumni-statistics';
 import { errorCodesRoute } from './routers/public/error-codes';
 import { categoriesRoute, regionsRoute, schemesRoute } from './routers/public/reference';
 import { verifyCertificateRoute } from './routers/public/verify-certificate';
@@ -88,6 +91,7 @@ export const appRouter = router({
     balanceChecks: platformBalanceChecksRouter,
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
     recommendations: router({ forParticipant: recommendationsForParticipantRoute }),
+    communities: platformCommunitiesRouter,
     reviews: router({ submit: submitReviewRoute }),
     webhooks: platformWebhooksRouter,
     ...platformMoneyRoutes,
@@ -112,6 +116,7 @@ export const appRouter = router({
     webhooks: pmoWebhooksRouter,
     reports: pmoReportsRouter,
     statistics: pmoStatisticsRoute,
+    communities: pmoCommunitiesRouter,
   }),
   public: router({
     errorCodes: errorCodesRoute,
@@ -120,6 +125,7 @@ export const appRouter = router({
     schemes: schemesRoute,
     certificates: router({ verify: verifyCertificateRoute }),
     statistics: publicStatisticsRoute,
+    alumniStatistics: alumniStatisticsRoute,
   }),
   sandbox: sandboxRouter,
 });

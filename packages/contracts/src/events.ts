@@ -105,6 +105,22 @@ export type TEventDataMap = {
     reason: 'RUN_CANCELLED';
     runCancellationReason: string;
   };
+  /**
+   * To the platform: a participant opted in to an alumni community through it (`voucherId`, the
+   * voucher it named them by). Also `captain_*` go to the platform they joined through.
+   */
+  'community.member_joined': CommunityMembership;
+  /** To the platform the participant left through; `wasCaptain`: their leadership ended with it. */
+  'community.member_left': CommunityMembership & { wasCaptain: boolean };
+  'community.captain_appointed': CommunityMembership;
+  'community.captain_removed': CommunityMembership;
+};
+
+type CommunityMembership = {
+  communityId: string;
+  regionCode: string;
+  participantId: string;
+  voucherId: string;
 };
 
 // Every event type has its data shape, and nothing else does.

@@ -31,6 +31,9 @@ export const ID_PREFIXES = {
   staff: 'stf',
   integrationKey: 'ikey',
   balanceCheck: 'bck',
+  community: 'cmty',
+  communityMember: 'cmem',
+  communityEvent: 'cevt',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

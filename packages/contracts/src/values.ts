@@ -156,6 +156,10 @@ export const EVENT_TYPES = [
   'control_case.decided',
   'enrollment.completion_voided',
   'enrollment.withdrawn',
+  'community.member_joined',
+  'community.member_left',
+  'community.captain_appointed',
+  'community.captain_removed',
 ] as const;
 
 /** The roles of a provider's console staff (admin, instructor, finance). */
