@@ -219,7 +219,12 @@ export async function listCommunityMembers(opts: Call<z.input<typeof ZCommunityM
   return { items: page.items.map(toMember), nextCursor: page.nextCursor };
 }
 
-async function changeCaptain(opts: Call<z.input<typeof ZCaptainInputSchema>>, appoint: boolean) {
+async function changeCaptain(
+  opts: Call<z.input<typeof ZCaptainInputSchema>>,
+  appoint: boolean,
+  /** The refusal when the member already is (appoint) or is not (remove) a leader. */
+  unchanged: () => AppError,
+) {
   requirePmo(opts.actor);
   const input = ZCaptainInputSchema.parse(opts.input);
   const now = opts.now ?? new Date();
@@ -268,9 +273,11 @@ async function changeCaptain(opts: Call<z.input<typeof ZCaptainInputSchema>>, ap
 }
 
 /** `pmo.communities.appointCaptain`: a member becomes one of its leaders (kapten). */
-export const appointCaptain = (opts: Call<z.input<typeof ZCaptainInputSchema>>) => changeCaptain(opts, true);
+export const appointCaptain = (opts: Call<z.input<typeof ZCaptainInputSchema>>) =>
+  changeCaptain(opts, true, () => new AppError('COMMUNITY_ALREADY_CAPTAIN', { field: 'participantId' }));
 /** `pmo.communities.removeCaptain`: a leader goes back to being a member. */
-export const removeCaptain = (opts: Call<z.input<typeof ZCaptainInputSchema>>) => changeCaptain(opts, false);
+export const removeCaptain = (opts: Call<z.input<typeof ZCaptainInputSchema>>) =>
+  changeCaptain(opts, false, () => new AppError('COMMUNITY_NOT_CAPTAIN', { field: 'participantId' }));
 
 /** `pmo.communities.events.record`: what a community did; a Kumpul Jasa names the businesses helped. */
 export async function recordCommunityEvent(
