@@ -517,13 +517,11 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
   'pmo.communities.members': ['FORBIDDEN_ROLE', 'NOT_FOUND'],
   'pmo.communities.appointCaptain': [
     'COMMUNITY_ALREADY_CAPTAIN',
-    'COMMUNITY_NOT_CAPTAIN',
     'COMMUNITY_NOT_MEMBER',
     'FORBIDDEN_ROLE',
     'NOT_FOUND',
   ],
   'pmo.communities.removeCaptain': [
-    'COMMUNITY_ALREADY_CAPTAIN',
     'COMMUNITY_NOT_CAPTAIN',
     'COMMUNITY_NOT_MEMBER',
     'FORBIDDEN_ROLE',

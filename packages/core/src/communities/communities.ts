@@ -236,14 +236,9 @@ async function changeCaptain(
         message: `${input.participantId} is not a member of this community: leaders are appointed among members.`,
         field: 'participantId',
       });
-    if (appoint && m.captainSince)
-      throw new AppError('COMMUNITY_ALREADY_CAPTAIN', { field: 'participantId' });
-    if (!appoint && !m.captainSince) throw new AppError('COMMUNITY_NOT_CAPTAIN', { field: 'participantId' });
+    if (appoint === (m.captainSince !== null)) throw unchanged();
     const changed = await setCaptain(tx, m.id, appoint ? now : null);
-    if (!changed)
-      throw new AppError(appoint ? 'COMMUNITY_ALREADY_CAPTAIN' : 'COMMUNITY_NOT_CAPTAIN', {
-        field: 'participantId',
-      });
+    if (!changed) throw unchanged();
     const type = appoint ? 'community.captain_appointed' : 'community.captain_removed';
     await recordChange(tx, {
       actor: actorRef(opts.actor, opts.requestId),
