@@ -4,6 +4,7 @@ import { currentSession, type Session, setCsrf, signIn } from './api';
 import type { Zone } from './format';
 import { type Locale, usePrefs } from './i18n';
 import { AuditPage } from './pages/audit';
+import { CommunitiesPage, CommunityPage } from './pages/communities';
 import { CourseReview, CurationQueue } from './pages/curation';
 import { MoneyPage } from './pages/money';
 import { OrganisationPage, OrganisationsPage } from './pages/organisations';
@@ -16,7 +17,7 @@ import { ProviderShell } from './provider/shell';
 import { SessionContext } from './session';
 import { SignOutButton } from './ui';
 
-/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/reports, #/audit. */
+/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/communities, #/communities/<id>, #/reports, #/audit. */
 const readRoute = () => window.location.hash.replace(/^#\/?/, '').split('/');
 
 function useRoute(): string[] {
@@ -116,6 +117,7 @@ function Shell({ session }: { session: Session }) {
     ['organisations', t('organisations')],
     ['money', t('money')],
     ['statistics', t('statistics')],
+    ['communities', t('communities')],
     ['webhooks', t('webhooks')],
     ['audit', t('audit')],
   ] as const;
@@ -156,6 +158,8 @@ function Shell({ session }: { session: Session }) {
           {page === 'cases' && !param && <CasesPage />}
           {page === 'cases' && param && <CasePage id={param} />}
           {page === 'statistics' && <StatisticsPage />}
+          {page === 'communities' && !param && <CommunitiesPage />}
+          {page === 'communities' && param && <CommunityPage id={param} />}
           {page === 'audit' && <AuditPage />}
           {page === 'webhooks' && <WebhooksPage />}
         </main>

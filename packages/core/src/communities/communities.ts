@@ -1,5 +1,6 @@
 import {
   AppError,
+  BUSINESS_HELP_KINDS,
   findProvince,
   findRegency,
   STATISTICS_MIN_CELL,
@@ -181,7 +182,11 @@ export async function getCommunity(
   const c = await communityOrRefuse(opts.db, communityId);
   const captains = await communityMembersPage(opts.db, { communityId, captainsOnly: true, limit: 100 });
   const recent = await recentCommunityEvents(opts.db, communityId, 10);
-  const helped = await businessesHelped(opts.db, communityId);
+  const counted = await businessesHelped(opts.db, communityId);
+  // In the catalog's order of help (NIB first), whatever order the database grouped them in.
+  const byHelp: Record<string, number> = {};
+  for (const k of BUSINESS_HELP_KINDS) if (counted.byHelp[k]) byHelp[k] = counted.byHelp[k];
+  const helped = { businesses: counted.businesses, byHelp };
   if (captains.items.length > 0)
     await recordChange(opts.db, {
       actor: actorRef(opts.actor, opts.requestId),
