@@ -443,6 +443,49 @@ describe.each(engines())('alumni communities on %s', (engine) => {
     expect(await count()).toBe(before);
   });
 
+  it('a join retried with its idempotency key is one membership; racing joins make one, the rest are refused', async () => {
+    const retried = await participant();
+    const input = { voucherId: retried.voucherId, communityId: community.jabar, consent: true as const };
+    const first = h.session('platformA', { idempotencyKey: 'join-jabar-once' });
+    const again = h.session('platformA', { idempotencyKey: 'join-jabar-once' });
+    const answer = await first.api.platform.communities.join(input);
+    expect(await again.api.platform.communities.join(input)).toEqual(answer);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const rows = () =>
+      h.db
+        .select()
+        .from(schema.communityMembers)
+        .where(eq(schema.communityMembers.participantId, retried.participantId));
+    expect(await rows()).toHaveLength(1);
+    expect((await eventsOf((await rows())[0]?.id ?? '')).map((e) => e.type)).toEqual([
+      'community.member_joined',
+    ]);
+
+    // The same participant opting in five times at once (a double-tapped button, retries without a key).
+    const racer = await participant();
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        refused(
+          h
+            .caller('platformA')
+            .platform.communities.join({
+              voucherId: racer.voucherId,
+              communityId: community.jabar,
+              consent: true,
+            }),
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === null)).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== null)).toEqual(Array(4).fill('COMMUNITY_ALREADY_MEMBER'));
+    const memberships = await h.db
+      .select()
+      .from(schema.communityMembers)
+      .where(eq(schema.communityMembers.participantId, racer.participantId));
+    expect(memberships).toHaveLength(1);
+    expect(await eventsOf(memberships[0]?.id ?? '')).toHaveLength(1);
+  });
+
   it('public statistics count alumni and members by region, withholding cells under 10 people', async () => {
     const pmo = h.caller('pmo').pmo.communities;
     const makassar = await pmo.create({ regionCode: '73.71', name: 'Komunitas Alumni Makassar' });
