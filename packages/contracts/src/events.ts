@@ -110,7 +110,10 @@ export type TEventDataMap = {
    * voucher it named them by). Also `captain_*` go to the platform they joined through.
    */
   'community.member_joined': CommunityMembership;
-  /** To the platform the participant left through; `wasCaptain`: their leadership ended with it. */
+  /**
+   * To the platform the participant left through, and to the one they joined through if another
+   * (each with its own voucher); `wasCaptain`: their leadership ended with it.
+   */
   'community.member_left': CommunityMembership & { wasCaptain: boolean };
   'community.captain_appointed': CommunityMembership;
   'community.captain_removed': CommunityMembership;

@@ -39,6 +39,7 @@ import {
   findCommunity,
   insertCommunity,
   insertCommunityEvent,
+  insertEvent,
   insertMembership,
   membershipsOfParticipant,
   participantOfPlatformVoucher,
@@ -440,7 +441,10 @@ export async function joinCommunity(opts: Call<z.input<typeof ZJoinCommunityInpu
   });
 }
 
-/** `platform.communities.leave`: through any platform that sold the participant a voucher. */
+/**
+ * `platform.communities.leave`: through any platform that sold the participant a voucher.
+ * community.member_left goes to that platform, and to the one they joined through if another.
+ */
 export async function leaveCommunity(opts: Call<z.input<typeof ZLeaveCommunityInputSchema>>) {
   const input = ZLeaveCommunityInputSchema.parse(opts.input);
   const now = opts.now ?? new Date();
@@ -472,6 +476,24 @@ export async function leaveCommunity(opts: Call<z.input<typeof ZLeaveCommunityIn
         },
       },
     });
+    if (m.platformId !== opts.actor.organisationId)
+      // The platform they joined through hears of it too, by the voucher it named them by (not
+      // through whom they left).
+      await insertEvent(tx, {
+        id: newId('event'),
+        type: 'community.member_left',
+        organisationId: m.platformId,
+        entityType: 'community_member',
+        entityId: m.id,
+        data: {
+          communityId: c.id,
+          regionCode: c.regionCode,
+          participantId: p.participantId,
+          voucherId: m.voucherId,
+          wasCaptain,
+        },
+        requestId: opts.requestId,
+      });
     return { communityId: c.id, leftAt: now.toISOString(), wasCaptain };
   });
 }
