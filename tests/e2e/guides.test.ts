@@ -308,6 +308,17 @@ const GUIDES: Guide[] = [
           ]);
         },
       },
+      {
+        title: 'the same community over REST: a meetup recorded, the community, its members, the open count',
+        run: async ({ env }) => {
+          expect(await runSh(example('communities.md', 'communities-curl'), env)).toEqual([
+            'MEETUP',
+            '2',
+            '0',
+            '1',
+          ]);
+        },
+      },
     ],
   },
   {
