@@ -26,6 +26,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const courses: Record<'approve' | 'reject', string> = { approve: '', reject: '' };
+  let bandungCommunity = '';
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -459,6 +460,108 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
     expect(await map.count()).toBe(0);
   });
 
+  it('shows the alumni communities on the map with their members, and one with its leaders and events', async () => {
+    const pmo = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo.pmo.clientId,
+      clientSecret: gw.demo.pmo.clientSecret,
+    });
+    const platform = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo['platform-a'].clientId,
+      clientSecret: gw.demo['platform-a'].clientSecret,
+    });
+    const bandung = await pmo.pmo.communities.create.mutate({
+      regionCode: '32.73',
+      name: 'Komunitas Alumni Prakerja Kota Bandung',
+    });
+    await pmo.pmo.communities.create.mutate({ regionCode: '73.71', name: 'Komunitas Alumni Makassar' });
+    bandungCommunity = bandung.id;
+    // Two alumni of Kota Bandung who completed a course bought through the demo platform opt in.
+    const h = {
+      db: gw.database.db,
+      orgs: { platformA: { organisationId: gw.demo['platform-a'].id } },
+    } as unknown as Harness;
+    const provider = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo['provider-a'].clientId,
+      clientSecret: gw.demo['provider-a'].clientSecret,
+    });
+    const courseId = (await provider.provider.courses.list.query({ limit: 1 })).items[0]?.id ?? '';
+    const done = new Date(Date.now() - 86_400_000);
+    const alumni = [];
+    for (let i = 0; i < 2; i++) {
+      const a = await plantEnrollment(h, {
+        providerId: gw.demo['provider-a'].id,
+        courseId,
+        redeemedAt: done,
+        completedAt: done,
+        platformId: gw.demo['platform-a'].id,
+        regencyCode: '32.73',
+      });
+      await platform.platform.communities.join.mutate({
+        voucherId: a.voucherId,
+        communityId: bandung.id,
+        consent: true,
+      });
+      alumni.push(a);
+    }
+    await pmo.pmo.communities.appointCaptain.mutate({
+      communityId: bandung.id,
+      participantId: alumni[0]?.participantId ?? '',
+    });
+    await pmo.pmo.communities.events.record.mutate({
+      communityId: bandung.id,
+      kind: 'KUMPUL_JASA',
+      title: 'Kumpul Jasa Bandung',
+      heldOn: '2026-02-03',
+      place: 'Gedung Sate, Bandung',
+      alumniTookPart: 35,
+      businesses: [{ name: 'Keripik Bu Sri', sector: 'Makanan ringan', help: ['BUSINESS_ID', 'LOGO'] }],
+    });
+
+    await page.getByRole('link', { name: 'Komunitas alumni' }).click();
+    await page.getByRole('heading', { name: 'Komunitas alumni', level: 1 }).waitFor();
+    const map = page.getByTestId('province-map');
+    await map.waitFor();
+    // Members per province: West Java's two, South Sulawesi's community without members yet.
+    expect(await map.locator('path[data-province="32"]').getAttribute('data-value')).toBe('2');
+    expect(await map.locator('path[data-province="73"]').getAttribute('data-value')).toBe('0');
+    const row = page.getByRole('row').filter({ hasText: 'Komunitas Alumni Prakerja Kota Bandung' });
+    expect(await row.locator('td').allTextContents()).toEqual([
+      'Komunitas Alumni Prakerja Kota Bandung',
+      expect.stringMatching(/^32\.73 /),
+      '2',
+      '1',
+      '1',
+    ]);
+    await shot('12-communities-map');
+    // A click on the map narrows the table to the province (dispatched on the path itself: the
+    // centre of South Sulawesi's box is not on its shape).
+    await map.locator('path[data-province="73"]').dispatchEvent('click');
+    await expect.poll(() => page.getByLabel('Provinsi', { exact: true }).inputValue()).toBe('73');
+    await expect.poll(() => row.count()).toBe(0);
+
+    await page.getByLabel('Provinsi', { exact: true }).selectOption('32');
+    await page.getByRole('link', { name: 'Komunitas Alumni Prakerja Kota Bandung' }).click();
+    await page.getByRole('heading', { name: 'Komunitas Alumni Prakerja Kota Bandung', level: 1 }).waitFor();
+    const captains = page.getByRole('region', { name: 'Kapten' });
+    await expect.poll(() => captains.locator('tbody tr').count()).toBe(1);
+    expect(await captains.locator('tbody tr td').first().textContent()).toMatch(/^Peserta Tanam/);
+    const members = page.getByRole('region', { name: 'Anggota' });
+    await expect.poll(() => members.locator('tbody tr').count()).toBe(2);
+    // Never the whole NIK: its last four digits.
+    expect(await members.locator('tbody').textContent()).not.toMatch(/\d{16}/);
+    const events = page.getByRole('region', { name: 'Kegiatan' });
+    await expect.poll(() => events.locator('tbody tr').count()).toBe(1);
+    expect(await events.locator('tbody tr').textContent()).toContain(
+      'Keripik Bu Sri (Makanan ringan): NIB, Logo',
+    );
+    // The businesses helped at its events, per kind of help.
+    expect(await page.locator('dl.facts dd').last().textContent()).toBe('1 (NIB: 1, Logo: 1)');
+    await shot('13-community');
+  });
+
   it('keyboard: the first Tab reaches the skip link, which moves focus to the page', async () => {
     await page.goto(`${gw.url}/console/#/curation`);
     await page.reload();
@@ -568,6 +671,8 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
       [`organisations/${gw.demo['provider-a'].id}`, gw.demo['provider-a'].name],
       ['statistics', 'Statistik'],
       ['surveys', 'Survei'],
+      ['communities', 'Komunitas alumni'],
+      [`communities/${bandungCommunity}`, 'Komunitas Alumni Prakerja Kota Bandung'],
       ['webhooks', 'Pengiriman webhook'],
       ['audit', 'Log audit'],
     ] as const;

@@ -4,6 +4,7 @@ import { currentSession, type Session, setCsrf, signIn } from './api';
 import type { Zone } from './format';
 import { type Locale, usePrefs } from './i18n';
 import { AuditPage } from './pages/audit';
+import { CommunitiesPage, CommunityPage } from './pages/communities';
 import { CourseReview, CurationQueue } from './pages/curation';
 import { MoneyPage } from './pages/money';
 import { OrganisationPage, OrganisationsPage } from './pages/organisations';
@@ -17,7 +18,7 @@ import { ProviderShell } from './provider/shell';
 import { SessionContext } from './session';
 import { SignOutButton } from './ui';
 
-/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/reports, #/surveys, #/audit. */
+/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/communities, #/communities/<id>, #/reports, #/surveys, #/audit. */
 const readRoute = () => window.location.hash.replace(/^#\/?/, '').split('/');
 
 function useRoute(): string[] {
@@ -118,6 +119,7 @@ function Shell({ session }: { session: Session }) {
     ['money', t('money')],
     ['statistics', t('statistics')],
     ['surveys', t('surveys')],
+    ['communities', t('communities')],
     ['webhooks', t('webhooks')],
     ['audit', t('audit')],
   ] as const;
@@ -158,6 +160,8 @@ function Shell({ session }: { session: Session }) {
           {page === 'cases' && !param && <CasesPage />}
           {page === 'cases' && param && <CasePage id={param} />}
           {page === 'statistics' && <StatisticsPage />}
+          {page === 'communities' && !param && <CommunitiesPage />}
+          {page === 'communities' && param && <CommunityPage id={param} />}
           {page === 'audit' && <AuditPage />}
           {page === 'surveys' && <SurveysPage />}
           {page === 'webhooks' && <WebhooksPage />}

@@ -11,6 +11,7 @@ import { platformBalanceChecksRouter } from './routers/platform/balance-checks/r
 import { platformCatalogRouter } from './routers/platform/catalog/router';
 import { confirmCheckoutRoute } from './routers/platform/checkout/confirm-checkout';
 import { createCheckoutRoute } from './routers/platform/checkout/create-checkout';
+import { platformCommunitiesRouter } from './routers/platform/communities/routes';
 import { createPassportRoute } from './routers/platform/passport/create-passport';
 import { requestPassportConsentRoute } from './routers/platform/passport/request-consent';
 import { recommendationsForParticipantRoute } from './routers/platform/recommendations/for-participant';
@@ -20,6 +21,7 @@ import { cancelVoucherRoute } from './routers/platform/vouchers/cancel-voucher';
 import { getVoucherRoute } from './routers/platform/vouchers/get-voucher';
 import { listVouchersRoute } from './routers/platform/vouchers/list-vouchers';
 import { pmoRevokeCertificateRoute } from './routers/pmo/certificates/revoke-certificate';
+import { pmoCommunitiesRouter } from './routers/pmo/communities/routes';
 import { pmoCurationRouter } from './routers/pmo/curation/router';
 import { pmoIntegrationRouter } from './routers/pmo/integration/routes';
 import {
@@ -54,6 +56,7 @@ import { providerCredentialsRouter, providerStaffRouter } from './routers/provid
 import { bulkRedeemRoute } from './routers/provider/vouchers/bulk-redeem';
 import { checkVoucherRoute } from './routers/provider/vouchers/check-voucher';
 import { redeemVoucherRoute } from './routers/provider/vouchers/redeem-voucher';
+import { alumniStatisticsRoute } from './routers/public/alumni-statistics';
 import { errorCodesRoute } from './routers/public/error-codes';
 import { categoriesRoute, regionsRoute, schemesRoute } from './routers/public/reference';
 import { statusListRoute } from './routers/public/status-list';
@@ -95,6 +98,7 @@ export const appRouter = router({
     vouchers: router({ get: getVoucherRoute, list: listVouchersRoute, cancel: cancelVoucherRoute }),
     passport: router({ requestConsent: requestPassportConsentRoute, create: createPassportRoute }),
     recommendations: router({ forParticipant: recommendationsForParticipantRoute }),
+    communities: platformCommunitiesRouter,
     reviews: router({ submit: submitReviewRoute }),
     surveys: platformSurveysRouter,
     webhooks: platformWebhooksRouter,
@@ -122,6 +126,7 @@ export const appRouter = router({
     webhooks: pmoWebhooksRouter,
     reports: pmoReportsRouter,
     statistics: pmoStatisticsRoute,
+    communities: pmoCommunitiesRouter,
   }),
   public: router({
     errorCodes: errorCodesRoute,
@@ -131,6 +136,7 @@ export const appRouter = router({
     certificates: router({ verify: verifyCertificateRoute }),
     credentials: router({ status: statusListRoute }),
     statistics: publicStatisticsRoute,
+    alumniStatistics: alumniStatisticsRoute,
   }),
   sandbox: sandboxRouter,
 });

@@ -726,6 +726,56 @@ export const ERROR_CATALOG = {
     action:
       'Nothing to do: the first answer counts. (A retry of the same request with its Idempotency-Key replays the first response.)',
   },
+  REGION_UNKNOWN: {
+    status: 422,
+    message: 'Not an official province or regency/city code.',
+    when: 'A community was asked for a `regionCode` that is neither a province (32) nor a regency/city (32.73) of the reference list.',
+    action:
+      'Use a code from `GET /v1/public/regions` (provinces) or `GET /v1/public/regions?provinceCode=…` (regencies).',
+  },
+  COMMUNITY_REGION_TAKEN: {
+    status: 409,
+    message: 'This region already has its community.',
+    when: '`pmo.communities.create` for a province or regency/city that already has a community (one per region).',
+    action: 'Use the existing community (`pmo.communities.list` with the `provinceCode`).',
+  },
+  COMMUNITY_NOT_ALUMNUS: {
+    status: 409,
+    message: 'Only a participant who completed a course may join an alumni community.',
+    when: '`platform.communities.join` for a participant none of whose vouchers you sold is COMPLETED (what they completed through other platforms is not yours to vouch for).',
+    action:
+      'Offer the community once the training bought through you is completed (`alumnus` in `platform.communities.forParticipant`).',
+  },
+  COMMUNITY_OUTSIDE_REGION: {
+    status: 422,
+    message: "This community is not of the participant's province or regency/city.",
+    when: "`platform.communities.join` for a community of another region than the participant's registered regency/city or its province.",
+    action: 'Offer the communities `platform.communities.forParticipant` lists.',
+  },
+  COMMUNITY_ALREADY_MEMBER: {
+    status: 409,
+    message: 'The participant is already a member of this community.',
+    when: '`platform.communities.join` for a participant who joined it before and has not left.',
+    action: 'Nothing to do (`platform.communities.forParticipant` shows the membership).',
+  },
+  COMMUNITY_NOT_MEMBER: {
+    status: 409,
+    message: 'The participant is not a member of this community.',
+    when: '`platform.communities.leave` or `pmo.communities.appointCaptain` for a participant who is not (or no longer) a member of it.',
+    action: 'Leaders are appointed among members: the participant joins through their platform first.',
+  },
+  COMMUNITY_ALREADY_CAPTAIN: {
+    status: 409,
+    message: 'The participant already leads this community.',
+    when: '`pmo.communities.appointCaptain` for a member who is already one of its kapten.',
+    action: 'Nothing to do.',
+  },
+  COMMUNITY_NOT_CAPTAIN: {
+    status: 409,
+    message: 'The participant does not lead this community.',
+    when: '`pmo.communities.removeCaptain` for a participant who is not one of its kapten.',
+    action: 'Read the leaders with `pmo.communities.get`.',
+  },
   INTERNAL_ERROR: {
     status: 500,
     message: 'Something went wrong on our side. Quote the request id.',

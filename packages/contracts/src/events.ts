@@ -110,6 +110,25 @@ export type TEventDataMap = {
   'survey.published': { survey: TSurvey };
   /** To every active platform: the PMO closed a survey before its window ended; answers are refused from now. */
   'survey.closed': { survey: TSurvey };
+  /**
+   * To the platform: a participant opted in to an alumni community through it (`voucherId`, the
+   * voucher it named them by). Also `captain_*` go to the platform they joined through.
+   */
+  'community.member_joined': CommunityMembership;
+  /**
+   * To the platform the participant left through, and to the one they joined through if another
+   * (each with its own voucher); `wasCaptain`: their leadership ended with it.
+   */
+  'community.member_left': CommunityMembership & { wasCaptain: boolean };
+  'community.captain_appointed': CommunityMembership;
+  'community.captain_removed': CommunityMembership;
+};
+
+type CommunityMembership = {
+  communityId: string;
+  regionCode: string;
+  participantId: string;
+  voucherId: string;
 };
 
 // Every event type has its data shape, and nothing else does.

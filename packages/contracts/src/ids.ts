@@ -36,6 +36,9 @@ export const ID_PREFIXES = {
   registryCheck: 'rgc',
   survey: 'svy',
   surveyResponse: 'svr',
+  community: 'cmty',
+  communityMember: 'cmem',
+  communityEvent: 'cevt',
 } as const;
 
 export type TIdKind = keyof typeof ID_PREFIXES;

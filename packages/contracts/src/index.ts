@@ -4,6 +4,7 @@ export * from './catalog-import';
 export * from './categories';
 export * from './certificates';
 export * from './common';
+export * from './communities';
 export * from './control';
 export * from './courses';
 export * from './curation';

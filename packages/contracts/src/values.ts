@@ -160,6 +160,10 @@ export const EVENT_TYPES = [
   'enrollment.withdrawn',
   'survey.published',
   'survey.closed',
+  'community.member_joined',
+  'community.member_left',
+  'community.captain_appointed',
+  'community.captain_removed',
 ] as const;
 
 /** The roles of a provider's console staff (admin, instructor, finance). */

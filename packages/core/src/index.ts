@@ -9,6 +9,7 @@ export * from './catalog/rules';
 export * from './catalog/view';
 export * from './changes';
 export * from './clock';
+export * from './communities/communities';
 export * from './courses';
 export * from './credentials/base58';
 export * from './credentials/certificates';

@@ -4,6 +4,7 @@ export * from './repositories/api-clients';
 export * from './repositories/audit';
 export * from './repositories/balance-checks';
 export * from './repositories/catalog';
+export * from './repositories/communities';
 export * from './repositories/control';
 export * from './repositories/courses';
 export * from './repositories/credentials';

@@ -1760,3 +1760,81 @@ export const registryQueue = pgTable(
   },
   (t) => [index('registry_queue_due_idx').on(t.nextAttemptAt)],
 );
+
+/** An alumni community: one per province or regency/city, formed by the PMO (issue 22). */
+export const communities = pgTable(
+  'communities',
+  {
+    id: text('id').primaryKey(),
+    /** A province (32) or a regency/city (32.73). */
+    regionCode: text('region_code').notNull(),
+    regionLevel: text('region_level', { enum: ['PROVINCE', 'REGENCY'] }).notNull(),
+    provinceCode: text('province_code').notNull(),
+    name: text('name').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('communities_region_idx').on(t.regionCode),
+    index('communities_province_idx').on(t.provinceCode, t.id),
+  ],
+);
+
+/**
+ * A participant's membership of a community: opted in through a platform (which named them by
+ * `voucherId`, a voucher it sold), until they leave. A member may lead it (kapten) from
+ * `captainSince`. Left memberships are kept (a second joining is a new row).
+ */
+export const communityMembers = pgTable(
+  'community_members',
+  {
+    id: text('id').primaryKey(),
+    communityId: text('community_id')
+      .notNull()
+      .references(() => communities.id),
+    participantId: text('participant_id')
+      .notNull()
+      .references(() => participants.id),
+    platformId: text('platform_id')
+      .notNull()
+      .references(() => organisations.id),
+    voucherId: text('voucher_id')
+      .notNull()
+      .references(() => vouchers.id),
+    /** The participant's opt-in, as the platform reported it. */
+    consentedAt: ts('consented_at').notNull(),
+    joinedAt: ts('joined_at').notNull(),
+    captainSince: ts('captain_since'),
+    leftAt: ts('left_at'),
+    leftThrough: text('left_through').references(() => organisations.id),
+  },
+  (t) => [
+    uniqueIndex('community_members_current_idx')
+      .on(t.communityId, t.participantId)
+      .where(sql`${t.leftAt} is null`),
+    index('community_members_participant_idx').on(t.participantId),
+    index('community_members_list_idx').on(t.communityId, t.id).where(sql`${t.leftAt} is null`),
+  ],
+);
+
+/** What a community did: a Kumpul Jasa (the businesses helped and how), a meetup, a training. */
+export const communityEvents = pgTable(
+  'community_events',
+  {
+    id: text('id').primaryKey(),
+    communityId: text('community_id')
+      .notNull()
+      .references(() => communities.id),
+    kind: text('kind', { enum: ['KUMPUL_JASA', 'MEETUP', 'TRAINING'] }).notNull(),
+    title: text('title').notNull(),
+    /** The WIB day it was held. */
+    heldOn: date('held_on', { mode: 'string' }).notNull(),
+    place: text('place').notNull(),
+    alumniTookPart: integer('alumni_took_part').notNull(),
+    businesses: jsonb('businesses')
+      .$type<{ name: string; sector: string; help: string[]; note?: string }[]>()
+      .notNull(),
+    note: text('note'),
+    recordedAt: ts('recorded_at').notNull(),
+  },
+  (t) => [index('community_events_community_idx').on(t.communityId, t.heldOn, t.id)],
+);

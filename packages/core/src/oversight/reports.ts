@@ -236,16 +236,20 @@ const COUNTED: Counted[] = ['participants', 'completions', 'certificates', 'ince
 /**
  * Primary suppression: a cell counting 1–9 people is withheld. Secondary: a column with exactly one
  * withheld cell also withholds its next smallest, so the total cannot give the first one away.
- * The incentive amount goes with its count.
+ * For any table of people counts (`columns`); a copy is returned.
  */
-export function suppress(rows: TStatisticsRow[], min: number): TStatisticsRow[] {
+export function suppressColumns<R extends Record<K, number | null>, K extends string>(
+  rows: R[],
+  columns: readonly K[],
+  min: number,
+): R[] {
   const out = rows.map((r) => ({ ...r }));
-  for (const col of COUNTED) {
+  for (const col of columns) {
     const hidden = (v: number | null) => v !== null && v > 0 && v < min;
     let withheld = 0;
     for (const r of out) {
       if (hidden(r[col])) {
-        r[col] = null;
+        (r as Record<K, number | null>)[col] = null;
         withheld++;
       }
     }
@@ -253,9 +257,15 @@ export function suppress(rows: TStatisticsRow[], min: number): TStatisticsRow[] 
       const next = out
         .filter((r) => r[col] !== null && (r[col] ?? 0) > 0)
         .sort((a, b) => (a[col] ?? 0) - (b[col] ?? 0))[0];
-      if (next) next[col] = null;
+      if (next) (next as Record<K, number | null>)[col] = null;
     }
   }
+  return out;
+}
+
+/** suppressColumns over the statistics' counts; the incentive amount goes with its count. */
+export function suppress(rows: TStatisticsRow[], min: number): TStatisticsRow[] {
+  const out = suppressColumns(rows, COUNTED, min);
   for (const r of out) if (r.incentivesPaid === null) r.incentivesPaidAmount = null;
   return out;
 }
