@@ -27,6 +27,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
   let page: Page;
   const courses: Record<'approve' | 'reject', string> = { approve: '', reject: '' };
   let bandungCommunity = '';
+  let registryParticipant = '';
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -334,6 +335,58 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
     const cells = await page.locator('article tbody tr td:nth-child(2)').allTextContents();
     expect(cells).toEqual(['disembunyikan', 'disembunyikan']);
     await shot('07-survey-results');
+  });
+
+  it('lists participants the population-registry check blocked; a reviewer reads the checks, is refused a wrong NIK, and lets one through with a reason', async () => {
+    const pmo = createLatihClient({
+      baseUrl: gw.url,
+      clientId: gw.demo.pmo.clientId,
+      clientSecret: gw.demo.pmo.clientSecret,
+    });
+    // The gateway's registry double answers a NIK ending in 9991 with a name that differs.
+    const imported = await pmo.pmo.participants.import.mutate({
+      cohort: 9,
+      items: [
+        {
+          nik: '3273012208919991',
+          cardNumber: '7900000000009991',
+          name: 'Rahmat Hidayat',
+          gender: 'M',
+          birthDate: '1991-08-22',
+          regencyCode: '32.73',
+        },
+      ],
+    });
+    registryParticipant = imported.results[0]?.participantId ?? '';
+    await page.getByRole('link', { name: 'Verifikasi Dukcapil' }).click();
+    await page.getByRole('heading', { name: 'Verifikasi Dukcapil', level: 1 }).waitFor();
+    const row = page.locator('tbody tr', { hasText: 'Rahmat Hidayat' });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.textContent()).toContain('NAME_MISMATCH');
+    await row.getByRole('link', { name: 'Rahmat Hidayat' }).click();
+    await page.getByRole('heading', { name: /Rahmat Hidayat/, level: 1 }).waitFor();
+    expect(await page.getByTestId('registry-status').textContent()).toBe('BLOCKED');
+    // Finance (signed in since the payouts test) reads it but is not offered the decisions.
+    expect(await page.getByRole('button', { name: 'Periksa ulang' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Keluar' }).click();
+    await page.getByLabel('Surel').fill('reviewer@latih.test');
+    await page.getByLabel('Kata sandi').fill(DEMO_STAFF_PASSWORD);
+    await page.getByRole('button', { name: 'Masuk' }).click();
+    await page.goto(`${gw.url}/console/#/registry/${registryParticipant}`);
+    await page.getByRole('heading', { name: /Rahmat Hidayat/, level: 1 }).waitFor();
+    // A NIK that is not the participant's is refused, and nothing changes.
+    await page.getByLabel('NIK', { exact: true }).fill('3273012208910001');
+    await page.getByRole('button', { name: 'Periksa ulang' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('REGISTRY_NIK_MISMATCH');
+    await page.getByLabel('Alasan').fill('KTP diperiksa langsung; data Dukcapil sedang diperbaiki');
+    await page.getByRole('button', { name: 'Loloskan dengan alasan' }).click();
+    await expect.poll(() => page.getByTestId('registry-status').textContent()).toBe('OVERRIDDEN');
+    const after = await pmo.pmo.participants.registry.get.query({ participantId: registryParticipant });
+    expect(after.checks.at(-1)).toMatchObject({
+      trigger: 'OVERRIDE',
+      note: 'KTP diperiksa langsung; data Dukcapil sedang diperbaiki',
+    });
+    await shot('08-registry-override');
   });
 
   it('filters and pages a table: 60 audit rows of one action, 50 at first, then "load more"', async () => {
@@ -671,6 +724,8 @@ describe.runIf(existsSync(CHROMIUM))('the console in Chromium', () => {
       [`organisations/${gw.demo['provider-a'].id}`, gw.demo['provider-a'].name],
       ['statistics', 'Statistik'],
       ['surveys', 'Survei'],
+      ['registry', 'Verifikasi Dukcapil'],
+      [`registry/${registryParticipant}`, /Rahmat Hidayat/],
       ['communities', 'Komunitas alumni'],
       [`communities/${bandungCommunity}`, 'Komunitas Alumni Prakerja Kota Bandung'],
       ['webhooks', 'Pengiriman webhook'],

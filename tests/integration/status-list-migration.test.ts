@@ -1,15 +1,13 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { type Db, execRows, MIGRATIONS_FOLDER, parseInt8, statusListEntries } from '@latih/db';
+import { rmSync } from 'node:fs';
+import { type Db, execRows, MIGRATIONS_FOLDER, statusListEntries } from '@latih/db';
 import { sql } from 'drizzle-orm';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
-import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import {
+  type MigrationEngine,
+  migrationsUpTo,
+  pgliteMigrationEngine,
+  postgresMigrationEngine,
+} from '../support/migration-engines';
 
 /*
  * The status-list migration on a database that already holds certificates: certificates issued
@@ -18,65 +16,6 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
  */
 
 const PREVIOUS = '0038_catalog_entries';
-
-/** The migrations folder as it was at PREVIOUS: the same files, the journal cut after it. */
-function previousMigrations(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'latih-migrations-0038-'));
-  cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journalFile = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { tag: string }[] };
-  const cut = journal.entries.findIndex((e) => e.tag === PREVIOUS);
-  expect(cut).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, cut + 1);
-  writeFileSync(journalFile, JSON.stringify(journal));
-  return dir;
-}
-
-type Engine = {
-  db: Db;
-  migrateTo(folder: string): Promise<void>;
-  close(): Promise<void>;
-};
-
-async function pgliteEngine(): Promise<Engine> {
-  const client = new PGlite('memory://', { parsers: { 20: parseInt8 } });
-  await client.waitReady;
-  const db = drizzlePglite(client) as unknown as Db;
-  return {
-    db,
-    migrateTo: (folder) => migratePglite(drizzlePglite(client), { migrationsFolder: folder }),
-    close: () => client.close(),
-  };
-}
-
-async function postgresEngine(): Promise<Engine> {
-  const templateUrl = inject('pgTemplateUrl');
-  if (!templateUrl) throw new Error('no PostgreSQL');
-  const admin = new URL(templateUrl);
-  const name = `${admin.pathname.slice(1).replace('_tpl_', '_t_')}_statusmig`;
-  admin.pathname = '/postgres';
-  const run = async (q: string) => {
-    const c = new pg.Client({ connectionString: admin.toString() });
-    await c.connect();
-    await c.query(q);
-    await c.end();
-  };
-  await run(`drop database if exists "${name}" with (force)`);
-  await run(`create database "${name}"`);
-  const url = new URL(templateUrl);
-  url.pathname = `/${name}`;
-  pg.types.setTypeParser(20, parseInt8);
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-  pool.on('error', () => undefined);
-  return {
-    db: drizzlePg(pool) as unknown as Db,
-    migrateTo: (folder) => migratePg(drizzlePg(pool), { migrationsFolder: folder }),
-    close: async () => {
-      await pool.end();
-      await run(`drop database if exists "${name}" with (force)`);
-    },
-  };
-}
 
 /** A completed training and its certificate, as rows; `revoked` marks the certificate revoked. */
 async function certificateRow(db: Db, n: number, revoked = false) {
@@ -99,8 +38,8 @@ async function certificateRow(db: Db, n: number, revoked = false) {
 describe.each(inject('pgTemplateUrl') ? (['pglite', 'postgres'] as const) : (['pglite'] as const))(
   'the status-list migration on a database with certificates (%s)',
   (engineName) => {
-    let engine: Engine;
-    const previous = previousMigrations();
+    let engine: MigrationEngine;
+    const previous = migrationsUpTo(PREVIOUS);
     afterAll(async () => {
       await engine?.close();
       rmSync(previous, { recursive: true, force: true });
@@ -109,7 +48,8 @@ describe.each(inject('pgTemplateUrl') ? (['pglite', 'postgres'] as const) : (['p
     it('gives every certificate its own index, sets the revoked one’s bit, and goes on from the sequence', {
       timeout: 120_000,
     }, async () => {
-      engine = engineName === 'pglite' ? await pgliteEngine() : await postgresEngine();
+      engine =
+        engineName === 'pglite' ? await pgliteMigrationEngine() : await postgresMigrationEngine('statusmig');
       const { db } = engine;
       await engine.migrateTo(previous);
       await db.execute(sql`insert into organisations (id, kind, name, status) values

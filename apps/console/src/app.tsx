@@ -9,6 +9,7 @@ import { CourseReview, CurationQueue } from './pages/curation';
 import { MoneyPage } from './pages/money';
 import { OrganisationPage, OrganisationsPage } from './pages/organisations';
 import { ProviderPage } from './pages/provider';
+import { RegistryPage, RegistryParticipantPage } from './pages/registry';
 import { ReportsPage } from './pages/reports';
 import { CasePage, CasesPage, SignalsPage } from './pages/signals';
 import { StatisticsPage } from './pages/statistics';
@@ -18,7 +19,7 @@ import { ProviderShell } from './provider/shell';
 import { SessionContext } from './session';
 import { SignOutButton } from './ui';
 
-/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/communities, #/communities/<id>, #/reports, #/surveys, #/audit. */
+/** Hash routes: #/curation, #/curation/<courseId>, #/signals, #/cases, #/cases/<id>, #/statistics, #/communities, #/communities/<id>, #/reports, #/surveys, #/registry, #/registry/<participantId>, #/audit. */
 const readRoute = () => window.location.hash.replace(/^#\/?/, '').split('/');
 
 function useRoute(): string[] {
@@ -119,6 +120,7 @@ function Shell({ session }: { session: Session }) {
     ['money', t('money')],
     ['statistics', t('statistics')],
     ['surveys', t('surveys')],
+    ['registry', t('registry')],
     ['communities', t('communities')],
     ['webhooks', t('webhooks')],
     ['audit', t('audit')],
@@ -164,6 +166,8 @@ function Shell({ session }: { session: Session }) {
           {page === 'communities' && param && <CommunityPage id={param} />}
           {page === 'audit' && <AuditPage />}
           {page === 'surveys' && <SurveysPage />}
+          {page === 'registry' && !param && <RegistryPage />}
+          {page === 'registry' && param && <RegistryParticipantPage id={param} />}
           {page === 'webhooks' && <WebhooksPage />}
         </main>
       </SessionContext.Provider>

@@ -102,6 +102,8 @@ function linksOf(file: string, text: string): Link[] {
  */
 const EXTERNAL_HOSTS: Record<string, string> = {
   'github.com/VictorCazanave/svg-maps': 'the source of the console map, credited under CC BY 4.0',
+  'www.w3.org/TR':
+    'the W3C standards the certificates and the skills passport implement (verifiable credentials, status lists)',
 };
 
 function isAllowedExternal(url: URL): boolean {

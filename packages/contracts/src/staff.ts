@@ -62,7 +62,14 @@ export const STAFF_SESSION_HOURS = 12;
  * all `pmo.*` queries; admins may call every mutation.
  */
 export const STAFF_WRITE_PREFIXES: Record<(typeof PMO_STAFF_ROLES)[number], readonly string[]> = {
-  reviewer: ['pmo.curation.', 'pmo.signals.', 'pmo.cases.', 'pmo.runs.cancel', 'pmo.certificates.revoke'],
+  reviewer: [
+    'pmo.curation.',
+    'pmo.signals.',
+    'pmo.cases.',
+    'pmo.runs.cancel',
+    'pmo.certificates.revoke',
+    'pmo.participants.registry.',
+  ],
   finance: [
     'pmo.settlements.',
     'pmo.incentives.',
