@@ -25,6 +25,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { appRouter, createCallerFactory, servicesHandle } from '@latih/api';
 import {
+  alumniStatistics,
   generateStoredKey,
   loadKeySet,
   rebuildReports,
@@ -249,6 +250,13 @@ async function reports(
   const O = 'A provider’s own figures';
   await measure(O, 'provider.reports.figures, a year by week (scorecard, 10 courses, trend)', () =>
     provider.provider.reports.figures({ ...year, interval: 'week' } as never),
+  );
+  const A = 'Alumni statistics (public; each answer kept 5 minutes per gateway, so a miss costs this)';
+  await measure(A, 'Alumni and community members by province, all Indonesia', () =>
+    alumniStatistics({ db: client, input: {}, now: new Date() }),
+  );
+  await measure(A, 'By regency, one province', () =>
+    alumniStatistics({ db: client, input: { provinceCode: '32' }, now: new Date() }),
   );
   const L = 'Participant lookup';
   const someone = Math.floor(N * 0.37);

@@ -292,15 +292,18 @@ const GUIDES: Guide[] = [
     file: 'participants-registry.md',
     steps: [
       {
-        title: 'an import with a match and two mismatches, a re-check, a wrong NIK, an override',
+        title:
+          'an import with a match, two mismatches and no answer; a re-check with the card’s name, a wrong NIK, an override, the retry',
         run: async ({ env }) => {
           expect(await runTs(example('participants-registry.md', 'registry-sdk'), env)).toEqual([
             'VERIFIED -',
             'BLOCKED NAME_MISMATCH',
             'BLOCKED NIK_NOT_FOUND',
-            'BLOCKED 2 checks',
+            'PENDING REGISTRY_UNAVAILABLE',
+            'VERIFIED Nama Sesuai KTP 2 checks',
             'REGISTRY_NIK_MISMATCH',
-            'OVERRIDDEN The identity card shows the name as imported; the registry record is being corrected',
+            'OVERRIDDEN Disdukcapil confirmed in writing that this NIK was issued after the last registry update',
+            'VERIFIED IMPORT:UNAVAILABLE RETRY:VERIFIED',
           ]);
         },
       },

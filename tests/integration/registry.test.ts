@@ -400,7 +400,7 @@ describe.each(engines())('the population-registry check on %s', (engine) => {
     expect(first.nextCursor).not.toBeNull();
     const rest = await pmo(h).participants.registry.list({
       status: 'BLOCKED',
-      limit: 200,
+      limit: 100,
       cursor: first.nextCursor ?? '',
     });
     const all = [...first.items, ...rest.items];

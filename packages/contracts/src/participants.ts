@@ -126,7 +126,7 @@ export const ZRegistryOverrideInputSchema = ZParticipantIdInput.extend({
 
 export const ZRegistryListInputSchema = z.object({
   status: z.enum(['BLOCKED', 'PENDING', 'OVERRIDDEN']).default('BLOCKED'),
-  limit: z.coerce.number<number>().int().min(1).max(200).default(50),
+  limit: z.coerce.number<number>().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
 });
 

@@ -42,6 +42,21 @@ describe('the population registry client against its double', () => {
     expect(await at('9991')).toMatchObject({ nik: 'FOUND', name: 'MISMATCH', birthDate: 'MATCH' });
     expect(await at('9992')).toMatchObject({ nik: 'FOUND', name: 'MATCH', birthDate: 'MISMATCH' });
     expect(await at('9993')).toMatchObject({ nik: 'FOUND', name: 'MATCH', deceased: true });
+    // 9991's record holds one name: with it, the name matches.
+    expect(
+      await client.verify({ ...person, nik: '3273011708959991', name: 'NAMA SESUAI KTP' }),
+    ).toMatchObject({ name: 'MATCH' });
+  });
+
+  it('9994 is unavailable the first three times a NIK is asked about (one import: a try and two retries), then a match', async () => {
+    const { client, mock } = setup();
+    const nik = '3273011708959994';
+    expect(await client.verify({ ...person, nik }).catch((e) => e)).toMatchObject({
+      status: 503,
+      retryable: true,
+    });
+    expect(mock.state.asksOf.get(nik)).toBe(3);
+    expect(await client.verify({ ...person, nik })).toMatchObject({ nik: 'FOUND', name: 'MATCH' });
   });
 
   it('an outage is a retryable error after the retries, a timeout too; a refused key is not retried', async () => {

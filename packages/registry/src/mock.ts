@@ -11,8 +11,10 @@ import type { Verification } from './client';
  * A NIK it holds no record of (`people`) is answered as a registered person whose record is the
  * data asked about, except the development double's reserved serials (the NIK's last 4 digits),
  * documented in docs/guides/participants-registry.md:
- *   9990 → NIK not found · 9991 → the name differs · 9992 → the birth date differs ·
- *   9993 → the record is of a person who has died.
+ *   9990 → NIK not found · 9991 → the registry's name is "Nama Sesuai KTP" (any other name
+ *   differs) · 9992 → the birth date differs · 9993 → the record is of a person who has died ·
+ *   9994 → unavailable the first three times this NIK is asked about (one import's tries), then a
+ *   match (so a sandbox can see PENDING cleared by registry.retry).
  */
 export type RegistryMockOptions = {
   baseUrl: string;
@@ -35,7 +37,13 @@ export const RESERVED_SERIALS = {
   NAME_DIFFERS: '9991',
   BIRTH_DATE_DIFFERS: '9992',
   DECEASED: '9993',
+  UNAVAILABLE_AT_FIRST: '9994',
 } as const;
+
+/** The registry's name on record for a NIK with the serial NAME_DIFFERS. */
+export const REGISTRY_NAME_ON_RECORD = 'Nama Sesuai KTP';
+/** How many times a NIK with the serial UNAVAILABLE_AT_FIRST is answered 503 before a verdict. */
+export const UNAVAILABLE_ASKS = 3;
 
 /** How the registry compares names: case, accents, punctuation and spacing do not count. */
 export function normaliseName(name: string): string {
@@ -65,6 +73,8 @@ export function createRegistryMock(opts: RegistryMockOptions) {
     requests: [] as { body: unknown; at: number }[],
     /** Verdicts given (requests answered 200). */
     answered: 0,
+    /** How often each NIK with the serial UNAVAILABLE_AT_FIRST was asked about. */
+    asksOf: new Map<string, number>(),
   };
 
   function recordOf(nik: string, asked: { name: string; birthDate: string }): RegistryPerson | null {
@@ -72,7 +82,7 @@ export function createRegistryMock(opts: RegistryMockOptions) {
     if (known) return known;
     const serial = nik.slice(12);
     if (serial === RESERVED_SERIALS.NOT_FOUND) return null;
-    if (serial === RESERVED_SERIALS.NAME_DIFFERS) return { ...asked, name: `${asked.name} Binti Registri` };
+    if (serial === RESERVED_SERIALS.NAME_DIFFERS) return { ...asked, name: REGISTRY_NAME_ON_RECORD };
     if (serial === RESERVED_SERIALS.BIRTH_DATE_DIFFERS) return { ...asked, birthDate: '1970-01-01' };
     if (serial === RESERVED_SERIALS.DECEASED) return { ...asked, deceased: true };
     if (faults.mismatchRate > 0 && random() < faults.mismatchRate)
@@ -112,6 +122,15 @@ export function createRegistryMock(opts: RegistryMockOptions) {
           { error: { code: 'invalid_request', message: 'nik (16 digits), name and birthDate are required' } },
           { status: 400 },
         );
+      if (body.nik.slice(12) === RESERVED_SERIALS.UNAVAILABLE_AT_FIRST) {
+        const asks = (state.asksOf.get(body.nik) ?? 0) + 1;
+        state.asksOf.set(body.nik, asks);
+        if (asks <= UNAVAILABLE_ASKS)
+          return HttpResponse.json(
+            { error: { code: 'service_unavailable', message: 'The registry is unavailable' } },
+            { status: 503 },
+          );
+      }
       const record = recordOf(body.nik, { name: body.name, birthDate: body.birthDate });
       state.answered++;
       const answer: Verification = record
