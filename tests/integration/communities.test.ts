@@ -247,6 +247,12 @@ describe.each(engines())('alumni communities on %s', (engine) => {
         pmo.appointCaptain({ communityId: community.bandung, participantId: outsider.participantId }),
       ),
     ).toBe('COMMUNITY_NOT_MEMBER');
+    // Removing a leader who is not even a member: the same code, a message about removal.
+    const notMember = await pmo
+      .removeCaptain({ communityId: community.bandung, participantId: outsider.participantId })
+      .catch((e: unknown) => e);
+    expect(codeOf(notMember)).toBe('COMMUNITY_NOT_MEMBER');
+    expect((notMember as Error).message).toMatch(/not one of its leaders/);
     const appointed = await pmo.appointCaptain({
       communityId: community.bandung,
       participantId: kapten.participantId,
@@ -444,6 +450,25 @@ describe.each(engines())('alumni communities on %s', (engine) => {
         }),
       ),
     ).toBe('VALIDATION_FAILED');
+    // OTHER says what in `note`: without one (or with a blank one) the field is named.
+    for (const note of [undefined, '   ']) {
+      const err = await pmo.events
+        .record({
+          ...kumpulJasa,
+          businesses: [
+            kumpulJasa.businesses[0] ?? { name: 'Warung', sector: 'Kuliner', help: ['LOGO'] },
+            {
+              name: 'Warung',
+              sector: 'Kuliner',
+              help: ['LOGO', 'OTHER'],
+              ...(note === undefined ? {} : { note }),
+            },
+          ],
+        })
+        .catch((e: unknown) => e);
+      expect(codeOf(err)).toBe('VALIDATION_FAILED');
+      expect((err as { cause: { field?: string } }).cause.field).toBe('businesses.1.note');
+    }
     expect(
       await refused(pmo.events.record({ ...kumpulJasa, communityId: 'cmty_01jw0000000000000000000000' })),
     ).toBe('NOT_FOUND');
@@ -451,6 +476,8 @@ describe.each(engines())('alumni communities on %s', (engine) => {
       'FORBIDDEN_ROLE',
     );
     expect(await count()).toBe(before);
+    const other = { name: 'Warung', sector: 'Kuliner', help: ['OTHER' as const], note: 'Daftar menu' };
+    expect((await pmo.events.record({ ...kumpulJasa, businesses: [other] })).businesses).toEqual([other]);
   });
 
   it('a join retried with its idempotency key is one membership; racing joins make one, the rest are refused', async () => {

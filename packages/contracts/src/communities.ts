@@ -91,9 +91,14 @@ export const ZCommunityBusinessSchema = z
       .refine((h) => new Set(h).size === h.length, { message: 'Each kind of help once' })
       .meta({
         description:
-          'What the alumni did for the business: BUSINESS_ID (its NIB through OSS), LOGO, SOCIAL_MEDIA (accounts set up), PRODUCT_PHOTOS, ONLINE_STORE, BOOKKEEPING, PACKAGING, HALAL_CERTIFICATION, OTHER (say what in `note`)',
+          'What the alumni did for the business: BUSINESS_ID (its NIB through OSS), LOGO, SOCIAL_MEDIA (accounts set up), PRODUCT_PHOTOS, ONLINE_STORE, BOOKKEEPING, PACKAGING, HALAL_CERTIFICATION, OTHER (say what in `note`: required with OTHER)',
       }),
-    note: z.string().trim().max(1000).optional(),
+    note: z
+      .string()
+      .trim()
+      .max(1000)
+      .optional()
+      .meta({ description: 'What was done; required when `help` has OTHER' }),
   })
   .meta({ id: 'CommunityBusiness' });
 
@@ -121,6 +126,17 @@ export const ZRecordCommunityEventInputSchema = z
   .refine((e) => e.kind !== 'KUMPUL_JASA' || e.businesses.length > 0, {
     message: 'A Kumpul Jasa names the businesses helped',
     path: ['businesses'],
+  })
+  .superRefine((e, ctx) => {
+    // OTHER says what in `note` (checked on input only: the output schema reads what was stored).
+    e.businesses.forEach((b, i) => {
+      if (b.help.includes('OTHER') && !b.note)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['businesses', i, 'note'],
+          message: 'Help of kind OTHER says what in note',
+        });
+    });
   });
 export type TRecordCommunityEventInput = z.infer<typeof ZRecordCommunityEventInputSchema>;
 

@@ -761,8 +761,9 @@ export const ERROR_CATALOG = {
   COMMUNITY_NOT_MEMBER: {
     status: 409,
     message: 'The participant is not a member of this community.',
-    when: '`platform.communities.leave` or `pmo.communities.appointCaptain` for a participant who is not (or no longer) a member of it.',
-    action: 'Leaders are appointed among members: the participant joins through their platform first.',
+    when: '`platform.communities.leave`, `pmo.communities.appointCaptain` or `pmo.communities.removeCaptain` for a participant who is not (or no longer) a member of it (`message` says which).',
+    action:
+      'Leaders are appointed among members: the participant joins through their platform first. Leaving or removing a leader who is not a member: nothing to do.',
   },
   COMMUNITY_ALREADY_CAPTAIN: {
     status: 409,

@@ -209,10 +209,10 @@ export const ZSurveyResultsSchema = z
     status: z.enum(SURVEY_STATUSES),
     responses: z.number().int().nullable().meta({
       description:
-        'Participants who answered; null while fewer than `suppressedBelow` (every count is then withheld)',
+        'Participants who answered; null while 1 to `suppressedBelow` − 1 (every count is then withheld too); 0 with no answer yet',
     }),
     suppressedBelow: z.number().int().meta({
-      description: 'Cells counting 1 to this minus one are withheld (the statistics threshold)',
+      description: 'Cells counting 1 to this minus one are withheld (the statistics threshold); a 0 never is',
     }),
     questions: z.array(
       z.object({

@@ -239,7 +239,9 @@ async function changeCaptain(
     const m = await currentMembership(tx, c.id, input.participantId);
     if (!m)
       throw new AppError('COMMUNITY_NOT_MEMBER', {
-        message: `${input.participantId} is not a member of this community: leaders are appointed among members.`,
+        message: appoint
+          ? `${input.participantId} is not a member of this community: leaders are appointed among members.`
+          : `${input.participantId} is not a member of this community, so not one of its leaders: nothing to remove.`,
         field: 'participantId',
       });
     if (appoint === (m.captainSince !== null)) throw unchanged();

@@ -494,8 +494,8 @@ export function suppressCells<T extends { count: number | null }>(cells: T[], mi
 
 /**
  * `pmo.surveys.results`: per question, how many participants chose each option (or score), with
- * small cells withheld by the program's statistics threshold. Fewer responses than the threshold
- * withholds everything. Never an answer per person.
+ * small cells withheld by the program's statistics threshold. 1 to threshold − 1 responses withhold
+ * everything; none withholds nothing (all zeros give nothing away). Never an answer per person.
  */
 export async function surveyResults(opts: {
   db: Db;

@@ -95,7 +95,7 @@ export const pmoSurveysRouter = router({
         tags,
         summary: 'A survey’s answers in aggregate, small cells withheld',
         description:
-          'Per question, how many participants chose each option (or score). A cell counting 1 to `suppressedBelow` − 1 is withheld (null), and so is the next smallest of a question with only one withheld cell; fewer responses than `suppressedBelow` withholds everything. No answer per person is ever served.',
+          'Per question, how many participants chose each option (or score). A cell counting 1 to `suppressedBelow` − 1 is withheld (null), and so is the next smallest of a question with only one withheld cell; 1 to `suppressedBelow` − 1 responses in all withhold everything (with none, `responses` and every count are 0). No answer per person is ever served.',
         protect: true,
       },
     })
