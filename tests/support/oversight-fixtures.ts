@@ -95,6 +95,8 @@ export async function plantEnrollment(
     phone?: string;
     /** Another voucher of a participant planted before (their history); a new participant if not. */
     participantId?: string;
+    /** A new participant's last four NIK digits (by default the planting serial, zero-padded). */
+    nikLast4?: string;
   },
 ): Promise<Planted> {
   const n = ++serial;
@@ -103,7 +105,7 @@ export async function plantEnrollment(
     await h.db.insert(schema.participants).values({
       id: participantId,
       nikHash: `planted-${rand()}`,
-      nikLast4: String(n % 10000).padStart(4, '0'),
+      nikLast4: o.nikLast4 ?? String(n % 10000).padStart(4, '0'),
       cardNumber: `9${rand()}`,
       name: `Peserta Tanam ${n}`,
       gender: o.gender ?? 'F',
