@@ -237,6 +237,24 @@ describe.each(engines())('skills passport on %s', (engine) => {
       maxStatusAgeMs: 600_000,
     });
     expect(strict.certificates[0]?.status).toBe('STATUS_LIST_EXPIRED');
+    // Judged before the list was made (a clock behind the program's, as against the sandbox's):
+    // not yet valid, not expired; a revocation still shows; a minute's skew is tolerated.
+    const early = await verifyPassport(vp, {
+      jwks,
+      statusLists: [refreshed],
+      now: new Date(Date.parse(refreshed.validFrom as string) - 3_600_000),
+    });
+    expect(early.certificates.map((c) => c.status)).toEqual([
+      'STATUS_LIST_NOT_YET_VALID',
+      'REVOKED',
+      'REVOKED',
+    ]);
+    const skewed = await verifyPassport(vp, {
+      jwks,
+      statusLists: [refreshed],
+      now: new Date(Date.parse(refreshed.validFrom as string) - 30_000),
+    });
+    expect(skewed.certificates[0]?.status).toBe('VALID');
     // No list for it: unknown, never valid.
     expect((await verifyPassport(vp, { jwks, statusLists: [], now })).certificates[0]?.status).toBe(
       'STATUS_UNKNOWN',
