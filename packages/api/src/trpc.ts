@@ -4,6 +4,7 @@ import {
   csrfMatches,
   IdempotencyInProgressError,
   isReplayedRefusal,
+  PassportConsentsTooManyError,
   runIdempotent,
   type Sealer,
   staffSession,
@@ -59,7 +60,9 @@ const errors = t.middleware(async ({ next, ctx, path }) => {
   }
   // An idempotency key held by an attempt that died is free only when its lock expires: the error
   // knows when (see core's `inProgress`); otherwise a second is the best guess.
-  if (app instanceof IdempotencyInProgressError) ctx.setHeader('Retry-After', String(app.retryAfterSeconds));
+  // A throttle that knows when its window frees (PASSPORT_CONSENTS_TOO_MANY) says so too.
+  if (app instanceof IdempotencyInProgressError || app instanceof PassportConsentsTooManyError)
+    ctx.setHeader('Retry-After', String(app.retryAfterSeconds));
   else if (app.code === 'IDEMPOTENCY_IN_PROGRESS' || app.code === 'SERVICE_UNAVAILABLE')
     ctx.setHeader('Retry-After', '1');
   throw toTRPCError(app);
