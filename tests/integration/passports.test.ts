@@ -599,10 +599,19 @@ describe.each(engines())('skills passport on %s', (engine) => {
       expect(await refusal(fourth.api.platform.passport.requestConsent({ voucherId: mine.voucherId }))).toBe(
         'PASSPORT_CONSENTS_TOO_MANY',
       );
-      const frees = Math.ceil(((first?.createdAt.getTime() ?? 0) + 3_600_000 - h.services.now()) / 1000);
+      const frees = Math.floor(((first?.createdAt.getTime() ?? 0) + 3_600_000 - h.services.now()) / 1000) + 1;
       expect(frees).toBeGreaterThan(45 * 60);
       expect(fourth.headers.get('retry-after')).toBe(String(frees));
       expect(await consentCount()).toBe(3);
+      // The refusal is not stored under an idempotency key: after Retry-After, the same key asks again.
+      const keyed = () =>
+        h
+          .caller('platformA', { idempotencyKey: `consent-${person}` })
+          .platform.passport.requestConsent({ voucherId: mine.voucherId });
+      expect(await refusal(keyed())).toBe('PASSPORT_CONSENTS_TOO_MANY');
+      h.clock.set(new Date(h.services.now() + frees * 1000));
+      expect((await keyed()).id).toMatch(/^psc_/);
+      expect(await consentCount()).toBe(4);
     } finally {
       h.clock.reset();
     }

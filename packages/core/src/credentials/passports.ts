@@ -21,7 +21,7 @@ import {
 import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
-import { withCommittedRefusals } from '../idempotency';
+import { RetryLaterError, withCommittedRefusals } from '../idempotency';
 import { newId } from '../ids';
 import {
   generateOtp,
@@ -61,9 +61,9 @@ const CONSENT_WINDOW_MS = 3_600_000;
  * PASSPORT_CONSENTS_TOO_MANY with the seconds until the oldest of the hour's consents leaves the
  * window, when another may be asked (the errors middleware sends them as `Retry-After`).
  */
-export class PassportConsentsTooManyError extends AppError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('PASSPORT_CONSENTS_TOO_MANY', { field: 'voucherId' });
+export class PassportConsentsTooManyError extends RetryLaterError {
+  constructor(retryAfterSeconds: number) {
+    super('PASSPORT_CONSENTS_TOO_MANY', retryAfterSeconds, { field: 'voucherId' });
   }
 }
 
@@ -98,8 +98,11 @@ export async function requestPassportConsent(opts: {
     const since = new Date(opts.now.getTime() - CONSENT_WINDOW_MS);
     const recent = await recentPassportConsents(tx, participantId, since);
     if (recent.count >= PASSPORT_CONSENTS_PER_HOUR) {
+      // The oldest counts while it is at most an hour old: the first whole second after that.
       const frees = (recent.oldest ?? opts.now).getTime() + CONSENT_WINDOW_MS;
-      throw new PassportConsentsTooManyError(Math.max(1, Math.ceil((frees - opts.now.getTime()) / 1000)));
+      throw new PassportConsentsTooManyError(
+        Math.max(1, Math.floor((frees - opts.now.getTime()) / 1000) + 1),
+      );
     }
     const id = newId('passportConsent', opts.now.getTime());
     const code = generateOtp();
