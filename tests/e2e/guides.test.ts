@@ -336,6 +336,10 @@ const GUIDES: Guide[] = [
             'BAD_SIGNATURE BAD_SIGNATURE',
             'false REVOKED',
           ]);
+          // Run again, as the guide says: the only certificate is revoked, it prints the code and stops.
+          expect(await runTs(example('skills-passport.md', 'passport-sdk'), r.env)).toEqual([
+            'PASSPORT_EMPTY',
+          ]);
           await booksBalance(r.gw);
         },
       },

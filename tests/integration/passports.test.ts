@@ -253,6 +253,24 @@ describe.each(engines())('skills passport on %s', (engine) => {
       maxStatusAgeMs: 600_000,
     });
     expect(strict.certificates[0]?.status).toBe('STATUS_LIST_EXPIRED');
+    // Judged before the list was made (a clock behind the program's, as against the sandbox's):
+    // not yet valid, not expired; a revocation still shows; a minute's skew is tolerated.
+    const early = await verifyPassport(vp, {
+      jwks,
+      statusLists: [refreshed],
+      now: new Date(Date.parse(refreshed.validFrom as string) - 3_600_000),
+    });
+    expect(early.certificates.map((c) => c.status)).toEqual([
+      'STATUS_LIST_NOT_YET_VALID',
+      'REVOKED',
+      'REVOKED',
+    ]);
+    const skewed = await verifyPassport(vp, {
+      jwks,
+      statusLists: [refreshed],
+      now: new Date(Date.parse(refreshed.validFrom as string) - 30_000),
+    });
+    expect(skewed.certificates[0]?.status).toBe('VALID');
     // No list for it: unknown, never valid.
     expect((await verifyPassport(vp, { jwks, statusLists: [], now })).certificates[0]?.status).toBe(
       'STATUS_UNKNOWN',
@@ -400,6 +418,27 @@ describe.each(engines())('skills passport on %s', (engine) => {
     expect(await refusal(h.caller('platformA').platform.passport.create({ voucherId: sold.voucherId }))).toBe(
       'PASSPORT_EMPTY',
     );
+    // Nor is their consent asked: a code could only lead to PASSPORT_EMPTY. Nothing is sent, and
+    // nothing counts toward the hourly limit (four refusals, then still no consent row).
+    const consentsOf = async (participantId: string) =>
+      (
+        await h.db
+          .select()
+          .from(schema.passportConsents)
+          .where(eq(schema.passportConsents.participantId, participantId))
+      ).length;
+    const asks: (string | undefined)[] = [];
+    for (const voucherId of [
+      waiting.voucherId,
+      waiting.voucherId,
+      sold.voucherId,
+      sold.voucherId,
+      sold.voucherId,
+    ])
+      asks.push(await refusal(h.caller('platformA').platform.passport.requestConsent({ voucherId })));
+    expect(asks).toEqual(Array(5).fill('PASSPORT_EMPTY'));
+    expect(await consentsOf(waiting.participantId)).toBe(0);
+    expect(await consentsOf(sold.participantId)).toBe(0);
     // Providers and the PMO make no passports; no token, no passport.
     expect(
       await refusal(
@@ -564,12 +603,31 @@ describe.each(engines())('skills passport on %s', (engine) => {
           }),
         ),
       ).toBe('OTP_EXPIRED');
-      // Three asked in the hour: a fourth is refused, and sends nothing.
+      // Three asked in the hour: a fourth is refused, and sends nothing; Retry-After says when the
+      // first of the three (asked some 11 minutes before this clock) leaves the hour.
       expect(await consentCount()).toBe(3);
-      expect(await refusal(platformA.requestConsent({ voucherId: mine.voucherId }))).toBe(
+      const [first] = await h.db
+        .select()
+        .from(schema.passportConsents)
+        .where(eq(schema.passportConsents.participantId, person))
+        .orderBy(schema.passportConsents.createdAt);
+      const fourth = h.session('platformA');
+      expect(await refusal(fourth.api.platform.passport.requestConsent({ voucherId: mine.voucherId }))).toBe(
         'PASSPORT_CONSENTS_TOO_MANY',
       );
+      const frees = Math.floor(((first?.createdAt.getTime() ?? 0) + 3_600_000 - h.services.now()) / 1000) + 1;
+      expect(frees).toBeGreaterThan(45 * 60);
+      expect(fourth.headers.get('retry-after')).toBe(String(frees));
       expect(await consentCount()).toBe(3);
+      // The refusal is not stored under an idempotency key: after Retry-After, the same key asks again.
+      const keyed = () =>
+        h
+          .caller('platformA', { idempotencyKey: `consent-${person}` })
+          .platform.passport.requestConsent({ voucherId: mine.voucherId });
+      expect(await refusal(keyed())).toBe('PASSPORT_CONSENTS_TOO_MANY');
+      h.clock.set(new Date(h.services.now() + frees * 1000));
+      expect((await keyed()).id).toMatch(/^psc_/);
+      expect(await consentCount()).toBe(4);
     } finally {
       h.clock.reset();
     }

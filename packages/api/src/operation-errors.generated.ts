@@ -345,6 +345,7 @@ export const OPERATION_ERROR_CODES: Record<string, readonly TErrorCode[]> = {
     'NOT_FOUND',
     'OTP_CHANNEL_UNAVAILABLE',
     'PASSPORT_CONSENTS_TOO_MANY',
+    'PASSPORT_EMPTY',
   ],
   'platform.passport.create': [
     'FORBIDDEN_ROLE',

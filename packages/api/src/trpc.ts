@@ -2,8 +2,8 @@ import { AppError, staffPermissions, type TRole } from '@latih/contracts';
 import {
   createSealer,
   csrfMatches,
-  IdempotencyInProgressError,
   isReplayedRefusal,
+  RetryLaterError,
   runIdempotent,
   type Sealer,
   staffSession,
@@ -57,9 +57,10 @@ const errors = t.middleware(async ({ next, ctx, path }) => {
       'database unavailable',
     );
   }
-  // An idempotency key held by an attempt that died is free only when its lock expires: the error
-  // knows when (see core's `inProgress`); otherwise a second is the best guess.
-  if (app instanceof IdempotencyInProgressError) ctx.setHeader('Retry-After', String(app.retryAfterSeconds));
+  // An idempotency key held by an attempt that died is free only when its lock expires, a throttle
+  // (PASSPORT_CONSENTS_TOO_MANY) only when its window moves on: such errors know when (core's
+  // RetryLaterError); otherwise a second is the best guess.
+  if (app instanceof RetryLaterError) ctx.setHeader('Retry-After', String(app.retryAfterSeconds));
   else if (app.code === 'IDEMPOTENCY_IN_PROGRESS' || app.code === 'SERVICE_UNAVAILABLE')
     ctx.setHeader('Retry-After', '1');
   throw toTRPCError(app);

@@ -667,7 +667,7 @@ export const ERROR_CATALOG = {
   PASSPORT_EMPTY: {
     status: 409,
     message: 'The participant has no certificate to put in a passport.',
-    when: 'platform.passport.create for a participant none of whose trainings on vouchers you sold has a valid certificate (none completed yet, or every certificate revoked); with their consent, none of their trainings at all.',
+    when: 'platform.passport.create for a participant none of whose trainings on vouchers you sold has a valid certificate (none completed yet, or every certificate revoked); with their consent, none of their trainings at all. platform.passport.requestConsent for a participant with no valid certificate at all: no code is sent, and the request does not count toward the hourly limit.',
     action: 'Ask again once a training they bought through you is completed and its certificate issued.',
   },
   STATUS_LIST_NOT_FOUND: {
@@ -854,8 +854,8 @@ export const ERROR_CATALOG = {
   PASSPORT_CONSENTS_TOO_MANY: {
     status: 429,
     message: 'This participant was asked for passport consent too often in the last hour: try again later.',
-    when: '`platform.passport.requestConsent` for a participant asked 3 times in the last 60 minutes (by any platform): their phone is not flooded with codes.',
-    action: 'Ask the participant to use the code they already received, or wait an hour.',
+    when: '`platform.passport.requestConsent` for a participant asked 3 times in the last 60 minutes (by any platform): their phone is not flooded with codes. `Retry-After` says in how many seconds the oldest of those requests leaves the hour.',
+    action: 'Ask the participant to use the code they already received, or wait `Retry-After` seconds.',
   },
   RATE_LIMITED: {
     status: 429,

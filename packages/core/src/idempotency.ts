@@ -42,12 +42,24 @@ type StoredError = { code: string; message: string; field?: string };
 export const IDEMPOTENCY_QUIET_MS = 5_000;
 
 /**
- * IDEMPOTENCY_IN_PROGRESS with the seconds after which a retry can get somewhere
- * (the errors middleware sends them as `Retry-After`).
+ * A refusal that the same request may not meet later: the seconds after which a retry can get
+ * somewhere (the errors middleware sends them as `Retry-After`). Never stored under an idempotency
+ * key: a retry with the same key after `Retry-After` runs again instead of replaying the refusal.
  */
-export class IdempotencyInProgressError extends AppError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('IDEMPOTENCY_IN_PROGRESS');
+export class RetryLaterError extends AppError {
+  constructor(
+    code: ConstructorParameters<typeof AppError>[0],
+    readonly retryAfterSeconds: number,
+    opts: ConstructorParameters<typeof AppError>[1] = {},
+  ) {
+    super(code, opts);
+  }
+}
+
+/** IDEMPOTENCY_IN_PROGRESS with the seconds after which a retry can get somewhere. */
+export class IdempotencyInProgressError extends RetryLaterError {
+  constructor(retryAfterSeconds: number) {
+    super('IDEMPOTENCY_IN_PROGRESS', retryAfterSeconds);
   }
 }
 
@@ -152,7 +164,7 @@ export async function runIdempotent<T>(opts: {
     if (err instanceof AppError && err.commit) throw err;
     // Fenced out: the transaction rolled back; the key and its answer belong to another attempt.
     if (err instanceof FencedOutError) throw err;
-    if (err instanceof AppError && err.status < 500 && err.code !== 'IDEMPOTENCY_IN_PROGRESS') {
+    if (err instanceof AppError && err.status < 500 && !(err instanceof RetryLaterError)) {
       const body: StoredError = {
         code: err.code,
         message: err.message,

@@ -21,7 +21,7 @@ import {
 import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
-import { withCommittedRefusals } from '../idempotency';
+import { RetryLaterError, withCommittedRefusals } from '../idempotency';
 import { newId } from '../ids';
 import {
   generateOtp,
@@ -55,6 +55,17 @@ export const PRESENTATION_CONTEXT = ['https://www.w3.org/ns/credentials/v2'];
 
 /** At most this many consent codes sent to one participant per hour, by all platforms together. */
 export const PASSPORT_CONSENTS_PER_HOUR = 3;
+const CONSENT_WINDOW_MS = 3_600_000;
+
+/**
+ * PASSPORT_CONSENTS_TOO_MANY with the seconds until the oldest of the hour's consents leaves the
+ * window, when another may be asked (the errors middleware sends them as `Retry-After`).
+ */
+export class PassportConsentsTooManyError extends RetryLaterError {
+  constructor(retryAfterSeconds: number) {
+    super('PASSPORT_CONSENTS_TOO_MANY', retryAfterSeconds, { field: 'voucherId' });
+  }
+}
 
 const notYourVoucher = () =>
   new AppError('NOT_FOUND', { message: 'No voucher you sold has this id.', field: 'voucherId' });
@@ -80,9 +91,19 @@ export async function requestPassportConsent(opts: {
   return opts.db.transaction(async (tx) => {
     const participantId = await participantOfSoldVoucher(tx, input.voucherId, platformId);
     if (!participantId) throw notYourVoucher();
-    const since = new Date(opts.now.getTime() - 3_600_000);
-    if ((await recentPassportConsents(tx, participantId, since)) >= PASSPORT_CONSENTS_PER_HOUR)
-      throw new AppError('PASSPORT_CONSENTS_TOO_MANY', { field: 'voucherId' });
+    // A code for someone with no valid certificate could only lead to PASSPORT_EMPTY: nothing is
+    // sent, and nothing counts toward the hourly limit.
+    if (!(await participantCertificates(tx, participantId)).some((c) => c.status === 'VALID'))
+      throw new AppError('PASSPORT_EMPTY', { field: 'voucherId' });
+    const since = new Date(opts.now.getTime() - CONSENT_WINDOW_MS);
+    const recent = await recentPassportConsents(tx, participantId, since);
+    if (recent.count >= PASSPORT_CONSENTS_PER_HOUR) {
+      // The oldest counts while it is at most an hour old: the first whole second after that.
+      const frees = (recent.oldest ?? opts.now).getTime() + CONSENT_WINDOW_MS;
+      throw new PassportConsentsTooManyError(
+        Math.max(1, Math.floor((frees - opts.now.getTime()) / 1000) + 1),
+      );
+    }
     const id = newId('passportConsent', opts.now.getTime());
     const code = generateOtp();
     const expiresAt = new Date(opts.now.getTime() + OTP_TTL_MS);

@@ -1,4 +1,4 @@
-import { and, asc, between, count, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, between, eq, gt, gte, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { execRows } from '../client';
 import {
@@ -203,13 +203,21 @@ export async function insertPassportConsent(db: Db, values: typeof passportConse
   await db.insert(passportConsents).values(values);
 }
 
-/** Consents asked of a participant since `since`, by all platforms (the throttle). */
-export async function recentPassportConsents(db: Db, participantId: string, since: Date): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
+/**
+ * Consents asked of a participant since `since`, by all platforms (the throttle), and when the
+ * oldest of them was asked (it leaves the window first: the throttle's Retry-After).
+ */
+export async function recentPassportConsents(
+  db: Db,
+  participantId: string,
+  since: Date,
+): Promise<{ count: number; oldest: Date | null }> {
+  const rows = await db
+    .select({ createdAt: passportConsents.createdAt })
     .from(passportConsents)
-    .where(and(eq(passportConsents.participantId, participantId), gte(passportConsents.createdAt, since)));
-  return Number(row?.n ?? 0);
+    .where(and(eq(passportConsents.participantId, participantId), gte(passportConsents.createdAt, since)))
+    .orderBy(asc(passportConsents.createdAt));
+  return { count: rows.length, oldest: rows[0]?.createdAt ?? null };
 }
 
 /** The platform's own consent, locked; another platform's is not found. */
