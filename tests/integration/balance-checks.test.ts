@@ -74,6 +74,21 @@ describe.each(engines())('balance checks on %s', (engine) => {
           'BALANCE_CHECKS_TOO_MANY',
         );
       }
+      // Retry-After: until the oldest of the hour's three leaves the window (the first whole second after).
+      const t0 = Date.now() + 2 * 3_600_000;
+      const card = '9999888877770003';
+      for (const minutes of [0, 10, 20]) {
+        h.clock.set(new Date(t0 + minutes * 60_000));
+        await platform().start({ cardNumber: card });
+      }
+      h.clock.set(new Date(t0 + 30 * 60_000));
+      const refused = h.session('platformB');
+      expect(await refusal(refused.api.platform.balanceChecks.start({ cardNumber: card }))).toBe(
+        'BALANCE_CHECKS_TOO_MANY',
+      );
+      expect(refused.headers.get('retry-after')).toBe(String(30 * 60 + 1));
+      h.clock.set(new Date(t0 + 60 * 60_000 + 1_000));
+      expect(await refusal(platform().start({ cardNumber: card }))).toBe('OK');
       h.clock.set(new Date(Date.now() + 61 * 60_000));
       expect(await refusal(platform().start({ cardNumber: p?.cardNumber ?? '' }))).toBe('OK');
       // Expired codes answer as expired.

@@ -849,7 +849,8 @@ export const ERROR_CATALOG = {
     status: 429,
     message: 'This card had too many balance checks in the last hour: try again later.',
     when: "`platform.balanceChecks.start` for a card number that had 3 checks started in the last 60 minutes (by any platform), whether or not it is a participant's: the participant's phone is not flooded with codes, and the answer says nothing about the card.",
-    action: 'Ask the participant to use the code they already received, or wait an hour.',
+    action:
+      'Ask the participant to use the code they already received, or start another check after `Retry-After` seconds (when the oldest of the hour’s three leaves the window).',
   },
   PASSPORT_CONSENTS_TOO_MANY: {
     status: 429,

@@ -12,10 +12,12 @@ import type { z } from 'zod';
 import { type Actor, actorRef, requirePlatform } from '../auth/actor';
 import { recordChange } from '../changes';
 import { notFound } from '../courses';
-import { withCommittedRefusals } from '../idempotency';
+import { RetryLaterError, withCommittedRefusals } from '../idempotency';
 import { newId } from '../ids';
 import { hashNik } from '../participants/nik';
 import { generateOtp, hashOtp, OTP_MAX_ATTEMPTS, OTP_TTL_MS, type OtpChannel, otpMatches } from './otp';
+
+const HOUR_MS = 3_600_000;
 
 /** At most this many checks of one card per hour, by all platforms together. */
 export const BALANCE_CHECKS_PER_HOUR = 3;
@@ -37,11 +39,18 @@ export async function startBalanceCheck(
   const otp = opts.otp;
   const cardHash = hashNik(opts.nikKey, `card:${input.cardNumber}`);
   return opts.db.transaction(async (tx) => {
-    if (
-      (await recentBalanceChecks(tx, cardHash, new Date(now.getTime() - 3_600_000))) >=
-      BALANCE_CHECKS_PER_HOUR
-    )
-      throw new AppError('BALANCE_CHECKS_TOO_MANY', { field: 'cardNumber' });
+    const recent = await recentBalanceChecks(tx, cardHash, new Date(now.getTime() - HOUR_MS));
+    if (recent.count >= BALANCE_CHECKS_PER_HOUR) {
+      // The oldest counts while it is at most an hour old: the first whole second after that.
+      const frees = (recent.oldest ?? now).getTime() + HOUR_MS;
+      throw new RetryLaterError(
+        'BALANCE_CHECKS_TOO_MANY',
+        Math.max(1, Math.floor((frees - now.getTime()) / 1000) + 1),
+        {
+          field: 'cardNumber',
+        },
+      );
+    }
     const participant = await findParticipantByCard(tx, input.cardNumber);
     const id = newId('balanceCheck', now.getTime());
     const code = generateOtp();

@@ -1,4 +1,4 @@
-import { and, count, eq, gte } from 'drizzle-orm';
+import { and, count, eq, gte, min } from 'drizzle-orm';
 import type { Db } from '../client';
 import { balanceChecks } from '../schema';
 
@@ -28,11 +28,15 @@ export async function updateBalanceCheck(
   await db.update(balanceChecks).set(patch).where(eq(balanceChecks.id, id));
 }
 
-/** How many checks of one card were started since `since` (by any platform). */
-export async function recentBalanceChecks(db: Db, cardHash: string, since: Date): Promise<number> {
+/** How many checks of one card were started since `since` (by any platform), and the oldest's time. */
+export async function recentBalanceChecks(
+  db: Db,
+  cardHash: string,
+  since: Date,
+): Promise<{ count: number; oldest: Date | null }> {
   const [r] = await db
-    .select({ n: count() })
+    .select({ n: count(), oldest: min(balanceChecks.createdAt) })
     .from(balanceChecks)
     .where(and(eq(balanceChecks.cardHash, cardHash), gte(balanceChecks.createdAt, since)));
-  return Number(r?.n ?? 0);
+  return { count: Number(r?.n ?? 0), oldest: r?.oldest ? new Date(r.oldest) : null };
 }
