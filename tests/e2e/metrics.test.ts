@@ -475,6 +475,32 @@ describe.each(engines())('/metrics on %s: what it counts', (engine) => {
     expect(value(t3, 'latih_webhook_oldest_undelivered_age_seconds')).toBe(90);
   });
 
+  it('registry checks waiting for a verdict: how many, and how long the oldest has waited', async () => {
+    const t0 = (await scrape(url)).text;
+    expect(value(t0, 'latih_registry_checks_queued')).toBe(0);
+    expect(value(t0, 'latih_registry_oldest_queued_age_seconds')).toBe(0);
+    // The gateway's registry double does not answer about a NIK ending in 9994 at first: PENDING.
+    const imported = await api('POST', '/v1/pmo/participants/import', await tokenOf(url, 'pmo'), {
+      cohort: 4,
+      items: [
+        {
+          nik: '3273010303909994',
+          cardNumber: '7300000000009994',
+          name: 'Antre Registri',
+          gender: 'M',
+          birthDate: '1990-03-03',
+          regencyCode: '32.73',
+        },
+      ],
+    });
+    expect(imported.body.summary).toMatchObject({ created: 1, pending: 1 });
+    programNow += 120_000;
+    const t1 = (await scrape(url)).text;
+    expect(value(t1, 'latih_registry_checks_queued')).toBe(1);
+    expect(value(t1, 'latih_registry_oldest_queued_age_seconds')).toBe(120);
+    programNow -= 120_000;
+  });
+
   it('payouts not yet settled by kind and status, with their amounts (PAID is not counted)', async () => {
     const db = s.database.db;
     const t0 = (await scrape(url)).text;

@@ -17,6 +17,7 @@ import {
   openPayouts,
   type PoolStats,
   type ReplicaStatus,
+  registryQueueDepth,
   type WebhookBacklog,
   webhookBacklog,
 } from '@latih/db';
@@ -77,6 +78,7 @@ type Snapshot = {
   schedulers: { total: number; byJob: Map<string, number> };
   webhooks: WebhookBacklog;
   payouts: OpenPayouts;
+  registry: { waiting: number; oldest: Date | null };
 };
 
 export type MetricDoc = {
@@ -238,6 +240,16 @@ export const METRIC_DOCS = {
     labels: [],
     help: 'Age of the oldest event not yet delivered: the older of a PENDING delivery and an event not yet fanned out (0 when none).',
   },
+  latih_registry_checks_queued: {
+    type: 'gauge',
+    labels: [],
+    help: 'Population-registry checks waiting for a verdict (participants PENDING, who cannot buy): registry.retry asks again until the registry answers.',
+  },
+  latih_registry_oldest_queued_age_seconds: {
+    type: 'gauge',
+    labels: [],
+    help: 'How long the longest-waiting registry check has waited (0 when none): a registry outage, or no REGISTRY_BASE_URL, makes it grow.',
+  },
   latih_payouts: {
     type: 'gauge',
     labels: ['kind', 'status'],
@@ -347,7 +359,8 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     const schedulers = await liveSchedulers(opts.db, SCHEDULER_LIVE_MS);
     const webhooks = await webhookBacklog(opts.db, new Date(opts.now()));
     const payouts = await openPayouts(opts.db);
-    return { jobs, schedulers, webhooks, payouts };
+    const registry = await registryQueueDepth(opts.db);
+    return { jobs, schedulers, webhooks, payouts, registry };
   }
 
   /** A gauge (or counter) set from the snapshot at every scrape; nothing when the read failed. */
@@ -410,6 +423,10 @@ export function createMetrics(opts: MetricsOptions): Metrics {
       : 0;
     return Math.max(pendingAge, s.webhooks.oldestUnpublishedAgeSeconds);
   });
+  single('latih_registry_checks_queued', (s) => s.registry.waiting);
+  single('latih_registry_oldest_queued_age_seconds', (s) =>
+    s.registry.oldest ? Math.max(0, (opts.now() - s.registry.oldest.getTime()) / 1000) : 0,
+  );
   fromSnapshot('latih_payouts', (s, set) => {
     for (const p of s.payouts) set({ kind: p.kind, status: p.status }, p.count);
   });
