@@ -2,12 +2,12 @@ import { rmSync } from 'node:fs';
 import { ulid } from '@latih/core';
 import { type Db, execRows, MIGRATIONS_FOLDER } from '@latih/db';
 import { sql } from 'drizzle-orm';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type MigrationEngine,
+  migrationEngineNames,
   migrationsUpTo,
-  pgliteMigrationEngine,
-  postgresMigrationEngine,
+  openMigrationEngine,
 } from '../support/migration-engines';
 
 /*
@@ -97,114 +97,110 @@ const placement = (db: Db, table: string) =>
     sql`select tableoid::regclass::text as part, count(*)::int as n from ${sql.raw(table)} group by 1 order by 1`,
   );
 
-describe.each(inject('pgTemplateUrl') ? (['pglite', 'postgres'] as const) : (['pglite'] as const))(
-  'migration 0035 on a populated database (%s)',
-  (engineName) => {
-    let engine: MigrationEngine;
-    const previous = migrationsUpTo(PREVIOUS);
-    afterAll(async () => {
-      await engine?.close();
-      rmSync(previous, { recursive: true, force: true });
-    });
+describe.each(migrationEngineNames())('migration 0035 on a populated database (%s)', (engineName) => {
+  let engine: MigrationEngine;
+  const previous = migrationsUpTo(PREVIOUS);
+  afterAll(async () => {
+    await engine?.close();
+    rmSync(previous, { recursive: true, force: true });
+  });
 
-    it('keeps every row, in its month, the feed order, the sequence, the triggers and the upsert', {
-      timeout: 120_000,
-    }, async () => {
-      engine =
-        engineName === 'pglite' ? await pgliteMigrationEngine() : await postgresMigrationEngine('partmig');
-      const { db } = engine;
-      await engine.migrateTo(previous);
-      const { enrollments } = await populate(db);
-      const feedBefore = await feed(db);
-      const auditBefore = await execRows<{ id: string }>(db, sql`select id from audit_log order by id`);
-      const [{ last } = { last: 0 }] = await execRows<{ last: number }>(
-        db,
-        sql`select max(seq) as last from events`,
-      );
-      expect(feedBefore).toHaveLength(9);
+  it('keeps every row, in its month, the feed order, the sequence, the triggers and the upsert', {
+    timeout: 120_000,
+  }, async () => {
+    engine = await openMigrationEngine(engineName, 'partmig');
+    const { db } = engine;
+    await engine.migrateTo(previous);
+    const { enrollments } = await populate(db);
+    const feedBefore = await feed(db);
+    const auditBefore = await execRows<{ id: string }>(db, sql`select id from audit_log order by id`);
+    const [{ last } = { last: 0 }] = await execRows<{ last: number }>(
+      db,
+      sql`select max(seq) as last from events`,
+    );
+    expect(feedBefore).toHaveLength(9);
 
-      await engine.migrateTo(MIGRATIONS_FOLDER);
+    await engine.migrateTo(MIGRATIONS_FOLDER);
 
-      // Every row, the feed in the same (xid, seq) order with the same values.
-      expect(await feed(db)).toEqual(feedBefore);
-      expect(await execRows(db, sql`select id from audit_log order by id`)).toEqual(auditBefore);
-      expect(await placement(db, 'events')).toEqual([
-        { part: 'events_2019_03', n: 2 },
-        { part: 'events_2024_01', n: 2 },
-        { part: 'events_2025_06', n: 2 },
-        { part: 'events_2026_02', n: 2 },
-        { part: 'events_default', n: 1 },
-      ]);
-      expect(await placement(db, 'audit_log')).toEqual([
-        { part: 'audit_log_2019_03', n: 1 },
-        { part: 'audit_log_2024_01', n: 1 },
-        { part: 'audit_log_2025_06', n: 1 },
-        { part: 'audit_log_2026_02', n: 1 },
-        { part: 'audit_log_default', n: 1 },
-      ]);
-      expect(await placement(db, 'attendance')).toEqual([
-        { part: 'attendance_2019_03', n: 6 },
-        { part: 'attendance_2024_01', n: 6 },
-        { part: 'attendance_2025_06', n: 6 },
-        { part: 'attendance_2026_02', n: 6 },
-      ]);
+    // Every row, the feed in the same (xid, seq) order with the same values.
+    expect(await feed(db)).toEqual(feedBefore);
+    expect(await execRows(db, sql`select id from audit_log order by id`)).toEqual(auditBefore);
+    expect(await placement(db, 'events')).toEqual([
+      { part: 'events_2019_03', n: 2 },
+      { part: 'events_2024_01', n: 2 },
+      { part: 'events_2025_06', n: 2 },
+      { part: 'events_2026_02', n: 2 },
+      { part: 'events_default', n: 1 },
+    ]);
+    expect(await placement(db, 'audit_log')).toEqual([
+      { part: 'audit_log_2019_03', n: 1 },
+      { part: 'audit_log_2024_01', n: 1 },
+      { part: 'audit_log_2025_06', n: 1 },
+      { part: 'audit_log_2026_02', n: 1 },
+      { part: 'audit_log_default', n: 1 },
+    ]);
+    expect(await placement(db, 'attendance')).toEqual([
+      { part: 'attendance_2019_03', n: 6 },
+      { part: 'attendance_2024_01', n: 6 },
+      { part: 'attendance_2025_06', n: 6 },
+      { part: 'attendance_2026_02', n: 6 },
+    ]);
 
-      // The sequence goes on after the highest seq; the default still fills xid and created_at.
-      await db.execute(sql`insert into events (id, type, organisation_id, entity_type, entity_id, data)
+    // The sequence goes on after the highest seq; the default still fills xid and created_at.
+    await db.execute(sql`insert into events (id, type, organisation_id, entity_type, entity_id, data)
       values (${id('evt', MONTHS[3] as string)}, 'course.published', 'org_prov', 'course', 'crs_x', '{}')`);
-      const [fresh] = await execRows<{ seq: number; part: string; has_xid: boolean }>(
-        db,
-        sql`select seq, tableoid::regclass::text as part, xid is not null as has_xid from events order by seq desc limit 1`,
-      );
-      expect(fresh).toEqual({ seq: last + 1, part: 'events_2026_02', has_xid: true });
-      // events.id stays unique across partitions (the primary key is the partition key).
-      expect(
-        await refusal(
-          db.execute(sql`insert into events (id, type, entity_type, entity_id, data)
+    const [fresh] = await execRows<{ seq: number; part: string; has_xid: boolean }>(
+      db,
+      sql`select seq, tableoid::regclass::text as part, xid is not null as has_xid from events order by seq desc limit 1`,
+    );
+    expect(fresh).toEqual({ seq: last + 1, part: 'events_2026_02', has_xid: true });
+    // events.id stays unique across partitions (the primary key is the partition key).
+    expect(
+      await refusal(
+        db.execute(sql`insert into events (id, type, entity_type, entity_id, data)
         select id, type, entity_type, entity_id, data from events where id like 'evt_%' limit 1`),
-        ),
-      ).toMatch(/duplicate key|unique/);
+      ),
+    ).toMatch(/duplicate key|unique/);
 
-      // The audit log is append-only on the parent and on every partition, the default included.
-      for (const target of ['audit_log', 'audit_log_2019_03', 'audit_log_2026_02', 'audit_log_default']) {
-        expect(await refusal(db.execute(sql.raw(`update ${target} set action = 'rewritten'`)))).toMatch(
-          /append-only/,
-        );
-        expect(await refusal(db.execute(sql.raw(`delete from ${target}`)))).toMatch(/append-only/);
-        expect(await refusal(db.execute(sql.raw(`truncate ${target}`)))).toMatch(/append-only/);
-      }
-      // Its grant was kept.
-      const [grant] = await execRows<{ ok: boolean }>(
-        db,
-        sql`select exists (select 1 from pg_class c, aclexplode(c.relacl) a
+    // The audit log is append-only on the parent and on every partition, the default included.
+    for (const target of ['audit_log', 'audit_log_2019_03', 'audit_log_2026_02', 'audit_log_default']) {
+      expect(await refusal(db.execute(sql.raw(`update ${target} set action = 'rewritten'`)))).toMatch(
+        /append-only/,
+      );
+      expect(await refusal(db.execute(sql.raw(`delete from ${target}`)))).toMatch(/append-only/);
+      expect(await refusal(db.execute(sql.raw(`truncate ${target}`)))).toMatch(/append-only/);
+    }
+    // Its grant was kept.
+    const [grant] = await execRows<{ ok: boolean }>(
+      db,
+      sql`select exists (select 1 from pg_class c, aclexplode(c.relacl) a
                           where c.oid = 'audit_log'::regclass and a.grantee = 0 and a.privilege_type = 'SELECT') as ok`,
-      );
-      expect(grant?.ok).toBe(true);
+    );
+    expect(grant?.ok).toBe(true);
 
-      // Attendance: recording again replaces the record (the upsert on the primary key), and the
-      // trigger that marks the writing transaction still runs.
-      const enr = enrollments[1] as string;
-      const [before] = await execRows<{ x: string }>(
-        db,
-        sql`select changed_xid::text as x from attendance where enrollment_id = ${enr} and sequence = 1`,
-      );
-      await db.execute(sql`insert into attendance (enrollment_id, sequence, status, method, recorded_at)
+    // Attendance: recording again replaces the record (the upsert on the primary key), and the
+    // trigger that marks the writing transaction still runs.
+    const enr = enrollments[1] as string;
+    const [before] = await execRows<{ x: string }>(
+      db,
+      sql`select changed_xid::text as x from attendance where enrollment_id = ${enr} and sequence = 1`,
+    );
+    await db.execute(sql`insert into attendance (enrollment_id, sequence, status, method, recorded_at)
       values (${enr}, 1, 'REJECTED', 'MANUAL', now())
       on conflict (enrollment_id, sequence) do update set status = excluded.status, method = excluded.method`);
-      const after = await execRows<{ status: string; x: string }>(
-        db,
-        sql`select status, changed_xid::text as x from attendance where enrollment_id = ${enr} and sequence = 1`,
-      );
-      expect(after).toHaveLength(1);
-      expect(after[0]?.status).toBe('REJECTED');
-      expect(after[0]?.x).not.toBe(before?.x);
-      // Its foreign key holds on the partitions.
-      expect(
-        await refusal(
-          db.execute(sql`insert into attendance (enrollment_id, sequence, status, method, recorded_at)
+    const after = await execRows<{ status: string; x: string }>(
+      db,
+      sql`select status, changed_xid::text as x from attendance where enrollment_id = ${enr} and sequence = 1`,
+    );
+    expect(after).toHaveLength(1);
+    expect(after[0]?.status).toBe('REJECTED');
+    expect(after[0]?.x).not.toBe(before?.x);
+    // Its foreign key holds on the partitions.
+    expect(
+      await refusal(
+        db.execute(sql`insert into attendance (enrollment_id, sequence, status, method, recorded_at)
         values (${id('enr', MONTHS[3] as string)}, 1, 'CONFIRMED', 'MANUAL', now())`),
-        ),
-      ).toMatch(/foreign key/);
-    });
-  },
-);
+      ),
+    ).toMatch(/foreign key/);
+  });
+});

@@ -57,12 +57,18 @@ async function certified(
     ...(o.nikLast4 ? { nikLast4: o.nikLast4 } : {}),
   });
   if (o.completed === false) return { ...planted, number: null };
+  const cert = await issueFor(h, planted.enrollmentId);
+  return { ...planted, number: cert.number };
+}
+
+/** Provider A issues the certificate of a planted, completed enrollment. */
+async function issueFor(h: Harness, enrollmentId: string) {
   const [enrollment] = await h.db
     .select()
     .from(schema.enrollments)
-    .where(eq(schema.enrollments.id, planted.enrollmentId));
+    .where(eq(schema.enrollments.id, enrollmentId));
   if (!enrollment) throw new Error('no enrollment');
-  const cert = await h.db.transaction((tx) =>
+  return h.db.transaction((tx) =>
     issueCertificate(tx, {
       enrollment,
       signer: h.tokens.credentialSigner(),
@@ -71,7 +77,6 @@ async function certified(
       now: at,
     }),
   );
-  return { ...planted, number: cert.number };
 }
 
 /** A certificate as issued before status lists: no credentialStatus in what was signed. */
@@ -85,20 +90,7 @@ async function legacyCertified(h: Harness, participantId: string) {
     platformId: h.orgs.platformA.organisationId,
     participantId,
   });
-  const [enrollment] = await h.db
-    .select()
-    .from(schema.enrollments)
-    .where(eq(schema.enrollments.id, planted.enrollmentId));
-  if (!enrollment) throw new Error('no enrollment');
-  const issued = await h.db.transaction((tx) =>
-    issueCertificate(tx, {
-      enrollment,
-      signer: h.tokens.credentialSigner(),
-      actor: { ...h.orgs.providerA, role: 'provider', scopes: [] },
-      requestId: null,
-      now: at,
-    }),
-  );
+  const issued = await issueFor(h, planted.enrollmentId);
   // Re-signed without credentialStatus: what certificates issued before migration 0039 hold.
   const { proof: _proof, credentialStatus: _status, ...unsigned } = issued.credential;
   const credential = signCredential(unsigned, h.tokens.credentialSigner(), at);

@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { type Db, execRows, MIGRATIONS_FOLDER, statusListEntries } from '@latih/db';
 import { sql } from 'drizzle-orm';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type MigrationEngine,
+  migrationEngineNames,
   migrationsUpTo,
-  pgliteMigrationEngine,
-  postgresMigrationEngine,
+  openMigrationEngine,
 } from '../support/migration-engines';
 
 /*
@@ -35,7 +35,7 @@ async function certificateRow(db: Db, n: number, revoked = false) {
       '{}', 'key_x', ${revoked ? 'REVOKED' : 'VALID'}, now(), ${revoked ? sql`now()` : null})`);
 }
 
-describe.each(inject('pgTemplateUrl') ? (['pglite', 'postgres'] as const) : (['pglite'] as const))(
+describe.each(migrationEngineNames())(
   'the status-list migration on a database with certificates (%s)',
   (engineName) => {
     let engine: MigrationEngine;
@@ -48,8 +48,7 @@ describe.each(inject('pgTemplateUrl') ? (['pglite', 'postgres'] as const) : (['p
     it('gives every certificate its own index, sets the revoked one’s bit, and goes on from the sequence', {
       timeout: 120_000,
     }, async () => {
-      engine =
-        engineName === 'pglite' ? await pgliteMigrationEngine() : await postgresMigrationEngine('statusmig');
+      engine = await openMigrationEngine(engineName, 'statusmig');
       const { db } = engine;
       await engine.migrateTo(previous);
       await db.execute(sql`insert into organisations (id, kind, name, status) values

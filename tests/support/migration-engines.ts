@@ -73,3 +73,13 @@ export async function postgresMigrationEngine(suffix: string): Promise<Migration
     },
   };
 }
+
+/** The engines a migration test runs on: PGlite, and PostgreSQL when the suite has a server. */
+export function migrationEngineNames(): readonly ('pglite' | 'postgres')[] {
+  return inject('pgTemplateUrl') ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+/** A fresh database on the engine (`suffix` names a PostgreSQL one, keeping test files apart). */
+export function openMigrationEngine(name: 'pglite' | 'postgres', suffix: string): Promise<MigrationEngine> {
+  return name === 'pglite' ? pgliteMigrationEngine() : postgresMigrationEngine(suffix);
+}
