@@ -1,7 +1,6 @@
 import {
   AppError,
   type TParticipantRegistry,
-  type TRegistryStatus,
   ZRegistryGetInputSchema,
   ZRegistryListInputSchema,
   ZRegistryOverrideInputSchema,
@@ -140,17 +139,22 @@ export async function recordImportChecks(
   );
   await enqueueRegistryChecks(
     tx,
-    items
-      .filter((i) => i.outcome.kind === 'unavailable')
-      .map((i) => ({
-        participantId: i.participantId,
-        sealed: ctx.sealer.seal(i.person),
-        attempts: 0,
-        nextAttemptAt: new Date(ctx.now.getTime() + registryRetryDelayMs(1)),
-        lastError: i.outcome.kind === 'unavailable' ? i.outcome.error : null,
-        createdAt: ctx.now,
-      })),
+    items.flatMap((i) =>
+      i.outcome.kind === 'unavailable' ? [queueRow(i.participantId, i.person, i.outcome.error, ctx)] : [],
+    ),
   );
+}
+
+/** A check queued for registry.retry: the person sealed, first due one retry delay from now. */
+function queueRow(participantId: string, person: Person, error: string, ctx: { now: Date; sealer: Sealer }) {
+  return {
+    participantId,
+    sealed: ctx.sealer.seal(person),
+    attempts: 0,
+    nextAttemptAt: new Date(ctx.now.getTime() + registryRetryDelayMs(1)),
+    lastError: error,
+    createdAt: ctx.now,
+  };
 }
 
 /** The participant columns an outcome sets. */
@@ -253,43 +257,26 @@ export async function listRegistryParticipants(
   );
 }
 
-/** Applies a verdict (or an outage) to a participant, with its history row and audit entry. */
-async function applyRegistryOutcome(
+/**
+ * Applies a PMO re-check's verdict (or outage) to the participant, locked by the caller, with its
+ * history row and audit entry.
+ */
+async function applyRecheck(
   tx: Db,
   p: ParticipantRow,
   outcome: RegistryOutcome,
-  ctx: {
-    trigger: 'RECHECK' | 'RETRY';
-    actor: ActorRef;
-    now: Date;
-    sealer: Sealer;
-    person: Person;
-    onlyIf?: TRegistryStatus[];
-  },
-): Promise<boolean> {
-  const actorOfRow = ctx.trigger === 'RETRY' ? null : ctx.actor;
+  ctx: { actor: ActorRef; now: Date; sealer: Sealer; person: Person },
+): Promise<void> {
+  await insertRegistryChecks(tx, [registryCheckRow(p.id, 'RECHECK', outcome, ctx.actor, ctx.now)]);
   if (outcome.kind === 'unavailable') {
     // A participant let through stays so until a verdict says otherwise; the others wait for one.
-    if (p.registryStatus === 'PENDING' || p.registryStatus === 'BLOCKED') {
-      const moved = await setParticipantRegistry(
-        tx,
-        p.id,
-        { status: 'PENDING', reasons: ['REGISTRY_UNAVAILABLE'], checkedAt: p.registryCheckedAt },
-        ctx.onlyIf,
-      );
-      if (!moved) return false;
-      await enqueueRegistryChecks(tx, [
-        {
-          participantId: p.id,
-          sealed: ctx.sealer.seal(ctx.person),
-          attempts: 0,
-          nextAttemptAt: new Date(ctx.now.getTime() + registryRetryDelayMs(1)),
-          lastError: outcome.error,
-          createdAt: ctx.now,
-        },
-      ]);
-    }
-    await insertRegistryChecks(tx, [registryCheckRow(p.id, ctx.trigger, outcome, actorOfRow, ctx.now)]);
+    if (p.registryStatus !== 'PENDING' && p.registryStatus !== 'BLOCKED') return;
+    await setParticipantRegistry(tx, p.id, {
+      status: 'PENDING',
+      reasons: ['REGISTRY_UNAVAILABLE'],
+      checkedAt: p.registryCheckedAt,
+    });
+    await enqueueRegistryChecks(tx, [queueRow(p.id, ctx.person, outcome.error, ctx)]);
     if (p.registryStatus === 'BLOCKED')
       await recordChange(tx, {
         actor: ctx.actor,
@@ -300,23 +287,16 @@ async function applyRegistryOutcome(
         toState: 'PENDING',
         auditData: { error: outcome.error },
       });
-    return true;
+    return;
   }
   const renamed = ctx.person.name !== p.name && outcome.status === 'VERIFIED' ? ctx.person.name : undefined;
-  const moved = await setParticipantRegistry(
-    tx,
-    p.id,
-    {
-      status: outcome.status,
-      reasons: outcome.reasons,
-      checkedAt: ctx.now,
-      ...(renamed ? { name: renamed } : {}),
-    },
-    ctx.onlyIf,
-  );
-  if (!moved) return false;
+  await setParticipantRegistry(tx, p.id, {
+    status: outcome.status,
+    reasons: outcome.reasons,
+    checkedAt: ctx.now,
+    ...(renamed ? { name: renamed } : {}),
+  });
   await dequeueRegistryCheck(tx, p.id);
-  await insertRegistryChecks(tx, [registryCheckRow(p.id, ctx.trigger, outcome, actorOfRow, ctx.now)]);
   await recordChange(tx, {
     actor: ctx.actor,
     action: outcome.status === 'VERIFIED' ? 'participant.registry_verified' : 'participant.registry_blocked',
@@ -325,13 +305,12 @@ async function applyRegistryOutcome(
     fromState: p.registryStatus,
     toState: outcome.status,
     auditData: {
-      trigger: ctx.trigger,
+      trigger: 'RECHECK',
       reasons: outcome.reasons,
       reference: outcome.reference,
       ...(renamed ? { renamed: true } : {}),
     },
   });
-  return true;
 }
 
 /**
@@ -370,7 +349,7 @@ export async function recheckRegistry(
   return opts.db.transaction(async (tx) => {
     const locked = await findParticipant(tx, p.id, { forUpdate: true });
     if (!locked) throw notFound(p.id, 'participantId');
-    await applyRegistryOutcome(tx, locked, outcome, { trigger: 'RECHECK', actor, now, sealer, person });
+    await applyRecheck(tx, locked, outcome, { actor, now, sealer, person });
     const after = await findParticipant(tx, p.id);
     return registryView(tx, after ?? locked);
   });

@@ -109,14 +109,13 @@ export async function findQueuedRegistryCheck(db: Db, participantId: string) {
   return row;
 }
 
-/** Sets a participant's registry status; with `onlyIf`, only from those statuses. True when set. */
+/** Sets a participant's registry status (the caller holds the participant's row lock). */
 export async function setParticipantRegistry(
   db: Db,
   participantId: string,
   to: { status: RegistryStatus; reasons: string[]; checkedAt: Date | null; name?: string },
-  onlyIf?: RegistryStatus[],
-): Promise<boolean> {
-  const r = await db
+): Promise<void> {
+  await db
     .update(participants)
     .set({
       registryStatus: to.status,
@@ -124,14 +123,7 @@ export async function setParticipantRegistry(
       registryCheckedAt: to.checkedAt,
       ...(to.name !== undefined ? { name: to.name } : {}),
     })
-    .where(
-      and(
-        eq(participants.id, participantId),
-        onlyIf ? inArray(participants.registryStatus, onlyIf) : undefined,
-      ),
-    )
-    .returning({ id: participants.id });
-  return r.length > 0;
+    .where(eq(participants.id, participantId));
 }
 
 export async function registryChecksOf(db: Db, participantId: string): Promise<RegistryCheckRow[]> {
