@@ -56,6 +56,15 @@ export class RetryLaterError extends AppError {
   }
 }
 
+/**
+ * For a limit of so many per sliding window: the seconds until the oldest counted request leaves
+ * the window (it counts while at most `windowMs` old), the first whole second after that.
+ */
+export function secondsUntilWindowFrees(oldest: Date | null, windowMs: number, now: Date): number {
+  const frees = (oldest ?? now).getTime() + windowMs;
+  return Math.max(1, Math.floor((frees - now.getTime()) / 1000) + 1);
+}
+
 /** IDEMPOTENCY_IN_PROGRESS with the seconds after which a retry can get somewhere. */
 export class IdempotencyInProgressError extends RetryLaterError {
   constructor(retryAfterSeconds: number) {

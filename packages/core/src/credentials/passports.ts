@@ -21,7 +21,7 @@ import {
 import type { z } from 'zod';
 import { type Actor, actorRef } from '../auth/actor';
 import { recordChange } from '../changes';
-import { RetryLaterError, withCommittedRefusals } from '../idempotency';
+import { RetryLaterError, secondsUntilWindowFrees, withCommittedRefusals } from '../idempotency';
 import { newId } from '../ids';
 import {
   generateOtp,
@@ -98,10 +98,8 @@ export async function requestPassportConsent(opts: {
     const since = new Date(opts.now.getTime() - CONSENT_WINDOW_MS);
     const recent = await recentPassportConsents(tx, participantId, since);
     if (recent.count >= PASSPORT_CONSENTS_PER_HOUR) {
-      // The oldest counts while it is at most an hour old: the first whole second after that.
-      const frees = (recent.oldest ?? opts.now).getTime() + CONSENT_WINDOW_MS;
       throw new PassportConsentsTooManyError(
-        Math.max(1, Math.floor((frees - opts.now.getTime()) / 1000) + 1),
+        secondsUntilWindowFrees(recent.oldest, CONSENT_WINDOW_MS, opts.now),
       );
     }
     const id = newId('passportConsent', opts.now.getTime());

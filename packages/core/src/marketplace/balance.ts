@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { type Actor, actorRef, requirePlatform } from '../auth/actor';
 import { recordChange } from '../changes';
 import { notFound } from '../courses';
-import { RetryLaterError, withCommittedRefusals } from '../idempotency';
+import { RetryLaterError, secondsUntilWindowFrees, withCommittedRefusals } from '../idempotency';
 import { newId } from '../ids';
 import { hashNik } from '../participants/nik';
 import { generateOtp, hashOtp, OTP_MAX_ATTEMPTS, OTP_TTL_MS, type OtpChannel, otpMatches } from './otp';
@@ -41,14 +41,10 @@ export async function startBalanceCheck(
   return opts.db.transaction(async (tx) => {
     const recent = await recentBalanceChecks(tx, cardHash, new Date(now.getTime() - HOUR_MS));
     if (recent.count >= BALANCE_CHECKS_PER_HOUR) {
-      // The oldest counts while it is at most an hour old: the first whole second after that.
-      const frees = (recent.oldest ?? now).getTime() + HOUR_MS;
       throw new RetryLaterError(
         'BALANCE_CHECKS_TOO_MANY',
-        Math.max(1, Math.floor((frees - now.getTime()) / 1000) + 1),
-        {
-          field: 'cardNumber',
-        },
+        secondsUntilWindowFrees(recent.oldest, HOUR_MS, now),
+        { field: 'cardNumber' },
       );
     }
     const participant = await findParticipantByCard(tx, input.cardNumber);
